@@ -1,0 +1,90 @@
+// Package app wires the core together: config -> store -> queue -> http.
+// Nothing else lives here.
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything the process can be told. Zero values mean the embedded
+// default: SQLite under ./data, an in-process queue, 127.0.0.1:8080.
+type Config struct {
+	HTTPAddr     string `yaml:"http_addr"`     // WUYE_HTTP_ADDR
+	DataDir      string `yaml:"data_dir"`      // WUYE_DATA_DIR
+	DatabaseURL  string `yaml:"database_url"`  // WUYE_DATABASE_URL (postgres://…); empty = SQLite
+	MigrateURL   string `yaml:"migrate_url"`   // WUYE_MIGRATE_URL; the table owner, defaults to DatabaseURL
+	DatabaseRole string `yaml:"database_role"` // WUYE_DATABASE_ROLE; "-" = the login is already unprivileged
+	RedisAddr    string `yaml:"redis_addr"`    // WUYE_REDIS_ADDR; empty = in-process
+	RedisPass    string `yaml:"redis_password"`
+	JWTSecret    string `yaml:"jwt_secret"`     // WUYE_JWT_SECRET; generated and kept in the data dir when empty
+	TenantsDir   string `yaml:"tenants_dir"`    // WUYE_TENANTS_DIR; where demo.yaml lives
+	LogLevel     string `yaml:"log_level"`      // WUYE_LOG_LEVEL: debug, info, warn, error
+	MaxBodyBytes int64  `yaml:"max_body_bytes"` // WUYE_MAX_BODY_BYTES
+	NoSeed       bool   `yaml:"no_seed"`        // WUYE_NO_SEED: do not seed the demo tenant on first start
+}
+
+// LoadConfig reads the YAML file named by WUYE_CONFIG (if any), then lets
+// environment variables override it, then fills defaults.
+func LoadConfig() (Config, error) {
+	var c Config
+	if f := os.Getenv("WUYE_CONFIG"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		if err := yaml.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("config %s: %w", f, err)
+		}
+	}
+	str := func(dst *string, env string) {
+		if v, ok := os.LookupEnv(env); ok {
+			*dst = v
+		}
+	}
+	str(&c.HTTPAddr, "WUYE_HTTP_ADDR")
+	str(&c.DataDir, "WUYE_DATA_DIR")
+	str(&c.DatabaseURL, "WUYE_DATABASE_URL")
+	str(&c.MigrateURL, "WUYE_MIGRATE_URL")
+	str(&c.DatabaseRole, "WUYE_DATABASE_ROLE")
+	str(&c.RedisAddr, "WUYE_REDIS_ADDR")
+	str(&c.RedisPass, "WUYE_REDIS_PASSWORD")
+	str(&c.JWTSecret, "WUYE_JWT_SECRET")
+	str(&c.TenantsDir, "WUYE_TENANTS_DIR")
+	str(&c.LogLevel, "WUYE_LOG_LEVEL")
+	if v := os.Getenv("WUYE_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("config: WUYE_MAX_BODY_BYTES must be a positive number of bytes")
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := os.Getenv("WUYE_NO_SEED"); v != "" {
+		c.NoSeed = v == "1" || v == "true"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.TenantsDir == "" {
+		c.TenantsDir = "tenants"
+	}
+	if c.DatabaseRole == "" {
+		c.DatabaseRole = "wuye_app"
+	}
+	if c.DatabaseRole == "-" {
+		c.DatabaseRole = ""
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return c, err
+	}
+	c.DataDir = abs
+	return c, nil
+}

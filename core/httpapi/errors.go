@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/apperr"
+)
+
+// errorBody is the one error shape of the API.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Details   any    `json:"details,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// lang picks zh or en from Accept-Language (first listed language wins).
+func lang(c *gin.Context) string {
+	al := strings.ToLower(c.GetHeader("Accept-Language"))
+	if strings.HasPrefix(strings.TrimSpace(al), "zh") {
+		return "zh"
+	}
+	return "en"
+}
+
+// writeError answers with err as an API error. Unknown errors are logged and
+// shown as internal_error; a missing record is not_found.
+func (s *Server) writeError(c *gin.Context, err error) {
+	e, ok := apperr.As(err)
+	if !ok {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			e = apperr.NotFound
+		} else {
+			s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestID(c)), slog.Any("err", err))
+			e = apperr.Internal
+		}
+	}
+	if e.Status >= 500 && ok {
+		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestID(c)), slog.Any("err", err))
+	}
+	c.Header("Content-Type", "application/json; charset=utf-8")
+	c.AbortWithStatusJSON(e.Status, errorBody{Error: errorDetail{
+		Code: e.Code, Message: e.Message(lang(c)), Details: e.Details, RequestID: requestID(c),
+	}})
+}
+
+// wrap turns a HandlerFunc into a gin handler.
+func (s *Server) wrap(h HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
+// notFound answers unknown paths in the API's error shape.
+func (s *Server) notFound(c *gin.Context) {
+	s.writeError(c, apperr.New(http.StatusNotFound, "route_not_found", "No such endpoint.", "接口不存在。"))
+}

@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"github.com/gin-gonic/gin"
+)
+
+// Route is one row of the route table. Every endpoint of the API is declared
+// here once: its permission, whether it names a tenant object, and its request
+// and response types (for OpenAPI). The BOLA and OpenAPI tests walk this table.
+type Route struct {
+	Method  string
+	Path    string // gin syntax, e.g. /api/v1/users/:id
+	Summary string
+	Tag     string
+
+	// Access: exactly one of Public, Operator or Permission applies.
+	Public     bool   // no credential (login, health)
+	Operator   bool   // platform operators only
+	Permission string // tenant permission from the rbac catalogue, e.g. "user.read"
+
+	// Object is true when the path names one tenant-owned object by :id;
+	// a caller from another tenant must get 404 from such a route.
+	Object bool
+	// Idempotent marks creating POSTs that honour Idempotency-Key.
+	Idempotent bool
+
+	Request  any // zero value of the JSON body type, or nil
+	Query    any // zero value of the query-parameter struct, or nil
+	Response any // zero value of the success body type, or nil
+	Status   int // success status; 200 when zero
+
+	Handler HandlerFunc
+}
+
+// HandlerFunc handles a request; a returned error is written by writeError.
+type HandlerFunc func(c *gin.Context) error
+
+// routes is the route table: each area contributes its rows.
+func (s *Server) routes() []Route {
+	var rs []Route
+	rs = append(rs, s.healthRoutes()...)
+	return rs
+}

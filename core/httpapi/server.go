@@ -1,0 +1,82 @@
+// Package httpapi is the HTTP face of the core: the gin router, the route
+// table, and the middleware every request passes (request id, security
+// headers, body limit, authentication, tenant gate, RBAC, audit, errors).
+// Handlers decode and validate input, call domain packages, and write JSON.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/store"
+)
+
+// Authenticator turns a bearer credential (access JWT or API key) into an actor.
+type Authenticator interface {
+	Authenticate(ctx context.Context, credential string) (actor.Actor, error)
+}
+
+// Authorizer decides whether an actor of a tenant holds a permission.
+type Authorizer interface {
+	Allowed(ctx context.Context, a actor.Actor, permission string) (bool, error)
+}
+
+// TenantGate refuses requests of tenants that are suspended or deleted.
+type TenantGate interface {
+	CheckActive(ctx context.Context, tenantID uuid.UUID) error
+}
+
+// Deps are what the API needs from the rest of the core.
+type Deps struct {
+	DB     *store.DB
+	Log    *slog.Logger
+	Auth   Authenticator
+	Authz  Authorizer
+	Tenant TenantGate
+	// Probes are readiness checks beyond the database (the queue's Redis, …).
+	Probes map[string]func(context.Context) error
+	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
+	MaxBodyBytes int64
+}
+
+// Server is the API.
+type Server struct {
+	Deps
+	log    *slog.Logger
+	engine *gin.Engine
+	table  []Route
+}
+
+// New builds the router from the route table.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.MaxBodyBytes == 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{Deps: d, log: d.Log}
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = false
+	e.Use(s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog)
+	e.NoRoute(s.notFound)
+	s.table = s.routes()
+	for _, r := range s.table {
+		e.Handle(r.Method, r.Path, s.access(r), s.wrap(r.Handler))
+	}
+	s.engine = e
+	return s
+}
+
+// Handler returns the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Routes returns the route table (for tests and the OpenAPI document).
+func (s *Server) Routes() []Route { return s.table }

@@ -1,0 +1,207 @@
+// Package store opens the database (SQLite by default, Postgres in
+// production) and is the only door to tenant data: InTenant runs a function in
+// a transaction scoped to one tenant, both in gorm (every query on a model with
+// a TenantID gets "tenant_id = ?", every insert gets the tenant stamped) and, on
+// Postgres, by row-level security keyed on the transaction-local setting
+// app.tenant_id. The application connects as (or SETs ROLE to) a role that owns
+// no table, so RLS cannot be bypassed by the owner exemption.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the database engine.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DefaultAppRole is the unprivileged role migrations create; the app runs as it.
+const DefaultAppRole = "wuye_app"
+
+// Config says where the data lives.
+type Config struct {
+	// DatabaseURL is a postgres:// URL; empty means SQLite under DataDir.
+	DatabaseURL string
+	// MigrateURL is the login migrations use (it owns the tables); defaults to DatabaseURL.
+	MigrateURL string
+	// AppRole is SET on every Postgres connection of the app pool; empty when
+	// the login itself is already the unprivileged role.
+	AppRole string
+	// DataDir holds the SQLite file.
+	DataDir string
+	// MaxOpenConns bounds the pool (Postgres); SQLite uses its own limits.
+	MaxOpenConns int
+}
+
+// DB is the application's database handle.
+type DB struct {
+	gdb     *gorm.DB
+	sqlDB   *sql.DB
+	dialect Dialect
+}
+
+// Dialect reports the engine in use.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL exposes the pool for health checks and metrics.
+func (db *DB) SQL() *sql.DB { return db.sqlDB }
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.sqlDB.Close() }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.sqlDB.PingContext(ctx) }
+
+// NewID returns a new UUIDv7: time-ordered, so inserts stay at the right edge of indexes.
+func NewID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+
+// Open connects the application pool. It does not migrate; call Migrate first.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	var (
+		sqlDB   *sql.DB
+		dialect Dialect
+		dial    gorm.Dialector
+	)
+	if cfg.DatabaseURL == "" {
+		dialect = SQLite
+		var err error
+		if sqlDB, err = openSQLite(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		dial = sqlite.Dialector{Conn: sqlDB}
+	} else {
+		dialect = Postgres
+		pc, err := pgx.ParseConfig(cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("store: parse database url: %w", err)
+		}
+		role := cfg.AppRole
+		sqlDB = stdlib.OpenDB(*pc, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+			if role == "" {
+				return nil
+			}
+			_, err := c.Exec(ctx, "SET ROLE "+pgx.Identifier{role}.Sanitize())
+			return err
+		}))
+		n := cfg.MaxOpenConns
+		if n <= 0 {
+			n = 20
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		dial = postgres.New(postgres.Config{Conn: sqlDB})
+	}
+	gdb, err := gorm.Open(dial, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // InTenant already runs everything in one transaction
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+	}
+	if err := registerTenantScope(gdb); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
+	}
+	return &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect}, nil
+}
+
+// sqliteDSN builds the DSN: WAL so readers do not block the writer, a busy
+// timeout instead of instant SQLITE_BUSY, and immediate transactions so two
+// writers queue up rather than deadlock on lock upgrade.
+func sqliteDSN(dir string) (string, error) {
+	if dir == "" {
+		dir = "data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("store: data dir: %w", err)
+	}
+	p := filepath.Join(dir, "wuye.db")
+	return "file:" + p + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", nil
+}
+
+func openSQLite(dir string) (*sql.DB, error) {
+	dsn, err := sqliteDSN(dir)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := sql.Open(sqlite.DriverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	// One writer at a time is SQLite's rule; a small pool keeps readers concurrent under WAL.
+	sqlDB.SetMaxOpenConns(8)
+	return sqlDB, nil
+}
+
+// ErrNoTenant is returned when tenant data is touched outside InTenant or Platform.
+var ErrNoTenant = errors.New("store: tenant-owned table used without a tenant scope")
+
+// InTenant runs fn in a transaction that can see only tenantID's rows.
+func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm.DB) error) error {
+	if tenantID == uuid.Nil {
+		return ErrNoTenant
+	}
+	ctx = context.WithValue(ctx, scopeKey{}, scope{tenant: tenantID})
+	return db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if db.dialect == Postgres {
+			if err := tx.Exec("SELECT set_config('app.tenant_id', ?, true)", tenantID.String()).Error; err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// Platform runs fn in a transaction that may read and write across tenants.
+// Only platform work uses it: the operator's tenant administration, login
+// lookup before a tenant is known, the outbox relay, the scheduler.
+func (db *DB) Platform(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	ctx = context.WithValue(ctx, scopeKey{}, scope{platform: true})
+	return db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if db.dialect == Postgres {
+			if err := tx.Exec("SELECT set_config('app.platform', 'on', true)").Error; err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "UNIQUE constraint failed")
+}

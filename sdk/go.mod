@@ -1,0 +1,3 @@
+module github.com/wuye-project/wuye/sdk
+
+go 1.26.8
