@@ -169,14 +169,10 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 		return ErrNoTenant
 	}
 	ctx = context.WithValue(ctx, scopeKey{}, scope{tenant: tenantID})
-	return db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if db.dialect == Postgres {
-			if err := tx.Exec("SELECT set_config('app.tenant_id', ?, true)", tenantID.String()).Error; err != nil {
-				return err
-			}
-		}
-		return fn(tx)
-	})
+	if db.dialect == Postgres {
+		return db.inPostgresTx(ctx, "SELECT set_config('app.tenant_id', '"+tenantID.String()+"', true)", fn)
+	}
+	return db.gdb.WithContext(ctx).Transaction(fn)
 }
 
 // Platform runs fn in a transaction that may read and write across tenants.
@@ -184,14 +180,10 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 // lookup before a tenant is known, the outbox relay, the scheduler.
 func (db *DB) Platform(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	ctx = context.WithValue(ctx, scopeKey{}, scope{platform: true})
-	return db.gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if db.dialect == Postgres {
-			if err := tx.Exec("SELECT set_config('app.platform', 'on', true)").Error; err != nil {
-				return err
-			}
-		}
-		return fn(tx)
-	})
+	if db.dialect == Postgres {
+		return db.inPostgresTx(ctx, "SELECT set_config('app.platform', 'on', true)", fn)
+	}
+	return db.gdb.WithContext(ctx).Transaction(fn)
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint failure on either engine.

@@ -34,7 +34,7 @@ ALTER TABLE rls_probe ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rls_probe FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON rls_probe USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id));`
 
-func ownerExec(t *testing.T, cfg store.Config, sql string) {
+func ownerExec(t testing.TB, cfg store.Config, sql string) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, cfg.DatabaseURL)
@@ -48,6 +48,10 @@ func ownerExec(t *testing.T, cfg store.Config, sql string) {
 }
 
 func openWithProbe(t *testing.T, d store.Dialect) (*store.DB, store.Config) {
+	return openWithProbeTB(t, d)
+}
+
+func openWithProbeTB(t testing.TB, d store.Dialect) (*store.DB, store.Config) {
 	ctx := context.Background()
 	var cfg store.Config
 	if d == store.SQLite {

@@ -1,0 +1,84 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/store"
+)
+
+func TestTransactions(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			db, _ := openWithProbe(t, d)
+			ctx := context.Background()
+			tid := store.NewID()
+			count := func() (n int64) {
+				t.Helper()
+				if err := db.InTenant(ctx, tid, func(tx *gorm.DB) error { return tx.Model(&probe{}).Count(&n).Error }); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+
+			boom := errors.New("boom")
+			err := db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+				if err := tx.Create(&probe{Note: "rolled back"}).Error; err != nil {
+					return err
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) || count() != 0 {
+				t.Fatalf("error did not roll back: err=%v rows=%d", err, count())
+			}
+
+			func() {
+				defer func() { recover() }()
+				db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+					tx.Create(&probe{Note: "panic"})
+					panic("handler bug")
+				})
+			}()
+			if n := count(); n != 0 {
+				t.Fatalf("panic did not roll back: %d rows", n)
+			}
+
+			// A nested transaction is a savepoint: its failure keeps the outer work.
+			err = db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+				if err := tx.Create(&probe{Note: "outer"}).Error; err != nil {
+					return err
+				}
+				_ = tx.Transaction(func(inner *gorm.DB) error {
+					inner.Create(&probe{Note: "inner"})
+					return boom
+				})
+				return nil
+			})
+			if err != nil || count() != 1 {
+				t.Fatalf("savepoint: err=%v rows=%d, want 1", err, count())
+			}
+		})
+	}
+}
+
+// TestAbortedTransactionIsAnError: on Postgres a statement error aborts the
+// transaction; if fn swallows it, the commit must still report failure.
+func TestAbortedTransactionIsAnError(t *testing.T) {
+	db, _ := openWithProbe(t, store.Postgres)
+	ctx := context.Background()
+	err := db.InTenant(ctx, store.NewID(), func(tx *gorm.DB) error {
+		_ = tx.Exec("SELECT 1/0").Error // swallowed on purpose
+		return nil
+	})
+	if err == nil {
+		t.Fatal("commit of an aborted transaction reported success")
+	}
+	// The pool is healthy afterwards and carries no tenant setting.
+	var setting string
+	if err := db.SQL().QueryRowContext(ctx, "SELECT coalesce(current_setting('app.tenant_id', true), '')").Scan(&setting); err != nil || setting != "" {
+		t.Fatalf("pooled connection after InTenant: setting=%q err=%v", setting, err)
+	}
+}
