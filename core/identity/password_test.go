@@ -55,7 +55,7 @@ func TestPasswordPolicy(t *testing.T) {
 		"Password123":            "common_password",
 		strings.Repeat("a1", 65): "too_long",
 		"correct-horse-9":        "",
-		"密码很长而且很安全的密码123":        "",
+		"密码很长而且很安全的密码123": "",
 	}
 	for pw, reason := range cases {
 		err := identity.CheckPassword(pw, "alice")
