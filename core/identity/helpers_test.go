@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/store"
@@ -125,3 +126,7 @@ func wantCode(t testing.TB, err error, code string) {
 		t.Fatalf("got error %v (code %q), want %s", err, got, code)
 	}
 }
+
+var errQuota = apperr.New(403, "quota_exceeded", "quota", "quota")
+
+func errAs(err error) (*apperr.Error, bool) { return apperr.As(err) }
