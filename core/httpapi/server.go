@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -38,6 +39,8 @@ type Deps struct {
 	Auth   Authenticator
 	Authz  Authorizer
 	Tenant TenantGate
+	// Identity serves sign-in, sessions, API keys and users; nil leaves those routes out.
+	Identity *identity.Service
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
