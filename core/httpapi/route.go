@@ -39,5 +39,6 @@ type HandlerFunc func(c *gin.Context) error
 func (s *Server) routes() []Route {
 	var rs []Route
 	rs = append(rs, s.healthRoutes()...)
+	rs = append(rs, s.tenantRoutes()...)
 	return rs
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // Authenticator turns a bearer credential (access JWT or API key) into an actor.
@@ -38,6 +39,8 @@ type Deps struct {
 	Auth   Authenticator
 	Authz  Authorizer
 	Tenant TenantGate
+	// Tenants serves the operator's tenant routes and GET /api/v1/tenant.
+	Tenants *tenant.Service
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
