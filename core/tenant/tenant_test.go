@@ -588,3 +588,48 @@ func BenchmarkCheckActiveUncached(b *testing.B) {
 		}
 	}
 }
+
+// TestDemoManifest keeps tenants/demo.yaml valid and seeds it the way serve will.
+func TestDemoManifest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		p := &provisioned{}
+		s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{p.hook}})
+		var compounds []any
+		s.RegisterSeeder("compounds", func(_ context.Context, _ *gorm.DB, _ tenant.Tenant, data any) (bool, error) {
+			compounds = data.([]any)
+			return false, nil
+		})
+		res, err := s.SeedOnFirstStart(ctx, "../../tenants/demo.yaml")
+		if err != nil || res == nil || res.Outcome != tenant.OutcomeCreated {
+			t.Fatalf("seed: %+v %v", res, err)
+		}
+		roles := map[string]string{}
+		for _, u := range p.users {
+			roles[u.Username] = u.Role
+		}
+		want := map[string]string{"admin": "admin", "manager": "manager", "finance": "finance", "frontdesk": "frontdesk", "technician": "technician"}
+		if len(roles) != len(want) || len(res.Passwords) != len(want) {
+			t.Fatalf("provisioned %v, passwords %d", roles, len(res.Passwords))
+		}
+		for u, r := range want {
+			if roles[u] != r {
+				t.Fatalf("user %s has role %q, want %q", u, roles[u], r)
+			}
+		}
+		if len(compounds) != 1 || compounds[0].(map[string]any)["name"] != "阳光花园 Sunshine Garden" {
+			t.Fatalf("seed.compounds %v", compounds)
+		}
+		if res.Tenant.PlanCode != "standard" || !res.Tenant.Settings.Plugins["parking"].Enabled {
+			t.Fatalf("tenant %+v", res.Tenant)
+		}
+		// Not empty any more: the second start seeds nothing.
+		if again, err := s.SeedOnFirstStart(ctx, "../../tenants/demo.yaml"); err != nil || again != nil {
+			t.Fatalf("second start: %+v %v", again, err)
+		}
+		m, _ := tenant.LoadManifest("../../tenants/demo.yaml")
+		if again, err := s.Apply(ctx, m); err != nil || again.Outcome != tenant.OutcomeUnchanged {
+			t.Fatalf("re-apply demo: %+v %v", again, err)
+		}
+	})
+}
