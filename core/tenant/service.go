@@ -209,7 +209,7 @@ type ListFilter struct {
 	Status  string
 	Plan    string
 	Q       string // substring of code or name, case-insensitive
-	OrderBy string // column and optional " DESC"; created_at when empty
+	OrderBy string // trusted column and optional " DESC" (httpapi's pageQuery allow-list); created_at when empty
 	Offset  int
 	Limit   int
 }

@@ -148,6 +148,8 @@ var (
 	ErrDeleted = apperr.New(http.StatusForbidden, "tenant_deleted",
 		"Your property company's account has been closed; please contact the platform operator.",
 		"贵公司的账户已被关闭,请联系平台运营方。")
+	// 403, not 409: the plan does not entitle the tenant to more; nothing in
+	// the request conflicts with the object's state.
 	ErrQuotaExceeded = apperr.New(http.StatusForbidden, "quota_exceeded",
 		"Your plan's limit is reached; ask the platform operator to upgrade your plan.",
 		"已达到套餐上限,请联系平台运营方升级套餐。")
