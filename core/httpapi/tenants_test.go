@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
@@ -119,7 +120,9 @@ func (c apiClient) json(method, path, token string, body any) apiResp {
 
 func TestTenantRoutes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		svc := tenant.New(db, tenant.Options{})
+		// The hook stands in for identity's user creation.
+		noop := func(context.Context, *gorm.DB, tenant.Tenant, tenant.AdminSpec) error { return nil }
+		svc := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{noop}})
 		auth := &tokenAuth{tokens: map[string]actor.Actor{
 			"op": {Kind: actor.Operator, ID: uuid.New(), Name: "operator"},
 		}}

@@ -146,7 +146,12 @@ func insertTenant(tx *gorm.DB, t *Tenant) error {
 
 // provision creates each user not yet provisioned in t, generating a password
 // where none is given, and records them in t.Settings (the caller saves t).
+// Without hooks nothing can create users, so nothing is recorded either: a
+// later apply with hooks wired still creates them.
 func (s *Service) provision(ctx context.Context, tx *gorm.DB, t *Tenant, users []AdminSpec) ([]GeneratedPassword, error) {
+	if len(s.opt.Hooks) == 0 {
+		return nil, nil
+	}
 	var gen []GeneratedPassword
 	for _, u := range users {
 		if t.Settings.provisioned(u.Username) {

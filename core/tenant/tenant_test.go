@@ -633,3 +633,23 @@ func TestDemoManifest(t *testing.T) {
 		}
 	})
 }
+
+// Without provisioning hooks no user can be created, so none is recorded as
+// provisioned: once hooks are wired, the same manifest creates them.
+func TestApplyWithoutHooksRecordsNoUsers(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	m, err := tenant.ParseManifest([]byte(manifestYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tenant.New(db, tenant.Options{}).Apply(ctx, m)
+	if err != nil || res.Outcome != tenant.OutcomeCreated || len(res.Passwords) != 0 || len(res.Tenant.Settings.Users) != 0 {
+		t.Fatalf("hookless apply %+v %v", res, err)
+	}
+	p := &provisioned{}
+	res, err = tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{p.hook}}).Apply(ctx, m)
+	if err != nil || res.Outcome != tenant.OutcomeUpdated || p.count() != 2 {
+		t.Fatalf("apply with hooks %+v %v, %d users", res, err, p.count())
+	}
+}
