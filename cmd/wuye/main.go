@@ -29,5 +29,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), migrateCmd())
+	root.AddCommand(tenantsCmd())
 	return root
 }

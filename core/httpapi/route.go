@@ -40,5 +40,6 @@ func (s *Server) routes() []Route {
 	var rs []Route
 	rs = append(rs, s.healthRoutes()...)
 	rs = append(rs, s.identityRoutes()...)
+	rs = append(rs, s.tenantRoutes()...)
 	return rs
 }

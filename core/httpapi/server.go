@@ -15,6 +15,7 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // Authenticator turns a bearer credential (access JWT or API key) into an actor.
@@ -41,6 +42,8 @@ type Deps struct {
 	Tenant TenantGate
 	// Identity serves sign-in, sessions, API keys and users; nil leaves those routes out.
 	Identity *identity.Service
+	// Tenants serves the operator's tenant routes and GET /api/v1/tenant.
+	Tenants *tenant.Service
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.

@@ -1,0 +1,200 @@
+package tenant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/apperr"
+)
+
+// Apply outcomes.
+const (
+	OutcomeCreated   = "created"
+	OutcomeUpdated   = "updated"
+	OutcomeUnchanged = "unchanged"
+)
+
+// ApplyResult says what Apply did. Passwords are the generated ones, shown
+// only here; Notes are remarks that changed nothing (e.g. seed data no
+// seeder consumes yet).
+type ApplyResult struct {
+	Outcome   string              `json:"outcome"`
+	Tenant    Tenant              `json:"tenant"`
+	Changes   []string            `json:"changes,omitempty"`
+	Passwords []GeneratedPassword `json:"generated_passwords,omitempty"`
+	Notes     []string            `json:"notes,omitempty"`
+}
+
+// RegisterSeeder makes Apply hand the manifest's seed.<key> to fn.
+func (s *Service) RegisterSeeder(key string, fn Seeder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seeders[key] = fn
+}
+
+// Apply makes the live tenant with the manifest's code match the manifest,
+// creating it if there is none, all in one transaction. It is idempotent:
+// applying the same manifest again reports OutcomeUnchanged. Name, plan,
+// status (when declared) and plugins are updated; users not yet provisioned
+// are created through the hooks; users already provisioned are not touched.
+func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
+	if err := m.validate(); err != nil {
+		return ApplyResult{}, err
+	}
+	users, err := m.userSpecs()
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	plugins, err := m.pluginSettings()
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	var res ApplyResult
+	err = s.db.Platform(ctx, func(tx *gorm.DB) error {
+		res = ApplyResult{}
+		p, err := findPlan(tx, m.Plan)
+		if err != nil {
+			return err
+		}
+		if n := enabledPlugins(plugins); p.MaxPlugins > 0 && n > p.MaxPlugins {
+			return quotaError(QuotaDetails{Resource: ResourcePlugins, Limit: p.MaxPlugins, Used: int64(n), Plan: p.Code})
+		}
+		t, err := getTenant(tx, m.Code, true)
+		switch {
+		case errors.Is(err, apperr.NotFound):
+			res.Outcome = OutcomeCreated
+			t = Tenant{Code: m.Code, Name: m.Name, Status: StatusActive, PlanCode: m.Plan, Settings: Settings{Plugins: plugins}}
+			if m.Status == StatusSuspended {
+				setStatus(&t, StatusSuspended, "declared in manifest")
+			}
+			if err := insertTenant(tx, &t); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := s.update(tx, &t, m, plugins, &res); err != nil {
+				return err
+			}
+		}
+		before := len(t.Settings.Users)
+		if res.Passwords, err = s.provision(ctx, tx, &t, users); err != nil {
+			return err
+		}
+		for _, u := range t.Settings.Users[before:] {
+			res.Changes = append(res.Changes, "user "+u+" created")
+		}
+		if err := s.seed(ctx, tx, t, m.Seed, &res); err != nil {
+			return err
+		}
+		if res.Outcome == "" {
+			res.Outcome = OutcomeUnchanged
+			if len(res.Changes) > 0 {
+				res.Outcome = OutcomeUpdated
+			}
+		}
+		if res.Outcome != OutcomeUnchanged {
+			if err := tx.Save(&t).Error; err != nil {
+				return err
+			}
+		}
+		res.Tenant = t
+		return nil
+	})
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	if res.Outcome != OutcomeUnchanged {
+		s.forget(res.Tenant.ID)
+		s.record(ctx, "tenant.apply", res.Tenant, res.Outcome+": "+strings.Join(res.Changes, "; "))
+	}
+	return res, nil
+}
+
+// update brings an existing tenant's name, status, plugins and plan in line.
+func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]PluginSetting, res *ApplyResult) error {
+	if t.Name != m.Name {
+		res.Changes = append(res.Changes, fmt.Sprintf("name: %q -> %q", t.Name, m.Name))
+		t.Name = m.Name
+	}
+	if m.Status != "" && m.Status != t.Status {
+		res.Changes = append(res.Changes, "status: "+t.Status+" -> "+m.Status)
+		reason := ""
+		if m.Status == StatusSuspended {
+			reason = "declared in manifest"
+		}
+		setStatus(t, m.Status, reason)
+	}
+	if !samePlugins(t.Settings.Plugins, plugins) {
+		res.Changes = append(res.Changes, "plugins")
+		t.Settings.Plugins = plugins
+	}
+	if t.PlanCode == m.Plan {
+		return nil
+	}
+	// Save first so the downgrade check counts the plugins as declared now.
+	if len(res.Changes) > 0 {
+		if err := tx.Save(t).Error; err != nil {
+			return err
+		}
+	}
+	from := t.PlanCode
+	if _, err := s.setPlan(tx, t, m.Plan); err != nil {
+		return err
+	}
+	res.Changes = append(res.Changes, "plan: "+from+" -> "+m.Plan)
+	return nil
+}
+
+// seed hands each seed key to its seeder, in key order.
+func (s *Service) seed(ctx context.Context, tx *gorm.DB, t Tenant, data map[string]any, res *ApplyResult) error {
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s.mu.RLock()
+		fn, ok := s.seeders[k]
+		s.mu.RUnlock()
+		if !ok {
+			res.Notes = append(res.Notes, "seed."+k+": no seeder registered yet; kept as data in the manifest only")
+			continue
+		}
+		changed, err := fn(ctx, tx, t, data[k])
+		if err != nil {
+			return fmt.Errorf("seed.%s: %w", k, err)
+		}
+		if changed {
+			res.Changes = append(res.Changes, "seed."+k)
+		}
+	}
+	return nil
+}
+
+// SeedOnFirstStart applies the manifest at path when the database has no
+// tenant at all (deleted ones included), and returns nil otherwise. serve
+// calls it with tenants/demo.yaml so a fresh install has a demo company.
+func (s *Service) SeedOnFirstStart(ctx context.Context, path string) (*ApplyResult, error) {
+	var n int64
+	if err := s.db.Platform(ctx, func(tx *gorm.DB) error { return tx.Model(&Tenant{}).Count(&n).Error }); err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		return nil, nil
+	}
+	m, err := LoadManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.Apply(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
