@@ -161,11 +161,12 @@ type env struct {
 	tenant  uuid.UUID
 	token   string // tenant user holding every widget permission
 	creates atomic.Int64
+	faults  bool // names "explode" and "slow" misbehave on purpose (off for fuzzing)
 }
 
 func newEnv(tb testing.TB, d store.Dialect) *env {
 	tb.Helper()
-	e := &env{t: tb, db: openWithWidgets(tb, d), auth: hmacAuth{secret: []byte("test-secret-0123456789")}, tenant: store.NewID()}
+	e := &env{t: tb, db: openWithWidgets(tb, d), auth: hmacAuth{secret: []byte("test-secret-0123456789")}, tenant: store.NewID(), faults: true}
 	e.token = e.tokenFor(e.tenant, "widget.read", "widget.create")
 	e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: e.auth, Authz: roleAuthz{}, Routes: e.widgetRoutes()})
 	return e
@@ -185,10 +186,10 @@ func (e *env) widgetRoutes() []Route {
 					return err
 				}
 				e.creates.Add(1)
-				if req.Name == "explode" {
+				if e.faults && req.Name == "explode" {
 					return errors.New("a server-side failure")
 				}
-				if req.Name == "slow" {
+				if e.faults && req.Name == "slow" {
 					time.Sleep(300 * time.Millisecond)
 				}
 				a, _ := actor.From(c.Request.Context())
