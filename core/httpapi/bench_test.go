@@ -35,7 +35,7 @@ func BenchmarkTenantRead(b *testing.B) {
 			}
 			e := newEnv(b, d)
 			// Log as production does (JSON lines), into the void.
-			e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Auth: e.auth, Authz: roleAuthz{}, Routes: e.widgetRoutes()})
+			e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes()})
 			w := widget{Name: "bench", Size: 1}
 			if err := e.db.InTenant(context.Background(), e.tenant, func(tx *gorm.DB) error { return tx.Create(&w).Error }); err != nil {
 				b.Fatal(err)

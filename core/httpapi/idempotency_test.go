@@ -131,7 +131,7 @@ func TestIdempotencyExpiryAndPurge(t *testing.T) {
 		}
 		// An operator's key lives under the nil tenant, through the platform scope.
 		op := e.auth.issue(tokenClaims{Kind: actor.Operator, ID: store.NewID()})
-		e.srv = New(Deps{DB: e.db, Log: e.srv.log, Auth: e.auth, Authz: roleAuthz{}, Routes: []Route{{
+		e.srv = New(Deps{DB: e.db, Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: []Route{{
 			Method: "POST", Path: "/api/v1/test/ops", Operator: true, Idempotent: true, Response: HealthStatus{}, Status: 201,
 			Handler: func(c *gin.Context) error { c.JSON(201, HealthStatus{Status: "made"}); return nil }}}})
 		for i := 0; i < 2; i++ {

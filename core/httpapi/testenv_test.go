@@ -72,10 +72,10 @@ func (h hmacAuth) Authenticate(_ context.Context, cred string) (actor.Actor, err
 	return actor.Actor{Kind: c.Kind, ID: c.ID, TenantID: c.Tenant, Roles: c.Roles}, nil
 }
 
-// roleAuthz allows a permission when the actor's roles name it (or "*").
-type roleAuthz struct{}
+// claimRoles allows a permission when the actor's roles name it (or "*").
+type claimRoles struct{}
 
-func (roleAuthz) Allowed(_ context.Context, a actor.Actor, perm string) (bool, error) {
+func (claimRoles) Allowed(_ context.Context, a actor.Actor, perm string) (bool, error) {
 	return slices.Contains(a.Roles, perm) || slices.Contains(a.Roles, "*"), nil
 }
 
@@ -168,7 +168,7 @@ func newEnv(tb testing.TB, d store.Dialect) *env {
 	tb.Helper()
 	e := &env{t: tb, db: openWithWidgets(tb, d), auth: hmacAuth{secret: []byte("test-secret-0123456789")}, tenant: store.NewID(), faults: true}
 	e.token = e.tokenFor(e.tenant, "widget.read", "widget.create")
-	e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: e.auth, Authz: roleAuthz{}, Routes: e.widgetRoutes()})
+	e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes()})
 	return e
 }
 
