@@ -41,5 +41,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.healthRoutes()...)
 	rs = append(rs, s.identityRoutes()...)
 	rs = append(rs, s.tenantRoutes()...)
+	rs = append(rs, s.openAPIRoutes()...)
+	rs = append(rs, s.metricsRoutes()...)
 	return rs
 }

@@ -6,11 +6,13 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/identity"
@@ -48,14 +50,24 @@ type Deps struct {
 	Probes map[string]func(context.Context) error
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
 	MaxBodyBytes int64
+	// Collectors are extra Prometheus collectors (the queue's) served on /metrics.
+	Collectors []prometheus.Collector
+	// MetricsDisabled leaves /metrics out of the route table.
+	MetricsDisabled bool
+	// Routes are rows appended to the route table (tests, embedders).
+	Routes []Route
 }
 
 // Server is the API.
 type Server struct {
 	Deps
-	log    *slog.Logger
-	engine *gin.Engine
-	table  []Route
+	log     *slog.Logger
+	engine  *gin.Engine
+	table   []Route
+	metrics *metrics
+
+	openAPIJSON []byte // built once from the table
+	docsHTML    []byte
 }
 
 // New builds the router from the route table.
@@ -67,17 +79,31 @@ func New(d Deps) *Server {
 		d.MaxBodyBytes = 1 << 20
 	}
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{Deps: d, log: d.Log}
+	s := &Server{Deps: d, log: d.Log, metrics: newMetrics(d)}
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = false
-	e.Use(s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog)
+	e.Use(s.metrics.observe, s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog)
 	e.NoRoute(s.notFound)
-	s.table = s.routes()
+	s.table = append(s.routes(), d.Routes...)
 	for _, r := range s.table {
-		e.Handle(r.Method, r.Path, s.access(r), s.wrap(r.Handler))
+		hs := []gin.HandlerFunc{s.access(r)}
+		if r.Idempotent && !r.Public {
+			hs = append(hs, s.idempotency)
+		}
+		e.Handle(r.Method, r.Path, append(hs, s.wrap(r.Handler))...)
 	}
 	s.engine = e
+	// The document is a pure function of the table; a failure here is a
+	// programming error every test would show.
+	doc := s.OpenAPI()
+	var err error
+	if s.openAPIJSON, err = json.Marshal(doc); err != nil {
+		panic("httpapi: openapi document: " + err.Error())
+	}
+	if s.docsHTML, err = docsPage(doc); err != nil {
+		panic("httpapi: docs page: " + err.Error())
+	}
 	return s
 }
 

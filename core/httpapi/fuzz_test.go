@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wuye-project/wuye/core/store"
+)
+
+// checkAnswer fails unless w is below 500 and, when an error, the error shape.
+func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, allowed ...string) {
+	t.Helper()
+	if w.Code >= 500 {
+		t.Fatalf("server error %d: %s", w.Code, w.Body)
+	}
+	if w.Code < 400 {
+		return
+	}
+	var b struct {
+		Error *errorDetail `json:"error"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &b); err != nil || b.Error == nil || b.Error.Code == "" || b.Error.Message == "" || b.Error.RequestID == "" {
+		t.Fatalf("status %d without the error shape (%v): %q", w.Code, err, w.Body)
+	}
+	if len(allowed) > 0 && !strings.Contains(","+strings.Join(allowed, ",")+",", ","+b.Error.Code+",") {
+		t.Fatalf("unexpected error code %q: %s", b.Error.Code, w.Body)
+	}
+}
+
+// FuzzBindJSON throws arbitrary bodies at the strict decoder and Validate of
+// a representative request type.
+func FuzzBindJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"name":"pump","size":3,"tags":["a"]}`,
+		``, `null`, `[]`, `"x"`, `{`, `{"name":1}`, `{"name":"a","size":1e400}`,
+		`{"name":"a","size":99999999999999999999}`, `{"name":"a","size":1.5}`, `{"name":"a","extra":1}`,
+		`{"name":"a"} {"name":"b"}`, "{\"name\":\"\xff\"}", `{"name":"\ud800"}`,
+		strings.Repeat(`{"tags":`, 300) + "1" + strings.Repeat("}", 300),
+		strings.Repeat("[", 10001), `{"name":"a","tags":null}`, `{"NAME":"a"}`, "\xef\xbb\xbf{}",
+	} {
+		f.Add([]byte(seed))
+	}
+	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBodyBytes: 64 << 10, MetricsDisabled: true,
+		Routes: []Route{{Method: "POST", Path: "/fuzz", Public: true, Request: widgetRequest{}, Handler: func(c *gin.Context) error {
+			var req widgetRequest
+			if err := bindJSON(c, &req); err != nil {
+				return err
+			}
+			if fe := req.Validate(); len(fe) > 0 {
+				panic("bindJSON accepted a request its Validate refuses")
+			}
+			c.JSON(http.StatusOK, req)
+			return nil
+		}}}})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w := httptest.NewRecorder()
+		s.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/fuzz", bytes.NewReader(body)))
+		checkAnswer(t, w, "malformed_json", "invalid_input", "body_too_large")
+	})
+}
+
+// validHeader mirrors what net/http's server lets through to a handler.
+func validHeader(k, v string) bool {
+	if k == "" {
+		return false
+	}
+	for _, r := range k {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return !strings.ContainsAny(v, "\r\n\x00")
+}
+
+// FuzzRequest runs arbitrary method, path, headers and body through the
+// whole server (with a real SQLite store and real credentials available).
+func FuzzRequest(f *testing.F) {
+	f.Add("GET", "/healthz", "", "", false)
+	f.Add("GET", "/api/v1/test/widgets?page=2&page_size=500&sort=-name", "Accept-Language: zh\n", "", true)
+	f.Add("POST", "/api/v1/test/widgets", "Content-Type: application/json\nIdempotency-Key: k1\n", `{"name":"a","size":1}`, true)
+	f.Add("POST", "/api/v1/test/widgets", "Idempotency-Key: \n", `{"name":`, true)
+	f.Add("GET", "/api/v1/test/widgets/not-a-uuid", "", "", true)
+	f.Add("GET", "/api/v1/test/widgets/0193a0d2-7a3e-7c4c-9e53-3b6f1f1f1f1f", "X-Request-Id: ../../x\n", "", true)
+	f.Add("DELETE", "/api/v1/openapi.json", "Authorization: Bearer x.y\n", "", false)
+	f.Add("PUT", "//api//v1/../test/widgets", "Content-Length: 5\n", "{}", true)
+	f.Add("GET", "/api/v1/test/widgets?page=%zz", "Authorization: bearer    \n", "", false)
+	f.Add("POST", "/api/v1/test/widgets", "Idempotency-Key: a\nIdempotency-Key: b\n", `{"name":"x"}`, true)
+
+	e := newEnv(f, store.SQLite)
+	e.faults = false
+	f.Fuzz(func(t *testing.T, method, target, headers, body string, auth bool) {
+		if method == "" || strings.ContainsFunc(method, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) }) {
+			return // the HTTP server refuses such a request line before any handler
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil || u.Host != "" || !strings.HasPrefix(target, "/") {
+			return
+		}
+		req := &http.Request{Method: method, URL: u, RequestURI: target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Header: http.Header{}, Host: "example.test", RemoteAddr: "192.0.2.1:1234",
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}
+		for _, line := range strings.Split(headers, "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			if ok && validHeader(k, strings.TrimSpace(v)) {
+				req.Header.Add(k, strings.TrimSpace(v))
+			}
+		}
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+e.token)
+		}
+		w := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(w, req)
+		checkAnswer(t, w)
+	})
+}

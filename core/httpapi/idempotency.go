@@ -1,0 +1,230 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/apperr"
+)
+
+const (
+	// IdempotencyTTL is how long an answer stays replayable.
+	IdempotencyTTL = 24 * time.Hour
+	// idempotencyStale is when an answer still "in flight" is taken to belong to
+	// a process that died mid-request; it is far beyond the server's write timeout.
+	idempotencyStale = 10 * time.Minute
+	// maxReplayBytes bounds what is stored; a bigger answer is not replayable.
+	maxReplayBytes = 1 << 20
+)
+
+var (
+	errIdemKey = apperr.New(http.StatusBadRequest, "invalid_idempotency_key",
+		"Idempotency-Key must be 1 to 200 printable ASCII characters.",
+		"Idempotency-Key 必须是 1 到 200 个可打印的 ASCII 字符。")
+	errIdemReused = apperr.New(http.StatusConflict, "idempotency_key_reused",
+		"This Idempotency-Key was already used for a different request; send a new key for a new request.",
+		"此 Idempotency-Key 已用于另一个请求;新的请求请使用新的 key。")
+	errIdemInProgress = apperr.New(http.StatusConflict, "idempotency_in_progress",
+		"A request with this Idempotency-Key is still being processed; retry in a moment.",
+		"使用此 Idempotency-Key 的请求仍在处理中,请稍后重试。")
+)
+
+// idempotencyKey is one remembered answer. Status 0 means the first request
+// is still running.
+type idempotencyKey struct {
+	TenantID    uuid.UUID `gorm:"primaryKey"`
+	ID          uuid.UUID `gorm:"primaryKey"`
+	ActorID     uuid.UUID
+	Key         string
+	Method      string
+	Path        string
+	BodyHash    string
+	Status      int
+	Response    string
+	ContentType string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+func (idempotencyKey) TableName() string { return "idempotency_keys" }
+
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 200 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x20 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// idemTx opens the transaction for the actor's keys: the tenant's own, or
+// the platform's (nil tenant) for operators.
+func (s *Server) idemTx(ctx context.Context, tenant uuid.UUID, fn func(tx *gorm.DB) error) error {
+	if tenant == uuid.Nil {
+		return s.DB.Platform(ctx, fn)
+	}
+	return s.DB.InTenant(ctx, tenant, fn)
+}
+
+// idempotency makes a creating POST safe to retry. It runs after access, so
+// the key is scoped to a verified actor: (tenant, actor, key). Without the
+// header the request passes through unchanged.
+func (s *Server) idempotency(c *gin.Context) {
+	vals, sent := c.Request.Header["Idempotency-Key"]
+	if !sent || s.DB == nil {
+		c.Next()
+		return
+	}
+	if len(vals) != 1 || !validIdempotencyKey(vals[0]) {
+		s.writeError(c, errIdemKey)
+		return
+	}
+	ctx := c.Request.Context()
+	body, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.writeError(c, apperr.TooLarge)
+		} else {
+			s.writeError(c, apperr.BadJSON.Wrap(err))
+		}
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(body))
+	sum := sha256.Sum256(body)
+	a, _ := actor.From(ctx)
+	now := time.Now().UTC()
+	row := idempotencyKey{TenantID: a.TenantID, ActorID: a.ID, Key: vals[0], Method: c.Request.Method,
+		Path: c.Request.URL.Path, BodyHash: hex.EncodeToString(sum[:]), CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL)}
+
+	var prior *idempotencyKey
+	err = s.idemTx(ctx, a.TenantID, func(tx *gorm.DB) error {
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil || res.RowsAffected == 1 {
+			return res.Error
+		}
+		var old idempotencyKey
+		if err := tx.Where("tenant_id = ? AND actor_id = ? AND key = ?", a.TenantID, a.ID, row.Key).Take(&old).Error; err != nil {
+			return err
+		}
+		// An expired answer, or one abandoned by a dead process, is taken over.
+		// The condition is re-checked by the UPDATE so two takers cannot both win.
+		res = tx.Model(&idempotencyKey{}).
+			Where("tenant_id = ? AND id = ? AND (expires_at < ? OR (status = 0 AND created_at < ?))", old.TenantID, old.ID, now, now.Add(-idempotencyStale)).
+			Updates(map[string]any{"method": row.Method, "path": row.Path, "body_hash": row.BodyHash, "status": 0,
+				"response": "", "content_type": "", "created_at": now, "expires_at": row.ExpiresAt})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			row.ID = old.ID
+			return nil
+		}
+		prior = &old
+		return nil
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if prior != nil {
+		switch {
+		case prior.Method != row.Method || prior.Path != row.Path || prior.BodyHash != row.BodyHash:
+			s.writeError(c, errIdemReused)
+		case prior.Status == 0:
+			s.writeError(c, errIdemInProgress)
+		default:
+			c.Header("Idempotent-Replayed", "true")
+			c.Data(prior.Status, prior.ContentType, []byte(prior.Response))
+			c.Abort()
+		}
+		return
+	}
+
+	w := &captureWriter{ResponseWriter: c.Writer}
+	c.Writer = w
+	stored := false
+	defer func() {
+		// 5xx, panic or an answer too big to keep: forget the key so a retry runs again.
+		if !stored {
+			s.forgetIdempotencyKey(ctx, row)
+		}
+	}()
+	c.Next()
+	st := w.Status()
+	if w.overflow || !(st >= 200 && st < 300 || st >= 400 && st < 500) {
+		return
+	}
+	err = s.idemTx(context.WithoutCancel(ctx), row.TenantID, func(tx *gorm.DB) error {
+		return tx.Model(&idempotencyKey{}).Where("tenant_id = ? AND id = ?", row.TenantID, row.ID).
+			Updates(map[string]any{"status": st, "response": w.buf.String(), "content_type": w.Header().Get("Content-Type")}).Error
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "idempotency: store answer", slog.String("request_id", requestID(c)), slog.Any("err", err))
+		return
+	}
+	stored = true
+}
+
+func (s *Server) forgetIdempotencyKey(ctx context.Context, row idempotencyKey) {
+	err := s.idemTx(context.WithoutCancel(ctx), row.TenantID, func(tx *gorm.DB) error {
+		return tx.Where("tenant_id = ? AND id = ?", row.TenantID, row.ID).Delete(&idempotencyKey{}).Error
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "idempotency: forget key", slog.Any("err", err))
+	}
+}
+
+// PurgeIdempotencyKeys deletes the answers that expired before the given
+// time, across all tenants; the queue's scheduler calls it periodically
+// (with time.Now()). It returns how many it deleted.
+func (s *Server) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.DB.Platform(ctx, func(tx *gorm.DB) error {
+		res := tx.Where("expires_at < ?", before.UTC()).Delete(&idempotencyKey{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	return n, err
+}
+
+// captureWriter keeps a copy of the body it writes, up to maxReplayBytes.
+type captureWriter struct {
+	gin.ResponseWriter
+	buf      bytes.Buffer
+	overflow bool
+}
+
+func (w *captureWriter) keep(p []byte) {
+	if w.overflow || w.buf.Len()+len(p) > maxReplayBytes {
+		w.overflow = true
+		return
+	}
+	w.buf.Write(p)
+}
+
+func (w *captureWriter) Write(p []byte) (int, error) {
+	w.keep(p)
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *captureWriter) WriteString(s string) (int, error) {
+	w.keep([]byte(s))
+	return w.ResponseWriter.WriteString(s)
+}

@@ -1,0 +1,419 @@
+package httpapi
+
+import (
+	"encoding"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+// OpenAPIPath is where the machine-readable description of the API is served.
+const OpenAPIPath = "/api/v1/openapi.json"
+
+// Names of the shared components every operation refers to.
+const (
+	errorSchemaName   = "Error"
+	errorResponseName = "Error"
+	bearerScheme      = "bearerJWT"
+	apiKeyScheme      = "apiKey"
+)
+
+// ContentTyper is implemented by Response values that are not JSON (the docs
+// page, the Prometheus text); the document then names that media type with a
+// string body.
+type ContentTyper interface {
+	ContentType() string
+}
+
+// HTMLPage marks a route answering text/html.
+type HTMLPage string
+
+func (HTMLPage) ContentType() string { return "text/html" }
+
+// OpenAPIDocument is the Response marker of the document route itself.
+type OpenAPIDocument map[string]any
+
+func (s *Server) openAPIRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: OpenAPIPath, Public: true, Tag: "meta", Summary: "This API described as OpenAPI 3",
+			Response: OpenAPIDocument{}, Handler: func(c *gin.Context) error {
+				c.Data(http.StatusOK, "application/json; charset=utf-8", s.openAPIJSON)
+				return nil
+			}},
+		{Method: "GET", Path: "/api/docs", Public: true, Tag: "meta", Summary: "Readable reference of every endpoint",
+			Response: HTMLPage(""), Handler: func(c *gin.Context) error {
+				// The page is self-contained: inline styles, no scripts, no network.
+				c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+				c.Data(http.StatusOK, "text/html; charset=utf-8", s.docsHTML)
+				return nil
+			}},
+	}
+}
+
+// OpenAPI builds the OpenAPI 3 document from the route table.
+func (s *Server) OpenAPI() *openapi3.T {
+	g := &schemaGen{schemas: openapi3.Schemas{}, names: map[string]reflect.Type{}, byType: map[reflect.Type]string{
+		reflect.TypeOf(errorBody{}):   errorSchemaName,
+		reflect.TypeOf(errorDetail{}): errorSchemaName + "Detail",
+	}}
+	doc := &openapi3.T{
+		OpenAPI: "3.0.3",
+		Info: &openapi3.Info{
+			Title:   "Wuye API",
+			Version: "v1",
+			Description: "Multi-tenant property management. Errors share one shape (components/schemas/Error); " +
+				"messages follow Accept-Language (zh or en). See docs/api.md for the conventions.",
+		},
+		Paths: openapi3.NewPaths(),
+		Security: openapi3.SecurityRequirements{
+			{bearerScheme: []string{}}, {apiKeyScheme: []string{}},
+		},
+	}
+	errRef := g.inline(reflect.TypeOf(errorBody{}), false)
+	doc.Components = &openapi3.Components{
+		Schemas: g.schemas,
+		Responses: openapi3.ResponseBodies{
+			errorResponseName: {Value: openapi3.NewResponse().
+				WithDescription("An error in the API's one shape; code is stable, message is for people.").
+				WithContent(openapi3.NewContentWithJSONSchemaRef(errRef))},
+		},
+		SecuritySchemes: openapi3.SecuritySchemes{
+			bearerScheme: {Value: &openapi3.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "JWT",
+				Description: "Short-lived access token from the login endpoint: Authorization: Bearer <jwt>."}},
+			apiKeyScheme: {Value: &openapi3.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "API key",
+				Description: "Integration key of a tenant, sent the same way: Authorization: Bearer <key>."}},
+		},
+	}
+	for _, r := range s.table {
+		path, params := openAPIPath(r.Path)
+		doc.AddOperation(path, r.Method, g.operation(r, params))
+	}
+	return doc
+}
+
+// openAPIPath turns gin's /users/:id and /files/*rest into /users/{id} and /files/{rest}.
+func openAPIPath(p string) (string, []string) {
+	segs := strings.Split(p, "/")
+	var params []string
+	for i, s := range segs {
+		if len(s) > 1 && (s[0] == ':' || s[0] == '*') {
+			params = append(params, s[1:])
+			segs[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(segs, "/"), params
+}
+
+func operationID(method, path string) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(method))
+	for _, r := range path {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '/' || r == '-' || r == '.' || r == '_':
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation {
+	op := &openapi3.Operation{
+		Tags:        []string{r.Tag},
+		Summary:     r.Summary,
+		OperationID: operationID(r.Method, r.Path),
+		Responses:   openapi3.NewResponses(),
+		Extensions:  map[string]any{},
+	}
+	if r.Tag == "" {
+		op.Tags = []string{"other"}
+	}
+	switch {
+	case r.Public:
+		op.Security = &openapi3.SecurityRequirements{} // no credential
+		op.Extensions["x-access"] = "public"
+	case r.Operator:
+		op.Extensions["x-access"] = "operator"
+		op.Extensions["x-permission"] = "operator"
+	default:
+		op.Extensions["x-access"] = "tenant"
+		if r.Permission != "" {
+			op.Extensions["x-permission"] = r.Permission
+		}
+	}
+	if r.Object {
+		op.Extensions["x-object"] = true
+	}
+	for _, name := range pathParams {
+		sc := openapi3.NewStringSchema()
+		if name == "id" || strings.HasSuffix(name, "_id") {
+			sc.Format = "uuid"
+		}
+		op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+			Name: name, In: openapi3.ParameterInPath, Required: true, Schema: sc.NewRef()}})
+	}
+	if r.Query != nil {
+		for _, f := range g.queryFields(reflect.TypeOf(r.Query)) {
+			op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+				Name: f.name, In: openapi3.ParameterInQuery, Schema: g.inline(f.typ, true)}})
+		}
+	}
+	if r.Idempotent && !r.Public {
+		max := uint64(200)
+		op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+			Name: "Idempotency-Key", In: openapi3.ParameterInHeader,
+			Description: "Makes a retried create safe: the same key and body replay the first answer for 24 h.",
+			Schema:      (&openapi3.Schema{Type: &openapi3.Types{"string"}, MinLength: 1, MaxLength: &max}).NewRef()}})
+		op.Extensions["x-idempotent"] = true
+	}
+	if r.Request != nil {
+		op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().WithRequired(true).
+			WithContent(openapi3.NewContentWithJSONSchemaRef(g.inline(reflect.TypeOf(r.Request), true)))}
+	}
+
+	status := r.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	ok := openapi3.NewResponse().WithDescription(http.StatusText(status))
+	if r.Response != nil {
+		if ct, isRaw := r.Response.(ContentTyper); isRaw {
+			ok.WithContent(openapi3.Content{ct.ContentType(): openapi3.NewMediaType().WithSchema(openapi3.NewStringSchema())})
+		} else {
+			ok.WithContent(openapi3.NewContentWithJSONSchemaRef(g.inline(reflect.TypeOf(r.Response), false)))
+		}
+	}
+	op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: ok})
+
+	errs := []int{http.StatusInternalServerError}
+	if r.Request != nil || r.Query != nil || len(pathParams) > 0 {
+		errs = append(errs, http.StatusBadRequest)
+	}
+	if !r.Public {
+		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	if r.Object || len(pathParams) > 0 {
+		errs = append(errs, http.StatusNotFound)
+	}
+	if r.Idempotent && !r.Public {
+		errs = append(errs, http.StatusConflict)
+	}
+	if r.Request != nil {
+		errs = append(errs, http.StatusRequestEntityTooLarge)
+	}
+	for _, code := range errs {
+		op.Responses.Set(strconv.Itoa(code), &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName})
+	}
+	// Anything else (429, 503 …) still has the error shape.
+	op.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName})
+	return op
+}
+
+// schemaGen reflects Go types into JSON schemas the way encoding/json writes
+// them. Named struct types become shared components, referenced by $ref.
+type schemaGen struct {
+	schemas openapi3.Schemas
+	names   map[string]reflect.Type
+	byType  map[reflect.Type]string
+}
+
+var (
+	timeType    = reflect.TypeOf(time.Time{})
+	uuidType    = reflect.TypeOf(uuid.UUID{})
+	rawType     = reflect.TypeOf(json.RawMessage{})
+	bytesType   = reflect.TypeOf([]byte{})
+	marshalerT  = reflect.TypeOf((*json.Marshaler)(nil)).Elem()
+	textMarshal = reflect.TypeOf((*encoding.TextMarshaler)(nil)).Elem()
+)
+
+// inline returns t's schema, or a $ref for named structs (see component).
+// forRequest leaves out "required": the request types' Validate decides that.
+func (g *schemaGen) inline(t reflect.Type, forRequest bool) *openapi3.SchemaRef {
+	switch t {
+	case timeType:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "date-time"}}
+	case uuidType:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "uuid"}}
+	case rawType:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}
+	case bytesType:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "byte", Nullable: true}}
+	}
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if t.Implements(marshalerT) || reflect.PointerTo(t).Implements(marshalerT) {
+			return &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}} // shape chosen by its own code
+		}
+		if t.Implements(textMarshal) || reflect.PointerTo(t).Implements(textMarshal) {
+			return openapi3.NewStringSchema().NewRef()
+		}
+	}
+	typ := func(name string) *openapi3.Types { return &openapi3.Types{name} }
+	switch t.Kind() {
+	case reflect.Bool:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("boolean")}}
+	case reflect.Int, reflect.Int64:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("integer"), Format: "int64"}}
+	case reflect.Int8, reflect.Int16, reflect.Int32:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("integer"), Format: "int32"}}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		zero := 0.0
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("integer"), Min: &zero}}
+	case reflect.Float32, reflect.Float64:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("number"), Format: "double"}}
+	case reflect.String:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("string")}}
+	case reflect.Interface:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}
+	case reflect.Pointer:
+		inner := g.inline(t.Elem(), forRequest)
+		if inner.Ref != "" {
+			return &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true, AllOf: openapi3.SchemaRefs{inner}}}
+		}
+		v := *inner.Value
+		v.Nullable = true
+		return &openapi3.SchemaRef{Value: &v}
+	case reflect.Slice, reflect.Array:
+		// A nil slice is written as null.
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("array"), Items: g.inline(t.Elem(), forRequest), Nullable: t.Kind() == reflect.Slice}}
+	case reflect.Map:
+		return &openapi3.SchemaRef{Value: &openapi3.Schema{Type: typ("object"), Nullable: true,
+			AdditionalProperties: openapi3.AdditionalProperties{Schema: g.inline(t.Elem(), forRequest)}}}
+	case reflect.Struct:
+		if t.Name() == "" {
+			return &openapi3.SchemaRef{Value: g.object(t, forRequest)}
+		}
+		return g.component(t, forRequest)
+	}
+	// Channels and functions cannot be encoded; say nothing rather than lie.
+	return &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}
+}
+
+// component registers a named struct once and returns a $ref to it.
+func (g *schemaGen) component(t reflect.Type, forRequest bool) *openapi3.SchemaRef {
+	name, ok := g.byType[t]
+	if !ok {
+		name = componentName(t, false)
+		if other, taken := g.names[name]; taken && other != t {
+			name = componentName(t, true)
+		}
+		g.byType[t] = name
+	}
+	if _, done := g.schemas[name]; !done {
+		g.names[name] = t
+		g.schemas[name] = &openapi3.SchemaRef{Value: &openapi3.Schema{}} // placeholder for recursion
+		g.schemas[name].Value = g.object(t, forRequest)
+	}
+	return &openapi3.SchemaRef{Ref: "#/components/schemas/" + name}
+}
+
+// componentName is the Go name; Page[pkg.User] becomes PageUser, and a
+// second type of the same name gets its package as prefix (identity.User).
+func componentName(t reflect.Type, qualified bool) string {
+	name := t.Name()
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		base, args := name[:i], strings.TrimSuffix(name[i+1:], "]")
+		var b strings.Builder
+		b.WriteString(base)
+		for _, a := range strings.Split(args, ",") {
+			a = strings.ReplaceAll(a, "[]", "List")
+			a = strings.TrimLeft(a, "*")
+			if j := strings.LastIndexByte(a, '.'); j >= 0 {
+				a = a[j+1:]
+			}
+			b.WriteString(a)
+		}
+		name = b.String()
+	}
+	if qualified {
+		pkg := t.PkgPath()
+		if j := strings.LastIndexByte(pkg, '/'); j >= 0 {
+			pkg = pkg[j+1:]
+		}
+		name = pkg + "." + name
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			return r
+		}
+		return '_'
+	}, name)
+}
+
+type jsonField struct {
+	name      string
+	typ       reflect.Type
+	omitEmpty bool
+}
+
+// fields lists what encoding/json writes for struct t, flattening embedded
+// structs without a json name; tag reads the key ("json" or "form").
+func fields(t reflect.Type, tag string) []jsonField {
+	var out []jsonField
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get(tag), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		ft := f.Type
+		if f.Anonymous && name == "" {
+			et := ft
+			if et.Kind() == reflect.Pointer {
+				et = et.Elem()
+			}
+			if et.Kind() == reflect.Struct {
+				out = append(out, fields(et, tag)...)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.Contains(","+opts+",", ",string,") {
+			ft = reflect.TypeOf("")
+		}
+		out = append(out, jsonField{name: name, typ: ft, omitEmpty: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")})
+	}
+	return out
+}
+
+func (g *schemaGen) object(t reflect.Type, forRequest bool) *openapi3.Schema {
+	sc := &openapi3.Schema{Type: &openapi3.Types{"object"}, Properties: openapi3.Schemas{}}
+	for _, f := range fields(t, "json") {
+		sc.Properties[f.name] = g.inline(f.typ, forRequest)
+		if !f.omitEmpty && !forRequest {
+			sc.Required = append(sc.Required, f.name)
+		}
+	}
+	sort.Strings(sc.Required)
+	return sc
+}
+
+// queryFields lists the query parameters of a query struct (gin's form tags).
+func (g *schemaGen) queryFields(t reflect.Type) []jsonField {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	fs := fields(t, "form")
+	for i := range fs {
+		if fs[i].typ.Kind() == reflect.Pointer {
+			fs[i].typ = fs[i].typ.Elem()
+		}
+	}
+	return fs
+}
