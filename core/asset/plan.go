@@ -262,7 +262,7 @@ func parse(s string) uuid.UUID {
 // first: the hook that turns due maintenance into work orders and reminders.
 func DuePlans(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, before Date) ([]Plan, error) {
 	var out []Plan
-	err := in(tx.WithContext(ctx), tenantID).Where("active = ? AND next_due <= ?", true, before).Order("next_due, id").Find(&out).Error
+	err := in(tx, tenantID).Where("active = ? AND next_due <= ?", true, before).Order("next_due, id").Find(&out).Error
 	return out, err
 }
 
