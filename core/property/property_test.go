@@ -55,11 +55,11 @@ func TestParseArea(t *testing.T) {
 
 // fixture is a community with one building and one unit.
 type fixture struct {
-	svc                *property.Service
-	tenant             uuid.UUID
-	comm               property.Community
-	bld                property.Building
-	unit               property.Unit
+	svc    *property.Service
+	tenant uuid.UUID
+	comm   property.Community
+	bld    property.Building
+	unit   property.Unit
 }
 
 func setup(t *testing.T, db *store.DB) fixture {

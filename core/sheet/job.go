@@ -42,10 +42,10 @@ type Importer interface {
 // Report is the outcome of an import.
 type Report struct {
 	Kind         string    `json:"kind"`
-	Rows         int       `json:"rows"`         // data rows in the file
-	BadRows      int       `json:"bad_rows"`     // rows with at least one problem
-	Imported     int       `json:"imported"`     // rows written
-	Written      bool      `json:"written"`      // whether anything was committed
+	Rows         int       `json:"rows"`     // data rows in the file
+	BadRows      int       `json:"bad_rows"` // rows with at least one problem
+	Imported     int       `json:"imported"` // rows written
+	Written      bool      `json:"written"`  // whether anything was committed
 	GoodRowsOnly bool      `json:"good_rows_only"`
 	DryRun       bool      `json:"dry_run"`
 	Problems     []Problem `json:"problems"`
