@@ -118,6 +118,23 @@ func (s *Service) GenerateBuilding(ctx context.Context, tenantID uuid.UUID, g Ge
 	if err := invalid(g.Validate()); err != nil {
 		return res, err
 	}
+	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		res, err = s.generate(ctx, tx, tenantID, g)
+		return err
+	})
+	if err == errPreview {
+		res.Building.ID = uuid.Nil
+		return res, nil
+	}
+	return res, err
+}
+
+// generate does GenerateBuilding's work inside tx; a preview returns errPreview
+// after its checks so the caller rolls back.
+func (s *Service) generate(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, g GenerateSpec) (res GenerateResult, err error) {
+	if err := invalid(g.Validate()); err != nil {
+		return res, err
+	}
 	if g.Units*g.Floors*g.RoomsPerFloor > 20000 {
 		return res, ErrGenerateTooLarge
 	}
@@ -170,42 +187,35 @@ func (s *Service) GenerateBuilding(ctx context.Context, tenantID uuid.UUID, g Ge
 	if err := invalid(checkRoom(template)); err != nil {
 		return res, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		b, err := createBuilding(tx, tenantID, BuildingInput{CommunityID: g.CommunityID, Name: g.Name, Floors: g.StartFloor + g.Floors - 1})
-		if err != nil {
-			return err
-		}
-		res.Building = b
-		if err := s.quota(ctx, tx, tenantID, ResourceRooms, res.Rooms); err != nil {
-			return err
-		}
-		if g.Preview {
-			return errPreview
-		}
-		units := make([]Unit, len(unitNames))
-		for i, n := range unitNames {
-			units[i] = Unit{TenantID: tenantID, BuildingID: b.ID, Name: n}
-		}
-		if err := tx.Create(&units).Error; err != nil {
-			return err
-		}
-		rooms := make([]Room, 0, res.Rooms)
-		for ui, u := range units {
-			res.UnitIDs = append(res.UnitIDs, u.ID)
-			for i := range numbers {
-				r := template
-				r.CommunityID, r.BuildingID, r.UnitID = b.CommunityID, b.ID, u.ID
-				r.Number, r.Floor = rule.format(ui+1, floors[i], (i%g.RoomsPerFloor)+1), floors[i]
-				rooms = append(rooms, r)
-			}
-		}
-		return uniqueAs(tx.CreateInBatches(&rooms, 500).Error, ErrDuplicateRoom)
-	})
-	if err == errPreview {
-		res.Building.ID = uuid.Nil
-		return res, nil
+	b, err := createBuilding(tx, tenantID, BuildingInput{CommunityID: g.CommunityID, Name: g.Name, Floors: g.StartFloor + g.Floors - 1})
+	if err != nil {
+		return res, err
 	}
-	return res, err
+	res.Building = b
+	if err := s.quota(ctx, tx, tenantID, ResourceRooms, res.Rooms); err != nil {
+		return res, err
+	}
+	if g.Preview {
+		return res, errPreview
+	}
+	units := make([]Unit, len(unitNames))
+	for i, n := range unitNames {
+		units[i] = Unit{TenantID: tenantID, BuildingID: b.ID, Name: n}
+	}
+	if err := tx.Create(&units).Error; err != nil {
+		return res, err
+	}
+	rooms := make([]Room, 0, res.Rooms)
+	for ui, u := range units {
+		res.UnitIDs = append(res.UnitIDs, u.ID)
+		for i := range numbers {
+			r := template
+			r.CommunityID, r.BuildingID, r.UnitID = b.CommunityID, b.ID, u.ID
+			r.Number, r.Floor = rule.format(ui+1, floors[i], (i%g.RoomsPerFloor)+1), floors[i]
+			rooms = append(rooms, r)
+		}
+	}
+	return res, uniqueAs(tx.CreateInBatches(&rooms, 500).Error, ErrDuplicateRoom)
 }
 
 // errPreview rolls a preview's transaction back after its checks ran.
