@@ -37,6 +37,9 @@ func bindJSON(c *gin.Context, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if e, ok := apperr.As(err); ok {
+			return e // a field type's own parse error (e.g. an area) keeps its code
+		}
 		return apperr.BadJSON.WithDetails(map[string]string{"reason": jsonReason(err)})
 	}
 	if dec.More() {

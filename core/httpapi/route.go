@@ -43,5 +43,8 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.tenantRoutes()...)
 	rs = append(rs, s.openAPIRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
+	rs = append(rs, s.propertyRoutes()...)
+	rs = append(rs, s.assetRoutes()...)
+	rs = append(rs, s.importRoutes()...)
 	return rs
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/identity"
+	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -56,6 +58,12 @@ type Deps struct {
 	MetricsDisabled bool
 	// Routes are rows appended to the route table (tests, embedders).
 	Routes []Route
+
+	Property *property.Service
+	Assets   *asset.Service
+	// StartJob runs long work (large imports) in the background and returns
+	// the id of a job the caller polls; nil runs every import synchronously.
+	StartJob func(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (jobID string, err error)
 }
 
 // Server is the API.

@@ -275,7 +275,7 @@ func TestTenantRoutesDeclareAccess(t *testing.T) {
 	srv := New(Deps{})
 	n := 0
 	for _, r := range srv.Routes() {
-		if !strings.Contains(r.Path, "tenant") && !strings.Contains(r.Path, "plans") {
+		if !strings.Contains(r.Path, "tenant") && !strings.Contains(r.Path, "/plans") {
 			continue
 		}
 		n++

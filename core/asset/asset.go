@@ -1,0 +1,350 @@
+// Package asset is the equipment register (设施设备): assets at a location,
+// maintenance plans with a cycle and a computed next due date, due-soon and
+// overdue views, and maintenance history. DuePlans is the hook the work-order
+// feature uses to turn due plans into work orders (task TaskMaintenanceDue).
+package asset
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/store"
+)
+
+// TaskMaintenanceDue is the task type a scheduler enqueues to turn due plans
+// (DuePlans) into work orders and reminders.
+const TaskMaintenanceDue = "asset.maintenance_due"
+
+// Categories of assets.
+var Categories = []string{"elevator", "fire", "water_pump", "power", "hvac", "access", "camera", "lighting", "gate", "other"}
+
+// Statuses of assets.
+var Statuses = []string{"in_service", "under_repair", "out_of_service", "retired"}
+
+// Document is an attachment of an asset (manual, certificate, contract).
+type Document struct {
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+// Documents is stored as JSON text.
+type Documents []Document
+
+// Asset is one piece of equipment.
+type Asset struct {
+	TenantID     uuid.UUID  `gorm:"primaryKey" json:"-"`
+	ID           uuid.UUID  `gorm:"primaryKey" json:"id"`
+	CommunityID  uuid.UUID  `json:"community_id"`
+	Code         string     `json:"code"`
+	Name         string     `json:"name"`
+	Category     string     `json:"category"`
+	Brand        string     `json:"brand"`
+	Model        string     `json:"model"`
+	Serial       string     `json:"serial"`
+	Supplier     string     `json:"supplier"`
+	PurchaseDate Date       `json:"purchase_date"`
+	InstallDate  Date       `json:"install_date"`
+	WarrantyEnd  Date       `json:"warranty_end"`
+	LocationID   *uuid.UUID `json:"location_id"`
+	LocationKind string     `json:"location_kind"`
+	Status       string     `json:"status"`
+	Documents    string     `json:"-"`
+	DeviceID     *uuid.UUID `json:"device_id"`
+	Notes        string     `json:"notes"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+// AssetView is an asset as the API shows it, documents decoded.
+type AssetView struct {
+	Asset
+	Docs Documents `json:"documents"`
+}
+
+func view(a Asset) AssetView {
+	v := AssetView{Asset: a, Docs: Documents{}}
+	_ = json.Unmarshal([]byte(a.Documents), &v.Docs)
+	return v
+}
+
+// Errors of this package.
+var (
+	ErrDuplicateCode = apperr.New(http.StatusConflict, "duplicate_asset_code", "Another asset already has this code.", "已有相同编号的设备。")
+	ErrUnknownAsset  = apperr.New(http.StatusBadRequest, "unknown_asset", "No such asset.", "设备不存在。")
+	ErrWrongPlan     = apperr.New(http.StatusBadRequest, "unknown_plan", "The plan does not belong to this asset.", "该保养计划不属于此设备。")
+	ErrLocationPlace = apperr.New(http.StatusBadRequest, "location_outside_community", "The location is in another community than the asset.", "位置不在该设备所属的小区。")
+)
+
+// Service manages assets and their maintenance.
+type Service struct {
+	DB *store.DB
+	// Today gives the current day for due views; the local day when nil.
+	Today func() Date
+}
+
+// New returns a Service on db.
+func New(db *store.DB) *Service { return &Service{DB: db} }
+
+func (s *Service) today() Date {
+	if s.Today != nil {
+		return s.Today()
+	}
+	return DateOf(time.Now())
+}
+
+func in(tx *gorm.DB, tenantID uuid.UUID) *gorm.DB { return tx.Where("tenant_id = ?", tenantID) }
+
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return apperr.NotFound
+	}
+	return err
+}
+
+func page(q *gorm.DB, p property.Paging) *gorm.DB {
+	if p.Order != "" {
+		q = q.Order(p.Order)
+	}
+	q = q.Order("id")
+	if p.Limit > 0 {
+		q = q.Offset(p.Offset).Limit(p.Limit)
+	}
+	return q
+}
+
+// AssetInput is an asset's editable fields.
+type AssetInput struct {
+	CommunityID  uuid.UUID  `json:"community_id"`
+	Code         string     `json:"code"`
+	Name         string     `json:"name"`
+	Category     string     `json:"category"`
+	Brand        string     `json:"brand"`
+	Model        string     `json:"model"`
+	Serial       string     `json:"serial"`
+	Supplier     string     `json:"supplier"`
+	PurchaseDate Date       `json:"purchase_date"`
+	InstallDate  Date       `json:"install_date"`
+	WarrantyEnd  Date       `json:"warranty_end"`
+	LocationID   *uuid.UUID `json:"location_id"`
+	Status       string     `json:"status"`
+	Documents    Documents  `json:"documents"`
+	DeviceID     *uuid.UUID `json:"device_id"`
+	Notes        string     `json:"notes"`
+}
+
+func (a AssetInput) Validate() []apperr.FieldError {
+	var fe []apperr.FieldError
+	add := func(field, code, en, zh string) {
+		fe = append(fe, apperr.FieldError{Field: field, Code: code, EN: en, ZH: zh})
+	}
+	if strings.TrimSpace(a.Code) == "" || len(a.Code) > 64 {
+		add("code", "required", "code is required (at most 64 bytes)", "设备编号不能为空(最多 64 字节)")
+	}
+	if strings.TrimSpace(a.Name) == "" || len(a.Name) > 200 {
+		add("name", "required", "name is required (at most 200 bytes)", "设备名称不能为空(最多 200 字节)")
+	}
+	if !slices.Contains(Categories, a.Category) {
+		add("category", "unknown_category", "category must be one of "+strings.Join(Categories, ", "), "类别必须是 "+strings.Join(Categories, "、")+" 之一")
+	}
+	if a.Status != "" && !slices.Contains(Statuses, a.Status) {
+		add("status", "unknown_status", "status must be one of "+strings.Join(Statuses, ", "), "状态必须是 "+strings.Join(Statuses, "、")+" 之一")
+	}
+	if !a.InstallDate.IsZero() && !a.PurchaseDate.IsZero() && a.InstallDate.Before(a.PurchaseDate) {
+		add("install_date", "before_purchase", "install date is before purchase date", "安装日期早于购买日期")
+	}
+	for i, d := range a.Documents {
+		if strings.TrimSpace(d.Name) == "" || strings.TrimSpace(d.URL) == "" {
+			add("documents", "incomplete_document", "document "+string(rune('1'+i))+" needs a name and a url", "附件需要名称和地址")
+			break
+		}
+	}
+	return fe
+}
+
+// fill copies inp onto a, resolving its location in tx.
+func fill(tx *gorm.DB, tenantID uuid.UUID, a *Asset, inp AssetInput) error {
+	var n int64
+	if err := in(tx.Model(&property.Community{}), tenantID).Where("id = ?", inp.CommunityID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return property.ErrUnknownCommunity
+	}
+	a.LocationID, a.LocationKind = nil, ""
+	if inp.LocationID != nil {
+		loc, err := property.ResolveLocation(tx, tenantID, *inp.LocationID)
+		if err != nil {
+			return err
+		}
+		if loc.CommunityID != inp.CommunityID {
+			return ErrLocationPlace
+		}
+		id := loc.ID
+		a.LocationID, a.LocationKind = &id, string(loc.Kind)
+	}
+	if inp.Status == "" {
+		inp.Status = "in_service"
+	}
+	if inp.Documents == nil {
+		inp.Documents = Documents{}
+	}
+	docs, _ := json.Marshal(inp.Documents)
+	a.CommunityID, a.Code, a.Name, a.Category = inp.CommunityID, strings.TrimSpace(inp.Code), strings.TrimSpace(inp.Name), inp.Category
+	a.Brand, a.Model, a.Serial, a.Supplier = inp.Brand, inp.Model, inp.Serial, inp.Supplier
+	a.PurchaseDate, a.InstallDate, a.WarrantyEnd = inp.PurchaseDate, inp.InstallDate, inp.WarrantyEnd
+	a.Status, a.Documents, a.DeviceID, a.Notes = inp.Status, string(docs), inp.DeviceID, inp.Notes
+	return nil
+}
+
+func invalid(fe []apperr.FieldError) error {
+	if len(fe) == 0 {
+		return nil
+	}
+	return apperr.Invalid.WithDetails(fe)
+}
+
+func unique(err error, e *apperr.Error) error {
+	if store.IsUniqueViolation(err) {
+		return e
+	}
+	return err
+}
+
+// CreateAsset registers an asset.
+func (s *Service) CreateAsset(ctx context.Context, tenantID uuid.UUID, inp AssetInput) (v AssetView, err error) {
+	if err := invalid(inp.Validate()); err != nil {
+		return v, err
+	}
+	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		a, err := createAsset(tx, tenantID, inp)
+		v = view(a)
+		return err
+	})
+	return v, err
+}
+
+func createAsset(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput) (Asset, error) {
+	a := Asset{TenantID: tenantID}
+	if err := fill(tx, tenantID, &a, inp); err != nil {
+		return a, err
+	}
+	return a, unique(tx.Create(&a).Error, ErrDuplicateCode)
+}
+
+func (s *Service) GetAsset(ctx context.Context, tenantID, id uuid.UUID) (v AssetView, err error) {
+	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var a Asset
+		err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error)
+		v = view(a)
+		return err
+	})
+	return v, err
+}
+
+// UpdateAsset replaces an asset's editable fields.
+func (s *Service) UpdateAsset(ctx context.Context, tenantID, id uuid.UUID, inp AssetInput) (v AssetView, err error) {
+	if err := invalid(inp.Validate()); err != nil {
+		return v, err
+	}
+	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var a Asset
+		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
+			return err
+		}
+		if err := fill(tx, tenantID, &a, inp); err != nil {
+			return err
+		}
+		v = view(a)
+		return unique(tx.Save(&a).Error, ErrDuplicateCode)
+	})
+	return v, err
+}
+
+// DeleteAsset removes an asset with its plans and history.
+func (s *Service) DeleteAsset(ctx context.Context, tenantID, id uuid.UUID) error {
+	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var a Asset
+		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
+			return err
+		}
+		if err := in(tx, tenantID).Where("asset_id = ?", id).Delete(&Record{}).Error; err != nil {
+			return err
+		}
+		if err := in(tx, tenantID).Where("asset_id = ?", id).Delete(&Plan{}).Error; err != nil {
+			return err
+		}
+		return in(tx, tenantID).Delete(&Asset{}, "id = ?", id).Error
+	})
+}
+
+// AssetFilter filters the asset list and export.
+type AssetFilter struct {
+	CommunityID    string `form:"community_id" json:"community_id"`
+	Category       string `form:"category" json:"category"`
+	Status         string `form:"status" json:"status"`
+	LocationID     string `form:"location_id" json:"location_id"`
+	Q              string `form:"q" json:"q"`                               // code or name contains
+	WarrantyEndsBy string `form:"warranty_ends_by" json:"warranty_ends_by"` // YYYY-MM-DD
+}
+
+func (f AssetFilter) apply(q *gorm.DB) (*gorm.DB, error) {
+	for col, v := range map[string]string{"community_id": f.CommunityID, "location_id": f.LocationID} {
+		if v != "" {
+			id, err := uuid.Parse(v)
+			if err != nil {
+				id = uuid.Nil
+			}
+			q = q.Where(col+" = ?", id)
+		}
+	}
+	if f.Category != "" {
+		q = q.Where("category = ?", f.Category)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.Q != "" {
+		q = q.Where("(code LIKE ? OR name LIKE ?)", "%"+f.Q+"%", "%"+f.Q+"%")
+	}
+	if f.WarrantyEndsBy != "" {
+		d, err := ParseDate(f.WarrantyEndsBy)
+		if err != nil {
+			return nil, apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "warranty_ends_by", Code: "invalid_date", EN: "use YYYY-MM-DD", ZH: "请使用 YYYY-MM-DD 格式"}})
+		}
+		q = q.Where("warranty_end IS NOT NULL AND warranty_end <= ?", d)
+	}
+	return q, nil
+}
+
+// ListAssets lists a page of assets matching f.
+func (s *Service) ListAssets(ctx context.Context, tenantID uuid.UUID, f AssetFilter, p property.Paging) (out []AssetView, total int64, err error) {
+	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		q, err := f.apply(in(tx.Model(&Asset{}), tenantID))
+		if err != nil {
+			return err
+		}
+		if err := q.Count(&total).Error; err != nil {
+			return err
+		}
+		var rows []Asset
+		if err := page(q, p).Find(&rows).Error; err != nil {
+			return err
+		}
+		out = make([]AssetView, len(rows))
+		for i, a := range rows {
+			out[i] = view(a)
+		}
+		return nil
+	})
+	return out, total, err
+}

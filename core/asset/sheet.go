@@ -1,0 +1,83 @@
+package asset
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/sheet"
+)
+
+// AssetSpec is the column set of the asset export.
+var AssetSpec = sheet.Spec{Kind: "assets", Title: "设备", Columns: []sheet.Column{
+	{Key: "community", ZH: "小区", Required: true},
+	{Key: "code", ZH: "设备编号", Required: true},
+	{Key: "name", ZH: "设备名称", Required: true},
+	{Key: "category", ZH: "类别", Required: true},
+	{Key: "brand", ZH: "品牌"},
+	{Key: "model", ZH: "型号"},
+	{Key: "serial", ZH: "序列号"},
+	{Key: "supplier", ZH: "供应商"},
+	{Key: "purchase_date", ZH: "购买日期"},
+	{Key: "install_date", ZH: "安装日期"},
+	{Key: "warranty_end", ZH: "保修截止"},
+	{Key: "location", ZH: "位置"},
+	{Key: "status", ZH: "状态"},
+	{Key: "next_due", ZH: "下次保养"},
+	{Key: "notes", ZH: "备注"},
+}}
+
+func day(d Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+// ExportAssets returns the assets matching f as rows of AssetSpec, with each
+// location's full name and the earliest next due maintenance.
+func (s *Service) ExportAssets(ctx context.Context, tenantID uuid.UUID, f AssetFilter) (out [][]string, err error) {
+	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		q, err := f.apply(in(tx.Model(&Asset{}), tenantID))
+		if err != nil {
+			return err
+		}
+		var rows []Asset
+		if err := q.Order("code").Find(&rows).Error; err != nil {
+			return err
+		}
+		var cs []property.Community
+		if err := in(tx, tenantID).Find(&cs).Error; err != nil {
+			return err
+		}
+		names := map[uuid.UUID]string{}
+		for _, c := range cs {
+			names[c.ID] = c.Name
+		}
+		var plans []Plan
+		if err := in(tx, tenantID).Where("active = ?", true).Find(&plans).Error; err != nil {
+			return err
+		}
+		next := map[uuid.UUID]Date{}
+		for _, p := range plans {
+			if d, ok := next[p.AssetID]; !ok || p.NextDue.Before(d) {
+				next[p.AssetID] = p.NextDue
+			}
+		}
+		out = make([][]string, len(rows))
+		for i, a := range rows {
+			loc := ""
+			if a.LocationID != nil {
+				if l, err := property.ResolveLocation(tx, tenantID, *a.LocationID); err == nil {
+					loc = l.Name
+				}
+			}
+			out[i] = []string{names[a.CommunityID], a.Code, a.Name, a.Category, a.Brand, a.Model, a.Serial, a.Supplier,
+				day(a.PurchaseDate), day(a.InstallDate), day(a.WarrantyEnd), loc, a.Status, day(next[a.ID]), a.Notes}
+		}
+		return nil
+	})
+	return out, err
+}

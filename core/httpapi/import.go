@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/sheet"
+)
+
+// Import limits: files up to maxImportRows rows; above syncImportRows an
+// import runs as a background job when StartJob is wired.
+const (
+	maxImportRows  = 200_000
+	syncImportRows = 5_000
+)
+
+// ImportAccepted answers an import handed to a background job.
+type ImportAccepted struct {
+	JobID string `json:"job_id"`
+	Rows  int    `json:"rows"`
+}
+
+// ImportQuery are the options of an upload.
+type ImportQuery struct {
+	Format       string `form:"format" json:"format"`                 // xlsx (default) or csv
+	GoodRowsOnly bool   `form:"good_rows_only" json:"good_rows_only"` // import good rows even if others are bad
+	DryRun       bool   `form:"dry_run" json:"dry_run"`               // check only
+}
+
+func (s *Server) importRoutes() []Route {
+	const tag = "import"
+	return []Route{
+		{Method: "GET", Path: "/api/v1/imports/rooms/template", Tag: tag, Summary: "Download the rooms template (?format=xlsx|csv)", Permission: permPropertyRead, Handler: s.template(property.RoomSpec)},
+		{Method: "POST", Path: "/api/v1/imports/rooms", Tag: tag, Summary: "Import rooms from .xlsx/.csv: all or nothing unless good_rows_only=true", Permission: permPropertyManage, Query: ImportQuery{}, Response: sheet.Report{}, Handler: s.importFile(func() sheet.Importer { return property.NewRoomImporter(s.Property.Quota) })},
+		{Method: "GET", Path: "/api/v1/exports/rooms", Tag: tag, Summary: "Export rooms with the list's filters (?format=xlsx|csv); the file imports again", Permission: permPropertyRead, Query: property.RoomFilter{}, Handler: s.exportRooms},
+		{Method: "GET", Path: "/api/v1/exports/assets", Tag: tag, Summary: "Export assets with the list's filters (?format=xlsx|csv)", Permission: permAssetRead, Query: asset.AssetFilter{}, Handler: s.exportAssets},
+	}
+}
+
+func (s *Server) template(spec sheet.Spec) HandlerFunc {
+	return func(c *gin.Context) error {
+		f, err := sheet.ParseFormat(c.Query("format"))
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := sheet.Template(&buf, f, spec); err != nil {
+			return err
+		}
+		sendFile(c, f, spec.Kind+"-template", buf.Bytes())
+		return nil
+	}
+}
+
+func sendFile(c *gin.Context, f sheet.Format, name string, body []byte) {
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + string(f)}))
+	c.Data(http.StatusOK, f.ContentType(), body)
+}
+
+// importFile reads an upload (multipart field "file", or the raw body) and
+// runs the import: synchronously, or as a job for large files.
+func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
+	return func(c *gin.Context) error {
+		var q ImportQuery
+		if err := bindFilter(c, &q); err != nil {
+			return err
+		}
+		var (
+			body io.Reader = c.Request.Body
+			name           = q.Format
+		)
+		if ct, _, _ := mime.ParseMediaType(c.ContentType()); ct == "multipart/form-data" {
+			fh, err := c.FormFile("file")
+			if err != nil {
+				return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "file", Code: "required", EN: "attach the file as form field \"file\"", ZH: "请以表单字段 file 上传文件"}})
+			}
+			fd, err := fh.Open()
+			if err != nil {
+				return err
+			}
+			defer fd.Close()
+			body = fd
+			if name == "" {
+				name = fh.Filename
+			}
+		} else if name == "" && c.ContentType() == "text/csv" {
+			name = "csv"
+		}
+		f, err := sheet.ParseFormat(name)
+		if err != nil {
+			return err
+		}
+		im := newImporter()
+		rows, err := sheet.Read(body, f, im.Spec(), maxImportRows)
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return apperr.TooLarge
+			}
+			return err
+		}
+		job := &sheet.Job{DB: s.DB, TenantID: reqTenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
+		if len(rows) > syncImportRows && s.StartJob != nil {
+			id, err := s.StartJob(c.Request.Context(), job.TenantID, "import."+im.Spec().Kind, func(ctx context.Context, progress func(done, total int)) (any, error) {
+				return job.Run(ctx, progress)
+			})
+			if err != nil {
+				return err
+			}
+			c.JSON(http.StatusAccepted, ImportAccepted{JobID: id, Rows: len(rows)})
+			return nil
+		}
+		rep, err := job.Run(c.Request.Context(), nil)
+		if err != nil {
+			return err
+		}
+		if rep.BadRows > 0 && !q.GoodRowsOnly && !q.DryRun {
+			return sheet.ErrRejected.WithDetails(rep)
+		}
+		c.JSON(http.StatusOK, rep)
+		return nil
+	}
+}
+
+func (s *Server) exportRooms(c *gin.Context) error {
+	var flt property.RoomFilter
+	if err := bindFilter(c, &flt); err != nil {
+		return err
+	}
+	f, err := sheet.ParseFormat(c.Query("format"))
+	if err != nil {
+		return err
+	}
+	rows, err := s.Property.ExportRooms(c, reqTenant(c), flt)
+	if err != nil {
+		return err
+	}
+	return writeExport(c, f, property.RoomSpec, rows)
+}
+
+func (s *Server) exportAssets(c *gin.Context) error {
+	var flt asset.AssetFilter
+	if err := bindFilter(c, &flt); err != nil {
+		return err
+	}
+	f, err := sheet.ParseFormat(c.Query("format"))
+	if err != nil {
+		return err
+	}
+	rows, err := s.Assets.ExportAssets(c, reqTenant(c), flt)
+	if err != nil {
+		return err
+	}
+	return writeExport(c, f, asset.AssetSpec, rows)
+}
+
+func writeExport(c *gin.Context, f sheet.Format, spec sheet.Spec, rows [][]string) error {
+	var buf bytes.Buffer
+	if err := sheet.Write(&buf, f, spec, rows); err != nil {
+		return err
+	}
+	c.Header("X-Total-Count", strconv.Itoa(len(rows)))
+	sendFile(c, f, spec.Kind+"-"+time.Now().UTC().Format("20060102"), buf.Bytes())
+	return nil
+}

@@ -1,0 +1,118 @@
+package sheet
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/store"
+)
+
+// Problem is one thing wrong with one cell (or row, when Column is empty).
+type Problem struct {
+	Line    int    `json:"row"`    // line in the file; the header is line 1
+	Column  string `json:"column"` // column key
+	Value   string `json:"value,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	ZH      string `json:"message_zh"`
+}
+
+// Problemf builds a Problem from an apperr error (its code and messages).
+func Problemf(line int, column, value string, e *apperr.Error) Problem {
+	return Problem{Line: line, Column: column, Value: value, Code: e.Code, Message: e.EN, ZH: e.ZH}
+}
+
+// Importer validates and writes one kind of row. A new Importer is made per
+// import: Check may keep what it parsed for Write.
+type Importer interface {
+	Spec() Spec
+	// Check inspects every row (lookups in tx included) and returns all problems.
+	Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []Row) ([]Problem, error)
+	// Write stores rows, which Check found good, calling progress with the
+	// number written so far.
+	Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []Row, progress func(written int)) error
+}
+
+// Report is the outcome of an import.
+type Report struct {
+	Kind         string    `json:"kind"`
+	Rows         int       `json:"rows"`     // data rows in the file
+	BadRows      int       `json:"bad_rows"` // rows with at least one problem
+	Imported     int       `json:"imported"` // rows written
+	Written      bool      `json:"written"`  // whether anything was committed
+	GoodRowsOnly bool      `json:"good_rows_only"`
+	DryRun       bool      `json:"dry_run"`
+	Problems     []Problem `json:"problems"`
+}
+
+// ErrRejected answers an all-or-nothing import whose file has problems; its
+// details are the Report.
+var ErrRejected = apperr.New(http.StatusUnprocessableEntity, "import_rejected", "Nothing was imported: the file has problems, listed by row and column. Fix them, or import the good rows only.", "未导入任何数据:文件有错误(按行列列出)。请修正,或选择只导入正确的行。")
+
+// Job is one import: the parsed rows of a file and how to treat bad ones.
+type Job struct {
+	DB           *store.DB
+	TenantID     uuid.UUID
+	Importer     Importer
+	Rows         []Row
+	GoodRowsOnly bool // write the good rows even when others are bad
+	DryRun       bool // check only
+}
+
+var errRollback = errors.New("sheet: roll back")
+
+// Run checks the whole file, then (unless it must not) writes the good rows,
+// all in one tenant transaction. progress(done, total) counts rows written.
+// It is the unit of work both the synchronous HTTP path and a background job
+// run; the Report says what happened.
+func (j *Job) Run(ctx context.Context, progress func(done, total int)) (Report, error) {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
+	rep := Report{Kind: j.Importer.Spec().Kind, Rows: len(j.Rows), GoodRowsOnly: j.GoodRowsOnly, DryRun: j.DryRun, Problems: []Problem{}}
+	err := j.DB.InTenant(ctx, j.TenantID, func(tx *gorm.DB) error {
+		probs, err := j.Importer.Check(ctx, tx, j.TenantID, j.Rows)
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(probs, func(a, b int) bool { return probs[a].Line < probs[b].Line })
+		rep.Problems = append(rep.Problems, probs...)
+		bad := map[int]bool{}
+		for _, p := range probs {
+			bad[p.Line] = true
+		}
+		rep.BadRows = len(bad)
+		if j.DryRun || (len(bad) > 0 && !j.GoodRowsOnly) {
+			return errRollback
+		}
+		good := j.Rows
+		if len(bad) > 0 {
+			good = make([]Row, 0, len(j.Rows)-len(bad))
+			for _, r := range j.Rows {
+				if !bad[r.Line] {
+					good = append(good, r)
+				}
+			}
+		}
+		progress(0, len(good))
+		if err := j.Importer.Write(ctx, tx, j.TenantID, good, func(n int) { progress(n, len(good)) }); err != nil {
+			return err
+		}
+		rep.Imported = len(good)
+		return nil
+	})
+	if errors.Is(err, errRollback) {
+		return rep, nil
+	}
+	if err != nil {
+		return rep, err
+	}
+	rep.Written = rep.Imported > 0
+	return rep, nil
+}

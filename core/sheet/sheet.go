@@ -1,0 +1,330 @@
+// Package sheet is the spreadsheet import/export framework: a Spec names a
+// file's columns (Chinese and English), Read turns an .xlsx or .csv upload
+// into rows, Write produces templates and exports, and Job runs an Importer
+// over a whole file: every row is checked first and a Report lists every
+// problem by row and column; nothing is written unless the whole file is good,
+// or the caller explicitly asked for the good rows only.
+package sheet
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/wuye-project/wuye/core/apperr"
+)
+
+// Format is a file format.
+type Format string
+
+const (
+	XLSX Format = "xlsx"
+	CSV  Format = "csv"
+)
+
+// ContentType is the MIME type of a format.
+func (f Format) ContentType() string {
+	if f == CSV {
+		return "text/csv; charset=utf-8"
+	}
+	return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+}
+
+// Errors of reading a file.
+var (
+	ErrFormat      = apperr.New(http.StatusBadRequest, "unsupported_format", "Upload an .xlsx or .csv file (format=xlsx or format=csv).", "请上传 .xlsx 或 .csv 文件(format=xlsx 或 format=csv)。")
+	ErrBadFile     = apperr.New(http.StatusBadRequest, "unreadable_file", "The file cannot be read as %s; save it again from Excel and retry.", "无法按 %s 读取该文件,请用 Excel 重新保存后再试。")
+	ErrHeader      = apperr.New(http.StatusBadRequest, "bad_header", "The first row must name the columns of the template; see details.", "第一行必须是模板中的列名,详见 details。")
+	ErrEmpty       = apperr.New(http.StatusBadRequest, "empty_file", "The file has no data rows.", "文件中没有数据行。")
+	ErrTooManyRows = apperr.New(http.StatusBadRequest, "too_many_rows", "The file has more than %d rows; split it.", "文件超过 %d 行,请拆分后上传。")
+)
+
+// ParseFormat accepts "xlsx" or "csv" (or a file name ending in them).
+func ParseFormat(s string) (Format, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "" || s == "xlsx" || strings.HasSuffix(s, ".xlsx"):
+		return XLSX, nil
+	case s == "csv" || strings.HasSuffix(s, ".csv"):
+		return CSV, nil
+	}
+	return "", ErrFormat
+}
+
+// Column is one column of a file.
+type Column struct {
+	Key      string // English name, e.g. built_area
+	ZH       string // Chinese name, e.g. 建筑面积
+	Required bool
+	Hint     string // what a good value looks like, for the template
+}
+
+// Header is the column's title in templates and exports: "建筑面积 built_area".
+func (c Column) Header() string { return c.ZH + " " + c.Key }
+
+// Spec is the set of columns of one kind of file.
+type Spec struct {
+	Kind    string // rooms, assets …
+	Title   string // sheet name, e.g. 房屋
+	Columns []Column
+}
+
+// Headers returns the header row.
+func (s Spec) Headers() []string {
+	out := make([]string, len(s.Columns))
+	for i, c := range s.Columns {
+		out[i] = c.Header()
+	}
+	return out
+}
+
+// match finds the column a header cell names: the Chinese name, the English
+// key, or both as in the template.
+func (s Spec) match(h string) (Column, bool) {
+	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	h = strings.TrimSuffix(strings.TrimSuffix(h, "*"), "*")
+	for _, c := range s.Columns {
+		if strings.EqualFold(h, c.Key) || h == c.ZH || strings.EqualFold(h, c.Header()) ||
+			strings.EqualFold(h, c.ZH+"("+c.Key+")") || strings.EqualFold(h, c.ZH+" ("+c.Key+")") {
+			return c, true
+		}
+	}
+	return Column{}, false
+}
+
+// Row is one data row: Line is its line number in the file (the header is line 1).
+type Row struct {
+	Line   int
+	Values map[string]string // by column key, trimmed
+}
+
+// Get returns the value of a column ("" when absent).
+func (r Row) Get(key string) string { return r.Values[key] }
+
+// Read parses an upload into rows keyed by column. The header must name only
+// known columns and every required one; blank rows are skipped.
+func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
+	var records func(yield func([]string) bool) error
+	switch f {
+	case CSV:
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+		if !utf8.Valid(data) {
+			// Excel in a Chinese locale saves CSV as GB18030.
+			if d, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data); err == nil {
+				data = d
+			}
+		}
+		cr := csv.NewReader(bufio.NewReader(bytes.NewReader(data)))
+		cr.FieldsPerRecord = -1
+		records = func(yield func([]string) bool) error {
+			for {
+				rec, err := cr.Read()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return ErrBadFile.Withf("CSV").Wrap(err)
+				}
+				if !yield(rec) {
+					return nil
+				}
+			}
+		}
+	case XLSX:
+		x, err := excelize.OpenReader(r)
+		if err != nil {
+			return nil, ErrBadFile.Withf("XLSX").Wrap(err)
+		}
+		defer x.Close()
+		rows, err := x.Rows(x.GetSheetName(0))
+		if err != nil {
+			return nil, ErrBadFile.Withf("XLSX").Wrap(err)
+		}
+		defer rows.Close()
+		records = func(yield func([]string) bool) error {
+			for rows.Next() {
+				rec, err := rows.Columns()
+				if err != nil {
+					return ErrBadFile.Withf("XLSX").Wrap(err)
+				}
+				if !yield(rec) {
+					return nil
+				}
+			}
+			return rows.Error()
+		}
+	default:
+		return nil, ErrFormat
+	}
+
+	var (
+		keys []string // column key per file column ("" = ignored blank header)
+		out  []Row
+		line int
+		perr error
+	)
+	err := records(func(rec []string) bool {
+		line++
+		if keys == nil {
+			keys, perr = header(spec, rec)
+			return perr == nil
+		}
+		row := Row{Line: line, Values: make(map[string]string, len(keys))}
+		blank := true
+		for i, v := range rec {
+			if i >= len(keys) || keys[i] == "" {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			if v != "" {
+				blank = false
+				row.Values[keys[i]] = v
+			}
+		}
+		if blank {
+			return true
+		}
+		if maxRows > 0 && len(out) >= maxRows {
+			perr = ErrTooManyRows.Withf(maxRows)
+			return false
+		}
+		out = append(out, row)
+		return true
+	})
+	if err == nil {
+		err = perr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, ErrEmpty
+	}
+	return out, nil
+}
+
+func header(spec Spec, rec []string) ([]string, error) {
+	keys := make([]string, len(rec))
+	var unknown, missing, dup []string
+	seen := map[string]bool{}
+	for i, h := range rec {
+		if strings.TrimSpace(h) == "" {
+			continue
+		}
+		c, ok := spec.match(h)
+		switch {
+		case !ok:
+			unknown = append(unknown, h)
+		case seen[c.Key]:
+			dup = append(dup, h)
+		default:
+			seen[c.Key] = true
+			keys[i] = c.Key
+		}
+	}
+	for _, c := range spec.Columns {
+		if c.Required && !seen[c.Key] {
+			missing = append(missing, c.Header())
+		}
+	}
+	if len(unknown)+len(missing)+len(dup) > 0 {
+		return nil, ErrHeader.WithDetails(map[string]any{
+			"unknown_columns": unknown, "missing_columns": missing, "duplicate_columns": dup, "expected": spec.Headers(),
+		})
+	}
+	return keys, nil
+}
+
+// Write writes the header and rows (cells already formatted as text, so
+// decimals keep their exact digits) as a file of format f.
+func Write(w io.Writer, f Format, spec Spec, rows [][]string) error {
+	if f == CSV {
+		w.Write([]byte("\xef\xbb\xbf")) // so Excel reads UTF-8 Chinese
+		cw := csv.NewWriter(w)
+		cw.Write(spec.Headers())
+		for _, r := range rows {
+			cw.Write(r)
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	x := excelize.NewFile()
+	defer x.Close()
+	name := spec.Title
+	if name == "" {
+		name = spec.Kind
+	}
+	if err := x.SetSheetName(x.GetSheetName(0), name); err != nil {
+		return err
+	}
+	sw, err := x.NewStreamWriter(name)
+	if err != nil {
+		return err
+	}
+	bold, _ := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	cells := make([]any, len(spec.Columns))
+	for i, h := range spec.Headers() {
+		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+	}
+	if err := sw.SetRow("A1", cells); err != nil {
+		return err
+	}
+	for i, r := range rows {
+		cells := make([]any, len(r))
+		for j, v := range r {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, cells); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return x.Write(w)
+}
+
+// Template writes an empty file with the header row; an .xlsx template also
+// has a sheet explaining each column (说明).
+func Template(w io.Writer, f Format, spec Spec) error {
+	if f == CSV {
+		return Write(w, f, spec, nil)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, f, spec, nil); err != nil {
+		return err
+	}
+	x, err := excelize.OpenReader(&buf)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
+	const notes = "说明 notes"
+	if _, err := x.NewSheet(notes); err != nil {
+		return err
+	}
+	x.SetSheetRow(notes, "A1", &[]any{"列 column", "必填 required", "说明 hint"})
+	for i, c := range spec.Columns {
+		req := "否 no"
+		if c.Required {
+			req = "是 yes"
+		}
+		x.SetSheetRow(notes, fmt.Sprintf("A%d", i+2), &[]any{c.Header(), req, c.Hint})
+	}
+	x.SetColWidth(notes, "A", "C", 28)
+	return x.Write(w)
+}
