@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
@@ -45,7 +46,9 @@ type Config struct {
 	// Concurrency is the number of handlers running at once (default 10).
 	Concurrency int
 	// Window bounds the tasks of one queue that sit in Redis waiting for a
-	// worker; the relay refills it round-robin across tenants (default 1000).
+	// worker; the relay refills it round-robin across tenants. A new task
+	// waits behind at most this many, so keep it a small multiple of the
+	// workers of all processes (default 10 × Concurrency, at least 100).
 	Window int
 	// PollInterval is how often an idle relay looks for new outbox rows (default 200ms).
 	PollInterval time.Duration
@@ -75,7 +78,7 @@ func (c *Config) defaults() {
 		c.Concurrency = 10
 	}
 	if c.Window <= 0 {
-		c.Window = 1000
+		c.Window = max(100, 10*c.Concurrency)
 	}
 	def(&c.PollInterval, 200*time.Millisecond)
 	def(&c.RetryBase, 5*time.Second)
@@ -110,6 +113,7 @@ type Queue struct {
 	done      *doneBatch
 	started   bool
 	closed    bool
+	cursor    map[string]uuid.UUID // relay: the tenant each queue's next round starts from
 }
 
 // Open connects to Redis (or starts the in-process one). Register handlers
@@ -119,7 +123,7 @@ func Open(ctx context.Context, cfg Config, db *store.DB, log *slog.Logger) (*Que
 	if log == nil {
 		log = slog.Default()
 	}
-	q := &Queue{cfg: cfg, db: db, log: log, handlers: map[string]Handler{}}
+	q := &Queue{cfg: cfg, db: db, log: log, handlers: map[string]Handler{}, cursor: map[string]uuid.UUID{}}
 	addr := cfg.RedisAddr
 	if addr == "" {
 		e, err := startEmbedded(cfg.Tick)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,19 +24,57 @@ import (
 // whether a task still exists, which the Inspector can do only expensively.
 func asynqKey(redisQueue, suffix string) string { return "asynq:{" + redisQueue + "}:" + suffix }
 
-// claimBatch caps one relay round per queue.
-const claimBatch = 1000
+// claimBatch caps one relay round per queue; maxTenants caps the tenants
+// served in one round (the next round continues after the last one).
+const (
+	claimBatch = 1000
+	maxTenants = 200
+)
 
-// claimSQL marks the next due pending rows of a queue as sent, fairly across
-// tenants, and returns them; concurrent relays (several processes) never claim
-// the same row twice because the UPDATE re-checks state = 'pending'.
-const claimSQL = `UPDATE outbox SET state = 'sent', sends = sends + 1, sent_at = ?, updated_at = ?
-WHERE state = 'pending' AND (tenant_id, id) IN (
-  SELECT tenant_id, id FROM (
-    SELECT tenant_id, id, ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY id) AS rn
-    FROM outbox WHERE state = 'pending' AND queue = ? AND run_at <= ?
-  ) ranked ORDER BY rn, id LIMIT ?)
+// tenantsSQL lists tenants with pending rows in a queue, from a starting
+// tenant on, by hopping along the pending index (a loose index scan): its
+// cost grows with the number of tenants, not with the size of a backlog.
+const tenantsSQL = `WITH RECURSIVE t(tenant_id, n) AS (
+  SELECT (SELECT tenant_id FROM outbox WHERE state = 'pending' AND queue = ? AND tenant_id >= ? ORDER BY tenant_id LIMIT 1), 1
+  UNION ALL
+  SELECT (SELECT o.tenant_id FROM outbox o WHERE o.state = 'pending' AND o.queue = ? AND o.tenant_id > t.tenant_id ORDER BY o.tenant_id LIMIT 1), t.n + 1
+  FROM t WHERE t.tenant_id IS NOT NULL AND t.n <= ?
+)
+SELECT tenant_id FROM t WHERE tenant_id IS NOT NULL`
+
+// claim marks up to n due pending rows of a queue as sent, an equal share
+// from each tenant's oldest, and returns them. Several relays (processes)
+// never claim a row twice: the UPDATE re-checks state = 'pending'.
+func (q *Queue) claim(ctx context.Context, name string, n int) ([]claimed, error) {
+	var rows []claimed
+	err := q.db.Platform(ctx, func(tx *gorm.DB) error {
+		var tenants []uuid.UUID
+		if err := tx.Raw(tenantsSQL, name, q.cursor[name], name, maxTenants).Scan(&tenants).Error; err != nil {
+			return err
+		}
+		q.cursor[name] = uuid.Nil
+		if len(tenants) > maxTenants {
+			q.cursor[name] = tenants[maxTenants]
+			tenants = tenants[:maxTenants]
+		}
+		if len(tenants) == 0 {
+			return nil
+		}
+		now := time.Now().UTC()
+		share := max(1, n/len(tenants))
+		picks := make([]string, len(tenants))
+		args := []any{now, now}
+		for i, t := range tenants {
+			picks[i] = "SELECT * FROM (SELECT tenant_id, id FROM outbox WHERE state = 'pending' AND queue = ? AND tenant_id = ? AND run_at <= ? ORDER BY id LIMIT ?) p" + strconv.Itoa(i)
+			args = append(args, name, t, now, share)
+		}
+		sql := `UPDATE outbox SET state = 'sent', sends = sends + 1, sent_at = ?, updated_at = ?
+WHERE state = 'pending' AND (tenant_id, id) IN (` + strings.Join(picks, " UNION ALL ") + `)
 RETURNING tenant_id, id, type, payload, queue, max_retry, sends, job_id`
+		return tx.Raw(sql, args...).Scan(&rows).Error
+	})
+	return rows, err
+}
 
 type claimed struct {
 	TenantID uuid.UUID
@@ -77,11 +116,7 @@ func (q *Queue) relayOnce(ctx context.Context) (int, error) {
 		if n <= 0 {
 			continue
 		}
-		var rows []claimed
-		now := time.Now().UTC()
-		err := q.db.Platform(ctx, func(tx *gorm.DB) error {
-			return tx.Raw(claimSQL, now, now, name, now, n).Scan(&rows).Error
-		})
+		rows, err := q.claim(ctx, name, n)
 		if err != nil {
 			return total, err
 		}
