@@ -56,18 +56,23 @@ func (q *Queue) Stats(ctx context.Context) ([]QueueStats, error) {
 	if err != nil {
 		return nil, err
 	}
+	// GetQueueInfo does not wrap asynq.ErrQueueNotFound, so ask which queues exist first.
+	known, err := q.inspect.Queues()
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	out := make([]QueueStats, 0, len(Queues))
 	for _, name := range Queues {
 		s := QueueStats{Queue: name}
-		info, err := q.inspect.GetQueueInfo(q.redisName(name))
-		switch {
-		case err == nil:
+		if slices.Contains(known, q.redisName(name)) {
+			info, err := q.inspect.GetQueueInfo(q.redisName(name))
+			if err != nil {
+				return nil, err
+			}
 			s.Pending, s.Active, s.Scheduled, s.Retry, s.Archived = info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived
 			s.LatencySeconds = info.Latency.Seconds()
 			s.ProcessedTotal, s.FailedTotal = info.ProcessedTotal, info.FailedTotal
-		case !errors.Is(err, asynq.ErrQueueNotFound):
-			return nil, err
 		}
 		for _, r := range rows {
 			if r.Queue != name {
