@@ -43,5 +43,6 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.tenantRoutes()...)
 	rs = append(rs, s.openAPIRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
+	rs = append(rs, s.queueRoutes()...)
 	return rs
 }
