@@ -97,4 +97,3 @@ func TestQueueRoutes(t *testing.T) {
 		}
 	})
 }
-
