@@ -7,8 +7,6 @@ import (
 
 // Internals the external tests drive directly.
 
-func (q *Queue) SweepOnce(ctx context.Context) error { return q.sweepOnce(ctx) }
-
 // Redeliver pushes an outbox row into Redis again, as a crash between a
 // handler's commit and asynq's acknowledgement would.
 func (q *Queue) Redeliver(ctx context.Context, r Task, sends int) error {
