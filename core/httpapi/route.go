@@ -46,5 +46,6 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.propertyRoutes()...)
 	rs = append(rs, s.assetRoutes()...)
 	rs = append(rs, s.importRoutes()...)
+	rs = append(rs, s.queueRoutes()...)
 	return rs
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -48,6 +49,9 @@ type Deps struct {
 	Identity *identity.Service
 	// Tenants serves the operator's tenant routes and GET /api/v1/tenant.
 	Tenants *tenant.Service
+	// Queue serves job progress and the operator's queue endpoints; nil in
+	// processes without a queue.
+	Queue *queue.Queue
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
