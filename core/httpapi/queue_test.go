@@ -18,11 +18,11 @@ import (
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
 
-// tokens maps a bearer credential straight to an actor: the identity
+// queueTokens maps a bearer credential straight to an actor: the identity
 // package is not this test's subject.
-type tokens map[string]actor.Actor
+type queueTokens map[string]actor.Actor
 
-func (t tokens) Authenticate(_ context.Context, cred string) (actor.Actor, error) {
+func (t queueTokens) Authenticate(_ context.Context, cred string) (actor.Actor, error) {
 	a, ok := t[cred]
 	if !ok {
 		return actor.Actor{}, apperr.Unauthenticated
@@ -30,9 +30,9 @@ func (t tokens) Authenticate(_ context.Context, cred string) (actor.Actor, error
 	return a, nil
 }
 
-type allowAll struct{}
+type queueAllowAll struct{}
 
-func (allowAll) Allowed(context.Context, actor.Actor, string) (bool, error) { return true, nil }
+func (queueAllowAll) Allowed(context.Context, actor.Actor, string) (bool, error) { return true, nil }
 
 func TestQueueRoutes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -42,12 +42,12 @@ func TestQueueRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, b := store.NewID(), store.NewID()
-		auth := tokens{
+		auth := queueTokens{
 			"a":  {Kind: actor.User, ID: store.NewID(), TenantID: a},
 			"b":  {Kind: actor.User, ID: store.NewID(), TenantID: b},
 			"op": {Kind: actor.Operator, ID: store.NewID()},
 		}
-		srv := httpapi.New(httpapi.Deps{DB: db, Auth: auth, Authz: allowAll{}, Queue: q})
+		srv := httpapi.New(httpapi.Deps{DB: db, Auth: auth, Authz: queueAllowAll{}, Queue: q})
 		var job queue.Job
 		err := db.InTenant(ctx, a, func(tx *gorm.DB) (err error) {
 			job, err = queue.StartJob(tx, "import", queue.Task{Type: "import.rooms"})
