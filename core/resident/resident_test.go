@@ -315,21 +315,32 @@ func TestBadInput(t *testing.T) {
 			wantCode(t, err, bp.code)
 		}
 		var count int64
-		_ = f.in(t, func(tx *gorm.DB) error { return tx.Table("persons").Where("tenant_id = ?", f.tenant).Count(&count).Error })
+		_ = f.in(t, func(tx *gorm.DB) error {
+			return tx.Table("persons").Where("tenant_id = ?", f.tenant).Count(&count).Error
+		})
 		if count != 1 {
 			t.Fatalf("%d persons after bad input, want 1 (nothing half-written)", count)
 		}
 		// Vehicles.
 		for _, plate := range []string{"粤B1234", "XB12345", "粤BI2345", "粤BO1234", "粤B·12345678"} {
-			err := f.in(t, func(tx *gorm.DB) error { _, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: plate}); return err })
+			err := f.in(t, func(tx *gorm.DB) error {
+				_, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: plate})
+				return err
+			})
 			wantCode(t, err, "invalid_plate")
 		}
 		for _, plate := range []string{"粤B·D12345", "京A·12345", "沪A12345F", "苏E·1234学"} {
-			if err := f.in(t, func(tx *gorm.DB) error { _, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: plate}); return err }); err != nil {
+			if err := f.in(t, func(tx *gorm.DB) error {
+				_, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: plate})
+				return err
+			}); err != nil {
 				t.Fatalf("plate %s: %v", plate, err)
 			}
 		}
-		err := f.in(t, func(tx *gorm.DB) error { _, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: "粤bd12345"}); return err })
+		err := f.in(t, func(tx *gorm.DB) error {
+			_, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: "粤bd12345"})
+			return err
+		})
 		wantCode(t, err, "duplicate_plate")
 		// The same plate in another tenant is fine.
 		if err := db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error {
@@ -377,14 +388,23 @@ func TestBadInput(t *testing.T) {
 			return err
 		})
 		wantCode(t, err, "already_occupant")
-		err = f.in(t, func(tx *gorm.DB) error { _, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-04-30"}); return err })
+		err = f.in(t, func(tx *gorm.DB) error {
+			_, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-04-30"})
+			return err
+		})
 		wantCode(t, err, "move_out_before_move_in")
 		err = f.in(t, func(tx *gorm.DB) error { return resident.DeletePerson(tx, f.tenant, p.ID) })
 		wantCode(t, err, "person_has_occupancy")
-		if err := f.in(t, func(tx *gorm.DB) error { _, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-05-01"}); return err }); err != nil {
+		if err := f.in(t, func(tx *gorm.DB) error {
+			_, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-05-01"})
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
-		err = f.in(t, func(tx *gorm.DB) error { _, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2021-01-01"}); return err })
+		err = f.in(t, func(tx *gorm.DB) error {
+			_, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2021-01-01"})
+			return err
+		})
 		wantCode(t, err, "already_moved_out")
 		// Another tenant's occupancy and person answer not_found.
 		err = db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error {
