@@ -25,6 +25,15 @@ type personRow struct {
 
 func (personRow) TableName() string { return "persons" }
 
+// nameGramRow is one two-character sequence of a person's name (search index).
+type nameGramRow struct {
+	TenantID uuid.UUID `gorm:"primaryKey"`
+	Gram     string    `gorm:"primaryKey"`
+	PersonID uuid.UUID `gorm:"primaryKey"`
+}
+
+func (nameGramRow) TableName() string { return "person_name_grams" }
+
 type phoneRow struct {
 	TenantID    uuid.UUID `gorm:"primaryKey"`
 	ID          uuid.UUID `gorm:"primaryKey"`

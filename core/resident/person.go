@@ -143,6 +143,9 @@ func (s *Service) CreatePerson(tx *gorm.DB, tenantID uuid.UUID, in PersonInput) 
 	if err := tx.Create(&row).Error; err != nil {
 		return Person{}, err
 	}
+	if err := writeGrams(tx, tenantID, row.ID, row.Name); err != nil {
+		return Person{}, err
+	}
 	if err := s.writePhones(tx, tenantID, row.ID, c.phones, c.contacts); err != nil {
 		return Person{}, err
 	}
@@ -196,6 +199,37 @@ func (s *Service) writePhones(tx *gorm.DB, tenantID, personID uuid.UUID, phones 
 		}
 	}
 	return nil
+}
+
+// grams returns the distinct two-character sequences of s.
+func grams(s string) []string {
+	r := []rune(s)
+	seen := map[string]bool{}
+	var out []string
+	for i := 0; i+1 < len(r); i++ {
+		g := string(r[i : i+2])
+		if !seen[g] {
+			seen[g] = true
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// writeGrams replaces the name-search grams of a person.
+func writeGrams(tx *gorm.DB, tenantID, personID uuid.UUID, name string) error {
+	if err := tx.Where("tenant_id = ? AND person_id = ?", tenantID, personID).Delete(&nameGramRow{}).Error; err != nil {
+		return err
+	}
+	gs := grams(name)
+	if len(gs) == 0 {
+		return nil
+	}
+	rows := make([]nameGramRow, len(gs))
+	for i, g := range gs {
+		rows[i] = nameGramRow{TenantID: tenantID, Gram: g, PersonID: personID}
+	}
+	return tx.Create(&rows).Error
 }
 
 func last4(n string) string {
@@ -337,6 +371,9 @@ func (s *Service) UpdatePerson(tx *gorm.DB, tenantID, id uuid.UUID, p PersonPatc
 	}).Error; err != nil {
 		return Person{}, err
 	}
+	if err := writeGrams(tx, tenantID, id, row.Name); err != nil {
+		return Person{}, err
+	}
 	var phones []PhoneInput
 	var contacts []ContactInput
 	if p.Phones != nil {
@@ -364,7 +401,7 @@ func DeletePerson(tx *gorm.DB, tenantID, id uuid.UUID) error {
 	if active > 0 {
 		return ErrHasOccupancy
 	}
-	for _, m := range []any{&phoneRow{}, &contactRow{}, &tagRow{}, &vehicleRow{}, &petRow{}, &occupancyRow{}} {
+	for _, m := range []any{&nameGramRow{}, &phoneRow{}, &contactRow{}, &tagRow{}, &vehicleRow{}, &petRow{}, &occupancyRow{}} {
 		if err := tx.Where("tenant_id = ? AND person_id = ?", tenantID, id).Delete(m).Error; err != nil {
 			return err
 		}

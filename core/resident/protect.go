@@ -94,7 +94,7 @@ func (s *Service) Export(ctx context.Context, db *store.DB, tenantID uuid.UUID, 
 	if err != nil {
 		return err
 	}
-	where, args, err := s.where(tenantID, f)
+	where, args, _, err := s.where(tenantID, f)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,8 @@ import (
 
 // Filter selects persons. Every set field must match.
 type Filter struct {
-	// Name matches names containing it; one or two characters (a surname, or
-	// surname and first given character) match the start or the end of the
-	// name, which the indexes answer fast at any size.
+	// Name: one character matches names starting with it (a surname); two or
+	// more match names containing the text.
 	Name string `form:"name" json:"name,omitempty"`
 	// Phone is a full number (exact match through the blind index) or its last four digits.
 	Phone    string    `form:"phone" json:"phone,omitempty"`
@@ -37,15 +36,27 @@ type Result struct {
 // likeEscape escapes LIKE wildcards in user text (the queries say ESCAPE '\').
 var likeEscape = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// where builds the SQL condition of a search over persons p.
-func (s *Service) where(tenantID uuid.UUID, f Filter) (string, []any, error) {
-	conds, args := []string{"p.tenant_id = ?"}, []any{tenantID}
+// where builds the SQL condition of a search over persons p. unordered
+// says the rows come from the name-gram index: the caller then sorts those
+// few matches rather than letting the planner filter the name btree in order
+// (see orderBy).
+func (s *Service) where(tenantID uuid.UUID, f Filter) (cond string, args []any, unordered bool, err error) {
+	conds := []string{"p.tenant_id = ?"}
+	args = []any{tenantID}
 	if name := strings.TrimSpace(f.Name); name != "" {
 		e := likeEscape.Replace(name)
-		if utf8.RuneCountInString(name) >= 3 {
-			conds, args = append(conds, `p.name LIKE ? ESCAPE '\'`), append(args, "%"+e+"%")
+		if utf8.RuneCountInString(name) == 1 {
+			// A surname: a range on the name btree, read in order. (LIKE 'x%'
+			// would do under RLS only if LIKE were leakproof; < and >= are.)
+			conds, args = append(conds, "p.name >= ? AND p.name < ?"), append(args, name, prefixEnd(name))
 		} else {
-			conds, args = append(conds, `(p.name LIKE ? ESCAPE '\' OR p.name LIKE ? ESCAPE '\')`), append(args, e+"%", "%"+e)
+			// Persons having every two-character sequence of the text, then
+			// the exact contains check on those few.
+			gs := grams(name)
+			conds = append(conds, "p.id IN (SELECT person_id FROM person_name_grams WHERE tenant_id = ? AND gram IN ? GROUP BY person_id HAVING count(*) = ?)",
+				`p.name LIKE ? ESCAPE '\'`)
+			args = append(args, tenantID, gs, len(gs), "%"+e+"%")
+			unordered = true
 		}
 	}
 	if ph := strings.TrimSpace(f.Phone); ph != "" {
@@ -56,7 +67,7 @@ func (s *Service) where(tenantID uuid.UUID, f Filter) (string, []any, error) {
 		} else {
 			n, ok := NormalisePhone(ph)
 			if !ok {
-				return "", nil, ErrInvalidPhone.WithDetails(field("phone"))
+				return "", nil, false, ErrInvalidPhone.WithDetails(field("phone"))
 			}
 			idx = "phone_index = ?"
 			args = append(args, tenantID, s.keys.Index(tenantID, indexPhone, n))
@@ -75,7 +86,31 @@ func (s *Service) where(tenantID uuid.UUID, f Filter) (string, []any, error) {
 		conds = append(conds, "p.id IN (SELECT person_id FROM care_tags WHERE tenant_id = ? AND tag = ?)")
 		args = append(args, tenantID, t)
 	}
-	return strings.Join(conds, " AND "), args, nil
+	return strings.Join(conds, " AND "), args, unordered, nil
+}
+
+// prefixEnd is the smallest string after every string starting with p
+// (code-point order, which is Postgres "C" and SQLite BINARY order).
+func prefixEnd(p string) string {
+	r := []rune(p)
+	last := r[len(r)-1]
+	switch {
+	case last == 0xD7FF:
+		last = 0xE000 // skip the surrogates
+	case last < utf8.MaxRune:
+		last++
+	}
+	r[len(r)-1] = last
+	return string(r)
+}
+
+// orderBy is the list order: name, then id. For gram matches the sort key is
+// an expression, so no plan walks the whole name index looking for them.
+func orderBy(unordered bool) string {
+	if unordered {
+		return " ORDER BY p.name || '', p.id"
+	}
+	return " ORDER BY p.name, p.id"
 }
 
 // Search lists persons matching f, ordered by name, numbers masked. The
@@ -84,7 +119,7 @@ func (s *Service) Search(tx *gorm.DB, tenantID uuid.UUID, f Filter, page, pageSi
 	if page < 1 || pageSize < 1 || pageSize > 1000 {
 		return Result{}, apperr.Invalid.WithDetails([]apperr.FieldError{fieldErr("page", "out_of_range", "page from 1, page_size 1-1000", "page 从 1 开始,page_size 为 1-1000")})
 	}
-	where, args, err := s.where(tenantID, f)
+	where, args, unordered, err := s.where(tenantID, f)
 	if err != nil {
 		return Result{}, err
 	}
@@ -96,7 +131,7 @@ func (s *Service) Search(tx *gorm.DB, tenantID uuid.UUID, f Filter, page, pageSi
 		IDCipher string
 	}
 	if err := tx.Raw("SELECT p.id, p.name, p.gender, p.id_type, p.id_cipher FROM persons p WHERE "+where+
-		" ORDER BY p.name, p.id LIMIT ? OFFSET ?", append(args, pageSize, (page-1)*pageSize)...).Scan(&rows).Error; err != nil {
+		orderBy(unordered)+" LIMIT ? OFFSET ?", append(args, pageSize, (page-1)*pageSize)...).Scan(&rows).Error; err != nil {
 		return Result{}, err
 	}
 	res := Result{Items: make([]PersonSummary, 0, len(rows))}

@@ -3,14 +3,11 @@
 -- Phone and ID numbers are stored only as AES-GCM ciphertext ("keyid:base64")
 -- plus an HMAC blind index for exact search; see docs/resident.md.
 
--- Trigram indexes make "name contains" fast. pg_trgm is a trusted extension:
--- the database owner that runs migrations may create it.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
-
 CREATE TABLE persons (
     tenant_id    uuid NOT NULL,
     id           uuid NOT NULL,
-    -- "C" collation: byte order lets one btree serve LIKE 'x%' and ORDER BY name.
+    -- "C" collation: code-point order, the same as SQLite's, so one btree
+    -- serves ORDER BY name and the prefix range name >= 'x' AND name < 'y'.
     name         text COLLATE "C" NOT NULL,
     gender       text NOT NULL DEFAULT '',
     birth_date   date,
@@ -24,9 +21,21 @@ CREATE TABLE persons (
     PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX persons_name ON persons (tenant_id, name, id);
-CREATE INDEX persons_name_trgm ON persons USING gin (name gin_trgm_ops);
 CREATE INDEX persons_id_index ON persons (tenant_id, id_index) WHERE id_index <> '';
 CREATE UNIQUE INDEX persons_user_key ON persons (tenant_id, user_id) WHERE user_id IS NOT NULL;
+
+-- Name search index: every two-character sequence of each name. Under RLS
+-- only leakproof operators reach an index, and LIKE is not leakproof (so a
+-- trigram index is never used by the app role); equality on these grams is.
+-- A pure index table: its key is (tenant_id, gram, person_id), not an id.
+CREATE TABLE person_name_grams (
+    tenant_id    uuid NOT NULL,
+    gram         text NOT NULL,
+    person_id    uuid NOT NULL,
+    PRIMARY KEY (tenant_id, gram, person_id),
+    FOREIGN KEY (tenant_id, person_id) REFERENCES persons (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX person_name_grams_person ON person_name_grams (tenant_id, person_id);
 
 CREATE TABLE person_phones (
     tenant_id    uuid NOT NULL,
@@ -136,7 +145,7 @@ CREATE INDEX pets_person ON pets (tenant_id, person_id);
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['persons','person_phones','emergency_contacts','households','occupancies','care_tags','vehicles','pets'] LOOP
+    FOREACH t IN ARRAY ARRAY['persons','person_name_grams','person_phones','emergency_contacts','households','occupancies','care_tags','vehicles','pets'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id))', t);

@@ -22,6 +22,19 @@ CREATE INDEX persons_name ON persons (tenant_id, name, id);
 CREATE INDEX persons_id_index ON persons (tenant_id, id_index) WHERE id_index <> '';
 CREATE UNIQUE INDEX persons_user_key ON persons (tenant_id, user_id) WHERE user_id IS NOT NULL;
 
+-- Name search index: every two-character sequence of each name. Under RLS
+-- only leakproof operators reach an index, and LIKE is not leakproof (so a
+-- trigram index is never used by the app role); equality on these grams is.
+-- A pure index table: its key is (tenant_id, gram, person_id), not an id.
+CREATE TABLE person_name_grams (
+    tenant_id    TEXT NOT NULL,
+    gram         TEXT NOT NULL,
+    person_id    TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, gram, person_id),
+    FOREIGN KEY (tenant_id, person_id) REFERENCES persons (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX person_name_grams_person ON person_name_grams (tenant_id, person_id);
+
 CREATE TABLE person_phones (
     tenant_id    TEXT NOT NULL,
     id           TEXT NOT NULL,
