@@ -676,3 +676,55 @@ func TestValidators(t *testing.T) {
 		t.Error("FormatPlate")
 	}
 }
+
+// resolver is a RoomResolver over "building-unit-room" keys.
+type resolver map[string]uuid.UUID
+
+func (r resolver) ResolveRoom(_ *gorm.DB, _ uuid.UUID, building, unit, room string) (uuid.UUID, error) {
+	id, ok := r[building+"-"+unit+"-"+room]
+	if !ok {
+		return uuid.Nil, apperr.NotFound
+	}
+	return id, nil
+}
+
+func TestDemoSeeder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		res := resolver{}
+		for _, k := range []string{"1-1-101", "1-1-102", "1-2-201", "2-1-301", "2-1-302"} {
+			res[k] = f.rooms.add(f.tenant)
+		}
+		seed := f.svc.DemoSeeder(res)
+		for range 2 { // the second run must not duplicate anything
+			if err := db.InTenant(context.Background(), f.tenant, func(tx *gorm.DB) error { return seed(context.Background(), tx, f.tenant, nil) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_ = f.in(t, func(tx *gorm.DB) error {
+			all, err := f.svc.Search(tx, f.tenant, resident.Filter{}, 1, 50)
+			if err != nil || all.Total != int64(len(resident.DefaultDemo().Residents)) {
+				t.Errorf("seeded persons = %d, %v", all.Total, err)
+			}
+			alone, _, err := resident.CareList(tx, f.tenant, resident.TagElderlyAlone, 1, 10)
+			if err != nil || len(alone) != 1 || alone[0].Name != "王秀英" || alone[0].SetBy != "demo-seed" {
+				t.Errorf("elderly alone = %+v, %v", alone, err)
+			}
+			occ, err := resident.ActiveOccupants(tx, f.tenant, res["1-1-101"])
+			if err != nil || len(occ) != 3 {
+				t.Errorf("1-1-101 occupants = %+v, %v", occ, err)
+			}
+			if v, err := resident.FindVehicle(tx, f.tenant, "粤B·D12345"); err != nil || v.Plate != "粤B·D12345" {
+				t.Errorf("seeded plate = %+v, %v", v, err)
+			}
+			return nil
+		})
+		// A manifest section replaces the built-in data.
+		other := store.NewID()
+		raw := map[string]any{"residents": []any{map[string]any{"name": "测试", "phone": "13800000001", "room": "1-1-101", "role": "tenant", "move_in": "2024-01-01"}}}
+		f.rooms.set[[2]uuid.UUID{other, res["1-1-101"]}] = true
+		if err := db.InTenant(context.Background(), other, func(tx *gorm.DB) error { return seed(context.Background(), tx, other, raw) }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
