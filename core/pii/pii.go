@@ -152,3 +152,30 @@ func (k *Keyring) Index(tenantID uuid.UUID, kind, normalised string) string {
 	m.Write([]byte(normalised))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// ParseKeys reads a keyring setting "id:hex,id:hex" (each key 32 bytes of hex).
+func ParseKeys(s string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		id, h, ok := strings.Cut(part, ":")
+		if !ok {
+			return nil, fmt.Errorf("pii: key %q must be written id:hex", id)
+		}
+		k, err := hex.DecodeString(h)
+		if err != nil || len(k) != KeySize {
+			return nil, fmt.Errorf("pii: key %q must be %d bytes of hex", id, KeySize)
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("pii: key id %q appears twice", id)
+		}
+		out[id] = k
+	}
+	if len(out) == 0 {
+		return nil, errors.New("pii: no keys in the setting")
+	}
+	return out, nil
+}

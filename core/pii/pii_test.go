@@ -102,3 +102,16 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestParseKeys(t *testing.T) {
+	h := strings.Repeat("ab", 32)
+	keys, err := pii.ParseKeys("k1:" + h + ", k2:" + strings.Repeat("cd", 32))
+	if err != nil || len(keys) != 2 || keys["k1"][0] != 0xab {
+		t.Fatalf("ParseKeys = %v, %v", keys, err)
+	}
+	for _, bad := range []string{"", "k1", "k1:zz", "k1:abcd", "k1:" + h + ",k1:" + h} {
+		if _, err := pii.ParseKeys(bad); err == nil {
+			t.Errorf("ParseKeys(%q) accepted", bad)
+		}
+	}
+}
