@@ -184,6 +184,17 @@ func RoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
 	return n > 0, err
 }
 
+// CountOccupied counts how many of the given rooms someone lives in now (for
+// the property package's "building still has occupied rooms" check).
+func CountOccupied(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, error) {
+	if len(roomIDs) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := tx.Raw("SELECT count(DISTINCT room_id) FROM occupancies WHERE tenant_id = ? AND room_id IN ? AND move_out IS NULL", tenantID, roomIDs).Scan(&n).Error
+	return n, err
+}
+
 // RoomSection is the residents section of a room's file: the current
 // occupants with masked phones. Its signature is the room-file provider's.
 func (s *Service) RoomSection(ctx context.Context, tx *gorm.DB, tenantID, roomID uuid.UUID) (any, error) {

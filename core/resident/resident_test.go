@@ -449,8 +449,12 @@ func TestHouseholdsAndRoomQueries(t *testing.T) {
 			if busy, err := resident.RoomOccupied(tx, f.tenant, room); !busy || err != nil {
 				t.Errorf("RoomOccupied = %v, %v", busy, err)
 			}
-			if busy, _ := resident.RoomOccupied(tx, f.tenant, f.rooms.add(f.tenant)); busy {
+			empty := f.rooms.add(f.tenant)
+			if busy, _ := resident.RoomOccupied(tx, f.tenant, empty); busy {
 				t.Errorf("empty room occupied")
+			}
+			if n, err := resident.CountOccupied(tx, f.tenant, []uuid.UUID{room, empty}); n != 1 || err != nil {
+				t.Errorf("CountOccupied = %d, %v", n, err)
 			}
 			for _, o := range []resident.Occupancy{o1, o2} {
 				if _, err := f.svc.MoveOut(tx, f.tenant, o.ID, resident.MoveOutInput{MoveOut: "2023-06-30"}); err != nil {
