@@ -99,7 +99,7 @@ func (api residentAPI) do(token, method, path string, body any) (int, map[string
 	return w.Code, out
 }
 
-func errCode(body map[string]any) string {
+func residentErrCode(body map[string]any) string {
 	e, _ := body["error"].(map[string]any)
 	s, _ := e["code"].(string)
 	return s
@@ -136,15 +136,15 @@ func TestResidentHTTP(t *testing.T) {
 		api := newResidentAPI(t, db)
 		// Bad ID number: its own code, nothing written.
 		code, body := api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "id_type": "resident_id", "id_number": "110105194912310021"})
-		if code != 400 || errCode(body) != "invalid_id_number" {
+		if code != 400 || residentErrCode(body) != "invalid_id_number" {
 			t.Fatalf("bad id: %d %v", code, body)
 		}
 		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "phones": []map[string]string{{"number": "555"}}})
-		if code != 400 || errCode(body) != "invalid_phone" {
+		if code != 400 || residentErrCode(body) != "invalid_phone" {
 			t.Fatalf("bad phone: %d %v", code, body)
 		}
 		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "shoe_size": 42})
-		if code != 400 || errCode(body) != "malformed_json" {
+		if code != 400 || residentErrCode(body) != "malformed_json" {
 			t.Fatalf("unknown field: %d %v", code, body)
 		}
 		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
@@ -195,17 +195,17 @@ func TestResidentHTTP(t *testing.T) {
 			t.Fatalf("stranger add vehicle: %d", code)
 		}
 		// Vehicles: bad and duplicate plates.
-		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤B·D1234X"}); code != 400 || errCode(body) != "invalid_plate" {
+		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤B·D1234X"}); code != 400 || residentErrCode(body) != "invalid_plate" {
 			t.Fatalf("bad plate: %d %v", code, body)
 		}
 		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤B·D12345"}); code != 201 || body["plate"] != "粤B·D12345" {
 			t.Fatalf("add vehicle: %d %v", code, body)
 		}
-		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤bd12345"}); code != 409 || errCode(body) != "duplicate_plate" {
+		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤bd12345"}); code != 409 || residentErrCode(body) != "duplicate_plate" {
 			t.Fatalf("duplicate plate: %d %v", code, body)
 		}
 		// Tags need a reason.
-		if code, body = api.do("staff", "PUT", "/api/v1/persons/"+id+"/tags/elderly_alone", map[string]string{"reason": ""}); code != 400 || errCode(body) != "tag_reason_required" {
+		if code, body = api.do("staff", "PUT", "/api/v1/persons/"+id+"/tags/elderly_alone", map[string]string{"reason": ""}); code != 400 || residentErrCode(body) != "tag_reason_required" {
 			t.Fatalf("tag without reason: %d %v", code, body)
 		}
 		// Occupancy: move in, move out twice.
@@ -235,13 +235,13 @@ func TestResidentHTTP(t *testing.T) {
 		if code, _ = api.do(user, "GET", "/api/v1/persons/"+id, nil); code != 403 {
 			t.Fatalf("resident reading staff route: %d", code)
 		}
-		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2019-12-31"}); code != 400 || errCode(body) != "move_out_before_move_in" {
+		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2019-12-31"}); code != 400 || residentErrCode(body) != "move_out_before_move_in" {
 			t.Fatalf("early move-out: %d %v", code, body)
 		}
 		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2024-01-01"}); code != 200 {
 			t.Fatalf("move out: %d %v", code, body)
 		}
-		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2024-02-01"}); code != 409 || errCode(body) != "already_moved_out" {
+		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2024-02-01"}); code != 409 || residentErrCode(body) != "already_moved_out" {
 			t.Fatalf("second move out: %d %v", code, body)
 		}
 	})
