@@ -47,5 +47,6 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.assetRoutes()...)
 	rs = append(rs, s.importRoutes()...)
 	rs = append(rs, s.queueRoutes()...)
+	rs = append(rs, s.residentRoutes()...)
 	return rs
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/queue"
+	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -54,6 +55,8 @@ type Deps struct {
 	Queue *queue.Queue
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
+	// Residents serves the resident routes; nil leaves them out.
+	Residents *resident.Service
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
 	MaxBodyBytes int64
 	// Collectors are extra Prometheus collectors (the queue's) served on /metrics.

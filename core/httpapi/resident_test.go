@@ -1,0 +1,248 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/audit"
+	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/store/storetest"
+)
+
+// residentAuth maps bearer tokens to actors and grants permissions per actor.
+type residentAuth struct {
+	actors map[string]actor.Actor
+	perms  map[uuid.UUID][]string
+}
+
+func (r residentAuth) Authenticate(_ context.Context, cred string) (actor.Actor, error) {
+	a, ok := r.actors[cred]
+	if !ok {
+		return actor.Actor{}, apperr.Unauthenticated
+	}
+	return a, nil
+}
+
+func (r residentAuth) Allowed(_ context.Context, a actor.Actor, perm string) (bool, error) {
+	for _, p := range r.perms[a.ID] {
+		if p == perm {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// roomSet is a RoomChecker over known room ids.
+type roomSet map[uuid.UUID]uuid.UUID // room -> tenant
+
+func (r roomSet) RoomExists(_ *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+	return r[roomID] == tenantID, nil
+}
+
+type auditLog struct {
+	mu sync.Mutex
+	es []audit.Entry
+}
+
+func (l *auditLog) Record(_ context.Context, e audit.Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.es = append(l.es, e)
+	return nil
+}
+
+type residentAPI struct {
+	t    *testing.T
+	h    http.Handler
+	log  *auditLog
+	room uuid.UUID
+	user uuid.UUID // the "resident" token's user id
+}
+
+func (api residentAPI) do(token, method, path string, body any) (int, map[string]any) {
+	api.t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req := httptest.NewRequest(method, path, rd)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	api.h.ServeHTTP(w, req)
+	var out map[string]any
+	if w.Body.Len() > 0 {
+		if err := json.Unmarshal(w.Body.Bytes(), &out); err != nil {
+			var list []any
+			if json.Unmarshal(w.Body.Bytes(), &list) == nil {
+				out = map[string]any{"list": list}
+			}
+		}
+	}
+	return w.Code, out
+}
+
+func residentErrCode(body map[string]any) string {
+	e, _ := body["error"].(map[string]any)
+	s, _ := e["code"].(string)
+	return s
+}
+
+func newResidentAPI(t *testing.T, db *store.DB) residentAPI {
+	tenant, other := store.NewID(), store.NewID()
+	staff := actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "frontdesk", TenantID: tenant}
+	manager := actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "manager", TenantID: tenant}
+	stranger := actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "other-admin", TenantID: other}
+	res := actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "resident", TenantID: tenant}
+	auth := residentAuth{
+		actors: map[string]actor.Actor{"staff": staff, "manager": manager, "stranger": stranger, "resident": res},
+		perms: map[uuid.UUID][]string{
+			staff.ID:    {resident.PermRead, resident.PermManage},
+			manager.ID:  {resident.PermRead, resident.PermManage, resident.PermPIIRead},
+			stranger.ID: {resident.PermRead, resident.PermManage, resident.PermPIIRead},
+			res.ID:      {resident.PermSelf},
+		},
+	}
+	room := store.NewID()
+	log := &auditLog{}
+	svc, err := resident.New(resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
+		resident.Deps{Rooms: roomSet{room: tenant, store.NewID(): tenant}, Perms: auth, Audit: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Residents: svc})
+	return residentAPI{t: t, h: srv.Handler(), log: log, room: room, user: res.ID}
+}
+
+func TestResidentHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		api := newResidentAPI(t, db)
+		// Bad ID number: its own code, nothing written.
+		code, body := api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "id_type": "resident_id", "id_number": "110105194912310021"})
+		if code != 400 || residentErrCode(body) != "invalid_id_number" {
+			t.Fatalf("bad id: %d %v", code, body)
+		}
+		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "phones": []map[string]string{{"number": "555"}}})
+		if code != 400 || residentErrCode(body) != "invalid_phone" {
+			t.Fatalf("bad phone: %d %v", code, body)
+		}
+		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "shoe_size": 42})
+		if code != 400 || residentErrCode(body) != "malformed_json" {
+			t.Fatalf("unknown field: %d %v", code, body)
+		}
+		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",
+			"phones": []map[string]string{{"label": "手机", "number": "13812345678"}}})
+		if code != 201 {
+			t.Fatalf("create: %d %v", code, body)
+		}
+		id := body["id"].(string)
+		if body["id_number"] != "110***********002X" {
+			t.Fatalf("create response not masked: %v", body)
+		}
+		// List and search are masked.
+		code, body = api.do("staff", "GET", "/api/v1/persons?phone=13812345678", nil)
+		items, _ := body["items"].([]any)
+		if code != 200 || len(items) != 1 || items[0].(map[string]any)["phone"] != "138****5678" {
+			t.Fatalf("search: %d %v", code, body)
+		}
+		code, body = api.do("staff", "GET", "/api/v1/persons?room_id=nope", nil)
+		if code != 400 {
+			t.Fatalf("bad room filter: %d %v", code, body)
+		}
+		// Reveal needs resident.pii.read and is audited.
+		if code, body = api.do("staff", "GET", "/api/v1/persons/"+id+"/pii", nil); code != 403 {
+			t.Fatalf("staff reveal: %d %v", code, body)
+		}
+		code, body = api.do("manager", "GET", "/api/v1/persons/"+id+"/pii", nil)
+		if code != 200 || body["id_number"] != "11010519491231002X" {
+			t.Fatalf("manager reveal: %d %v", code, body)
+		}
+		api.log.mu.Lock()
+		n := 0
+		for _, e := range api.log.es {
+			if e.Action == resident.ActionReveal && e.Object == "person/"+id && e.Result == audit.ResultOK && e.ActorName == "manager" {
+				n++
+			}
+		}
+		api.log.mu.Unlock()
+		if n != 1 {
+			t.Fatalf("reveal audit entries = %d, want 1", n)
+		}
+		// Another tenant: 404 on every object route.
+		for _, p := range []string{"/api/v1/persons/" + id, "/api/v1/persons/" + id + "/pii"} {
+			if code, body = api.do("stranger", "GET", p, nil); code != 404 {
+				t.Fatalf("stranger GET %s: %d %v", p, code, body)
+			}
+		}
+		if code, _ = api.do("stranger", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤B·D12345"}); code != 404 {
+			t.Fatalf("stranger add vehicle: %d", code)
+		}
+		// Vehicles: bad and duplicate plates.
+		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤B·D1234X"}); code != 400 || residentErrCode(body) != "invalid_plate" {
+			t.Fatalf("bad plate: %d %v", code, body)
+		}
+		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤B·D12345"}); code != 201 || body["plate"] != "粤B·D12345" {
+			t.Fatalf("add vehicle: %d %v", code, body)
+		}
+		if code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/vehicles", map[string]string{"plate": "粤bd12345"}); code != 409 || residentErrCode(body) != "duplicate_plate" {
+			t.Fatalf("duplicate plate: %d %v", code, body)
+		}
+		// Tags need a reason.
+		if code, body = api.do("staff", "PUT", "/api/v1/persons/"+id+"/tags/elderly_alone", map[string]string{"reason": ""}); code != 400 || residentErrCode(body) != "tag_reason_required" {
+			t.Fatalf("tag without reason: %d %v", code, body)
+		}
+		// Occupancy: move in, move out twice.
+		code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/occupancies", map[string]any{"room_id": api.room, "role": "owner", "relation": "本人", "move_in": "2020-01-01"})
+		if code != 201 {
+			t.Fatalf("move in: %d %v", code, body)
+		}
+		occ := body["id"].(string)
+		// The resident account sees its room and no other.
+		const user = "resident"
+		if code, body = api.do(user, "GET", "/api/v1/me/rooms", nil); code != 200 || len(body["list"].([]any)) != 0 {
+			t.Fatalf("unlinked me/rooms: %d %v", code, body)
+		}
+		if code, body = api.do("staff", "PUT", "/api/v1/persons/"+id+"/account", map[string]any{"user_id": api.user}); code != 204 {
+			t.Fatalf("link account: %d %v", code, body)
+		}
+		code, body = api.do(user, "GET", "/api/v1/me/rooms", nil)
+		if list, _ := body["list"].([]any); code != 200 || len(list) != 1 {
+			t.Fatalf("me/rooms: %d %v", code, body)
+		}
+		if code, _ = api.do(user, "GET", "/api/v1/me/rooms/"+api.room.String(), nil); code != 200 {
+			t.Fatalf("me/rooms/mine: %d", code)
+		}
+		if code, _ = api.do(user, "GET", "/api/v1/me/rooms/"+store.NewID().String(), nil); code != 404 {
+			t.Fatalf("me/rooms/other: %d", code)
+		}
+		if code, _ = api.do(user, "GET", "/api/v1/persons/"+id, nil); code != 403 {
+			t.Fatalf("resident reading staff route: %d", code)
+		}
+		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2019-12-31"}); code != 400 || residentErrCode(body) != "move_out_before_move_in" {
+			t.Fatalf("early move-out: %d %v", code, body)
+		}
+		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2024-01-01"}); code != 200 {
+			t.Fatalf("move out: %d %v", code, body)
+		}
+		if code, body = api.do("staff", "POST", "/api/v1/occupancies/"+occ+"/move-out", map[string]string{"move_out": "2024-02-01"}); code != 409 || residentErrCode(body) != "already_moved_out" {
+			t.Fatalf("second move out: %d %v", code, body)
+		}
+	})
+}

@@ -1,0 +1,319 @@
+package resident
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/store"
+)
+
+// Care tags, vehicles, pets and the resident-account link: simple records on a person.
+
+// SetTag puts a care tag on a person (or replaces its reason), recording the
+// actor in ctx as who set it.
+func (s *Service) SetTag(ctx context.Context, tx *gorm.DB, tenantID, personID uuid.UUID, tag string, in CareTagInput) (CareTag, error) {
+	t, ok := normaliseTag(tag)
+	if !ok {
+		return CareTag{}, ErrInvalidTag.WithDetails(field("tag"))
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if reason == "" {
+		return CareTag{}, ErrTagReason.WithDetails(field("reason"))
+	}
+	if utf8.RuneCountInString(reason) > 500 {
+		return CareTag{}, apperr.Invalid.WithDetails([]apperr.FieldError{tooLong("reason", 500)})
+	}
+	if _, err := loadPerson(tx, tenantID, personID); err != nil {
+		return CareTag{}, err
+	}
+	a, _ := actor.From(ctx)
+	row := tagRow{TenantID: tenantID, ID: store.NewID(), PersonID: personID, Tag: t, Reason: reason,
+		SetByKind: string(a.Kind), SetByName: a.Name, SetAt: s.now()}
+	if row.SetByKind == "" {
+		row.SetByKind = string(actor.System)
+	}
+	if a.ID != uuid.Nil {
+		id := a.ID
+		row.SetByID = &id
+	}
+	if err := tx.Where("tenant_id = ? AND person_id = ? AND tag = ?", tenantID, personID, t).Delete(&tagRow{}).Error; err != nil {
+		return CareTag{}, err
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return CareTag{}, err
+	}
+	return tagView(row), nil
+}
+
+// RemoveTag takes a care tag off a person.
+func RemoveTag(tx *gorm.DB, tenantID, personID uuid.UUID, tag string) error {
+	t, _ := normaliseTag(tag)
+	res := tx.Where("tenant_id = ? AND person_id = ? AND tag = ?", tenantID, personID, t).Delete(&tagRow{})
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return apperr.NotFound
+	}
+	return nil
+}
+
+func tagView(r tagRow) CareTag {
+	v := CareTag{PersonID: r.PersonID, Tag: r.Tag, Reason: r.Reason, SetBy: r.SetByName, SetAt: r.SetAt}
+	if r.SetByID != nil {
+		v.SetByID = r.SetByID.String()
+	}
+	return v
+}
+
+func personTags(tx *gorm.DB, tenantID, personID uuid.UUID) ([]CareTag, error) {
+	var rows []tagRow
+	if err := tx.Where("tenant_id = ? AND person_id = ?", tenantID, personID).Order("tag").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := []CareTag{}
+	for _, r := range rows {
+		out = append(out, tagView(r))
+	}
+	return out, nil
+}
+
+// CareList lists care tags with the person's name and current rooms, for
+// staff who visit; tag "" lists every tag. Ordered by tag, then name.
+func CareList(tx *gorm.DB, tenantID uuid.UUID, tag string, page, pageSize int) ([]CareTag, int64, error) {
+	where, args := "t.tenant_id = ?", []any{tenantID}
+	if tag != "" {
+		t, _ := normaliseTag(tag)
+		where, args = where+" AND t.tag = ?", append(args, t)
+	}
+	var total int64
+	if err := tx.Raw("SELECT count(*) FROM care_tags t WHERE "+where, args...).Scan(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	// The scan struct has no TenantID on purpose: the store's tenant scope
+	// callback must not rewrite this hand-written, explicitly scoped query.
+	var rows []struct {
+		PersonID   uuid.UUID
+		Tag        string
+		Reason     string
+		SetByID    *uuid.UUID
+		SetByName  string
+		SetAt      time.Time
+		PersonName string
+	}
+	err := tx.Raw(`SELECT t.person_id, t.tag, t.reason, t.set_by_id, t.set_by_name, t.set_at, p.name AS person_name
+FROM care_tags t JOIN persons p ON p.tenant_id = t.tenant_id AND p.id = t.person_id
+WHERE `+where+` ORDER BY t.tag, p.name, t.person_id LIMIT ? OFFSET ?`, append(args, pageSize, (page-1)*pageSize)...).Scan(&rows).Error
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]CareTag, 0, len(rows))
+	ids := make([]uuid.UUID, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, tagView(tagRow{PersonID: r.PersonID, Tag: r.Tag, Reason: r.Reason, SetByID: r.SetByID, SetByName: r.SetByName, SetAt: r.SetAt}))
+		out[len(out)-1].Name = r.PersonName
+		ids = append(ids, r.PersonID)
+	}
+	rooms, err := currentRooms(tx, tenantID, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range out {
+		out[i].RoomIDs = rooms[out[i].PersonID]
+	}
+	return out, total, nil
+}
+
+// currentRooms maps each person to the rooms they live in now.
+func currentRooms(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID][]uuid.UUID, error) {
+	out := map[uuid.UUID][]uuid.UUID{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []occupancyRow
+	if err := tx.Select("person_id, room_id").Where("tenant_id = ? AND person_id IN ? AND move_out IS NULL", tenantID, ids).
+		Order("move_in").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.PersonID] = append(out[r.PersonID], r.RoomID)
+	}
+	return out, nil
+}
+
+// AddVehicle registers a vehicle on a person; a plate is unique in a tenant.
+func AddVehicle(tx *gorm.DB, tenantID, personID uuid.UUID, in VehicleInput) (Vehicle, error) {
+	plate, ok := NormalisePlate(in.Plate)
+	if !ok {
+		return Vehicle{}, ErrInvalidPlate.WithDetails(field("plate"))
+	}
+	var fe []apperr.FieldError
+	if utf8.RuneCountInString(in.Brand) > 32 {
+		fe = append(fe, tooLong("brand", 32))
+	}
+	if utf8.RuneCountInString(in.Color) > 16 {
+		fe = append(fe, tooLong("color", 16))
+	}
+	if len(fe) > 0 {
+		return Vehicle{}, apperr.Invalid.WithDetails(fe)
+	}
+	if _, err := loadPerson(tx, tenantID, personID); err != nil {
+		return Vehicle{}, err
+	}
+	var n int64
+	if err := tx.Model(&vehicleRow{}).Where("tenant_id = ? AND plate = ?", tenantID, plate).Count(&n).Error; err != nil {
+		return Vehicle{}, err
+	}
+	if n > 0 {
+		return Vehicle{}, ErrDuplicatePlate.WithDetails(map[string]string{"field": "plate", "plate": FormatPlate(plate)})
+	}
+	r := vehicleRow{TenantID: tenantID, ID: store.NewID(), PersonID: personID, Plate: plate,
+		Brand: strings.TrimSpace(in.Brand), Color: strings.TrimSpace(in.Color)}
+	if err := tx.Create(&r).Error; err != nil {
+		if store.IsUniqueViolation(err) {
+			return Vehicle{}, ErrDuplicatePlate.WithDetails(map[string]string{"field": "plate", "plate": FormatPlate(plate)})
+		}
+		return Vehicle{}, err
+	}
+	return vehicleView(r), nil
+}
+
+func vehicleView(r vehicleRow) Vehicle {
+	return Vehicle{ID: r.ID, PersonID: r.PersonID, Plate: FormatPlate(r.Plate), Brand: r.Brand, Color: r.Color}
+}
+
+// FindVehicle looks a plate up (gates, parking); not_found when unregistered.
+func FindVehicle(tx *gorm.DB, tenantID uuid.UUID, plate string) (Vehicle, error) {
+	p, ok := NormalisePlate(plate)
+	if !ok {
+		return Vehicle{}, ErrInvalidPlate.WithDetails(field("plate"))
+	}
+	var r vehicleRow
+	if err := tx.Where("tenant_id = ? AND plate = ?", tenantID, p).Take(&r).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return Vehicle{}, apperr.NotFound
+		}
+		return Vehicle{}, err
+	}
+	return vehicleView(r), nil
+}
+
+// DeleteVehicle removes a vehicle record.
+func DeleteVehicle(tx *gorm.DB, tenantID, id uuid.UUID) error {
+	return deleteOne(tx, &vehicleRow{}, tenantID, id)
+}
+
+func personVehicles(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Vehicle, error) {
+	var rows []vehicleRow
+	if err := tx.Where("tenant_id = ? AND person_id = ?", tenantID, personID).Order("plate").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := []Vehicle{}
+	for _, r := range rows {
+		out = append(out, vehicleView(r))
+	}
+	return out, nil
+}
+
+// AddPet registers a pet on a person.
+func AddPet(tx *gorm.DB, tenantID, personID uuid.UUID, in PetInput) (Pet, error) {
+	var fe []apperr.FieldError
+	name, species := strings.TrimSpace(in.Name), strings.TrimSpace(in.Species)
+	if n := utf8.RuneCountInString(name); n == 0 || n > 32 {
+		fe = append(fe, fieldErr("name", "required", "a pet needs a name (up to 32 characters)", "须填写宠物名(最多 32 字)"))
+	}
+	if n := utf8.RuneCountInString(species); n == 0 || n > 32 {
+		fe = append(fe, fieldErr("species", "required", "species is required (dog, cat …, up to 32 characters)", "须填写种类(如 狗、猫,最多 32 字)"))
+	}
+	if utf8.RuneCountInString(in.Breed) > 32 {
+		fe = append(fe, tooLong("breed", 32))
+	}
+	r := petRow{TenantID: tenantID, ID: store.NewID(), PersonID: personID, Name: name, Species: species, Breed: strings.TrimSpace(in.Breed)}
+	if in.VaccinatedOn != "" {
+		d, ok := parseDate(in.VaccinatedOn)
+		if !ok {
+			fe = append(fe, fieldErr("vaccinated_on", "invalid_date", "vaccinated_on is a date written 2006-01-02", "疫苗接种日期格式为 2006-01-02"))
+		}
+		r.VaccinatedOn = &d
+	}
+	if len(fe) > 0 {
+		return Pet{}, apperr.Invalid.WithDetails(fe)
+	}
+	if _, err := loadPerson(tx, tenantID, personID); err != nil {
+		return Pet{}, err
+	}
+	if err := tx.Create(&r).Error; err != nil {
+		return Pet{}, err
+	}
+	return petView(r), nil
+}
+
+func petView(r petRow) Pet {
+	return Pet{ID: r.ID, PersonID: r.PersonID, Name: r.Name, Species: r.Species, Breed: r.Breed, VaccinatedOn: dateString(r.VaccinatedOn)}
+}
+
+// DeletePet removes a pet record.
+func DeletePet(tx *gorm.DB, tenantID, id uuid.UUID) error {
+	return deleteOne(tx, &petRow{}, tenantID, id)
+}
+
+func personPets(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Pet, error) {
+	var rows []petRow
+	if err := tx.Where("tenant_id = ? AND person_id = ?", tenantID, personID).Order("name").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := []Pet{}
+	for _, r := range rows {
+		out = append(out, petView(r))
+	}
+	return out, nil
+}
+
+func deleteOne(tx *gorm.DB, model any, tenantID, id uuid.UUID) error {
+	res := tx.Where("tenant_id = ? AND id = ?", tenantID, id).Delete(model)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return apperr.NotFound
+	}
+	return nil
+}
+
+// LinkAccount links a resident user account to a person (one person per
+// account); uuid.Nil unlinks.
+func (s *Service) LinkAccount(tx *gorm.DB, tenantID, personID, userID uuid.UUID) error {
+	if _, err := loadPerson(tx, tenantID, personID); err != nil {
+		return err
+	}
+	var uid *uuid.UUID
+	if userID != uuid.Nil {
+		if s.users != nil {
+			ok, err := s.users.IsResidentUser(tx, tenantID, userID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrUnknownUser.WithDetails(field("user_id"))
+			}
+		}
+		var n int64
+		if err := tx.Model(&personRow{}).Where("tenant_id = ? AND user_id = ? AND id <> ?", tenantID, userID, personID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrAccountLinked
+		}
+		uid = &userID
+	}
+	return tx.Model(&personRow{}).Where("tenant_id = ? AND id = ?", tenantID, personID).
+		Updates(map[string]any{"user_id": uid, "updated_at": s.now()}).Error
+}

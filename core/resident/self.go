@@ -1,0 +1,83 @@
+package resident
+
+import (
+	"errors"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/apperr"
+)
+
+// Resident self-service: a resident user sees the rooms their linked person
+// lives in now and the people living there, and nothing else.
+
+// MyRoom is a room the signed-in resident lives in, with its occupants.
+type MyRoom struct {
+	RoomID    uuid.UUID  `json:"room_id"`
+	Role      string     `json:"role"` // the resident's own role in the room
+	Occupants []Occupant `json:"occupants"`
+}
+
+// LinkedPerson returns the person linked to a user account; found is false when none is.
+func LinkedPerson(tx *gorm.DB, tenantID, userID uuid.UUID) (uuid.UUID, bool, error) {
+	var row personRow
+	err := tx.Select("id").Where("tenant_id = ? AND user_id = ?", tenantID, userID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return uuid.Nil, false, nil
+	}
+	return row.ID, err == nil, err
+}
+
+// MyRooms lists the rooms the user's person lives in now (empty when the
+// account is linked to no person).
+func (s *Service) MyRooms(tx *gorm.DB, tenantID, userID uuid.UUID) ([]MyRoom, error) {
+	pid, ok, err := LinkedPerson(tx, tenantID, userID)
+	if err != nil || !ok {
+		return []MyRoom{}, err
+	}
+	var occ []occupancyRow
+	if err := tx.Where("tenant_id = ? AND person_id = ? AND move_out IS NULL", tenantID, pid).Order("move_in, id").Find(&occ).Error; err != nil {
+		return nil, err
+	}
+	out := make([]MyRoom, 0, len(occ))
+	for _, o := range occ {
+		r, err := s.roomFor(tx, tenantID, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// MyRoomByID returns one of the user's rooms; any other room is not_found.
+func (s *Service) MyRoomByID(tx *gorm.DB, tenantID, userID, roomID uuid.UUID) (MyRoom, error) {
+	pid, ok, err := LinkedPerson(tx, tenantID, userID)
+	if err != nil {
+		return MyRoom{}, err
+	}
+	if !ok {
+		return MyRoom{}, apperr.NotFound
+	}
+	var o occupancyRow
+	err = tx.Where("tenant_id = ? AND person_id = ? AND room_id = ? AND move_out IS NULL", tenantID, pid, roomID).Take(&o).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return MyRoom{}, apperr.NotFound
+	}
+	if err != nil {
+		return MyRoom{}, err
+	}
+	return s.roomFor(tx, tenantID, o)
+}
+
+func (s *Service) roomFor(tx *gorm.DB, tenantID uuid.UUID, o occupancyRow) (MyRoom, error) {
+	occ, err := ActiveOccupants(tx, tenantID, o.RoomID)
+	if err != nil {
+		return MyRoom{}, err
+	}
+	if err := s.fillPhones(tx, tenantID, occ); err != nil {
+		return MyRoom{}, err
+	}
+	return MyRoom{RoomID: o.RoomID, Role: o.Role, Occupants: occ}, nil
+}
