@@ -67,9 +67,9 @@ func ValidRoleName(s string) bool { return roleName.MatchString(s) }
 // Enforcer answers permission questions from an in-memory casbin enforcer
 // kept in step with the database. It implements httpapi.Authorizer.
 type Enforcer struct {
-	db  *store.DB
-	log *slog.Logger
-	ce  *casbin.SyncedEnforcer
+	db     *store.DB
+	log    *slog.Logger
+	shards []*casbin.SyncedEnforcer // by tenant; see shardCount
 
 	mu     sync.Mutex                  // serialises loads; guards the maps below
 	rules  map[uuid.UUID]map[rule]bool // grouping rules loaded per tenant
@@ -86,16 +86,38 @@ func New(ctx context.Context, db *store.DB, log *slog.Logger) (*Enforcer, error)
 	if log == nil {
 		log = slog.Default()
 	}
-	ce, err := newCasbin()
+	e, err := newEnforcer(db, log)
 	if err != nil {
 		return nil, err
 	}
-	e := &Enforcer{db: db, log: log, ce: ce, rules: map[uuid.UUID]map[rule]bool{}, known: map[uuid.UUID]int64{}}
 	if err := e.loadAll(ctx); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
+
+// shardCount splits the tenants over several casbin enforcers. Decisions
+// are the same (a tenant's rules all live in one shard), but casbin's rule
+// removal re-indexes every rule of its enforcer under the write lock, so a
+// change to one tenant costs and blocks 1/shardCount of what one big
+// enforcer would.
+const shardCount = 64
+
+func newEnforcer(db *store.DB, log *slog.Logger) (*Enforcer, error) {
+	e := &Enforcer{db: db, log: log, rules: map[uuid.UUID]map[rule]bool{}, known: map[uuid.UUID]int64{}}
+	for range shardCount {
+		ce, err := newCasbin()
+		if err != nil {
+			return nil, err
+		}
+		e.shards = append(e.shards, ce)
+	}
+	return e, nil
+}
+
+// shard returns the casbin enforcer holding tenant t's rules. The last byte
+// of a UUIDv7 is random, so tenants spread evenly.
+func (e *Enforcer) shard(t uuid.UUID) *casbin.SyncedEnforcer { return e.shards[int(t[15])%shardCount] }
 
 // newCasbin returns a casbin enforcer holding the shared p rules and no grouping rules.
 func newCasbin() (*casbin.SyncedEnforcer, error) {
@@ -160,17 +182,17 @@ func (e *Enforcer) Allowed(ctx context.Context, a actor.Actor, permission string
 	if a.TenantID == uuid.Nil || !Known(permission) {
 		return false, nil
 	}
-	dom := a.TenantID.String()
+	dom, ce := a.TenantID.String(), e.shard(a.TenantID)
 	switch a.Kind {
 	case actor.User:
-		return e.ce.Enforce(a.ID.String(), dom, permission)
+		return ce.Enforce(a.ID.String(), dom, permission)
 	case actor.APIKey:
 		for _, r := range a.Roles {
 			// A role that is not a role name could alias a user or a perm node.
 			if !ValidRoleName(r) {
 				continue
 			}
-			ok, err := e.ce.Enforce(r, dom, permission)
+			ok, err := ce.Enforce(r, dom, permission)
 			if ok || err != nil {
 				return ok, err
 			}
@@ -240,7 +262,7 @@ func (e *Enforcer) loadAll(ctx context.Context) error {
 	for _, a := range assigns {
 		assignsBy[a.TenantID] = append(assignsBy[a.TenantID], a)
 	}
-	var all [][]string
+	all := make([][][]string, shardCount)
 	tenants := map[uuid.UUID]bool{}
 	for t := range rolesBy {
 		tenants[t] = true
@@ -251,21 +273,26 @@ func (e *Enforcer) loadAll(ctx context.Context) error {
 	for t := range tenants {
 		rs := tenantRules(rolesBy[t], assignsBy[t])
 		e.rules[t] = rs
-		dom := t.String()
+		dom, i := t.String(), int(t[15])%shardCount
 		for r := range rs {
-			all = append(all, []string{r.a, r.b, dom})
+			all[i] = append(all[i], []string{r.a, r.b, dom})
 		}
 	}
 	for _, v := range versions {
 		e.known[v.TenantID] = v.Version
 	}
-	if len(all) > 0 {
-		if _, err := e.ce.AddGroupingPolicies(all); err != nil {
+	n := 0
+	for i, rs := range all {
+		if len(rs) == 0 {
+			continue
+		}
+		if _, err := e.shards[i].AddGroupingPolicies(rs); err != nil {
 			return fmt.Errorf("rbac: load grouping rules: %w", err)
 		}
+		n += len(rs)
 	}
 	e.polled = started
-	e.log.Info("rbac loaded", "tenants", len(tenants), "rules", len(all), "took", time.Since(started))
+	e.log.Info("rbac loaded", "tenants", len(tenants), "rules", n, "took", time.Since(started))
 	return nil
 }
 
@@ -284,9 +311,9 @@ func tenantRules(roles []roleRow, assigns []userRole) map[rule]bool {
 }
 
 // apply changes casbin from the tenant's loaded rules to want, touching only
-// the difference (removal in casbin costs a pass over all rules).
+// the difference (removal in casbin costs a pass over the shard's rules).
 func (e *Enforcer) apply(t uuid.UUID, want map[rule]bool) error {
-	have := e.rules[t]
+	have, ce := e.rules[t], e.shard(t)
 	dom := t.String()
 	var add, del [][]string
 	for r := range want {
@@ -300,12 +327,12 @@ func (e *Enforcer) apply(t uuid.UUID, want map[rule]bool) error {
 		}
 	}
 	if len(del) > 0 {
-		if _, err := e.ce.RemoveGroupingPolicies(del); err != nil {
+		if _, err := ce.RemoveGroupingPolicies(del); err != nil {
 			return fmt.Errorf("rbac: remove rules of %s: %w", t, err)
 		}
 	}
 	if len(add) > 0 {
-		if _, err := e.ce.AddGroupingPolicies(add); err != nil {
+		if _, err := ce.AddGroupingPolicies(add); err != nil {
 			return fmt.Errorf("rbac: add rules of %s: %w", t, err)
 		}
 	}
