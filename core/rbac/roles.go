@@ -68,7 +68,9 @@ type Role struct {
 	Name        string     `json:"name"`
 	Builtin     bool       `json:"builtin"`
 	Description string     `json:"description"`
-	Permissions []string   `json:"permissions"`
+	// DescriptionZH is set for built-in roles; custom roles have one description.
+	DescriptionZH string   `json:"description_zh,omitempty"`
+	Permissions   []string `json:"permissions"`
 }
 
 func (r roleRow) role() Role {
@@ -118,7 +120,7 @@ func (e *Enforcer) ListRoles(ctx context.Context, tenantID uuid.UUID) ([]Role, e
 	}
 	out := make([]Role, 0, len(builtins)+len(rows))
 	for _, b := range Builtins() {
-		out = append(out, Role{Name: b.Name, Builtin: true, Description: b.EN, Permissions: b.Permissions})
+		out = append(out, Role{Name: b.Name, Builtin: true, Description: b.EN, DescriptionZH: b.ZH, Permissions: b.Permissions})
 	}
 	for _, r := range rows {
 		out = append(out, r.role())
