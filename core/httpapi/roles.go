@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"unicode/utf8"
 
@@ -103,15 +102,17 @@ func (r userRolesRequest) Validate() []apperr.FieldError {
 	return nil
 }
 
-var errNoRBAC = apperr.Internal.Wrap(errors.New("httpapi: Deps.RBAC is not set"))
-
 // tenantOf returns the verified tenant of the request (access guarantees one on tenant routes).
 func tenantOf(ctx context.Context) uuid.UUID {
 	a, _ := actor.From(ctx)
 	return a.TenantID
 }
 
+// roleRoutes manage custom roles and who holds which role; nil RBAC leaves them out.
 func (s *Server) roleRoutes() []Route {
+	if s.RBAC == nil {
+		return nil
+	}
 	return []Route{
 		{Method: "GET", Path: "/api/v1/permissions", Permission: "role.read", Tag: "roles",
 			Summary: "The permission catalogue roles are built from", Response: listBody[rbac.Permission]{},
@@ -136,9 +137,6 @@ func (s *Server) roleRoutes() []Route {
 }
 
 func (s *Server) listRoles(c *gin.Context) error {
-	if s.RBAC == nil {
-		return errNoRBAC
-	}
 	roles, err := s.RBAC.ListRoles(c.Request.Context(), tenantOf(c.Request.Context()))
 	if err != nil {
 		return err
@@ -148,9 +146,6 @@ func (s *Server) listRoles(c *gin.Context) error {
 }
 
 func (s *Server) createRole(c *gin.Context) error {
-	if s.RBAC == nil {
-		return errNoRBAC
-	}
 	var req createRoleRequest
 	if err := bindJSON(c, &req); err != nil {
 		return err
@@ -165,9 +160,6 @@ func (s *Server) createRole(c *gin.Context) error {
 }
 
 func (s *Server) patchRole(c *gin.Context) error {
-	if s.RBAC == nil {
-		return errNoRBAC
-	}
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -186,9 +178,6 @@ func (s *Server) patchRole(c *gin.Context) error {
 }
 
 func (s *Server) deleteRole(c *gin.Context) error {
-	if s.RBAC == nil {
-		return errNoRBAC
-	}
 	id, err := pathID(c, "id")
 	if err != nil {
 		return err
@@ -201,13 +190,22 @@ func (s *Server) deleteRole(c *gin.Context) error {
 	return nil
 }
 
-// userRoles and setUserRoles treat the user id as opaque: users live in the
-// identity area, whose existence check is added where the two are wired.
-func (s *Server) userRoles(c *gin.Context) error {
-	if s.RBAC == nil {
-		return errNoRBAC
-	}
+// userOf reads the :id of a user route and checks, when identity is wired,
+// that the user exists in the caller's tenant (another tenant's user is 404).
+func (s *Server) userOf(c *gin.Context) (uuid.UUID, error) {
 	id, err := pathID(c, "id")
+	if err != nil || s.Identity == nil {
+		return id, err
+	}
+	ctx := c.Request.Context()
+	if _, err := s.Identity.GetUser(ctx, tenantOf(ctx), id); err != nil {
+		return uuid.Nil, err
+	}
+	return id, nil
+}
+
+func (s *Server) userRoles(c *gin.Context) error {
+	id, err := s.userOf(c)
 	if err != nil {
 		return err
 	}
@@ -224,10 +222,7 @@ func (s *Server) userRoles(c *gin.Context) error {
 }
 
 func (s *Server) setUserRoles(c *gin.Context) error {
-	if s.RBAC == nil {
-		return errNoRBAC
-	}
-	id, err := pathID(c, "id")
+	id, err := s.userOf(c)
 	if err != nil {
 		return err
 	}

@@ -21,15 +21,19 @@ var catalogue = []Permission{
 	{"tenant.read", "tenant", "See your own tenant's profile, plan and quotas", "查看本租户的资料、套餐和配额"},
 	{"user.read", "user", "List and view staff and resident accounts", "查看员工和业主账号"},
 	{"user.create", "user", "Create accounts", "创建账号"},
-	{"user.update", "user", "Edit, disable and reset accounts", "修改、停用和重置账号"},
+	{"user.update", "user", "Edit and disable accounts", "修改和停用账号"},
+	{"user.reset_password", "user", "Set a new password for another account", "为其他账号重置密码"},
 	{"role.read", "role", "See roles, the permission catalogue and who holds which role", "查看角色、权限目录和角色分配"},
 	{"role.manage", "role", "Create, change and delete custom roles; assign roles to users", "创建、修改、删除自定义角色并为用户分配角色"},
-	{"apikey.read", "apikey", "List API keys", "查看 API 密钥"},
-	{"apikey.manage", "apikey", "Create and revoke API keys", "创建和吊销 API 密钥"},
+	{"api_key.read", "api_key", "List API keys", "查看 API 密钥"},
+	{"api_key.create", "api_key", "Create API keys (holding at most the creator's roles)", "创建 API 密钥(角色不超过创建者本人)"},
+	{"api_key.revoke", "api_key", "Revoke API keys", "吊销 API 密钥"},
 	{"audit.read", "audit", "Read the tenant's audit log", "查看本租户的审计日志"},
 	{"job.read", "job", "See background jobs and their results", "查看后台任务及其结果"},
 	{"property.read", "property", "View communities, buildings, units and rooms", "查看小区、楼栋、单元和房间"},
 	{"property.manage", "property", "Create and change communities, buildings, units and rooms", "创建和修改小区、楼栋、单元和房间"},
+	{"asset.read", "asset", "View equipment, maintenance plans and records", "查看设备设施、维保计划和记录"},
+	{"asset.manage", "asset", "Register equipment, plan and record maintenance", "登记设备设施、制定维保计划并记录维保"},
 	{"resident.read", "resident", "View residents and households (names masked)", "查看业主和住户(隐藏敏感信息)"},
 	{"resident.manage", "resident", "Register, change and move out residents", "登记、修改业主信息及办理迁出"},
 	{"resident.pii.read", "resident", "See residents' full phone numbers and ID numbers", "查看业主完整的手机号和证件号"},
@@ -89,7 +93,7 @@ var builtins = []BuiltinRole{
 	{Admin, "Tenant administrator: everything in the tenant", "租户管理员:本租户内的全部权限", nil /* all, filled below */},
 	{Manager, "Property manager: runs the estate day to day", "物业经理:负责日常运营", []string{
 		"tenant.read", "user.read", "role.read", "job.read", "property.read", "property.manage",
-		"resident.read", "resident.manage", "resident.pii.read", "billing.read",
+		"asset.read", "asset.manage", "resident.read", "resident.manage", "resident.pii.read", "billing.read",
 		"workorder.read", "workorder.manage", "workorder.assign", "device.read", "notify.send", "plugin.use"}},
 	{Finance, "Finance: fees, bills and payments", "财务:收费、账单和收款", []string{
 		"tenant.read", "job.read", "property.read", "resident.read", "billing.read", "billing.manage",
@@ -98,7 +102,7 @@ var builtins = []BuiltinRole{
 		"tenant.read", "property.read", "resident.read", "resident.manage", "resident.pii.read",
 		"billing.read", "payment.collect", "workorder.read", "workorder.manage", "notify.send", "plugin.use"}},
 	{Technician, "Technician: works on assigned repairs and devices", "维修人员:处理工单和设备", []string{
-		"tenant.read", "property.read", "workorder.read", "workorder.manage", "device.read"}},
+		"tenant.read", "property.read", "asset.read", "asset.manage", "workorder.read", "workorder.manage", "device.read"}},
 	{Guard, "Guard: gate, parking and visitor duty", "保安:门岗、停车和访客", []string{
 		"tenant.read", "property.read", "resident.read", "device.read", "plugin.use"}},
 	{Resident, "Resident: self-service only", "业主:仅限自助服务", []string{
