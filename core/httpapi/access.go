@@ -38,23 +38,23 @@ func (s *Server) access(r Route) gin.HandlerFunc {
 		switch {
 		case r.Operator:
 			if a.Kind != actor.Operator {
-				s.writeError(c, apperr.Forbidden)
+				s.refuse(c, r, apperr.Forbidden)
 				return
 			}
 		default:
 			if a.TenantID == uuid.Nil {
-				s.writeError(c, apperr.Forbidden)
+				s.refuse(c, r, apperr.Forbidden)
 				return
 			}
 			if s.Tenant != nil {
 				if err := s.Tenant.CheckActive(ctx, a.TenantID); err != nil {
-					s.writeError(c, err)
+					s.refuse(c, r, err)
 					return
 				}
 			}
 			if r.Permission != "" {
 				if s.Authz == nil {
-					s.writeError(c, apperr.Forbidden)
+					s.refuse(c, r, apperr.Forbidden)
 					return
 				}
 				ok, err := s.Authz.Allowed(ctx, a, r.Permission)
@@ -63,7 +63,7 @@ func (s *Server) access(r Route) gin.HandlerFunc {
 					return
 				}
 				if !ok {
-					s.writeError(c, apperr.Forbidden.WithDetails(map[string]string{"permission": r.Permission}))
+					s.refuse(c, r, apperr.Forbidden.WithDetails(map[string]string{"permission": r.Permission}))
 					return
 				}
 			}

@@ -48,6 +48,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	if e.Status >= 500 && ok {
 		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestID(c)), slog.Any("err", err))
 	}
+	c.Set(errorCodeKey, e.Code)
 	c.Header("Content-Type", "application/json; charset=utf-8")
 	c.AbortWithStatusJSON(e.Status, errorBody{Error: errorDetail{
 		Code: e.Code, Message: e.Message(lang(c)), Details: e.Details, RequestID: requestID(c),

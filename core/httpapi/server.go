@@ -16,10 +16,12 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -53,6 +55,12 @@ type Deps struct {
 	// Queue serves job progress and the operator's queue endpoints; nil in
 	// processes without a queue.
 	Queue *queue.Queue
+	// Audit records every write and every refusal; nil records nothing.
+	Audit audit.Recorder
+	// AuditLog answers the audit log queries.
+	AuditLog *audit.Log
+	// RBAC manages roles and their assignments.
+	RBAC *rbac.Enforcer
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
 	// Residents serves the resident routes; nil leaves them out.
@@ -102,7 +110,7 @@ func New(d Deps) *Server {
 	e.NoRoute(s.notFound)
 	s.table = append(s.routes(), d.Routes...)
 	for _, r := range s.table {
-		hs := []gin.HandlerFunc{s.access(r)}
+		hs := []gin.HandlerFunc{s.access(r), s.auditWrites(r)}
 		if r.Idempotent && !r.Public {
 			hs = append(hs, s.idempotency)
 		}

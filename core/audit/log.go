@@ -1,0 +1,166 @@
+package audit
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/store"
+)
+
+// row is one stored entry of the audit_log table.
+type row struct {
+	TenantID  uuid.UUID `gorm:"primaryKey"`
+	ID        uuid.UUID `gorm:"primaryKey"`
+	At        time.Time
+	ActorKind string
+	ActorID   uuid.UUID
+	ActorName string
+	Action    string
+	Object    string
+	Result    string
+	Detail    string
+	IP        string `gorm:"column:ip"`
+	RequestID string
+}
+
+func (row) TableName() string { return "audit_log" }
+
+// Limits that keep one entry small whatever a caller passes in.
+const (
+	maxText   = 512
+	maxDetail = 2000
+)
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary so the column stays valid UTF-8.
+	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+func toRow(e Entry) row {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	if e.ActorKind == "" {
+		e.ActorKind = "anonymous"
+	}
+	return row{
+		TenantID: e.TenantID, At: e.At.UTC(), ActorKind: clip(e.ActorKind, 32), ActorID: e.ActorID,
+		ActorName: clip(e.ActorName, maxText), Action: clip(e.Action, maxText), Object: clip(e.Object, maxText),
+		Result: clip(e.Result, 32), Detail: clip(e.Detail, maxDetail), IP: clip(e.IP, 64), RequestID: clip(e.RequestID, 64),
+	}
+}
+
+// Item is a stored entry as queries return it.
+type Item struct {
+	ID uuid.UUID
+	Entry
+}
+
+func (r row) item() Item {
+	return Item{ID: r.ID, Entry: Entry{
+		TenantID: r.TenantID, ActorKind: r.ActorKind, ActorID: r.ActorID, ActorName: r.ActorName,
+		Action: r.Action, Object: r.Object, Result: r.Result, Detail: r.Detail, IP: r.IP,
+		RequestID: r.RequestID, At: r.At,
+	}}
+}
+
+// Log is the audit log in the database. It implements Recorder.
+type Log struct {
+	db *store.DB
+}
+
+// NewLog returns the audit log kept in db.
+func NewLog(db *store.DB) *Log { return &Log{db: db} }
+
+// Record appends e in a transaction of its own: inside the tenant's scope for
+// a tenant entry, in the platform scope for a platform one (nil TenantID).
+func (l *Log) Record(ctx context.Context, e Entry) error {
+	// The entry must be written even when the request that caused it was cancelled.
+	ctx = context.WithoutCancel(ctx)
+	write := func(tx *gorm.DB) error { return RecordTx(tx, e) }
+	if e.TenantID == uuid.Nil {
+		return l.db.Platform(ctx, write)
+	}
+	return l.db.InTenant(ctx, e.TenantID, write)
+}
+
+// RecordTx appends e inside the caller's transaction (InTenant of e's tenant
+// or Platform), so the entry commits or rolls back with the change it describes.
+func RecordTx(tx *gorm.DB, e Entry) error {
+	r := toRow(e)
+	return tx.Create(&r).Error
+}
+
+// Filter narrows a query of the log. Zero fields do not filter.
+type Filter struct {
+	// Tenant limits the query to one tenant (uuid.Nil: platform events only).
+	// Nil queries every tenant and the platform; only operators may do that.
+	Tenant       *uuid.UUID
+	ActorID      uuid.UUID
+	ActionPrefix string // e.g. "user." matches user.create and user.update
+	Result       string
+	From, To     time.Time // From inclusive, To exclusive
+}
+
+// List returns one page of entries matching f, newest first, and how many match in all.
+func (l *Log) List(ctx context.Context, f Filter, offset, limit int) ([]Item, int64, error) {
+	var (
+		rows  []row
+		total int64
+	)
+	query := func(tx *gorm.DB) error {
+		q := tx.Model(&row{})
+		if f.Tenant != nil {
+			q = q.Where("tenant_id = ?", *f.Tenant)
+		}
+		if f.ActorID != uuid.Nil {
+			q = q.Where("actor_id = ?", f.ActorID)
+		}
+		if f.ActionPrefix != "" {
+			q = q.Where(`action LIKE ? ESCAPE '\'`, likePrefix(f.ActionPrefix))
+		}
+		if f.Result != "" {
+			q = q.Where("result = ?", f.Result)
+		}
+		if !f.From.IsZero() {
+			q = q.Where("at >= ?", f.From.UTC())
+		}
+		if !f.To.IsZero() {
+			q = q.Where("at < ?", f.To.UTC())
+		}
+		if err := q.Count(&total).Error; err != nil {
+			return err
+		}
+		return q.Order("at DESC").Order("id DESC").Offset(offset).Limit(limit).Find(&rows).Error
+	}
+	var err error
+	if f.Tenant != nil && *f.Tenant != uuid.Nil {
+		err = l.db.InTenant(ctx, *f.Tenant, query)
+	} else {
+		err = l.db.Platform(ctx, query)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	items := make([]Item, len(rows))
+	for i, r := range rows {
+		items[i] = r.item()
+	}
+	return items, total, nil
+}
+
+// likePrefix escapes LIKE wildcards in p and appends %.
+func likePrefix(p string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(p) + "%"
+}
