@@ -20,8 +20,8 @@ import (
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/queue"
-	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/rbac"
+	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
