@@ -17,16 +17,39 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			a, err := app.New(cmd.Context(), cfg)
+			ctx := cmd.Context()
+			a, err := app.New(ctx, cfg)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			first, err := a.Bootstrap(ctx)
+			if err != nil {
+				return err
+			}
+			if err := a.Start(ctx); err != nil {
+				return err
+			}
 			if err := a.Listen(); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Wuye is serving on http://%s (database: %s, data: %s)\n", a.Addr(), a.DB.Dialect(), cfg.DataDir)
-			return a.Serve(cmd.Context())
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "Wuye is serving on http://%s  (database: %s, queue: %s, data: %s)\n", a.Addr(), a.DB.Dialect(), queueKind(a), cfg.DataDir)
+			fmt.Fprintf(out, "  API docs: http://%s/api/docs\n", a.Addr())
+			if first.OperatorPasswordFile != "" {
+				fmt.Fprintf(out, "  First operator created; its password is in %s\n", first.OperatorPasswordFile)
+			}
+			if first.DemoTenant != "" {
+				fmt.Fprintf(out, "  Demo tenant %q seeded; its users' passwords are in %s\n", first.DemoTenant, first.DemoPasswordFile)
+			}
+			return a.Serve(ctx)
 		},
 	}
+}
+
+func queueKind(a *app.App) string {
+	if a.Queue.Embedded() {
+		return "in-process"
+	}
+	return "redis"
 }

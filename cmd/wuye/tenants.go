@@ -16,7 +16,6 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
 
@@ -28,14 +27,13 @@ func openTenants(ctx context.Context) (*tenant.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := store.Migrate(ctx, cfg.StoreConfig()); err != nil {
-		return nil, nil, fmt.Errorf("migrate: %w", err)
-	}
-	db, err := store.Open(ctx, cfg.StoreConfig())
+	// The same wiring as serve, so manifests provision users and roles and
+	// seed demo data exactly as on first start.
+	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return tenant.New(db, tenant.Options{}), func() { db.Close() }, nil
+	return a.Tenants, func() { a.Close() }, nil
 }
 
 // cliActor names the person at the terminal in the audit log.

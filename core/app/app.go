@@ -8,21 +8,43 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/identity"
+	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/queue"
+	"github.com/wuye-project/wuye/core/rbac"
+	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // App is one running Wuye process.
 type App struct {
-	Config Config
-	Log    *slog.Logger
-	DB     *store.DB
-	API    *httpapi.Server
+	Config    Config
+	Log       *slog.Logger
+	DB        *store.DB
+	Queue     *queue.Queue
+	Audit     *audit.Log
+	RBAC      *rbac.Enforcer
+	Identity  *identity.Service
+	Tenants   *tenant.Service
+	Property  *property.Service
+	Assets    *asset.Service
+	Residents *resident.Service
+	API       *httpapi.Server
 
+	jobs     sync.Map // token -> job body, see jobs.go
 	http     *http.Server
 	listener net.Listener
+	stop     context.CancelFunc
+	bg       sync.WaitGroup
 }
 
 // StoreConfig maps the process config onto the store's.
@@ -39,10 +61,16 @@ func NewLogger(level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-// New migrates the database and builds every part of the process.
-func New(ctx context.Context, cfg Config) (*App, error) {
+// New migrates the database and builds every part of the process. Nothing
+// runs in the background until Start.
+func New(ctx context.Context, cfg Config) (a *App, err error) {
 	log := NewLogger(cfg.LogLevel)
-	a := &App{Config: cfg, Log: log}
+	a = &App{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
 	applied, err := store.Migrate(ctx, cfg.StoreConfig())
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -53,8 +81,64 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if a.DB, err = store.Open(ctx, cfg.StoreConfig()); err != nil {
 		return nil, err
 	}
-	a.API = httpapi.New(httpapi.Deps{DB: a.DB, Log: log, MaxBodyBytes: cfg.MaxBodyBytes})
+	secret, err := a.jwtSecret()
+	if err != nil {
+		return nil, err
+	}
+	piiCfg, err := a.piiConfig()
+	if err != nil {
+		return nil, err
+	}
+
+	a.Audit = audit.NewLog(a.DB)
+	if a.RBAC, err = rbac.New(ctx, a.DB, log); err != nil {
+		return nil, err
+	}
+	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log}, a.Audit, a.RBAC)
+	a.Tenants = tenant.New(a.DB, tenant.Options{
+		Audit:     a.Audit,
+		Log:       log,
+		Hooks:     []tenant.ProvisionHook{a.provisionUser},
+		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id) },
+	})
+	a.Property = property.New(a.DB)
+	a.Assets = asset.New(a.DB)
+	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: roomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
+		return nil, err
+	}
+	a.connectDomains()
+
+	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass}, a.DB, log); err != nil {
+		return nil, err
+	}
+	a.API = httpapi.New(httpapi.Deps{
+		DB: a.DB, Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled,
+		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
+		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
+		Queue: a.Queue, Collectors: a.Queue.Collectors(),
+		Probes:   map[string]func(context.Context) error{"queue": a.Queue.Ping},
+		Property: a.Property, Assets: a.Assets, Residents: a.Residents,
+		StartJob: a.startJob,
+	})
+	if err := a.registerTasks(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// Start runs the background parts: queue workers, relay and scheduler, and
+// the RBAC poll that follows other processes' role changes.
+func (a *App) Start(ctx context.Context) error {
+	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
+	if err := a.Queue.Start(ctx); err != nil {
+		return err
+	}
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		a.RBAC.Run(ctx, rbac.PollInterval)
+	}()
+	return nil
 }
 
 // Listen binds the HTTP address (":0" picks a free port; see Addr).
@@ -95,10 +179,18 @@ func (a *App) Serve(ctx context.Context) error {
 	return nil
 }
 
-// Close releases everything New opened.
+// Close stops the background parts and releases everything New opened.
 func (a *App) Close() error {
-	if a.DB != nil {
-		return a.DB.Close()
+	if a.stop != nil {
+		a.stop()
 	}
-	return nil
+	a.bg.Wait()
+	var errs []error
+	if a.Queue != nil {
+		errs = append(errs, a.Queue.Close())
+	}
+	if a.DB != nil {
+		errs = append(errs, a.DB.Close())
+	}
+	return errors.Join(errs...)
 }

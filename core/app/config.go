@@ -26,6 +26,12 @@ type Config struct {
 	LogLevel     string `yaml:"log_level"`      // WUYE_LOG_LEVEL: debug, info, warn, error
 	MaxBodyBytes int64  `yaml:"max_body_bytes"` // WUYE_MAX_BODY_BYTES
 	NoSeed       bool   `yaml:"no_seed"`        // WUYE_NO_SEED: do not seed the demo tenant on first start
+	// MetricsDisabled leaves /metrics out (WUYE_METRICS_DISABLED); otherwise keep it off the public network.
+	MetricsDisabled bool `yaml:"metrics_disabled"`
+	// Personal-data keys (docs/resident.md). Empty: generated into the data dir.
+	PIIKeys      string `yaml:"pii_keys"`       // WUYE_PII_KEYS: "id:hex64,id2:hex64"
+	PIIActiveKey string `yaml:"pii_active_key"` // WUYE_PII_ACTIVE_KEY: the id new data is encrypted with
+	PIIIndexKey  string `yaml:"pii_index_key"`  // WUYE_PII_INDEX_KEY: hex, ≥ 32 bytes, never rotated
 }
 
 // LoadConfig reads the YAML file named by WUYE_CONFIG (if any), then lets
@@ -56,6 +62,9 @@ func LoadConfig() (Config, error) {
 	str(&c.JWTSecret, "WUYE_JWT_SECRET")
 	str(&c.TenantsDir, "WUYE_TENANTS_DIR")
 	str(&c.LogLevel, "WUYE_LOG_LEVEL")
+	str(&c.PIIKeys, "WUYE_PII_KEYS")
+	str(&c.PIIActiveKey, "WUYE_PII_ACTIVE_KEY")
+	str(&c.PIIIndexKey, "WUYE_PII_INDEX_KEY")
 	if v := os.Getenv("WUYE_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -65,6 +74,12 @@ func LoadConfig() (Config, error) {
 	}
 	if v := os.Getenv("WUYE_NO_SEED"); v != "" {
 		c.NoSeed = v == "1" || v == "true"
+	}
+	if v := os.Getenv("WUYE_METRICS_DISABLED"); v != "" {
+		c.MetricsDisabled = v == "1" || v == "true"
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return c, fmt.Errorf("config: WUYE_JWT_SECRET must be at least 32 characters")
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = "127.0.0.1:8080"

@@ -17,7 +17,7 @@ import (
 // TestSeedDemo applies the demo compound twice, inside a Platform
 // transaction as the tenant manifest loader does: the second run changes nothing.
 func TestSeedDemo(t *testing.T) {
-	raw, err := os.ReadFile("../../tenants/demo-property.yaml")
+	raw, err := os.ReadFile("../../tenants/demo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

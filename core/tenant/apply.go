@@ -30,10 +30,15 @@ type ApplyResult struct {
 	Notes     []string            `json:"notes,omitempty"`
 }
 
-// RegisterSeeder makes Apply hand the manifest's seed.<key> to fn.
+// RegisterSeeder makes Apply hand the manifest's seed.<key> to fn. Seeders
+// run in registration order, so one may use what an earlier one created
+// (assets need the property seeder's communities).
 func (s *Service) RegisterSeeder(key string, fn Seeder) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, dup := s.seeders[key]; !dup {
+		s.order = append(s.order, key)
+	}
 	s.seeders[key] = fn
 }
 
@@ -112,6 +117,9 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 	if res.Outcome != OutcomeUnchanged {
 		s.forget(res.Tenant.ID)
 		s.record(ctx, "tenant.apply", res.Tenant, res.Outcome+": "+strings.Join(res.Changes, "; "))
+		if s.opt.Committed != nil {
+			s.opt.Committed(ctx, res.Tenant.ID)
+		}
 	}
 	return res, nil
 }
@@ -151,14 +159,25 @@ func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]
 	return nil
 }
 
-// seed hands each seed key to its seeder, in key order.
+// seed hands each seed key to its seeder: registered keys in registration
+// order, then the unknown ones (noted) in key order.
 func (s *Service) seed(ctx context.Context, tx *gorm.DB, t Tenant, data map[string]any, res *ApplyResult) error {
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
+	s.mu.RLock()
+	var keys []string
+	for _, k := range s.order {
+		if _, ok := data[k]; ok {
+			keys = append(keys, k)
+		}
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	var unknown []string
+	for k := range data {
+		if _, ok := s.seeders[k]; !ok {
+			unknown = append(unknown, k)
+		}
+	}
+	s.mu.RUnlock()
+	sort.Strings(unknown)
+	for _, k := range append(keys, unknown...) {
 		s.mu.RLock()
 		fn, ok := s.seeders[k]
 		s.mu.RUnlock()

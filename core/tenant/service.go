@@ -123,6 +123,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 		return Created{}, err
 	}
 	s.record(ctx, "tenant.create", out.Tenant, "plan "+in.Plan)
+	if s.opt.Committed != nil {
+		s.opt.Committed(ctx, out.Tenant.ID)
+	}
 	return out, nil
 }
 

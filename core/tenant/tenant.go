@@ -109,6 +109,9 @@ type Options struct {
 	Hooks   []ProvisionHook // run in order for every provisioned user
 	Log     *slog.Logger    // for audit failures after commit; slog.Default when nil
 	GateTTL time.Duration   // how long CheckActive trusts its cache; 2 s when zero
+	// Committed runs after a Create or a changing Apply has committed, so
+	// caches of other packages (the RBAC enforcer) can pick up what hooks wrote.
+	Committed func(ctx context.Context, tenantID uuid.UUID)
 }
 
 // Service manages tenants.
@@ -119,6 +122,7 @@ type Service struct {
 	mu       sync.RWMutex
 	counters map[string]Counter
 	seeders  map[string]Seeder
+	order    []string // seed keys in registration order
 
 	gate sync.Map // uuid.UUID -> *gateEntry
 }
