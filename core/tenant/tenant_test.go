@@ -595,11 +595,17 @@ func TestDemoManifest(t *testing.T) {
 		ctx := context.Background()
 		p := &provisioned{}
 		s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{p.hook}})
-		var compounds []any
-		s.RegisterSeeder("compounds", func(_ context.Context, _ *gorm.DB, _ tenant.Tenant, data any) (bool, error) {
-			compounds = data.([]any)
-			return false, nil
-		})
+		var seeded []string
+		var property map[string]any
+		for _, key := range []string{"property", "assets", "residents"} {
+			s.RegisterSeeder(key, func(_ context.Context, _ *gorm.DB, _ tenant.Tenant, data any) (bool, error) {
+				seeded = append(seeded, key)
+				if key == "property" {
+					property = data.(map[string]any)
+				}
+				return false, nil
+			})
+		}
 		res, err := s.SeedOnFirstStart(ctx, "../../tenants/demo.yaml")
 		if err != nil || res == nil || res.Outcome != tenant.OutcomeCreated {
 			t.Fatalf("seed: %+v %v", res, err)
@@ -617,8 +623,11 @@ func TestDemoManifest(t *testing.T) {
 				t.Fatalf("user %s has role %q, want %q", u, roles[u], r)
 			}
 		}
-		if len(compounds) != 1 || compounds[0].(map[string]any)["name"] != "阳光花园 Sunshine Garden" {
-			t.Fatalf("seed.compounds %v", compounds)
+		if strings.Join(seeded, ",") != "property,assets,residents" {
+			t.Fatalf("seeders ran as %v, want registration order", seeded)
+		}
+		if cs, _ := property["communities"].([]any); len(cs) != 1 || cs[0].(map[string]any)["name"] != "阳光花园" {
+			t.Fatalf("seed.property %v", property)
 		}
 		if res.Tenant.PlanCode != "standard" || !res.Tenant.Settings.Plugins["parking"].Enabled {
 			t.Fatalf("tenant %+v", res.Tenant)
