@@ -108,7 +108,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	a.connectDomains()
 
-	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass}, a.DB, log); err != nil {
+	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
 	}
 	a.API = httpapi.New(httpapi.Deps{

@@ -14,18 +14,19 @@ import (
 // Config is everything the process can be told. Zero values mean the embedded
 // default: SQLite under ./data, an in-process queue, 127.0.0.1:8080.
 type Config struct {
-	HTTPAddr     string `yaml:"http_addr"`     // WUYE_HTTP_ADDR
-	DataDir      string `yaml:"data_dir"`      // WUYE_DATA_DIR
-	DatabaseURL  string `yaml:"database_url"`  // WUYE_DATABASE_URL (postgres://…); empty = SQLite
-	MigrateURL   string `yaml:"migrate_url"`   // WUYE_MIGRATE_URL; the table owner, defaults to DatabaseURL
-	DatabaseRole string `yaml:"database_role"` // WUYE_DATABASE_ROLE; "-" = the login is already unprivileged
-	RedisAddr    string `yaml:"redis_addr"`    // WUYE_REDIS_ADDR; empty = in-process
-	RedisPass    string `yaml:"redis_password"`
-	JWTSecret    string `yaml:"jwt_secret"`     // WUYE_JWT_SECRET; generated and kept in the data dir when empty
-	TenantsDir   string `yaml:"tenants_dir"`    // WUYE_TENANTS_DIR; where demo.yaml lives
-	LogLevel     string `yaml:"log_level"`      // WUYE_LOG_LEVEL: debug, info, warn, error
-	MaxBodyBytes int64  `yaml:"max_body_bytes"` // WUYE_MAX_BODY_BYTES
-	NoSeed       bool   `yaml:"no_seed"`        // WUYE_NO_SEED: do not seed the demo tenant on first start
+	HTTPAddr       string `yaml:"http_addr"`     // WUYE_HTTP_ADDR
+	DataDir        string `yaml:"data_dir"`      // WUYE_DATA_DIR
+	DatabaseURL    string `yaml:"database_url"`  // WUYE_DATABASE_URL (postgres://…); empty = SQLite
+	MigrateURL     string `yaml:"migrate_url"`   // WUYE_MIGRATE_URL; the table owner, defaults to DatabaseURL
+	DatabaseRole   string `yaml:"database_role"` // WUYE_DATABASE_ROLE; "-" = the login is already unprivileged
+	RedisAddr      string `yaml:"redis_addr"`    // WUYE_REDIS_ADDR; empty = in-process
+	RedisPass      string `yaml:"redis_password"`
+	QueueNamespace string `yaml:"queue_namespace"` // WUYE_QUEUE_NAMESPACE: prefix of queue names, to share one Redis
+	JWTSecret      string `yaml:"jwt_secret"`      // WUYE_JWT_SECRET; generated and kept in the data dir when empty
+	TenantsDir     string `yaml:"tenants_dir"`     // WUYE_TENANTS_DIR; where demo.yaml lives
+	LogLevel       string `yaml:"log_level"`       // WUYE_LOG_LEVEL: debug, info, warn, error
+	MaxBodyBytes   int64  `yaml:"max_body_bytes"`  // WUYE_MAX_BODY_BYTES
+	NoSeed         bool   `yaml:"no_seed"`         // WUYE_NO_SEED: do not seed the demo tenant on first start
 	// MetricsDisabled leaves /metrics out (WUYE_METRICS_DISABLED); otherwise keep it off the public network.
 	MetricsDisabled bool `yaml:"metrics_disabled"`
 	// Personal-data keys (docs/resident.md). Empty: generated into the data dir.
@@ -62,6 +63,7 @@ func LoadConfig() (Config, error) {
 	str(&c.JWTSecret, "WUYE_JWT_SECRET")
 	str(&c.TenantsDir, "WUYE_TENANTS_DIR")
 	str(&c.LogLevel, "WUYE_LOG_LEVEL")
+	str(&c.QueueNamespace, "WUYE_QUEUE_NAMESPACE")
 	str(&c.PIIKeys, "WUYE_PII_KEYS")
 	str(&c.PIIActiveKey, "WUYE_PII_ACTIVE_KEY")
 	str(&c.PIIIndexKey, "WUYE_PII_INDEX_KEY")
