@@ -190,5 +190,4 @@ func readPassword(t *testing.T, file string) string {
 	return ""
 }
 
-
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }

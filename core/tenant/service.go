@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -179,8 +180,17 @@ func (s *Service) provision(ctx context.Context, tx *gorm.DB, t *Tenant, users [
 	return gen, nil
 }
 
-// NewPassword returns a strong random password (26 characters, 130 bits).
-func NewPassword() string { return rand.Text() }
+// NewPassword returns a strong random password (26 base32 characters, 130
+// bits). The password policy wants letters mixed with digits, which about one
+// draw in 200 lacks, so such a draw is taken again.
+func NewPassword() string {
+	for {
+		p := rand.Text()
+		if strings.ContainsAny(p, "234567") && strings.ContainsFunc(p, unicode.IsLetter) {
+			return p
+		}
+	}
+}
 
 // Get finds a tenant by id (deleted ones included, for the operator's
 // history) or by code (live tenants only, since deleted codes are reusable).

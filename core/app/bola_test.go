@@ -1,0 +1,173 @@
+package app_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/queue"
+	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/tenant"
+)
+
+// fixtureTables maps the first path segment of an object route to the table
+// holding that object; the walker takes tenant A's first row of each.
+var fixtureTables = map[string]string{
+	"communities": "communities", "buildings": "buildings", "units": "units", "rooms": "rooms",
+	"locations": "common_areas", "assets": "assets", "maintenance-plans": "maintenance_plans",
+	"persons": "persons", "occupancies": "occupancies", "households": "households",
+	"vehicles": "vehicles", "pets": "pets", "users": "users", "roles": "roles",
+	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
+}
+
+// bodies are plausible request bodies, so that a route which validates before
+// it looks up still reaches the lookup; other writes get {}.
+var bodies = map[string]any{
+	"PUT /api/v1/communities/:id":                 map[string]any{"name": "改名"},
+	"PUT /api/v1/buildings/:id":                   map[string]any{"name": "改名"},
+	"PATCH /api/v1/rooms/:id":                     map[string]any{"notes": "x"},
+	"PUT /api/v1/locations/:id":                   map[string]any{"name": "改名", "category": "lobby"},
+	"PUT /api/v1/assets/:id":                      map[string]any{"code": "X", "name": "改名", "category": "elevator"},
+	"POST /api/v1/assets/:id/maintenance-records": map[string]any{"done_on": "2024-01-01", "performed_by": "刘强", "result": "ok"},
+	"PUT /api/v1/maintenance-plans/:id":           map[string]any{"name": "x", "cycle": map[string]any{"kind": "days", "every": 7}, "start_date": "2024-01-01"},
+	"PATCH /api/v1/persons/:id":                   map[string]any{"name": "改名"},
+	"POST /api/v1/persons/:id/occupancies":        map[string]any{"room_id": uuid.NewString(), "role": "owner", "move_in": "2024-01-01"},
+	"POST /api/v1/occupancies/:id/move-out":       map[string]any{"move_out": "2030-01-01"},
+	"PUT /api/v1/persons/:id/tags/:tag":           map[string]any{"reason": "x"},
+	"POST /api/v1/persons/:id/vehicles":           map[string]any{"plate": "粤B·D99999"},
+	"POST /api/v1/persons/:id/pets":               map[string]any{"name": "x", "species": "dog"},
+	"PUT /api/v1/persons/:id/account":             map[string]any{"user_id": uuid.NewString()},
+	"PATCH /api/v1/users/:id":                     map[string]any{"name": "改名"},
+	"POST /api/v1/users/:id/reset-password":       map[string]any{"password": "An0ther-long-pass"},
+	"PATCH /api/v1/roles/:id":                     map[string]any{"description": "x"},
+	"PUT /api/v1/users/:id/roles":                 map[string]any{"roles": []string{"manager"}},
+}
+
+// TestBOLA walks the route table: for every route that names a tenant object,
+// tenant B's admin asking for tenant A's object, with a valid body, gets 404,
+// and tenant A's data is unchanged.
+func TestBOLA(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			r := start(t, d)
+			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
+			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Code = "t-a"
+			resA, err := r.Tenants.Apply(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Code, m.Seed = "t-b", nil
+			resB, err := r.Tenants.Apply(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokA := r.login(t, "t-a", "admin", password(resA, "admin"))
+			tokB := r.login(t, "t-b", "admin", password(resB, "admin"))
+
+			// Objects the demo seed does not make.
+			if st, b := r.call(t, tokA, "POST", "/api/v1/roles", map[string]any{"name": "night_guard", "permissions": []string{"property.read"}}); st != 201 {
+				t.Fatalf("role: %d %v", st, b)
+			}
+			if st, b := r.call(t, tokA, "POST", "/api/v1/api-keys", map[string]any{"name": "gate", "roles": []string{"admin"}}); st != 201 {
+				t.Fatalf("api key: %d %v", st, b)
+			}
+			a := resA.Tenant.ID
+			if err := r.DB.InTenant(ctx, a, func(tx *gorm.DB) error {
+				_, err := queue.StartJob(tx, "test", queue.Task{Type: "test.noop"})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]string{}
+			for seg, table := range fixtureTables {
+				var id string
+				err := r.DB.Platform(ctx, func(tx *gorm.DB) error {
+					return tx.Raw("SELECT CAST(id AS TEXT) FROM "+table+" WHERE tenant_id = ? ORDER BY id LIMIT 1", a).Scan(&id).Error
+				})
+				if err != nil || id == "" {
+					t.Fatalf("no fixture in %s for tenant A (err %v)", table, err)
+				}
+				ids[seg] = id
+			}
+			before := snapshot(t, r.DB, a)
+
+			walked := 0
+			for _, rt := range r.API.Routes() {
+				if !rt.Object || rt.Operator || rt.Public {
+					continue
+				}
+				seg := strings.Split(strings.TrimPrefix(rt.Path, "/api/v1/"), "/")[0]
+				id, ok := ids[seg]
+				if !ok {
+					t.Errorf("object route %s %s has no fixture: add its table to fixtureTables", rt.Method, rt.Path)
+					continue
+				}
+				path := strings.NewReplacer(":id", id, ":tag", "elderly_alone").Replace(rt.Path)
+				var body any
+				if rt.Method != "GET" && rt.Method != "DELETE" {
+					body = bodies[rt.Method+" "+rt.Path]
+					if body == nil {
+						body = map[string]any{}
+					}
+				}
+				st, resp := r.call(t, tokB, rt.Method, path, body)
+				walked++
+				if st == 404 {
+					continue
+				}
+				t.Errorf("%s %s as tenant B: %d %v, want 404 (give the route a valid body in bodies if it validates first)", rt.Method, rt.Path, st, resp)
+			}
+			if walked < 30 {
+				t.Fatalf("walked only %d object routes", walked)
+			}
+			if after := snapshot(t, r.DB, a); after != before {
+				t.Fatalf("tenant A's data changed while tenant B probed it:\n%s\nvs\n%s", before, after)
+			}
+		})
+	}
+}
+
+func password(res tenant.ApplyResult, user string) string {
+	for _, p := range res.Passwords {
+		if p.Username == user {
+			return p.Password
+		}
+	}
+	return ""
+}
+
+// snapshot fingerprints every fixture table's rows of one tenant.
+func snapshot(t *testing.T, db *store.DB, tenantID uuid.UUID) string {
+	t.Helper()
+	var tables []string
+	for _, table := range fixtureTables {
+		// jobs move on by themselves as the queue runs them.
+		if table != "jobs" && !slices.Contains(tables, table) {
+			tables = append(tables, table)
+		}
+	}
+	slices.Sort(tables)
+	var b strings.Builder
+	for _, table := range tables {
+		var rows []map[string]any
+		err := db.Platform(context.Background(), func(tx *gorm.DB) error {
+			return tx.Raw("SELECT * FROM "+table+" WHERE tenant_id = ? ORDER BY id", tenantID).Scan(&rows).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %d %x\n", table, len(rows), sha256.Sum256([]byte(fmt.Sprint(rows))))
+	}
+	return b.String()
+}
