@@ -13,6 +13,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/queue"
+	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -170,4 +171,21 @@ func snapshot(t *testing.T, db *store.DB, tenantID uuid.UUID) string {
 		fmt.Fprintf(&b, "%s %d %x\n", table, len(rows), sha256.Sum256([]byte(fmt.Sprint(rows))))
 	}
 	return b.String()
+}
+
+// TestRouteTableDeclaresAccess checks the wired route table: every route says
+// who may call it (New panics otherwise) and every permission it names is in
+// the RBAC catalogue, so a tenant admin can grant it.
+func TestRouteTableDeclaresAccess(t *testing.T) {
+	r := start(t, store.SQLite)
+	n := 0
+	for _, rt := range r.API.Routes() {
+		if rt.Permission != "" && !rbac.Known(rt.Permission) {
+			t.Errorf("%s %s names permission %q, which the catalogue lacks", rt.Method, rt.Path, rt.Permission)
+		}
+		n++
+	}
+	if n < 100 {
+		t.Fatalf("only %d routes wired", n)
+	}
 }

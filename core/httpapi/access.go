@@ -27,7 +27,8 @@ func (s *Server) access(r Route) gin.HandlerFunc {
 			s.writeError(c, apperr.Unauthenticated)
 			return
 		}
-		a, err := s.Auth.Authenticate(ctx, cred)
+		// The base actor lets the authenticator audit a failure with IP and request id.
+		a, err := s.Auth.Authenticate(actor.With(ctx, base), cred)
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -52,7 +53,7 @@ func (s *Server) access(r Route) gin.HandlerFunc {
 					return
 				}
 			}
-			if r.Permission != "" {
+			if !r.Self {
 				if s.Authz == nil {
 					s.refuse(c, r, apperr.Forbidden)
 					return
@@ -69,6 +70,21 @@ func (s *Server) access(r Route) gin.HandlerFunc {
 			}
 		}
 		c.Next()
+	}
+}
+
+// checkAccess panics on a route that does not say who may call it: exactly
+// one of Public, Operator, Self or a Permission. A route table mistake is a
+// programming error, caught when the server is built.
+func checkAccess(r Route) {
+	n := 0
+	for _, b := range []bool{r.Public, r.Operator, r.Self, r.Permission != ""} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		panic("httpapi: route " + r.Method + " " + r.Path + " must declare exactly one of Public, Operator, Self or Permission")
 	}
 }
 

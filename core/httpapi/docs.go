@@ -33,6 +33,8 @@ func docsPage(doc *openapi3.T) ([]byte, error) {
 				e.Access = "public, no credential"
 			case "operator":
 				e.Access = "platform operators only"
+			case "self":
+				e.Access = "any signed-in user of an active tenant, on their own account"
 			default:
 				e.Access = "tenant users"
 				if p, ok := op.Extensions["x-permission"].(string); ok {

@@ -144,11 +144,11 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 	case r.Operator:
 		op.Extensions["x-access"] = "operator"
 		op.Extensions["x-permission"] = "operator"
+	case r.Self:
+		op.Extensions["x-access"] = "self"
 	default:
 		op.Extensions["x-access"] = "tenant"
-		if r.Permission != "" {
-			op.Extensions["x-permission"] = r.Permission
-		}
+		op.Extensions["x-permission"] = r.Permission
 	}
 	if r.Object {
 		op.Extensions["x-object"] = true

@@ -13,9 +13,10 @@ type Route struct {
 	Summary string
 	Tag     string
 
-	// Access: exactly one of Public, Operator or Permission applies.
+	// Access: exactly one of Public, Operator, Self or Permission applies.
 	Public     bool   // no credential (login, health)
 	Operator   bool   // platform operators only
+	Self       bool   // any signed-in principal of an active tenant, acting on itself (me, own password)
 	Permission string // tenant permission from the rbac catalogue, e.g. "user.read"
 
 	// Object is true when the path names one tenant-owned object by :id;

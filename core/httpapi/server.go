@@ -110,6 +110,7 @@ func New(d Deps) *Server {
 	e.NoRoute(s.notFound)
 	s.table = append(s.routes(), d.Routes...)
 	for _, r := range s.table {
+		checkAccess(r)
 		hs := []gin.HandlerFunc{s.access(r), s.auditWrites(r)}
 		if r.Idempotent && !r.Public {
 			hs = append(hs, s.idempotency)
