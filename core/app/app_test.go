@@ -23,7 +23,7 @@ type running struct {
 
 // start builds and starts the app on SQLite with the in-process queue, or on
 // Postgres with the test Redis, exactly as production wiring does.
-func start(t *testing.T, d store.Dialect) *running {
+func start(t testing.TB, d store.Dialect) *running {
 	t.Helper()
 	cfg := app.Config{
 		HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), TenantsDir: "../../tenants",
@@ -57,7 +57,7 @@ func start(t *testing.T, d store.Dialect) *running {
 }
 
 // call sends a JSON request with an optional bearer token and decodes the answer.
-func (r *running) call(t *testing.T, token, method, path string, body any) (int, map[string]any) {
+func (r *running) call(t testing.TB, token, method, path string, body any) (int, map[string]any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -86,7 +86,7 @@ func (r *running) call(t *testing.T, token, method, path string, body any) (int,
 }
 
 // login signs a tenant user in and returns the access token.
-func (r *running) login(t *testing.T, tenantCode, username, password string) string {
+func (r *running) login(t testing.TB, tenantCode, username, password string) string {
 	t.Helper()
 	st, body := r.call(t, "", "POST", "/api/v1/auth/login", map[string]any{"login": username, "password": password, "tenant": tenantCode})
 	tok, _ := body["access_token"].(string)
