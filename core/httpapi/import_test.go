@@ -215,6 +215,27 @@ func TestResidentImportExport(t *testing.T) {
 			row("林秀珍", "女", "", "13902461358", "101", "家属", "配偶", "2015-06-01", "", ""))))
 		wantProblems(t, rep, "2 room already_occupant", "3 room already_occupant")
 
+		// A custom tag in use is accepted; names, rooms and occupancies must agree.
+		if st, tg := a.do("PUT", "/api/v1/persons/"+owner["id"].(string)+"/tags/hearing_aid", map[string]any{"reason": "戴助听器"}); st != 200 {
+			t.Fatalf("custom tag %d %v", st, tg)
+		}
+		partial := row("钱十", "", "", "", "", "", "", "", "", "")
+		partial[7] = ""
+		noName := make([]string, 15)
+		noName[5] = "13700000009"
+		rep = report(t, a.raw("POST", "/api/v1/imports/residents?format=csv&dry_run=true", "text/csv", csvFile(t, tpl.Body.Bytes(),
+			row("陈国建", "男", id1, "", "201", "owner", "", "2020-01-01", "", ""),                    // 2 ID of 陈建国
+			row("郑一", "", "", "13700000001", "202", "owner", "", "2020-01-01", "hearing_aid", ""), // 3 good: a bare custom tag in use
+			row("郑一", "", "", "13700000001", "202", "family", "", "2020-01-01", "", ""),           // 4 same person, same room
+			partial, // 5 community without building, unit, room
+			noName,  // 6 no name
+		)))
+		wantProblems(t, rep, "2 id_number person_name_mismatch", "4 room already_occupant", "5 building required", "5 room required",
+			"5 role required", "5 move_in required", "6 name required")
+		if rep.Written || !rep.DryRun || rep.BadRows != 4 {
+			t.Fatalf("dry run %+v", rep)
+		}
+
 		// The xlsx template, filled in and uploaded as a form.
 		x := a.raw("GET", "/api/v1/imports/residents/template?format=xlsx", "", nil)
 		f, err := excelize.OpenReader(bytes.NewReader(x.Body.Bytes()))

@@ -53,7 +53,7 @@ var ResidentSpec = sheet.Spec{Kind: "residents", Title: "住户", Columns: []she
 	{Key: "role", ZH: "身份", Hint: "业主/租户/家属 (owner/tenant/family); 有房屋时必填 / required with a room"},
 	{Key: "relation", ZH: "关系", Hint: "本人/配偶/子女/租客 …"},
 	{Key: "move_in", ZH: "入住日期", Hint: "2020-01-15; 有房屋时必填 / required with a room"},
-	{Key: "care_tags", ZH: "关怀标签", Hint: "标签:原因; 标签:原因 / tag:reason; tag:reason — elderly_alone/child/disabled/needs_visits 或 独居老人/儿童/残障/需定期探访,或本小区已用过的标签 / or a tag already in use"},
+	{Key: "care_tags", ZH: "关怀标签", Hint: "标签:原因; 标签:原因 / tag:reason; tag:reason — elderly_alone/child/disabled/needs_visits 或 独居老人/儿童/残障/需定期探访,或已在用的标签;带原因的可为新标签 / or a tag in use; a tag with its reason may be new"},
 	{Key: "plates", ZH: "车牌", Hint: "粤B·D12345; 多个用分号分隔 / several separated by ;"},
 }}
 
@@ -97,7 +97,11 @@ func NewImporter(s *Service, rooms RoomDirectory) *Importer {
 
 func (im *Importer) Spec() sheet.Spec { return ResidentSpec }
 
-type tagItem struct{ tag, reason string }
+// tagItem is one care tag of a row; explicit when the row gave its reason.
+type tagItem struct {
+	tag, reason string
+	explicit    bool
+}
 
 // importRow is a row as Check understood it, kept for Write.
 type importRow struct {
@@ -137,13 +141,16 @@ func importDate(s string) (string, bool) {
 	return s, false
 }
 
-// parseTags reads "tag:reason; tag:reason" or a plain list of tags.
+// parseTags reads "tag:reason; tag:reason" or a plain list of tags. A bare
+// tag must be a built-in one or already in use (so a typo is caught); a tag
+// given with its reason is deliberate and may be new, as on the API.
 func parseTags(s string) []tagItem {
 	var out []tagItem
 	for _, item := range splitList(s, ";；\n") {
 		tag, reason, ok := strings.Cut(strings.Replace(item, "：", ":", 1), ":")
 		if ok {
-			out = append(out, tagItem{strings.TrimSpace(tag), strings.TrimSpace(reason)})
+			reason = strings.TrimSpace(reason)
+			out = append(out, tagItem{strings.TrimSpace(tag), reason, reason != ""})
 			continue
 		}
 		for _, t := range splitList(item, ",，、") {
@@ -198,7 +205,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		}
 		plates = append(plates, p.plates...)
 		for _, t := range p.tags {
-			if !slices.Contains(KnownTags, t.tag) {
+			if !slices.Contains(KnownTags, t.tag) && !t.explicit {
 				otherTags = append(otherTags, t.tag)
 			}
 		}
@@ -303,7 +310,7 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 			}
 		}
 		for _, t := range p.tags {
-			if !slices.Contains(KnownTags, t.tag) && !usedTags[t.tag] {
+			if !slices.Contains(KnownTags, t.tag) && !usedTags[t.tag] && !t.explicit {
 				add(r, "care_tags", errImportUnknownTag.Withf(t.tag))
 			}
 		}
