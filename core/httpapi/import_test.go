@@ -410,3 +410,44 @@ func TestImportBodyLimit(t *testing.T) {
 		t.Fatalf("2 MiB JSON %d", rec.Code)
 	}
 }
+
+// BenchmarkResidentImport imports 2,000 residents (one room each, phone, ID
+// number, plate) over HTTP: the synchronous path's cost per row.
+func BenchmarkResidentImport(b *testing.B) {
+	for _, d := range []struct {
+		name string
+		open func(testing.TB) *store.DB
+	}{{"sqlite", storetest.SQLite}, {"postgres", storetest.Postgres}} {
+		b.Run(d.name, func(b *testing.B) {
+			const n = 2000
+			t := &testing.T{}
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				cs, _ := importAPI(t, d.open(b))
+				a := cs["a"]
+				a.t = t
+				st, comm := a.do("POST", "/api/v1/communities", map[string]any{"name": "阳光花园"})
+				if st != 201 {
+					b.Fatal(comm)
+				}
+				if st, g := a.do("POST", "/api/v1/buildings/generate", map[string]any{"community_id": comm["id"], "name": "1栋", "units": 1, "floors": 40, "rooms_per_floor": 50}); st != 201 {
+					b.Fatal(g)
+				}
+				var rows [][]string
+				for r := 0; r < n; r++ {
+					floor, room := r/50+1, r%50+1
+					rows = append(rows, []string{fmt.Sprintf("住户%04d", r), "男", "", "", idWithCheck(fmt.Sprintf("1101051980%02d%02d%03d", r%12+1, r%28+1, r%1000)),
+						fmt.Sprintf("138%08d", r), "阳光花园", "1栋", "1单元", fmt.Sprintf("%d%02d", floor, room), "业主", "本人", "2020-01-01", "", fmt.Sprintf("粤B%05d", r)})
+				}
+				file := csvFile(t, a.raw("GET", "/api/v1/imports/residents/template?format=csv", "", nil).Body.Bytes(), rows...)
+				b.StartTimer()
+				rec := a.raw("POST", "/api/v1/imports/residents?format=csv", "text/csv", file)
+				b.StopTimer()
+				if !strings.Contains(rec.Body.String(), fmt.Sprintf(`"imported":%d`, n)) {
+					b.Fatalf("%d %.500s", rec.Code, rec.Body.String())
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*n), "ms/row")
+		})
+	}
+}
