@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/property"
@@ -141,8 +142,10 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 		}
 		job := &sheet.Job{DB: s.DB, TenantID: reqTenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
 		if len(rows) > syncImportRows && s.StartJob != nil {
+			who, _ := actor.From(c.Request.Context())
 			id, err := s.StartJob(c.Request.Context(), job.TenantID, "import."+im.Spec().Kind, func(ctx context.Context, progress func(done, total int)) (any, error) {
-				return job.Run(ctx, progress)
+				// The uploader stays the actor (care tags record who set them).
+				return job.Run(actor.With(ctx, who), progress)
 			})
 			if err != nil {
 				return err
