@@ -47,13 +47,20 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
-// bodyLimit answers 413 for a declared oversize body and caps reads of the rest.
+// bodyLimit answers 413 for a declared oversize body and caps reads of the
+// rest. Gin runs it after matching the route, so a route that declares its own
+// MaxBody (uploads) gets that cap; every other request, unmatched ones
+// included, gets the server-wide one.
 func (s *Server) bodyLimit(c *gin.Context) {
-	if c.Request.ContentLength > s.MaxBodyBytes {
+	limit := s.MaxBodyBytes
+	if n, ok := s.bodyLimits[c.Request.Method+" "+c.FullPath()]; ok {
+		limit = n
+	}
+	if c.Request.ContentLength > limit {
 		s.writeError(c, apperr.TooLarge)
 		return
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.MaxBodyBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	c.Next()
 }
 

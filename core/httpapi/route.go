@@ -30,6 +30,10 @@ type Route struct {
 	Response any // zero value of the success body type, or nil
 	Status   int // success status; 200 when zero
 
+	// MaxBody caps this route's request body in bytes (file uploads); the
+	// server-wide Deps.MaxBodyBytes applies when zero.
+	MaxBody int64
+
 	Handler HandlerFunc
 }
 

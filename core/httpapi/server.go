@@ -88,6 +88,8 @@ type Server struct {
 	engine  *gin.Engine
 	table   []Route
 	metrics *metrics
+	// bodyLimits are the routes' own body caps by "METHOD /path".
+	bodyLimits map[string]int64
 
 	openAPIJSON []byte // built once from the table
 	docsHTML    []byte
@@ -109,6 +111,12 @@ func New(d Deps) *Server {
 	e.Use(s.metrics.observe, s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog)
 	e.NoRoute(s.notFound)
 	s.table = append(s.routes(), d.Routes...)
+	s.bodyLimits = map[string]int64{}
+	for _, r := range s.table {
+		if r.MaxBody > 0 {
+			s.bodyLimits[r.Method+" "+r.Path] = r.MaxBody
+		}
+	}
 	for _, r := range s.table {
 		checkAccess(r)
 		hs := []gin.HandlerFunc{s.access(r), s.auditWrites(r)}
