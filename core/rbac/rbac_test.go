@@ -247,3 +247,46 @@ func TestPollSync(t *testing.T) {
 		})
 	})
 }
+
+// TestCachedDecisionsFollowChanges: an answer is cached, and a role change
+// (here or seen by another process's poll) replaces it at once.
+func TestCachedDecisionsFollowChanges(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e, err := rbac.New(ctx, db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := rbac.New(ctx, db, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tenant, u := store.NewID(), store.NewID()
+		a := actor.Actor{Kind: actor.User, ID: u, TenantID: tenant}
+		ask := func(e *rbac.Enforcer) bool {
+			ok, err := e.Allowed(ctx, a, "billing.manage")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		assign(t, db, e, tenant, u, "technician")
+		if ask(e) || ask(e) || ask(other) {
+			t.Fatal("technician may manage billing")
+		}
+		assign(t, db, e, tenant, u, "finance")
+		if !ask(e) {
+			t.Fatal("cached denial outlived the role change on the writing process")
+		}
+		if err := other.Poll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !ask(other) {
+			t.Fatal("cached denial outlived the role change seen by the poll")
+		}
+		assign(t, db, e, tenant, u, "technician")
+		if ask(e) {
+			t.Fatal("cached grant outlived the role being taken away")
+		}
+	})
+}
