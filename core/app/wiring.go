@@ -122,6 +122,17 @@ func (roomDirectory) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, 
 	return n > 0, err
 }
 
+// SetRoomOccupied keeps a room's status in step with its residents: a move-in
+// marks a vacant (or sold, unoccupied) room occupied; the last move-out marks
+// it vacant. A room under renovation keeps its status.
+func (roomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	q := tx.Model(&property.Room{}).Where("tenant_id = ? AND id = ?", tenantID, roomID)
+	if occupied {
+		return q.Where("status IN ?", []property.Status{property.Vacant, property.SoldUnoccupied}).Update("status", property.Occupied).Error
+	}
+	return q.Where("status = ?", property.Occupied).Update("status", property.Vacant).Error
+}
+
 // ResolveRoom finds a room by building, unit and number as people write them
 // ("1", "1栋" or "1号楼"; "2" or "2单元").
 func (roomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {

@@ -76,6 +76,9 @@ func (s *Service) MoveIn(tx *gorm.DB, tenantID, personID uuid.UUID, in Occupancy
 	case err != nil:
 		return Occupancy{}, err
 	}
+	if err := s.setOccupied(tx, tenantID, in.RoomID, true); err != nil {
+		return Occupancy{}, err
+	}
 	now := s.now()
 	o := occupancyRow{TenantID: tenantID, ID: store.NewID(), PersonID: personID, RoomID: in.RoomID, HouseholdID: hh.ID,
 		Role: in.Role, Relation: in.Relation, MoveIn: moveIn, CreatedAt: now, UpdatedAt: now}
@@ -125,9 +128,20 @@ func (s *Service) MoveOut(tx *gorm.DB, tenantID, occupancyID uuid.UUID, in MoveO
 		if err := tx.Model(&householdRow{}).Where("tenant_id = ? AND id = ?", tenantID, o.HouseholdID).Update("closed_at", now).Error; err != nil {
 			return Occupancy{}, err
 		}
+		if err := s.setOccupied(tx, tenantID, o.RoomID, false); err != nil {
+			return Occupancy{}, err
+		}
 	}
 	o.MoveOut = &out
 	return occupancyView(o), nil
+}
+
+// setOccupied tells the room keeper, if there is one, that a room filled or emptied.
+func (s *Service) setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	if k, ok := s.rooms.(RoomStatusKeeper); ok {
+		return k.SetRoomOccupied(tx, tenantID, roomID, occupied)
+	}
+	return nil
 }
 
 func personOccupancies(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Occupancy, error) {

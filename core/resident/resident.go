@@ -51,6 +51,13 @@ type RoomChecker interface {
 	RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error)
 }
 
+// RoomStatusKeeper is implemented by a RoomChecker that also keeps the room's
+// status in step with its occupancy: occupied when a household opens,
+// vacant again when the last occupant moves out. Called in the same transaction.
+type RoomStatusKeeper interface {
+	SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error
+}
+
 // PermissionChecker decides whether an actor holds a permission (same shape as httpapi.Authorizer).
 type PermissionChecker interface {
 	Allowed(ctx context.Context, a actor.Actor, perm string) (bool, error)

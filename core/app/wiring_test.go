@@ -1,0 +1,65 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/tenant"
+)
+
+// TestOccupancyKeepsRoomStatus: the demo seed moves residents in, so their
+// rooms read occupied; moving everyone out of a room makes it vacant again,
+// and the room file lists its residents from the resident package.
+func TestOccupancyKeepsRoomStatus(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			r := start(t, d)
+			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
+			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.Tenants.Apply(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := r.login(t, m.Code, "admin", password(res, "admin"))
+			st, body := r.call(t, tok, "GET", "/api/v1/rooms?status=occupied&page_size=200", nil)
+			items, _ := body["items"].([]any)
+			if st != 200 || len(items) == 0 {
+				t.Fatalf("occupied rooms after the demo seed: %d %v", st, body)
+			}
+			room := items[0].(map[string]any)["id"].(string)
+			st, file := r.call(t, tok, "GET", "/api/v1/rooms/"+room+"/file", nil)
+			sections, _ := file["sections"].(map[string]any)
+			if st != 200 || sections["residents"] == nil {
+				t.Fatalf("room file: %d %v", st, file)
+			}
+			st, ppl := r.call(t, tok, "GET", "/api/v1/persons?room_id="+room, nil)
+			if st != 200 || len(ppl["items"].([]any)) == 0 {
+				t.Fatalf("persons of room: %d %v", st, ppl)
+			}
+			for _, p := range ppl["items"].([]any) {
+				st, person := r.call(t, tok, "GET", "/api/v1/persons/"+p.(map[string]any)["id"].(string), nil)
+				if st != 200 {
+					t.Fatalf("person: %d %v", st, person)
+				}
+				occs, _ := person["occupancies"].([]any)
+				for _, o := range occs {
+					o := o.(map[string]any)
+					if o["room_id"] != room || o["move_out"] != "" && o["move_out"] != nil {
+						continue
+					}
+					if st, b := r.call(t, tok, "POST", "/api/v1/occupancies/"+o["id"].(string)+"/move-out", map[string]any{"move_out": "2030-01-01"}); st != 200 {
+						t.Fatalf("move out: %d %v", st, b)
+					}
+				}
+			}
+			if st, b := r.call(t, tok, "GET", "/api/v1/rooms/"+room, nil); st != 200 || b["status"] != "vacant" {
+				t.Fatalf("room after everyone moved out: %d %v", st, b)
+			}
+		})
+	}
+}
