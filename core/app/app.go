@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	})
 	a.Property = property.New(a.DB)
 	a.Assets = asset.New(a.DB)
-	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: roomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
+	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: RoomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
 		return nil, err
 	}
 	a.connectDomains()
@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
 		Queue: a.Queue, Collectors: a.Queue.Collectors(),
 		Probes:   map[string]func(context.Context) error{"queue": a.Queue.Ping},
-		Property: a.Property, Assets: a.Assets, Residents: a.Residents,
+		Property: a.Property, Assets: a.Assets, Residents: a.Residents, Rooms: RoomDirectory{},
 		StartJob: a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {

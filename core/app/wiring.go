@@ -95,7 +95,7 @@ func (a *App) connectDomains() {
 	t.RegisterSeeder("assets", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
 		return asset.SeedDemo(ctx, tx, tn.ID, d)
 	})
-	seedResidents := res.DemoSeeder(roomDirectory{})
+	seedResidents := res.DemoSeeder(RoomDirectory{})
 	t.RegisterSeeder("residents", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
 		var before, after int64
 		tx.Table("persons").Where("tenant_id = ?", tn.ID).Count(&before)
@@ -112,20 +112,10 @@ func countUsers(tx *gorm.DB, tenantID uuid.UUID) (n int64, err error) {
 	return n, err
 }
 
-// roomDirectory answers the resident package's questions about rooms from
-// the property tables.
-type roomDirectory struct{}
-
-func (roomDirectory) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	var n int64
-	err := tx.Model(&property.Room{}).Where("tenant_id = ? AND id = ?", tenantID, roomID).Count(&n).Error
-	return n > 0, err
-}
-
 // SetRoomOccupied keeps a room's status in step with its residents: a move-in
 // marks a vacant (or sold, unoccupied) room occupied; the last move-out marks
 // it vacant. A room under renovation keeps its status.
-func (roomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+func (RoomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
 	q := tx.Model(&property.Room{}).Where("tenant_id = ? AND id = ?", tenantID, roomID)
 	if occupied {
 		return q.Where("status IN ?", []property.Status{property.Vacant, property.SoldUnoccupied}).Update("status", property.Occupied).Error
@@ -135,7 +125,7 @@ func (roomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, oc
 
 // ResolveRoom finds a room by building, unit and number as people write them
 // ("1", "1栋" or "1号楼"; "2" or "2单元").
-func (roomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
+func (RoomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
 	var r property.Room
 	err := tx.Model(&property.Room{}).
 		Joins("JOIN buildings b ON b.tenant_id = rooms.tenant_id AND b.id = rooms.building_id").

@@ -18,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/property"
@@ -45,12 +46,12 @@ func importAPI(t *testing.T, db *store.DB) (map[string]client, *auditLog) {
 	}
 	log := &auditLog{}
 	res, err := resident.New(resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
-		resident.Deps{Rooms: httpapi.PropertyRooms{}, Perms: tk, Audit: log})
+		resident.Deps{Rooms: app.RoomDirectory{}, Perms: tk, Audit: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
-		Property: property.New(db), Assets: asset.New(db), Residents: res})
+		Property: property.New(db), Assets: asset.New(db), Residents: res, Rooms: app.RoomDirectory{}})
 	out := map[string]client{}
 	for name := range tk {
 		out[name] = client{t, s.Handler(), name}

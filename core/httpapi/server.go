@@ -65,6 +65,8 @@ type Deps struct {
 	Probes map[string]func(context.Context) error
 	// Residents serves the resident routes; nil leaves them out.
 	Residents *resident.Service
+	// Rooms finds rooms by spreadsheet path for resident imports and exports.
+	Rooms resident.RoomDirectory
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
 	MaxBodyBytes int64
 	// Collectors are extra Prometheus collectors (the queue's) served on /metrics.
