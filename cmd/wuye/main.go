@@ -28,7 +28,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd())
+	root.AddCommand(serveCmd(), workerCmd(), migrateCmd())
 	root.AddCommand(tenantsCmd())
 	return root
 }
