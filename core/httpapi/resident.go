@@ -36,8 +36,12 @@ type careQuery struct {
 	PageSize int    `form:"page_size"`
 }
 
-type plateQuery struct {
-	Plate string `form:"plate"`
+// vehicleQuery filters the vehicle list; plate=… is the exact lookup gates and
+// parking use (0 or 1 item).
+type vehicleQuery struct {
+	PageQuery
+	Plate    string `form:"plate" json:"plate"`
+	PersonID string `form:"person_id" json:"person_id"`
 }
 
 // LinkAccountInput links a resident user account to a person.
@@ -65,7 +69,7 @@ func (s *Server) residentRoutes() []Route {
 		{Method: "DELETE", Path: "/api/v1/persons/:id/tags/:tag", Permission: m, Object: true, Tag: tag, Summary: "Remove a care tag", Status: http.StatusNoContent, Handler: s.removeTag},
 		{Method: "GET", Path: "/api/v1/care-tags", Permission: r, Tag: tag, Summary: "Care list: tagged persons with reason, who set it and their rooms", Query: careQuery{}, Response: Page[resident.CareTag]{}, Handler: s.careList},
 		{Method: "POST", Path: "/api/v1/persons/:id/vehicles", Permission: m, Object: true, Tag: tag, Summary: "Register a vehicle", Request: resident.VehicleInput{}, Response: resident.Vehicle{}, Status: http.StatusCreated, Handler: s.addVehicle},
-		{Method: "GET", Path: "/api/v1/vehicles", Permission: r, Tag: tag, Summary: "Look up a vehicle by plate", Query: plateQuery{}, Response: resident.Vehicle{}, Handler: s.findVehicle},
+		{Method: "GET", Path: "/api/v1/vehicles", Permission: r, Tag: tag, Summary: "List registered vehicles; plate=… looks one plate up exactly", Query: vehicleQuery{}, Response: Page[resident.Vehicle]{}, Handler: s.listVehicles},
 		{Method: "DELETE", Path: "/api/v1/vehicles/:id", Permission: m, Object: true, Tag: tag, Summary: "Remove a vehicle", Status: http.StatusNoContent, Handler: s.deleteVehicle},
 		{Method: "POST", Path: "/api/v1/persons/:id/pets", Permission: m, Object: true, Tag: tag, Summary: "Register a pet", Request: resident.PetInput{}, Response: resident.Pet{}, Status: http.StatusCreated, Handler: s.addPet},
 		{Method: "DELETE", Path: "/api/v1/pets/:id", Permission: m, Object: true, Tag: tag, Summary: "Remove a pet", Status: http.StatusNoContent, Handler: s.deletePet},
@@ -307,14 +311,25 @@ func (s *Server) addVehicle(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) findVehicle(c *gin.Context) error {
-	var out resident.Vehicle
+func (s *Server) listVehicles(c *gin.Context) error {
+	p, _, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	f := resident.VehicleFilter{Plate: c.Query("plate")}
+	if v := c.Query("person_id"); v != "" {
+		if f.PersonID, err = uuid.Parse(v); err != nil {
+			return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "person_id", Code: "invalid_id", EN: "person_id is not an id", ZH: "person_id 不是有效编号"}})
+		}
+	}
+	var out Page[resident.Vehicle]
 	if err := s.inTenant(c, func(tx *gorm.DB, a actor.Actor) (err error) {
-		out, err = resident.FindVehicle(tx, a.TenantID, c.Query("plate"))
+		out.Items, out.Total, err = resident.ListVehicles(tx, a.TenantID, f, p.Page, p.PageSize)
 		return err
 	}); err != nil {
 		return err
 	}
+	out.Page, out.PageSize = p.Page, p.PageSize
 	c.JSON(http.StatusOK, out)
 	return nil
 }

@@ -206,6 +206,42 @@ func FindVehicle(tx *gorm.DB, tenantID uuid.UUID, plate string) (Vehicle, error)
 	return vehicleView(r), nil
 }
 
+// VehicleFilter narrows ListVehicles: an exact plate (normalised as on
+// registration, so "粤bd12345" finds 粤B·D12345) and/or one person.
+type VehicleFilter struct {
+	Plate    string
+	PersonID uuid.UUID
+}
+
+// ListVehicles pages through a tenant's registered vehicles, ordered by plate.
+// A plate that is not a valid plate is a 400, not an empty page.
+func ListVehicles(tx *gorm.DB, tenantID uuid.UUID, f VehicleFilter, page, pageSize int) ([]Vehicle, int64, error) {
+	q := tx.Model(&vehicleRow{}).Where("tenant_id = ?", tenantID)
+	if f.Plate != "" {
+		p, ok := NormalisePlate(f.Plate)
+		if !ok {
+			return nil, 0, ErrInvalidPlate.WithDetails(field("plate"))
+		}
+		q = q.Where("plate = ?", p)
+	}
+	if f.PersonID != uuid.Nil {
+		q = q.Where("person_id = ?", f.PersonID)
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	var rows []vehicleRow
+	if err := q.Order("plate").Offset((page - 1) * pageSize).Limit(pageSize).Find(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	out := make([]Vehicle, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, vehicleView(r))
+	}
+	return out, total, nil
+}
+
 // DeleteVehicle removes a vehicle record.
 func DeleteVehicle(tx *gorm.DB, tenantID, id uuid.UUID) error {
 	return deleteOne(tx, &vehicleRow{}, tenantID, id)
