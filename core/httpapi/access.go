@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -8,14 +9,21 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // access authenticates and authorises one route as its table row declares.
 // The tenant of the request is the tenant of the verified credential; no
 // header or path can choose it.
 func (s *Server) access(r Route) gin.HandlerFunc {
+	read := r.Method == http.MethodGet
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
+		if read {
+			// On SQLite a GET must not queue behind a long write (an import).
+			ctx = store.ReadMostly(ctx)
+			c.Request = c.Request.WithContext(ctx)
+		}
 		base := actor.Actor{IP: c.ClientIP(), RequestID: requestID(c)}
 		if r.Public {
 			c.Request = c.Request.WithContext(actor.With(ctx, base))

@@ -144,7 +144,12 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 			who, _ := actor.From(c.Request.Context())
 			id, err := s.StartJob(c.Request.Context(), job.TenantID, "import."+im.Spec().Kind, func(ctx context.Context, progress func(done, total int)) (any, error) {
 				// The uploader stays the actor (care tags record who set them).
-				return job.Run(actor.With(ctx, who), progress)
+				rep, err := job.Run(actor.With(ctx, who), progress)
+				if err == nil && rep.BadRows > 0 && !q.GoodRowsOnly && !q.DryRun {
+					// Nothing was written: the job fails, its result is the report.
+					err = sheet.ErrRejected
+				}
+				return rep, err
 			})
 			if err != nil {
 				return err

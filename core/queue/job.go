@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -57,18 +58,49 @@ func StartJob(tx *gorm.DB, kind string, t Task) (Job, error) {
 }
 
 // Job returns one of a tenant's jobs; another tenant's job is apperr.NotFound.
+// While it runs, its progress comes from Redis (see Progress).
 func (q *Queue) Job(ctx context.Context, tenantID, id uuid.UUID) (Job, error) {
 	var j Job
 	err := q.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error { return tx.Take(&j, "id = ?", id).Error })
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Job{}, apperr.NotFound
 	}
-	return j, err
+	if err != nil || (j.State != jobQueued && j.State != jobRunning) {
+		return j, err
+	}
+	if p, ok := q.liveProgress(ctx, id); ok {
+		j.Done, j.Total, j.Message = p.Done, p.Total, p.Message
+	}
+	return j, nil
 }
 
-// Progress records how far the job is; call it from the job's handler.
+// progress is a running job's latest report.
+type progress struct {
+	Done    int64  `json:"done"`
+	Total   int64  `json:"total"`
+	Message string `json:"message"`
+}
+
+func (q *Queue) progressKey(jobID uuid.UUID) string {
+	return q.redisName("wuye:job-progress:" + jobID.String())
+}
+
+// Progress records how far the job is; call it from the job's handler. It
+// goes to Redis, not the database: it changes often, must not wait for the
+// job's own long transaction (SQLite has one writer), and only matters while
+// the job runs. Finish copies the last report into the job's row.
 func (q *Queue) Progress(ctx context.Context, jobID uuid.UUID, done, total int64, message string) error {
-	return q.updateJob(ctx, jobID, map[string]any{"done": done, "total": total, "message": message})
+	b, _ := json.Marshal(progress{Done: done, Total: total, Message: message})
+	return q.rc.Set(ctx, q.progressKey(jobID), b, 24*time.Hour).Err()
+}
+
+func (q *Queue) liveProgress(ctx context.Context, jobID uuid.UUID) (progress, bool) {
+	var p progress
+	b, err := q.rc.Get(ctx, q.progressKey(jobID)).Bytes()
+	if err != nil || json.Unmarshal(b, &p) != nil {
+		return p, false
+	}
+	return p, true
 }
 
 // Finish ends the job now with a result (or failure message when err is set).
@@ -79,7 +111,17 @@ func (q *Queue) Finish(ctx context.Context, jobID uuid.UUID, result string, err 
 	if err != nil {
 		v["state"], v["message"] = jobFailed, err.Error()
 	}
-	return q.updateJob(ctx, jobID, v)
+	if p, ok := q.liveProgress(ctx, jobID); ok {
+		v["done"], v["total"] = p.Done, p.Total
+		if err == nil {
+			v["message"] = p.Message
+		}
+	}
+	if uerr := q.updateJob(ctx, jobID, v); uerr != nil {
+		return uerr
+	}
+	q.rc.Del(ctx, q.progressKey(jobID))
+	return nil
 }
 
 func (q *Queue) updateJob(ctx context.Context, jobID uuid.UUID, v map[string]any) error {
@@ -105,6 +147,12 @@ func (q *Queue) setJobState(ctx context.Context, tenant, job uuid.UUID, state, m
 	case jobFailed:
 		from = []string{jobQueued, jobRunning}
 		v["message"] = message
+	}
+	if state == jobSucceeded || state == jobFailed {
+		if p, ok := q.liveProgress(ctx, job); ok {
+			v["done"], v["total"] = p.Done, p.Total
+			defer q.rc.Del(ctx, q.progressKey(job))
+		}
 	}
 	return q.db.InTenant(ctx, tenant, func(tx *gorm.DB) error {
 		return tx.Model(&Job{}).Where("id = ? AND state IN ?", job, from).Updates(v).Error

@@ -63,7 +63,7 @@ func loadMigrations(d Dialect) ([]Migration, error) {
 // openOwner opens a plain connection as the migrating (table-owning) login.
 func openOwner(cfg Config) (*sql.DB, Dialect, error) {
 	if cfg.DatabaseURL == "" {
-		db, err := openSQLite(cfg.DataDir)
+		db, err := openSQLite(cfg.DataDir, true)
 		return db, SQLite, err
 	}
 	u := cfg.MigrateURL

@@ -57,6 +57,10 @@ type DB struct {
 	gdb     *gorm.DB
 	sqlDB   *sql.DB
 	dialect Dialect
+	// SQLite only: a second pool whose transactions begin deferred, for
+	// ReadMostly contexts (see there). nil on Postgres.
+	read    *gorm.DB
+	readSQL *sql.DB
 }
 
 // Dialect reports the engine in use.
@@ -66,7 +70,12 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 func (db *DB) SQL() *sql.DB { return db.sqlDB }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.sqlDB.Close() }
+func (db *DB) Close() error {
+	if db.readSQL != nil {
+		db.readSQL.Close()
+	}
+	return db.sqlDB.Close()
+}
 
 // Ping checks the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.sqlDB.PingContext(ctx) }
@@ -84,7 +93,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.DatabaseURL == "" {
 		dialect = SQLite
 		var err error
-		if sqlDB, err = openSQLite(cfg.DataDir); err != nil {
+		if sqlDB, err = openSQLite(cfg.DataDir, true); err != nil {
 			return nil, err
 		}
 		dial = sqlite.Dialector{Conn: sqlDB}
@@ -111,31 +120,55 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		dial = postgres.New(postgres.Config{Conn: sqlDB})
 	}
-	gdb, err := gorm.Open(dial, &gorm.Config{
-		Logger:                 logger.Discard,
-		SkipDefaultTransaction: true, // InTenant already runs everything in one transaction
-		PrepareStmt:            false,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
-	})
+	gdb, err := openGorm(dial)
 	if err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
-	}
-	if err := registerTenantScope(gdb); err != nil {
-		sqlDB.Close()
-		return nil, err
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
 	}
-	return &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect}, nil
+	db := &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect}
+	if dialect == SQLite {
+		if db.read, db.readSQL, err = openSQLiteReader(cfg.DataDir); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+func openGorm(dial gorm.Dialector) (*gorm.DB, error) {
+	gdb, err := gorm.Open(dial, &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true, // InTenant already runs everything in one transaction
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, err
+	}
+	return gdb, registerTenantScope(gdb)
+}
+
+// openSQLiteReader opens the deferred-transaction pool of ReadMostly contexts.
+func openSQLiteReader(dir string) (*gorm.DB, *sql.DB, error) {
+	sqlDB, err := openSQLite(dir, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	gdb, err := openGorm(sqlite.Dialector{Conn: sqlDB})
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("store: open sqlite reader: %w", err)
+	}
+	return gdb, sqlDB, nil
 }
 
 // sqliteDSN builds the DSN: WAL so readers do not block the writer, a busy
-// timeout instead of instant SQLITE_BUSY, and immediate transactions so two
-// writers queue up rather than deadlock on lock upgrade.
-func sqliteDSN(dir string) (string, error) {
+// timeout instead of instant SQLITE_BUSY, and (for the main pool) immediate
+// transactions so two writers queue up rather than fail on lock upgrade.
+func sqliteDSN(dir string, immediate bool) (string, error) {
 	if dir == "" {
 		dir = "data"
 	}
@@ -143,11 +176,15 @@ func sqliteDSN(dir string) (string, error) {
 		return "", fmt.Errorf("store: data dir: %w", err)
 	}
 	p := filepath.Join(dir, "wuye.db")
-	return "file:" + p + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate", nil
+	dsn := "file:" + p + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	if immediate {
+		dsn += "&_txlock=immediate"
+	}
+	return dsn, nil
 }
 
-func openSQLite(dir string) (*sql.DB, error) {
-	dsn, err := sqliteDSN(dir)
+func openSQLite(dir string, immediate bool) (*sql.DB, error) {
+	dsn, err := sqliteDSN(dir, immediate)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +200,25 @@ func openSQLite(dir string) (*sql.DB, error) {
 // ErrNoTenant is returned when tenant data is touched outside InTenant or Platform.
 var ErrNoTenant = errors.New("store: tenant-owned table used without a tenant scope")
 
+type readMostlyKey struct{}
+
+// ReadMostly marks ctx as serving a request that reads (a GET). On SQLite its
+// transactions begin deferred on a second pool, so they run beside a long
+// write (an import) instead of queueing behind it; the main pool begins
+// immediate, so writers queue rather than fail on lock upgrade. A deferred
+// transaction may still write (an audit entry). Postgres is unaffected.
+func ReadMostly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readMostlyKey{}, true)
+}
+
+// sqliteFor picks the SQLite pool for ctx.
+func (db *DB) sqliteFor(ctx context.Context) *gorm.DB {
+	if db.read != nil && ctx.Value(readMostlyKey{}) != nil {
+		return db.read
+	}
+	return db.gdb
+}
+
 // InTenant runs fn in a transaction that can see only tenantID's rows.
 func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm.DB) error) error {
 	if tenantID == uuid.Nil {
@@ -172,7 +228,7 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 	if db.dialect == Postgres {
 		return db.inPostgresTx(ctx, "SELECT set_config('app.tenant_id', '"+tenantID.String()+"', true)", fn)
 	}
-	return db.gdb.WithContext(ctx).Transaction(fn)
+	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
 }
 
 // Platform runs fn in a transaction that may read and write across tenants.
@@ -183,7 +239,7 @@ func (db *DB) Platform(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if db.dialect == Postgres {
 		return db.inPostgresTx(ctx, "SELECT set_config('app.platform', 'on', true)", fn)
 	}
-	return db.gdb.WithContext(ctx).Transaction(fn)
+	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint failure on either engine.

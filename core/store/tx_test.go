@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -80,5 +81,43 @@ func TestAbortedTransactionIsAnError(t *testing.T) {
 	var setting string
 	if err := db.SQL().QueryRowContext(ctx, "SELECT coalesce(current_setting('app.tenant_id', true), '')").Scan(&setting); err != nil || setting != "" {
 		t.Fatalf("pooled connection after InTenant: setting=%q err=%v", setting, err)
+	}
+}
+
+// TestReadMostlyRunsBesideALongWrite: on SQLite a ReadMostly transaction does
+// not wait for a writer holding its transaction open (an import), while a
+// second writer still queues behind it.
+func TestReadMostlyRunsBesideALongWrite(t *testing.T) {
+	db, _ := openWithProbe(t, store.SQLite)
+	ctx := context.Background()
+	tid := store.NewID()
+	if err := db.InTenant(ctx, tid, func(tx *gorm.DB) error { return tx.Create(&probe{Note: "before"}).Error }); err != nil {
+		t.Fatal(err)
+	}
+	writing, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+			if err := tx.Create(&probe{Note: "long write"}).Error; err != nil {
+				return err
+			}
+			close(writing)
+			<-release
+			return nil
+		})
+	}()
+	<-writing
+	start := time.Now()
+	var n int64
+	err := db.InTenant(store.ReadMostly(ctx), tid, func(tx *gorm.DB) error { return tx.Model(&probe{}).Count(&n).Error })
+	if err != nil || n != 1 {
+		t.Fatalf("read beside the writer: n=%d err=%v (it must see the committed row only)", n, err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("read waited %v for the writer", took)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
