@@ -81,6 +81,9 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	if a.DB, err = store.Open(ctx, cfg.StoreConfig()); err != nil {
 		return nil, err
 	}
+	if cfg.DatabaseURL != "" && (cfg.JWTSecret == "" || cfg.PIIKeys == "") {
+		log.Warn("secrets are generated into the data dir; with more than one node set WUYE_JWT_SECRET and WUYE_PII_* so all nodes share them", "data_dir", cfg.DataDir)
+	}
 	secret, err := a.jwtSecret()
 	if err != nil {
 		return nil, err
