@@ -41,9 +41,9 @@ type Config struct {
 	// Limiter holds the per-IP login budget; nil keeps it in process memory
 	// (NewMemoryLimiter with the two values above). Several nodes share a RedisLimiter.
 	Limiter LoginLimiter
-	Argon2         Argon2Params  // DefaultArgon2
-	Now            func() time.Time
-	Log            *slog.Logger
+	Argon2  Argon2Params // DefaultArgon2
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 func (c *Config) defaults() {
