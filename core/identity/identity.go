@@ -38,12 +38,14 @@ type Config struct {
 	LockFor        time.Duration // … for 15m
 	LoginPerMinute float64       // per-IP login attempts refilled per minute: 10
 	LoginBurst     int           // per-IP burst: 20
+	Argon2         Argon2Params  // DefaultArgon2
+	Now            func() time.Time
+	Log            *slog.Logger
+
 	// Limiter holds the per-IP login budget; nil keeps it in process memory
-	// (NewMemoryLimiter with the two values above). Several nodes share a RedisLimiter.
+	// (NewMemoryLimiter with LoginPerMinute and LoginBurst). Several API
+	// nodes share one through Redis (NewRedisLimiter).
 	Limiter LoginLimiter
-	Argon2  Argon2Params // DefaultArgon2
-	Now     func() time.Time
-	Log     *slog.Logger
 }
 
 func (c *Config) defaults() {
