@@ -1,10 +1,19 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
@@ -100,4 +109,74 @@ func TestOperatorManagementHTTP(t *testing.T) {
 			t.Fatalf("no audit entry for %v", want)
 		}
 	})
+}
+
+// TestOperatorRoutesMatchOpenAPI sends real operator-management calls and
+// validates request and answer against the served OpenAPI document (the
+// shared apiSamples run on a server without identity).
+func TestOperatorRoutesMatchOpenAPI(t *testing.T) {
+	db := storetest.SQLite(t)
+	svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, &entries{}, nil)
+	h := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	serve := func(method, path, token, body string) (*http.Request, *httptest.ResponseRecorder) {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		req.Body = io.NopCloser(strings.NewReader(body))
+		return req, w
+	}
+	_, w := serve("GET", httpapi.OpenAPIPath, "", "")
+	doc, err := openapi3.NewLoader().LoadFromData(w.Body.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("document: %v", err)
+	}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass, _, _ := svc.EnsureOperator(context.Background(), "root")
+	_, w = serve("POST", "/api/v1/operator/auth/login", "", `{"login":"root","password":"`+pass+`"}`)
+	var sess identity.Session
+	json.Unmarshal(w.Body.Bytes(), &sess)
+
+	const base = "/api/v1/operator/operators"
+	var id string
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", base, `{"username":"wang","name":"Wang","password":"` + goodPW + `"}`},
+		{"POST", base, `{"username":"wang","name":"Wang","password":"` + goodPW + `"}`}, // 409
+		{"GET", base + "?status=active&sort=-created_at&page_size=5", ""},
+		{"PATCH", base + "/{id}", `{"name":"Wang Lei","status":"disabled"}`},
+		{"PATCH", base + "/" + sess.SubjectID.String(), `{"status":"disabled"}`}, // 409
+	} {
+		path := strings.ReplaceAll(c.path, "{id}", id)
+		req, w := serve(c.method, path, sess.AccessToken, c.body)
+		if id == "" && w.Code == 201 {
+			var o identity.Operator
+			json.Unmarshal(w.Body.Bytes(), &o)
+			id = o.ID.String()
+		}
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatalf("%s %s: no operation: %v", c.method, path, err)
+		}
+		in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			t.Errorf("%s %s: request does not match the document: %v", c.method, path, err)
+		}
+		err = openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: in, Status: w.Code, Header: w.Header(), Body: io.NopCloser(bytes.NewReader(w.Body.Bytes())),
+			Options: &openapi3filter.Options{IncludeResponseStatus: true},
+		})
+		if err != nil {
+			t.Errorf("%s %s (%d): answer does not match the document: %v\n%s", c.method, path, w.Code, err, w.Body)
+		}
+	}
 }
