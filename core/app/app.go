@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/audit"
@@ -40,7 +41,8 @@ type App struct {
 	Residents *resident.Service
 	API       *httpapi.Server
 
-	jobs     sync.Map // token -> job body, see jobs.go
+	jobs     sync.Map      // token -> job body, see jobs.go
+	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
 	listener net.Listener
 	stop     context.CancelFunc
@@ -97,13 +99,18 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	if a.RBAC, err = rbac.New(ctx, a.DB, log); err != nil {
 		return nil, err
 	}
-	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log}, a.Audit, a.RBAC)
+	limiter, err := a.loginLimiter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log, Limiter: limiter}, a.Audit, a.RBAC)
 	a.Tenants = tenant.New(a.DB, tenant.Options{
 		Audit:     a.Audit,
 		Log:       log,
 		Hooks:     []tenant.ProvisionHook{a.provisionUser},
 		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id) },
 	})
+	a.Identity.TenantGate = a.Tenants.CheckActive
 	a.Property = property.New(a.DB)
 	a.Assets = asset.New(a.DB)
 	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: RoomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
@@ -127,6 +134,29 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// loginLimiter shares the per-address login budget between API nodes through
+// Redis when one is configured, on a client of its own (the queue's pool is
+// sized for its workers); the embedded default keeps it in process memory (nil).
+// Keys are namespaced like the queue's, so installations sharing a Redis do
+// not limit each other.
+func (a *App) loginLimiter(ctx context.Context) (identity.LoginLimiter, error) {
+	c := a.Config
+	if c.RedisAddr == "" {
+		return nil, nil
+	}
+	rc := redis.NewClient(&redis.Options{Addr: c.RedisAddr, Password: c.RedisPass, PoolSize: 8})
+	if err := rc.Ping(ctx).Err(); err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("login limiter: redis %s: %w", c.RedisAddr, err)
+	}
+	a.limitRC = rc
+	prefix := "wuye:login:"
+	if c.QueueNamespace != "" {
+		prefix = "wuye:" + c.QueueNamespace + ":login:"
+	}
+	return identity.NewRedisLimiter(rc, prefix, 0, 0), nil
 }
 
 // Start runs the background parts: queue workers, relay and scheduler, and
@@ -191,6 +221,9 @@ func (a *App) Close() error {
 	var errs []error
 	if a.Queue != nil {
 		errs = append(errs, a.Queue.Close())
+	}
+	if a.limitRC != nil {
+		errs = append(errs, a.limitRC.Close())
 	}
 	if a.DB != nil {
 		errs = append(errs, a.DB.Close())

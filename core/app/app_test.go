@@ -9,6 +9,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/queue/queuetest"
 	"github.com/wuye-project/wuye/core/store"
@@ -147,11 +149,20 @@ func TestServeEndToEnd(t *testing.T) {
 			if st, body := r.call(t, tok, "GET", "/api/v1/communities", nil); st != 403 || errCode(body) != "tenant_suspended" {
 				t.Fatalf("suspended tenant: %d %v", st, body)
 			}
+			// … including signing in: the right password gets the tenant's answer.
+			bossLogin := map[string]any{"login": "boss", "password": "Str0ng-enough-pass", "tenant": "acme"}
+			if st, body := r.call(t, "", "POST", "/api/v1/auth/login", bossLogin); st != 403 || errCode(body) != "tenant_suspended" {
+				t.Fatalf("login to a suspended tenant: %d %v", st, body)
+			}
 			if st, _ := r.call(t, op, "POST", "/api/v1/operator/tenants/"+tid+"/resume", nil); st != 200 {
 				t.Fatalf("resume: %d", st)
 			}
 			if st, body := r.call(t, tok, "GET", "/api/v1/communities", nil); st != 200 || body["total"].(float64) != 1 {
 				t.Fatalf("resumed tenant: %d %v", st, body)
+			}
+			r.login(t, "acme", "boss", "Str0ng-enough-pass")
+			if d == store.Postgres {
+				loginBudgetInRedis(t, r)
 			}
 			// Writes and denials are in the tenant's audit log.
 			st, body = r.call(t, tok, "GET", "/api/v1/audit?page_size=200", nil)
@@ -191,3 +202,17 @@ func readPassword(t *testing.T, file string) string {
 }
 
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// loginBudgetInRedis checks that with a Redis configured the login rate
+// limit lives there, under the installation's namespace, for the address the
+// test signed in from.
+func loginBudgetInRedis(t *testing.T, r *running) {
+	t.Helper()
+	rc := redis.NewClient(&redis.Options{Addr: r.Config.RedisAddr})
+	defer rc.Close()
+	key := "wuye:" + r.Config.QueueNamespace + ":login:127.0.0.1"
+	if ttl, err := rc.PTTL(context.Background(), key).Result(); err != nil || ttl <= 0 {
+		t.Fatalf("login limiter key %s: ttl %v (%v)", key, ttl, err)
+	}
+	rc.Del(context.Background(), key)
+}

@@ -56,7 +56,7 @@ func (s *Server) identityRoutes() []Route {
 			Query: PageQuery{}, Response: Page[identity.APIKey]{}, Handler: s.listAPIKeys},
 		{Method: "DELETE", Path: "/api/v1/api-keys/:id", Permission: PermAPIKeyRevoke, Object: true, Tag: "api-keys",
 			Summary: "Revoke an API key", Status: http.StatusNoContent, Handler: s.revokeAPIKey},
-	}, s.userRoutes()...)
+	}, append(s.userRoutes(), s.operatorRoutes()...)...)
 }
 
 type refreshBody struct {

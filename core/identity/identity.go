@@ -41,6 +41,11 @@ type Config struct {
 	Argon2         Argon2Params  // DefaultArgon2
 	Now            func() time.Time
 	Log            *slog.Logger
+
+	// Limiter holds the per-IP login budget; nil keeps it in process memory
+	// (NewMemoryLimiter with LoginPerMinute and LoginBurst). Several API
+	// nodes share one through Redis (NewRedisLimiter).
+	Limiter LoginLimiter
 }
 
 func (c *Config) defaults() {
@@ -89,18 +94,27 @@ type Service struct {
 	rec   audit.Recorder
 	roles RoleSource
 	jwt   *signer
-	ips   *ipLimiter
+	ips   LoginLimiter
 	keys  *keyCache
 	dummy string // a hash to verify against when the login is unknown (equal timing)
 
 	// UserQuota, when set, is called inside the transaction before a user is
 	// created and may refuse it (e.g. the plan's max_users).
 	UserQuota func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID) error
+
+	// TenantGate, when set, may refuse a tenant user's sign-in and refresh
+	// (tenant.Service.CheckActive: 403 tenant_suspended or tenant_deleted).
+	// It is asked only after the password or refresh token checked out, so
+	// a guess learns nothing about tenants.
+	TenantGate func(ctx context.Context, tenantID uuid.UUID) error
 }
 
 // New builds the service. It panics when cfg.JWTSecret is shorter than 32 bytes.
 func New(db *store.DB, cfg Config, rec audit.Recorder, roles RoleSource) *Service {
 	cfg.defaults()
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewMemoryLimiter(cfg.LoginPerMinute, cfg.LoginBurst, cfg.Now)
+	}
 	dummy, err := HashPassword(GeneratePassword(20), cfg.Argon2)
 	if err != nil {
 		panic(fmt.Sprintf("identity: %v", err))
@@ -108,7 +122,7 @@ func New(db *store.DB, cfg Config, rec audit.Recorder, roles RoleSource) *Servic
 	return &Service{
 		db: db, cfg: cfg, rec: rec, roles: roles,
 		jwt:   newSigner(cfg.JWTSecret, cfg.Issuer, cfg.Audience),
-		ips:   newIPLimiter(cfg.LoginPerMinute/60, cfg.LoginBurst),
+		ips:   cfg.Limiter,
 		keys:  newKeyCache(),
 		dummy: dummy,
 	}

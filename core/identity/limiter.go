@@ -1,18 +1,27 @@
 package identity
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
 )
 
-// ipLimiter is a token bucket per client address for login attempts. It
-// lives in process memory: each API node limits on its own, and a restart
-// forgets. The per-account lockout (in the database) is what holds across nodes.
-type ipLimiter struct {
+// LoginLimiter decides whether one more sign-in attempt from a client address
+// may proceed, and if not, how long until one may. Every sign-in door (tenant
+// and operator) takes from the same budget of the address.
+type LoginLimiter interface {
+	Allow(ctx context.Context, ip string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// MemoryLimiter is a token bucket per client address in process memory: each
+// process limits on its own and a restart forgets. It serves the embedded
+// default and tests; several API nodes share a RedisLimiter instead.
+type MemoryLimiter struct {
 	mu        sync.Mutex
 	rate      float64 // tokens per second
 	burst     float64
+	now       func() time.Time
 	buckets   map[string]*bucket
 	lastSweep time.Time
 }
@@ -22,12 +31,18 @@ type bucket struct {
 	at     time.Time
 }
 
-func newIPLimiter(perSecond float64, burst int) *ipLimiter {
-	return &ipLimiter{rate: perSecond, burst: float64(burst), buckets: map[string]*bucket{}}
+// NewMemoryLimiter refills perMinute attempts a minute up to burst; now may be
+// nil (time.Now).
+func NewMemoryLimiter(perMinute float64, burst int, now func() time.Time) *MemoryLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &MemoryLimiter{rate: perMinute / 60, burst: float64(burst), now: now, buckets: map[string]*bucket{}}
 }
 
-// allow takes one token for ip, or says how long until one is available.
-func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
+// Allow takes one token for ip, or says how long until one is available.
+func (l *MemoryLimiter) Allow(_ context.Context, ip string) (bool, time.Duration, error) {
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
@@ -42,15 +57,14 @@ func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
 	b.at = now
 	if b.tokens >= 1 {
 		b.tokens--
-		return true, 0
+		return true, 0, nil
 	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-	return false, wait.Round(time.Second) + time.Second
+	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second)), nil
 }
 
 // sweep drops buckets that have refilled completely: they hold no state
 // a fresh bucket would not.
-func (l *ipLimiter) sweep(now time.Time) {
+func (l *MemoryLimiter) sweep(now time.Time) {
 	if now.Sub(l.lastSweep) < time.Minute {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -196,12 +197,18 @@ func clip(s string) string {
 }
 
 func (s *Service) allowIP(ctx context.Context, ip, action string) error {
-	ok, wait := s.ips.allow(ip, s.now())
+	ok, wait, err := s.ips.Allow(ctx, ip)
+	if err != nil {
+		// The per-account lockout still holds; an unreachable limiter must not shut every door.
+		s.cfg.Log.WarnContext(ctx, "login rate limit unavailable; attempt let through", "err", err)
+		return nil
+	}
 	if ok {
 		return nil
 	}
 	s.record(ctx, audit.Entry{Action: action, Result: audit.ResultDenied, Detail: "rate_limited", IP: ip})
-	return apperr.RateLimited.WithDetails(map[string]any{"retry_after_seconds": int(wait.Seconds())})
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	return apperr.RateLimited.WithDetails(map[string]any{"retry_after_seconds": secs})
 }
 
 func loginAction(a account) string {
@@ -221,6 +228,9 @@ func (s *Service) signIn(ctx context.Context, a account, password string) (Sessi
 		s.record(ctx, s.entry(a, loginAction(a), audit.ResultDenied, "account disabled"))
 		return Session{}, ErrAccountDisabled
 	}
+	if err := s.checkTenant(ctx, a, loginAction(a)); err != nil {
+		return Session{}, err
+	}
 	sess, err := s.startSession(ctx, a, newHash)
 	if err != nil {
 		return Session{}, err
@@ -232,6 +242,18 @@ func (s *Service) signIn(ctx context.Context, a account, password string) (Sessi
 func (s *Service) entry(a account, action, result, detail string) audit.Entry {
 	return audit.Entry{TenantID: a.tenantID, ActorKind: string(a.kind), ActorID: a.id, ActorName: a.username,
 		Action: action, Object: string(a.kind) + "/" + a.id.String(), Result: result, Detail: detail}
+}
+
+// checkTenant asks TenantGate whether a user's tenant is open; operators have none.
+func (s *Service) checkTenant(ctx context.Context, a account, action string) error {
+	if s.TenantGate == nil || a.tenantID == uuid.Nil {
+		return nil
+	}
+	if err := s.TenantGate(ctx, a.tenantID); err != nil {
+		s.record(ctx, s.entry(a, action, audit.ResultDenied, detailOf(err)))
+		return err
+	}
+	return nil
 }
 
 // checkPassword verifies password against the account, honouring and
@@ -367,6 +389,9 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		s.record(ctx, audit.Entry{Action: "auth.refresh", Result: audit.ResultDenied, Detail: "malformed refresh token"})
 		return Session{}, ErrInvalidRefresh
 	}
+	if err := s.gateRefresh(ctx, tenantID, token); err != nil {
+		return Session{}, err
+	}
 	var (
 		sess Session
 		fail string
@@ -426,6 +451,29 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		return Session{}, ErrInvalidRefresh
 	}
 	return sess, nil
+}
+
+// gateRefresh refuses a live refresh token of a closed tenant without
+// consuming it, so the session continues if the tenant is resumed. Unknown,
+// used or expired tokens pass on to Refresh, which answers them as always.
+// The gate runs outside Refresh's transaction: it may read the database itself.
+func (s *Service) gateRefresh(ctx context.Context, tenantID uuid.UUID, token string) error {
+	if s.TenantGate == nil || tenantID == uuid.Nil {
+		return nil
+	}
+	var rt refreshToken
+	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		return tx.Where("tenant_id = ? AND token_hash = ? AND revoked_at IS NULL AND expires_at > ?", tenantID, hashToken(token), s.now()).
+			Take(&rt).Error
+	})
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a := account{kind: actor.Kind(rt.SubjectKind), tenantID: tenantID, id: rt.SubjectID}
+	return s.checkTenant(ctx, a, "auth.refresh")
 }
 
 // Logout revokes the family of a refresh token: that device's session ends.
