@@ -30,10 +30,6 @@ func (t queueTokens) Authenticate(_ context.Context, cred string) (actor.Actor, 
 	return a, nil
 }
 
-type queueAllowAll struct{}
-
-func (queueAllowAll) Allowed(context.Context, actor.Actor, string) (bool, error) { return true, nil }
-
 func TestQueueRoutes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -42,12 +38,12 @@ func TestQueueRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, b := store.NewID(), store.NewID()
-		auth := queueTokens{
+		auth := tokenActors{
 			"a":  {Kind: actor.User, ID: store.NewID(), TenantID: a},
 			"b":  {Kind: actor.User, ID: store.NewID(), TenantID: b},
 			"op": {Kind: actor.Operator, ID: store.NewID()},
 		}
-		srv := httpapi.New(httpapi.Deps{DB: db, Auth: auth, Authz: queueAllowAll{}, Queue: q})
+		srv := httpapi.New(httpapi.Deps{DB: db, Auth: auth, Authz: allowAll{}, Queue: q})
 		var job queue.Job
 		err := db.InTenant(ctx, a, func(tx *gorm.DB) (err error) {
 			job, err = queue.StartJob(tx, "import", queue.Task{Type: "import.rooms"})

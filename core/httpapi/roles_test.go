@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/identity"
@@ -21,17 +20,6 @@ import (
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
-
-// tokenActors is a real Authenticator for tests: a fixed map from bearer token to actor.
-type tokenActors map[string]actor.Actor
-
-func (t tokenActors) Authenticate(_ context.Context, cred string) (actor.Actor, error) {
-	a, ok := t[cred]
-	if !ok {
-		return actor.Actor{}, apperr.Unauthenticated
-	}
-	return a, nil
-}
 
 type fixture struct {
 	t      *testing.T
