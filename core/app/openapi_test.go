@@ -24,7 +24,7 @@ import (
 // the demo company's data, as its admin (tenant routes) or as the operator,
 // and validates each answer against the served OpenAPI document.
 func TestLiveResponsesMatchOpenAPI(t *testing.T) {
-	for _, ct := range []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} {
+	for _, ct := range []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 	for _, ct := range []string{"text/html", "text/plain"} {
@@ -53,6 +53,7 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	uploadDocument(t, r, r.DB, res.Tenant.ID, admin)
 	ids := map[string]string{"tenants": res.Tenant.ID.String()}
 	for seg, table := range fixtureTables {
 		var id string
@@ -91,7 +92,7 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 				t.Logf("skip %s: no fixture", rt.Path)
 				continue
 			}
-			path = strings.NewReplacer(":id", id).Replace(path)
+			path = pathFor(path, ids, id)
 		}
 		token := admin
 		if rt.Operator {

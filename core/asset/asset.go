@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/attachment"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 )
@@ -31,7 +32,9 @@ var Categories = []string{"elevator", "fire", "water_pump", "power", "hvac", "ac
 // Statuses of assets.
 var Statuses = []string{"in_service", "under_repair", "out_of_service", "retired"}
 
-// Document is an attachment of an asset (manual, certificate, contract).
+// Document is a link to a document kept elsewhere (a vendor's manual page,
+// a contract in another system). Uploaded files are attachments (see
+// document.go); an asset shows both.
 type Document struct {
 	Name string `json:"name"`
 	URL  string `json:"url"`
@@ -65,16 +68,28 @@ type Asset struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
-// AssetView is an asset as the API shows it, documents decoded.
+// AssetView is an asset as the API shows it: documents are the links set
+// with the asset, attachments the uploaded files' metadata (read-only here;
+// managed at /assets/{id}/documents).
 type AssetView struct {
 	Asset
-	Docs Documents `json:"documents"`
+	Docs        Documents               `json:"documents"`
+	Attachments []attachment.Attachment `json:"attachments"`
 }
 
-func view(a Asset) AssetView {
-	v := AssetView{Asset: a, Docs: Documents{}}
+func view(a Asset, files []attachment.Attachment) AssetView {
+	v := AssetView{Asset: a, Docs: Documents{}, Attachments: files}
+	if v.Attachments == nil {
+		v.Attachments = []attachment.Attachment{}
+	}
 	_ = json.Unmarshal([]byte(a.Documents), &v.Docs)
 	return v
+}
+
+// viewIn is view with the asset's attachments read in tx.
+func viewIn(tx *gorm.DB, tenantID uuid.UUID, a Asset) (AssetView, error) {
+	files, err := attachment.List(tx, tenantID, owner(a.ID))
+	return view(a, files), err
 }
 
 // Errors of this package.
@@ -88,12 +103,14 @@ var (
 // Service manages assets and their maintenance.
 type Service struct {
 	DB *store.DB
+	// Files streams the bytes of the assets' attachments.
+	Files *attachment.Store
 	// Today gives the current day for due views; the local day when nil.
 	Today func() Date
 }
 
 // New returns a Service on db.
-func New(db *store.DB) *Service { return &Service{DB: db} }
+func New(db *store.DB) *Service { return &Service{DB: db, Files: attachment.NewStore(db)} }
 
 func (s *Service) today() Date {
 	if s.Today != nil {
@@ -227,7 +244,7 @@ func (s *Service) CreateAsset(ctx context.Context, tenantID uuid.UUID, inp Asset
 	}
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		a, err := createAsset(tx, tenantID, inp)
-		v = view(a)
+		v = view(a, nil)
 		return err
 	})
 	return v, err
@@ -244,8 +261,10 @@ func createAsset(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput) (Asset, error)
 func (s *Service) GetAsset(ctx context.Context, tenantID, id uuid.UUID) (v AssetView, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var a Asset
-		err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error)
-		v = view(a)
+		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
+			return err
+		}
+		v, err = viewIn(tx, tenantID, a)
 		return err
 	})
 	return v, err
@@ -264,13 +283,16 @@ func (s *Service) UpdateAsset(ctx context.Context, tenantID, id uuid.UUID, inp A
 		if err := fill(tx, tenantID, &a, inp); err != nil {
 			return err
 		}
-		v = view(a)
-		return unique(tx.Save(&a).Error, ErrDuplicateCode)
+		if err := unique(tx.Save(&a).Error, ErrDuplicateCode); err != nil {
+			return err
+		}
+		v, err = viewIn(tx, tenantID, a)
+		return err
 	})
 	return v, err
 }
 
-// DeleteAsset removes an asset with its plans and history.
+// DeleteAsset removes an asset with its plans, history and attachments.
 func (s *Service) DeleteAsset(ctx context.Context, tenantID, id uuid.UUID) error {
 	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var a Asset
@@ -281,6 +303,9 @@ func (s *Service) DeleteAsset(ctx context.Context, tenantID, id uuid.UUID) error
 			return err
 		}
 		if err := in(tx, tenantID).Where("asset_id = ?", id).Delete(&Plan{}).Error; err != nil {
+			return err
+		}
+		if err := attachment.DeleteOwner(tx, tenantID, owner(id)); err != nil {
 			return err
 		}
 		return in(tx, tenantID).Delete(&Asset{}, "id = ?", id).Error
@@ -340,11 +365,16 @@ func (s *Service) ListAssets(ctx context.Context, tenantID uuid.UUID, f AssetFil
 		if err := page(q, p).Find(&rows).Error; err != nil {
 			return err
 		}
+		ids := make([]uuid.UUID, len(rows))
+		for i, a := range rows {
+			ids[i] = a.ID
+		}
+		files, err := attachment.ListOwners(tx, tenantID, OwnerKind, ids)
 		out = make([]AssetView, len(rows))
 		for i, a := range rows {
-			out[i] = view(a)
+			out[i] = view(a, files[a.ID])
 		}
-		return nil
+		return err
 	})
 	return out, total, err
 }

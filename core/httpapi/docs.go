@@ -55,12 +55,17 @@ func docsPage(doc *openapi3.T) ([]byte, error) {
 					continue
 				}
 				e.Status = code
+				var raw []string // a download may answer several media types
 				for ct, mt := range resp.Value.Content {
 					if ct != "application/json" {
-						e.Response = ct
+						raw = append(raw, ct)
 					} else {
 						e.Response = sketch(mt.Schema, 0)
 					}
+				}
+				if len(raw) > 0 {
+					sort.Strings(raw)
+					e.Response = strings.Join(raw, " | ")
 				}
 			}
 			tag := "other"

@@ -33,6 +33,12 @@ type ContentTyper interface {
 	ContentType() string
 }
 
+// MediaTyper is implemented by Response values that answer stored files in
+// one of several media types (a download); each is declared with a binary body.
+type MediaTyper interface {
+	ContentTypes() []string
+}
+
 // HTMLPage marks a route answering text/html.
 type HTMLPage string
 
@@ -186,7 +192,13 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 	}
 	ok := openapi3.NewResponse().WithDescription(http.StatusText(status))
 	if r.Response != nil {
-		if ct, isRaw := r.Response.(ContentTyper); isRaw {
+		if mt, isFile := r.Response.(MediaTyper); isFile {
+			content := openapi3.Content{}
+			for _, ct := range mt.ContentTypes() {
+				content[ct] = openapi3.NewMediaType().WithSchema(&openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary"})
+			}
+			ok.WithContent(content)
+		} else if ct, isRaw := r.Response.(ContentTyper); isRaw {
 			ok.WithContent(openapi3.Content{ct.ContentType(): openapi3.NewMediaType().WithSchema(openapi3.NewStringSchema())})
 		} else {
 			ok.WithContent(openapi3.NewContentWithJSONSchemaRef(g.inline(reflect.TypeOf(r.Response), false)))

@@ -50,6 +50,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.metricsRoutes()...)
 	rs = append(rs, s.propertyRoutes()...)
 	rs = append(rs, s.assetRoutes()...)
+	rs = append(rs, s.assetDocumentRoutes()...)
 	rs = append(rs, s.importRoutes()...)
 	rs = append(rs, s.queueRoutes()...)
 	rs = append(rs, s.residentRoutes()...)
