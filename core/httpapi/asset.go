@@ -43,7 +43,7 @@ func (s *Server) listAssets(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Assets.ListAssets(c, reqTenant(c), f, p)
+	items, total, err := s.Assets.ListAssets(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (s *Server) createAsset(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.CreateAsset(c, reqTenant(c), in)
+	out, err := s.Assets.CreateAsset(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -69,7 +69,7 @@ func (s *Server) getAsset(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Assets.GetAsset(c, reqTenant(c), id)
+	out, err := s.Assets.GetAsset(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (s *Server) updateAsset(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.UpdateAsset(c, reqTenant(c), id, in)
+	out, err := s.Assets.UpdateAsset(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func (s *Server) deleteAsset(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Assets.DeleteAsset(c, reqTenant(c), id); err != nil {
+	if err := s.Assets.DeleteAsset(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -115,7 +115,7 @@ func (s *Server) listRecords(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Assets.ListRecords(c, reqTenant(c), id, p)
+	items, total, err := s.Assets.ListRecords(c.Request.Context(), reqTenant(c), id, p)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) addRecord(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.AddRecord(c, reqTenant(c), id, in)
+	out, err := s.Assets.AddRecord(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (s *Server) listMaintenancePlans(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Assets.ListPlans(c, reqTenant(c), f, p)
+	items, total, err := s.Assets.ListPlans(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (s *Server) createMaintenancePlan(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.CreatePlan(c, reqTenant(c), in)
+	out, err := s.Assets.CreatePlan(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (s *Server) getMaintenancePlan(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Assets.GetPlan(c, reqTenant(c), id)
+	out, err := s.Assets.GetPlan(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) updateMaintenancePlan(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.UpdatePlan(c, reqTenant(c), id, in)
+	out, err := s.Assets.UpdatePlan(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *Server) deleteMaintenancePlan(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Assets.DeletePlan(c, reqTenant(c), id); err != nil {
+	if err := s.Assets.DeletePlan(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

@@ -46,7 +46,7 @@ func (s *Server) uploadAssetDocument(c *gin.Context) error {
 		return err
 	}
 	tenant := reqTenant(c)
-	if err := s.Assets.CheckAsset(c, tenant, id); err != nil {
+	if err := s.Assets.CheckAsset(c.Request.Context(), tenant, id); err != nil {
 		return err
 	}
 	mr, err := c.Request.MultipartReader()
@@ -69,7 +69,7 @@ func (s *Server) uploadAssetDocument(c *gin.Context) error {
 		if err != nil {
 			return err
 		}
-		out, err := s.Assets.AddDocument(c, tenant, id, f)
+		out, err := s.Assets.AddDocument(c.Request.Context(), tenant, id, f)
 		if err != nil {
 			return err
 		}
@@ -83,7 +83,7 @@ func (s *Server) listAssetDocuments(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.Assets.ListDocuments(c, reqTenant(c), id)
+	items, err := s.Assets.ListDocuments(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Server) downloadAssetDocument(c *gin.Context) error {
 		return err
 	}
 	tenant := reqTenant(c)
-	a, err := s.Assets.Document(c, tenant, id, doc)
+	a, err := s.Assets.Document(c.Request.Context(), tenant, id, doc)
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *Server) downloadAssetDocument(c *gin.Context) error {
 		h.Set(k, v)
 	}
 	c.Status(http.StatusOK)
-	if err := s.Assets.Files.Copy(c, c.Writer, tenant, a); err != nil {
+	if err := s.Assets.Files.Copy(c.Request.Context(), c.Writer, tenant, a); err != nil {
 		if !c.Writer.Written() {
 			for _, k := range []string{"Content-Length", "Content-Disposition", "ETag"} {
 				h.Del(k)
@@ -143,7 +143,7 @@ func (s *Server) deleteAssetDocument(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Assets.DeleteDocument(c, reqTenant(c), id, doc); err != nil {
+	if err := s.Assets.DeleteDocument(c.Request.Context(), reqTenant(c), id, doc); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

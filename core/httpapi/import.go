@@ -178,7 +178,7 @@ func (s *Server) exportRooms(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.Property.ExportRooms(c, reqTenant(c), flt)
+	rows, err := s.Property.ExportRooms(c.Request.Context(), reqTenant(c), flt)
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (s *Server) exportAssets(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.Assets.ExportAssets(c, reqTenant(c), flt)
+	rows, err := s.Assets.ExportAssets(c.Request.Context(), reqTenant(c), flt)
 	if err != nil {
 		return err
 	}

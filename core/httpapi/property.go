@@ -92,7 +92,7 @@ func (s *Server) listCommunities(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListCommunities(c, reqTenant(c), f, p)
+	items, total, err := s.Property.ListCommunities(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) createCommunity(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateCommunity(c, reqTenant(c), in)
+	out, err := s.Property.CreateCommunity(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *Server) getCommunity(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetCommunity(c, reqTenant(c), id)
+	out, err := s.Property.GetCommunity(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (s *Server) updateCommunity(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateCommunity(c, reqTenant(c), id, in)
+	out, err := s.Property.UpdateCommunity(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Server) deleteCommunity(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteCommunity(c, reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteCommunity(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -166,7 +166,7 @@ func (s *Server) listBuildings(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListBuildings(c, reqTenant(c), f, p)
+	items, total, err := s.Property.ListBuildings(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (s *Server) createBuilding(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateBuilding(c, reqTenant(c), in)
+	out, err := s.Property.CreateBuilding(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) generateBuilding(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.GenerateBuilding(c, reqTenant(c), in)
+	out, err := s.Property.GenerateBuilding(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (s *Server) getBuilding(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetBuilding(c, reqTenant(c), id)
+	out, err := s.Property.GetBuilding(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (s *Server) updateBuilding(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateBuilding(c, reqTenant(c), id, in)
+	out, err := s.Property.UpdateBuilding(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *Server) deleteBuilding(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteBuilding(c, reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteBuilding(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -257,7 +257,7 @@ func (s *Server) listUnits(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListUnits(c, reqTenant(c), f, p)
+	items, total, err := s.Property.ListUnits(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (s *Server) createUnit(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateUnit(c, reqTenant(c), in)
+	out, err := s.Property.CreateUnit(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ func (s *Server) getUnit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetUnit(c, reqTenant(c), id)
+	out, err := s.Property.GetUnit(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -296,7 +296,7 @@ func (s *Server) deleteUnit(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteUnit(c, reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteUnit(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -314,7 +314,7 @@ func (s *Server) listRooms(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListRooms(c, reqTenant(c), f, p)
+	items, total, err := s.Property.ListRooms(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -327,7 +327,7 @@ func (s *Server) createRoom(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateRoom(c, reqTenant(c), in)
+	out, err := s.Property.CreateRoom(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func (s *Server) getRoom(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetRoom(c, reqTenant(c), id)
+	out, err := s.Property.GetRoom(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func (s *Server) roomFile(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.RoomFile(c, reqTenant(c), id)
+	out, err := s.Property.RoomFile(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func (s *Server) updateRoom(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateRoom(c, reqTenant(c), id, in)
+	out, err := s.Property.UpdateRoom(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -383,7 +383,7 @@ func (s *Server) deleteRoom(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteRoom(c, reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteRoom(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -401,7 +401,7 @@ func (s *Server) listCommonAreas(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListCommonAreas(c, reqTenant(c), f, p)
+	items, total, err := s.Property.ListCommonAreas(c.Request.Context(), reqTenant(c), f, p)
 	if err != nil {
 		return err
 	}
@@ -414,7 +414,7 @@ func (s *Server) createCommonArea(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateCommonArea(c, reqTenant(c), in)
+	out, err := s.Property.CreateCommonArea(c.Request.Context(), reqTenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -427,7 +427,7 @@ func (s *Server) getLocation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.Location(c, reqTenant(c), id)
+	out, err := s.Property.Location(c.Request.Context(), reqTenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -444,7 +444,7 @@ func (s *Server) updateCommonArea(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateCommonArea(c, reqTenant(c), id, in)
+	out, err := s.Property.UpdateCommonArea(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -457,7 +457,7 @@ func (s *Server) deleteCommonArea(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteCommonArea(c, reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteCommonArea(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
