@@ -15,9 +15,13 @@ build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/wuye ./cmd/wuye
 
-## test: the whole suite; Postgres/Redis halves run when WUYE_TEST_POSTGRES_URL / WUYE_TEST_REDIS_ADDR are set
+# The race detector needs a C compiler; where there is none the tests run without it.
+RACE := $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
+
+## test: the whole suite (with the race detector when a C compiler is present); Postgres/Redis
+## halves run when WUYE_TEST_POSTGRES_URL / WUYE_TEST_REDIS_ADDR are set
 test:
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
 
 ## lint: gofmt check + go vet
 lint:
