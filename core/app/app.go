@@ -65,12 +65,12 @@ func NewLogger(level string) *slog.Logger {
 
 // New migrates the database and builds every part of the process. Nothing
 // runs in the background until Start.
-func New(ctx context.Context, cfg Config) (a *App, err error) {
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	log := NewLogger(cfg.LogLevel)
-	a = &App{Config: cfg, Log: log}
+	a := &App{Config: cfg, Log: log}
 	defer func() {
 		if err != nil {
-			a.Close()
+			a.Close() // what was opened before the failure
 		}
 	}()
 	applied, err := store.Migrate(ctx, cfg.StoreConfig())

@@ -216,3 +216,13 @@ func loginBudgetInRedis(t *testing.T, r *running) {
 	}
 	rc.Del(context.Background(), key)
 }
+
+// TestNewFailsCleanly: a configuration error surfaces as an error, after
+// closing what New had already opened.
+func TestNewFailsCleanly(t *testing.T) {
+	cfg := app.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), LogLevel: "error", NoSeed: true,
+		PIIKeys: "broken", PIIIndexKey: "00"}
+	if a, err := app.New(context.Background(), cfg); err == nil || a != nil {
+		t.Fatalf("New with bad PII keys: app=%v err=%v", a, err)
+	}
+}
