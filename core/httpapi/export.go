@@ -11,11 +11,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/sheet"
 )
 
 // Any list exports. Every GET route whose Response is a Page (or embeds one,
-// as PersonPage does) also answers ?format=xlsx|csv with a file of ALL the
+// as PersonPage does, or is another list body: see lister) also answers ?format=xlsx|csv with a file of ALL the
 // rows its filters match, not one page.
 //
 // How: New wraps such a route's handler (exportable) so that, given a
@@ -42,6 +43,11 @@ var ErrExportTooLarge = apperr.New(http.StatusBadRequest, "export_too_large",
 type lister interface{ exportItem() reflect.Type }
 
 func (Page[T]) exportItem() reflect.Type { return reflect.TypeFor[T]() }
+
+// The unpaged lists (roles, the permission catalogue) and the operator's
+// archived tasks export too; a handler that ignores page answers once.
+func (listBody[T]) exportItem() reflect.Type  { return reflect.TypeFor[T]() }
+func (ArchivedPage) exportItem() reflect.Type { return reflect.TypeFor[queue.ArchivedTask]() }
 
 // isList reports whether r is a list route that can be exported.
 func isList(r Route) (reflect.Type, bool) {
@@ -101,24 +107,17 @@ func (s *Server) exportable(r Route) HandlerFunc {
 				c.Data(w.status, w.header.Get("Content-Type"), w.body.Bytes())
 				return nil
 			}
-			var p struct {
-				Items    []json.RawMessage `json:"items"`
-				Total    int64             `json:"total"`
-				Page     int               `json:"page"`
-				PageSize int               `json:"page_size"`
-			}
-			if err := json.Unmarshal(w.body.Bytes(), &p); err != nil {
+			var p listJSON
+			if err := p.decode(w.body.Bytes(), cols); err != nil {
 				return err
 			}
-			if p.Total > int64(limit) || len(rows)+len(p.Items) > limit {
+			if p.Total > int64(limit) || len(rows)+len(p.rows) > limit {
 				return ErrExportTooLarge.Withf(limit)
 			}
-			for _, it := range p.Items {
-				rows = append(rows, cols.cells(it))
-			}
+			rows = append(rows, p.rows...)
 			// A short page is the last; so is the one page of a handler
 			// that does not page (it answers another page number or size).
-			if len(p.Items) == 0 || len(p.Items) < p.PageSize || p.Page != page || p.PageSize != MaxPageSize {
+			if len(p.rows) == 0 || len(p.rows) < p.PageSize || p.Page != page || p.PageSize != MaxPageSize {
 				break
 			}
 		}
@@ -248,15 +247,43 @@ func isObject(t reflect.Type) bool {
 	return true
 }
 
-// cells turns one JSON item into the row of cols.
-func (cols exportColumnList) cells(item json.RawMessage) []string {
-	row := make([]string, len(cols))
-	if len(cols) == 1 && cols[0].whole {
-		row[0] = cellText(item)
-		return row
+// listJSON is a list answer: its paging and its items as rows.
+type listJSON struct {
+	Total    int64 `json:"total"`
+	Page     int   `json:"page"`
+	PageSize int   `json:"page_size"`
+	rows     [][]string
+}
+
+// decode reads a list answer in one pass over its items (an export's cost
+// is mostly JSON decoding).
+func (l *listJSON) decode(body []byte, cols exportColumnList) error {
+	if err := json.Unmarshal(body, l); err != nil {
+		return err
 	}
-	var obj map[string]json.RawMessage
-	json.Unmarshal(item, &obj)
+	if len(cols) == 1 && cols[0].whole {
+		var p struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		err := json.Unmarshal(body, &p)
+		for _, it := range p.Items {
+			l.rows = append(l.rows, []string{cellText(it)})
+		}
+		return err
+	}
+	var p struct {
+		Items []map[string]json.RawMessage `json:"items"`
+	}
+	err := json.Unmarshal(body, &p)
+	for _, it := range p.Items {
+		l.rows = append(l.rows, cols.cells(it))
+	}
+	return err
+}
+
+// cells turns one JSON object into the row of cols.
+func (cols exportColumnList) cells(obj map[string]json.RawMessage) []string {
+	row := make([]string, len(cols))
 	var nested map[string]map[string]json.RawMessage
 	for i, c := range cols {
 		if c.parent == "" {
@@ -286,6 +313,9 @@ func cellText(v json.RawMessage) string {
 	}
 	switch v[0] {
 	case '"':
+		if bytes.IndexByte(v, '\\') < 0 {
+			return string(v[1 : len(v)-1]) // no escapes: the text itself
+		}
 		var s string
 		json.Unmarshal(v, &s)
 		return s

@@ -50,20 +50,26 @@ func TestExportColumns(t *testing.T) {
 		t.Fatalf("columns %s, want %s", got, want)
 	}
 	area, _ := property.ParseArea("89.56")
-	it := exportItem{exportBase: exportBase{ID: uuid.MustParse("01900000-0000-7000-8000-000000000001")}, Name: `A "q", b`, Area: area,
+	it := exportItem{exportBase: exportBase{ID: uuid.MustParse("01900000-0000-7000-8000-000000000001")}, Name: `A "q", b <&>`, Area: area,
 		Big: 9007199254740993, At: time.Date(2024, 5, 6, 7, 8, 9, 123000000, time.FixedZone("", 8*3600)),
 		Inner: &exportInner{Kind: "weeks", Dates: []string{"06-15", "12-15"}}, Tags: []string{"elderly", "needs_visit"},
 		Links: []exportInner{{Kind: "a"}}, Extra: map[string]string{"k": "v"}}
-	raw, _ := json.Marshal(it)
-	got := cols.cells(raw)
-	want := []string{"01900000-0000-7000-8000-000000000001", `A "q", b`, "89.56", "9007199254740993", "2024-05-06T07:08:09.123+08:00",
+	row := func(v any) []string {
+		raw, _ := json.Marshal(map[string]any{"items": []any{v}})
+		var l listJSON
+		if err := l.decode(raw, cols); err != nil || len(l.rows) != 1 {
+			t.Fatalf("decode %s: %v", raw, err)
+		}
+		return l.rows[0]
+	}
+	got := row(it)
+	want := []string{"01900000-0000-7000-8000-000000000001", `A "q", b <&>`, "89.56", "9007199254740993", "2024-05-06T07:08:09.123+08:00",
 		"weeks", "06-15; 12-15", `{"x":0}`, "elderly; needs_visit", `{"kind":"a","deep":{"x":0}}`, `{"k":"v"}`}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("cells\n%q\nwant\n%q", got, want)
 	}
 	// A nil nested object and nil slices leave their cells empty.
-	raw, _ = json.Marshal(exportItem{})
-	got = cols.cells(raw)
+	got = row(exportItem{})
 	if got[5] != "" || got[6] != "" || got[8] != "" || got[1] != "" {
 		t.Fatalf("empty item %q", got)
 	}
