@@ -79,7 +79,7 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked := 0
+	checked, exported := 0, 0
 	for _, rt := range r.API.Routes() {
 		if rt.Method != "GET" || strings.Contains(rt.Path, "/archived") {
 			continue
@@ -123,8 +123,36 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 			t.Errorf("GET %s (%d) does not match the document: %v\n%.400s", path, w.Code, err, w.Body)
 		}
 		checked++
+		if route.Operation.Parameters.GetByInAndName("query", "format") != nil && w.Code == http.StatusOK {
+			// A list: its export is a file the document names too.
+			for _, f := range []string{"csv", "xlsx"} {
+				sep := "?"
+				if strings.Contains(path, "?") {
+					sep = "&"
+				}
+				req := httptest.NewRequest("GET", path+sep+"format="+f, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				w := httptest.NewRecorder()
+				r.API.Handler().ServeHTTP(w, req)
+				route, params, _ := router.FindRoute(req)
+				err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+					RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+						Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+					Status: w.Code, Header: w.Header(), Body: io.NopCloser(bytes.NewReader(w.Body.Bytes())),
+					Options: &openapi3filter.Options{IncludeResponseStatus: true},
+				})
+				if w.Code != http.StatusOK || err != nil {
+					t.Errorf("GET %s as %s: %d %v %.300s", path, f, w.Code, err, w.Body)
+				}
+				exported++
+			}
+		}
 	}
 	if checked < 40 {
 		t.Fatalf("validated only %d GET routes", checked)
+	}
+	t.Logf("validated %d GET routes and %d lists exported as csv and xlsx", checked, exported/2)
+	if exported < 2*20 {
+		t.Fatalf("exported only %d lists", exported/2)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+
+	"github.com/wuye-project/wuye/core/sheet"
 )
 
 // OpenAPIPath is where the machine-readable description of the API is served.
@@ -173,6 +175,14 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 				Name: f.name, In: openapi3.ParameterInQuery, Schema: g.inline(f.typ, true)}})
 		}
 	}
+	_, list := isList(r)
+	if list && !hasParam(op, "format") {
+		op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+			Name: "format", In: openapi3.ParameterInQuery,
+			Description: "Export: every row the other parameters match (not one page) as a file, columns named after the items' JSON fields; " +
+				"page and page_size are ignored; beyond the export cap, 400 export_too_large.",
+			Schema: openapi3.NewStringSchema().WithEnum(string(sheet.XLSX), string(sheet.CSV)).NewRef()}})
+	}
 	if r.Idempotent && !r.Public {
 		max := uint64(200)
 		op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
@@ -203,11 +213,17 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 		} else {
 			ok.WithContent(openapi3.NewContentWithJSONSchemaRef(g.inline(reflect.TypeOf(r.Response), false)))
 		}
+		if list {
+			for _, f := range []sheet.Format{sheet.XLSX, sheet.CSV} {
+				ct, _, _ := strings.Cut(f.ContentType(), ";")
+				ok.Content[ct] = openapi3.NewMediaType().WithSchema(&openapi3.Schema{Type: &openapi3.Types{"string"}, Format: "binary"})
+			}
+		}
 	}
 	op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: ok})
 
 	errs := []int{http.StatusInternalServerError}
-	if r.Request != nil || r.Query != nil || len(pathParams) > 0 {
+	if r.Request != nil || r.Query != nil || len(pathParams) > 0 || list {
 		errs = append(errs, http.StatusBadRequest)
 	}
 	if !r.Public {
@@ -325,6 +341,15 @@ func (g *schemaGen) component(t reflect.Type, forRequest bool) *openapi3.SchemaR
 		g.schemas[name].Value = g.object(t, forRequest)
 	}
 	return &openapi3.SchemaRef{Ref: "#/components/schemas/" + name}
+}
+
+func hasParam(op *openapi3.Operation, name string) bool {
+	for _, p := range op.Parameters {
+		if p.Value != nil && p.Value.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // componentName is the Go name; Page[pkg.User] becomes PageUser, and a

@@ -47,7 +47,7 @@ func (t tokens) Allowed(_ context.Context, a actor.Actor, perm string) (bool, er
 }
 
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	h     http.Handler
 	token string
 }

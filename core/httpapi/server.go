@@ -78,6 +78,9 @@ type Deps struct {
 
 	Property *property.Service
 	Assets   *asset.Service
+	// MaxExportRows caps a list exported as a file (?format=xlsx|csv);
+	// DefaultMaxExportRows when zero.
+	MaxExportRows int
 	// StartJob runs long work (large imports) in the background and returns
 	// the id of a job the caller polls; nil runs every import synchronously.
 	StartJob func(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (jobID string, err error)
@@ -125,7 +128,7 @@ func New(d Deps) *Server {
 		if r.Idempotent && !r.Public {
 			hs = append(hs, s.idempotency)
 		}
-		e.Handle(r.Method, r.Path, append(hs, s.wrap(r.Handler))...)
+		e.Handle(r.Method, r.Path, append(hs, s.wrap(s.exportable(r)))...)
 	}
 	s.engine = e
 	// The document is a pure function of the table; a failure here is a

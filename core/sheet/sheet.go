@@ -68,8 +68,14 @@ type Column struct {
 	Hint     string // what a good value looks like, for the template
 }
 
-// Header is the column's title in templates and exports: "建筑面积 built_area".
-func (c Column) Header() string { return c.ZH + " " + c.Key }
+// Header is the column's title in templates and exports: "建筑面积 built_area",
+// or the key alone for a column without a Chinese name (list exports).
+func (c Column) Header() string {
+	if c.ZH == "" {
+		return c.Key
+	}
+	return c.ZH + " " + c.Key
+}
 
 // Spec is the set of columns of one kind of file.
 type Spec struct {
