@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -194,7 +195,7 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 			if i >= len(keys) || keys[i] == "" {
 				continue
 			}
-			v = strings.TrimSpace(v)
+			v = strings.TrimSpace(restore(v))
 			if v != "" {
 				blank = false
 				row.Values[keys[i]] = v
@@ -254,6 +255,29 @@ func header(spec Spec, rec []string) ([]string, error) {
 	return keys, nil
 }
 
+// defuse keeps a CSV cell from being run as a formula when Excel opens the
+// file (CSV injection: a resident named "=HYPERLINK(…)"): text starting with
+// = + - @ or a control character gets a leading apostrophe, which Excel shows
+// as text. Plain numbers such as a basement floor "-1" stay as they are.
+// restore undoes it on import, so an export re-imports unchanged. An .xlsx
+// cell is typed as text and needs neither.
+func defuse(v string) string {
+	if v == "" || !strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return v
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return v
+	}
+	return "'" + v
+}
+
+func restore(v string) string {
+	if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(v[1])) {
+		return v[1:]
+	}
+	return v
+}
+
 // Write writes the header and rows (cells already formatted as text, so
 // decimals keep their exact digits) as a file of format f.
 func Write(w io.Writer, f Format, spec Spec, rows [][]string) error {
@@ -261,8 +285,13 @@ func Write(w io.Writer, f Format, spec Spec, rows [][]string) error {
 		w.Write([]byte("\xef\xbb\xbf")) // so Excel reads UTF-8 Chinese
 		cw := csv.NewWriter(w)
 		cw.Write(spec.Headers())
+		cell := make([]string, 0, len(spec.Columns))
 		for _, r := range rows {
-			cw.Write(r)
+			cell = cell[:0]
+			for _, v := range r {
+				cell = append(cell, defuse(v))
+			}
+			cw.Write(cell)
 		}
 		cw.Flush()
 		return cw.Error()
