@@ -160,16 +160,24 @@ func (a *App) loginLimiter(ctx context.Context) (identity.LoginLimiter, error) {
 }
 
 // Start runs the background parts: queue workers, relay and scheduler, and
-// the RBAC poll that follows other processes' role changes.
+// the RBAC poll that follows other processes' role changes, and identity's
+// poll of ended sessions (loaded once first, so a revoked token never passes).
 func (a *App) Start(ctx context.Context) error {
 	ctx, a.stop = context.WithCancel(context.WithoutCancel(ctx))
+	if err := a.Identity.PollRevocations(ctx); err != nil {
+		return err
+	}
 	if err := a.Queue.Start(ctx); err != nil {
 		return err
 	}
-	a.bg.Add(1)
+	a.bg.Add(2)
 	go func() {
 		defer a.bg.Done()
 		a.RBAC.Run(ctx, rbac.PollInterval)
+	}()
+	go func() {
+		defer a.bg.Done()
+		a.Identity.Run(ctx, identity.RevocationPollInterval)
 	}()
 	return nil
 }

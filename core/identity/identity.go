@@ -89,14 +89,15 @@ func (c *Config) defaults() {
 
 // Service is identity's entry point.
 type Service struct {
-	db    *store.DB
-	cfg   Config
-	rec   audit.Recorder
-	roles RoleSource
-	jwt   *signer
-	ips   LoginLimiter
-	keys  *keyCache
-	dummy string // a hash to verify against when the login is unknown (equal timing)
+	db      *store.DB
+	cfg     Config
+	rec     audit.Recorder
+	roles   RoleSource
+	jwt     *signer
+	ips     LoginLimiter
+	keys    *keyCache
+	revoked *revocations
+	dummy   string // a hash to verify against when the login is unknown (equal timing)
 
 	// UserQuota, when set, is called inside the transaction before a user is
 	// created and may refuse it (e.g. the plan's max_users).
@@ -121,23 +122,28 @@ func New(db *store.DB, cfg Config, rec audit.Recorder, roles RoleSource) *Servic
 	}
 	return &Service{
 		db: db, cfg: cfg, rec: rec, roles: roles,
-		jwt:   newSigner(cfg.JWTSecret, cfg.Issuer, cfg.Audience),
-		ips:   cfg.Limiter,
-		keys:  newKeyCache(),
-		dummy: dummy,
+		jwt:     newSigner(cfg.JWTSecret, cfg.Issuer, cfg.Audience),
+		ips:     cfg.Limiter,
+		keys:    newKeyCache(),
+		revoked: newRevocations(),
+		dummy:   dummy,
 	}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Authenticate turns a bearer credential into an actor: an access JWT
-// (checked without touching the database) or an API key (checked against the
-// database, with verified keys cached for APIKeyCacheTTL).
+// (checked without touching the database, against the in-memory map of
+// revoked sessions) or an API key (checked against the database, with
+// verified keys cached for APIKeyCacheTTL).
 func (s *Service) Authenticate(ctx context.Context, credential string) (actor.Actor, error) {
 	if strings.HasPrefix(credential, apiKeyPrefix) {
 		return s.authenticateKey(ctx, credential)
 	}
-	a, err := s.jwt.verify(credential, s.cfg.Now())
+	a, iat, err := s.jwt.verify(credential, s.cfg.Now())
+	if err == nil && iat < s.revoked.before(a.ID) {
+		err = ErrTokenRevoked
+	}
 	if err != nil {
 		s.record(ctx, audit.Entry{Action: "auth.token", Result: audit.ResultDenied, Detail: detailOf(err)})
 		return actor.Actor{}, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -157,7 +158,10 @@ func (s *Service) UpdateOperator(ctx context.Context, by actor.Actor, id uuid.UU
 	if fe := p.Validate(); len(fe) > 0 {
 		return Operator{}, apperr.Invalid.WithDetails(fe)
 	}
-	var o Operator
+	var (
+		o       Operator
+		revoked time.Time
+	)
 	err := s.db.Platform(ctx, func(tx *gorm.DB) error {
 		if s.db.Dialect() == store.Postgres {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", operatorsLock).Error; err != nil {
@@ -193,10 +197,16 @@ func (s *Service) UpdateOperator(ctx context.Context, by actor.Actor, id uuid.UU
 		if err != nil || !disabling {
 			return err
 		}
+		if revoked, err = stampRevocation(tx, &Operator{}, o.ID, o.UpdatedAt); err != nil {
+			return err
+		}
 		return revokeSubject(tx, o.ID, o.UpdatedAt)
 	})
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Operator{}, apperr.NotFound
+	}
+	if err == nil && !revoked.IsZero() {
+		s.noteRevoked(o.ID, revoked)
 	}
 	return o, err
 }

@@ -79,7 +79,7 @@ func TestOperatorManagement(t *testing.T) {
 		// Root is now the last active operator, and may not disable themselves anyway.
 		_, err = f.svc.UpdateOperator(ctx, root, root.ID, identity.OperatorPatch{Status: ptr(identity.StatusDisabled)})
 		wantCode(t, err, "cannot_disable_self")
-		wangActor := actor.Actor{Kind: actor.Operator, ID: wang.ID} // a still-valid access token of a disabled operator
+		wangActor := actor.Actor{Kind: actor.Operator, ID: wang.ID} // a disabled operator whose token another node accepts until its poll
 		_, err = f.svc.UpdateOperator(ctx, wangActor, root.ID, identity.OperatorPatch{Status: ptr(identity.StatusDisabled)})
 		wantCode(t, err, "last_operator")
 		_, err = f.svc.UpdateOperator(ctx, root, store.NewID(), identity.OperatorPatch{Name: ptr("x")})

@@ -96,14 +96,22 @@ type account struct {
 	status      string
 	failed      int
 	lockedUntil *time.Time
+	revokedAt   int64 // unix second of sessions_revoked_at; new tokens' iat is at least this
+}
+
+func unixOf(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.Unix()
 }
 
 func userAccount(u User) account {
-	return account{actor.User, u.TenantID, u.ID, u.Username, u.PasswordHash, u.Status, u.FailedLogins, u.LockedUntil}
+	return account{actor.User, u.TenantID, u.ID, u.Username, u.PasswordHash, u.Status, u.FailedLogins, u.LockedUntil, unixOf(u.SessionsRevokedAt)}
 }
 
 func operatorAccount(o Operator) account {
-	return account{actor.Operator, uuid.Nil, o.ID, o.Username, o.PasswordHash, o.Status, o.FailedLogins, o.LockedUntil}
+	return account{actor.Operator, uuid.Nil, o.ID, o.Username, o.PasswordHash, o.Status, o.FailedLogins, o.LockedUntil, unixOf(o.SessionsRevokedAt)}
 }
 
 func (a account) model() any {
@@ -336,7 +344,10 @@ func (s *Service) issue(tx *gorm.DB, a account, family uuid.UUID) (Session, erro
 		return Session{}, err
 	}
 	exp := now.Add(s.cfg.AccessTTL)
-	c := accessClaims{Sub: a.id.String(), Kind: string(a.kind), Name: a.username, Jti: store.NewID().String(), Iat: now.Unix(), Exp: exp.Unix()}
+	// iat is at least the account's revocation stamp, which may be up to a
+	// second ahead: a token issued after a revocation must not count as before it.
+	iat := max(now.Unix(), a.revokedAt)
+	c := accessClaims{Sub: a.id.String(), Kind: string(a.kind), Name: a.username, Jti: store.NewID().String(), Iat: iat, Exp: exp.Unix()}
 	if a.tenantID != uuid.Nil {
 		c.Tid = a.tenantID.String()
 	}
@@ -524,7 +535,8 @@ func (p PasswordChange) Validate() []apperr.FieldError {
 }
 
 // ChangePassword lets a signed-in user or operator change their own password.
-// Every session of the account ends; the caller gets a fresh one.
+// Every session of the account ends, access tokens included; the caller gets
+// a fresh one.
 func (s *Service) ChangePassword(ctx context.Context, who actor.Actor, p PasswordChange) (Session, error) {
 	if who.Kind != actor.User && who.Kind != actor.Operator {
 		return Session{}, apperr.Forbidden
@@ -552,10 +564,16 @@ func (s *Service) ChangePassword(ctx context.Context, who actor.Actor, p Passwor
 	if p.NewPassword == p.OldPassword {
 		return Session{}, ErrWeakPassword.WithDetails(map[string]any{"reason": "same_as_old"})
 	}
-	err = s.inScope(ctx, a.tenantID, func(tx *gorm.DB) error { return s.setPassword(tx, a.model(), a.id, p.NewPassword) })
+	var revoked time.Time
+	err = s.inScope(ctx, a.tenantID, func(tx *gorm.DB) (err error) {
+		revoked, err = s.setPassword(tx, a.model(), a.id, p.NewPassword)
+		return err
+	})
 	if err != nil {
 		return Session{}, err
 	}
+	s.noteRevoked(a.id, revoked)
+	a.revokedAt = revoked.Unix() // the fresh pair is issued after the revocation
 	return s.startSession(ctx, a, "")
 }
 

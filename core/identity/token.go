@@ -91,65 +91,65 @@ func (s *signer) sign(c accessClaims) (string, error) {
 }
 
 // verify checks a token's header, signature, issuer, audience and lifetime
-// and returns its actor.
-func (s *signer) verify(tok string, now time.Time) (actor.Actor, error) {
+// and returns its actor and iat.
+func (s *signer) verify(tok string, now time.Time) (actor.Actor, int64, error) {
 	dot1 := strings.IndexByte(tok, '.')
 	dot2 := strings.LastIndexByte(tok, '.')
 	if dot1 < 0 || dot2 <= dot1 || len(tok) > 4096 || tok[:dot1] != jwtHeader {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	st := s.pool.Get().(*macState)
 	defer s.pool.Put(st)
 	st.buf = append(st.buf[:0], tok...)
 	sigPart := st.buf[dot2+1:]
 	if base64.RawURLEncoding.DecodedLen(len(sigPart)) != sha256.Size {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	if n, err := base64.RawURLEncoding.Decode(st.sig[:], sigPart); err != nil || n != sha256.Size {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	st.mac.Reset()
 	st.mac.Write(st.buf[:dot2])
 	if !hmac.Equal(st.mac.Sum(st.sum[:0]), st.sig[:sha256.Size]) {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	enc := st.buf[dot1+1 : dot2]
 	st.dec = append(st.dec[:0], make([]byte, base64.RawURLEncoding.DecodedLen(len(enc)))...)
 	n, err := base64.RawURLEncoding.Decode(st.dec, enc)
 	if err != nil {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	var c accessClaims
 	if err := json.Unmarshal(st.dec[:n], &c); err != nil {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	if c.Iss != s.iss || c.Aud != s.aud {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	unix := now.Unix()
 	if c.Exp == 0 || unix >= c.Exp+int64(clockSkew/time.Second) {
-		return actor.Actor{}, ErrTokenExpired
+		return actor.Actor{}, 0, ErrTokenExpired
 	}
 	if c.Iat > unix+int64(clockSkew/time.Second) {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	a := actor.Actor{Name: c.Name}
 	if a.ID, err = uuid.Parse(c.Sub); err != nil {
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
 	switch c.Kind {
 	case string(actor.User):
 		a.Kind = actor.User
 		if a.TenantID, err = uuid.Parse(c.Tid); err != nil || a.TenantID == uuid.Nil {
-			return actor.Actor{}, errBadToken
+			return actor.Actor{}, 0, errBadToken
 		}
 	case string(actor.Operator):
 		if c.Tid != "" {
-			return actor.Actor{}, errBadToken
+			return actor.Actor{}, 0, errBadToken
 		}
 		a.Kind = actor.Operator
 	default:
-		return actor.Actor{}, errBadToken
+		return actor.Actor{}, 0, errBadToken
 	}
-	return a, nil
+	return a, c.Iat, nil
 }

@@ -79,7 +79,7 @@ func TestAccessTokenChecks(t *testing.T) {
 		"bad kind":         {forge(t, jwt.SigningMethodHS256, testSecret, with("knd", "api_key")), "unauthenticated"},
 		"user w/o tenant":  {forge(t, jwt.SigningMethodHS256, testSecret, with("tid", nil)), "unauthenticated"},
 		"operator tenant":  {forge(t, jwt.SigningMethodHS256, testSecret, with("knd", "operator")), "unauthenticated"},
-		"tampered payload": {sess.AccessToken[:len(sess.AccessToken)-50] + "A" + sess.AccessToken[len(sess.AccessToken)-49:], "unauthenticated"},
+		"tampered payload": {tamper(sess.AccessToken, len(sess.AccessToken)-50), "unauthenticated"},
 		"garbage":          {"not.a.jwt", "unauthenticated"},
 		"empty":            {"", "unauthenticated"},
 	}
@@ -118,4 +118,13 @@ func BenchmarkAuthenticateJWT(b *testing.B) {
 			}
 		}
 	})
+}
+
+// tamper changes the character at i (to one it is not).
+func tamper(tok string, i int) string {
+	c := byte('A')
+	if tok[i] == c {
+		c = 'B'
+	}
+	return tok[:i] + string(c) + tok[i+1:]
 }

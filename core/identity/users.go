@@ -41,6 +41,7 @@ type User struct {
 	LockedUntil       *time.Time `json:"locked_until,omitempty"`
 	LastLoginAt       *time.Time `json:"last_login_at,omitempty"`
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+	SessionsRevokedAt *time.Time `json:"-"` // access tokens issued before it are refused (revoke.go)
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
 }
@@ -58,6 +59,8 @@ type Operator struct {
 	LastLoginAt  *time.Time `json:"last_login_at,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
+
+	SessionsRevokedAt *time.Time `json:"-"` // access tokens issued before it are refused (revoke.go)
 }
 
 // NewUser is the input for creating a user.
@@ -323,7 +326,10 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id uuid.UUID, p User
 	if fe := p.Validate(); len(fe) > 0 {
 		return User{}, apperr.Invalid.WithDetails(fe)
 	}
-	var u User
+	var (
+		u       User
+		revoked time.Time
+	)
 	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := tx.First(&u, "id = ?", id).Error; err != nil {
 			return err
@@ -351,6 +357,9 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id uuid.UUID, p User
 			return err
 		}
 		if u.Status == StatusDisabled {
+			if revoked, err = stampRevocation(tx, &User{}, u.ID, s.now()); err != nil {
+				return err
+			}
 			return revokeSubject(tx, u.ID, s.now())
 		}
 		return nil
@@ -358,34 +367,45 @@ func (s *Service) UpdateUser(ctx context.Context, tenantID, id uuid.UUID, p User
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return u, apperr.NotFound
 	}
+	if err == nil && !revoked.IsZero() {
+		s.noteRevoked(u.ID, revoked)
+	}
 	return u, err
 }
 
 // ResetPassword sets a new password chosen by an administrator, clears any
 // lock and ends every session of the user.
 func (s *Service) ResetPassword(ctx context.Context, tenantID, id uuid.UUID, password string) error {
-	var u User
-	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	var (
+		u       User
+		revoked time.Time
+	)
+	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) (err error) {
 		if err := tx.First(&u, "id = ?", id).Error; err != nil {
 			return err
 		}
 		if err := CheckPassword(password, u.Username); err != nil {
 			return err
 		}
-		return s.setPassword(tx, &User{}, u.ID, password)
+		revoked, err = s.setPassword(tx, &User{}, u.ID, password)
+		return err
 	})
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return apperr.NotFound
+	}
+	if err == nil {
+		s.noteRevoked(u.ID, revoked)
 	}
 	return err
 }
 
 // setPassword stores a new hash for a user or operator (model says which),
-// unlocks the account and revokes all its refresh tokens.
-func (s *Service) setPassword(tx *gorm.DB, model any, id uuid.UUID, password string) error {
+// unlocks the account and ends all its sessions. It returns the revocation
+// stamp for noteRevoked after commit.
+func (s *Service) setPassword(tx *gorm.DB, model any, id uuid.UUID, password string) (time.Time, error) {
 	hash, err := HashPassword(password, s.cfg.Argon2)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	now := s.now()
 	cols := map[string]any{"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": now}
@@ -393,9 +413,13 @@ func (s *Service) setPassword(tx *gorm.DB, model any, id uuid.UUID, password str
 		cols["password_changed_at"] = now
 	}
 	if err := tx.Model(model).Where("id = ?", id).Updates(cols).Error; err != nil {
-		return err
+		return time.Time{}, err
 	}
-	return revokeSubject(tx, id, now)
+	revoked, err := stampRevocation(tx, model, id, now)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return revoked, revokeSubject(tx, id, now)
 }
 
 // EnsureOperator creates the first platform operator with a generated
