@@ -45,20 +45,9 @@ func (s *Server) createOperator(c *gin.Context) error {
 }
 
 func (s *Server) listOperators(c *gin.Context) error {
-	var fe []apperr.FieldError
-	p, order, err := pageQuery(c, "username", "name", "created_at")
-	if err != nil {
-		e, _ := apperr.As(err)
-		d, ok := e.Details.([]apperr.FieldError)
-		if !ok {
-			return err
-		}
-		fe = d
-	}
+	p, order, fe := pageFields(c, "username", "name", "created_at")
 	f := identity.OperatorFilter{Status: c.Query("status"), OrderBy: order, Limit: p.PageSize, Offset: p.offset()}
-	if f.Status != "" && f.Status != identity.StatusActive && f.Status != identity.StatusDisabled {
-		fe = append(fe, apperr.FieldError{Field: "status", Code: "invalid", EN: "status is active or disabled", ZH: "status 只能是 active 或 disabled"})
-	}
+	fe = append(fe, statusFilter(f.Status)...)
 	if len(fe) > 0 {
 		return apperr.Invalid.WithDetails(fe)
 	}

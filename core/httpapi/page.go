@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/identity"
 )
 
 // Page limits.
@@ -34,8 +35,17 @@ type Page[T any] struct {
 // pageQuery reads and checks page, page_size and sort. allowed lists the
 // sortable fields; sort "-x" sorts x descending.
 func pageQuery(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, err error) {
+	p, orderBy, fe := pageFields(c, allowed...)
+	if len(fe) > 0 {
+		return p, "", apperr.Invalid.WithDetails(fe)
+	}
+	return p, orderBy, nil
+}
+
+// pageFields is pageQuery returning its problems as field errors, for
+// handlers that report bad paging and bad filters in one answer.
+func pageFields(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, fe []apperr.FieldError) {
 	p.Page, p.PageSize = 1, DefaultPageSize
-	var fe []apperr.FieldError
 	if v := c.Query("page"); v != "" {
 		n, e := strconv.Atoi(v)
 		if e != nil || n < 1 || n > 1_000_000 {
@@ -69,9 +79,17 @@ func pageQuery(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, 
 		}
 	}
 	if len(fe) > 0 {
-		return p, "", apperr.Invalid.WithDetails(fe)
+		return p, "", fe
 	}
 	return p, orderBy, nil
+}
+
+// statusFilter checks an account list's status filter (empty means any).
+func statusFilter(status string) []apperr.FieldError {
+	if status == "" || status == identity.StatusActive || status == identity.StatusDisabled {
+		return nil
+	}
+	return []apperr.FieldError{{Field: "status", Code: "invalid", EN: "status is active or disabled", ZH: "status 只能是 active 或 disabled"}}
 }
 
 // offset is the row offset of the page.

@@ -69,21 +69,10 @@ func (s *Server) createUser(c *gin.Context) error {
 
 func (s *Server) listUsers(c *gin.Context) error {
 	// Report bad paging and bad filters together.
-	var fe []apperr.FieldError
-	p, order, err := pageQuery(c, "username", "name", "created_at")
-	if err != nil {
-		e, _ := apperr.As(err)
-		d, ok := e.Details.([]apperr.FieldError)
-		if !ok {
-			return err
-		}
-		fe = d
-	}
+	p, order, fe := pageFields(c, "username", "name", "created_at")
 	f := identity.UserFilter{Q: strings.TrimSpace(c.Query("q")), Status: c.Query("status"), Kind: c.Query("kind"),
 		OrderBy: order, Limit: p.PageSize, Offset: p.offset()}
-	if f.Status != "" && f.Status != identity.StatusActive && f.Status != identity.StatusDisabled {
-		fe = append(fe, apperr.FieldError{Field: "status", Code: "invalid", EN: "status is active or disabled", ZH: "status 只能是 active 或 disabled"})
-	}
+	fe = append(fe, statusFilter(f.Status)...)
 	if f.Kind != "" && f.Kind != identity.KindStaff && f.Kind != identity.KindResident {
 		fe = append(fe, apperr.FieldError{Field: "kind", Code: "invalid", EN: "kind is staff or resident", ZH: "kind 只能是 staff 或 resident"})
 	}
