@@ -51,7 +51,7 @@ type App struct {
 
 // StoreConfig maps the process config onto the store's.
 func (c Config) StoreConfig() store.Config {
-	return store.Config{DatabaseURL: c.DatabaseURL, MigrateURL: c.MigrateURL, AppRole: c.DatabaseRole, DataDir: c.DataDir}
+	return store.Config{DatabaseURL: c.DatabaseURL, PlatformURL: c.PlatformURL, MigrateURL: c.MigrateURL, DataDir: c.DataDir}
 }
 
 // NewLogger returns the JSON logger at the configured level.
@@ -73,12 +73,16 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.Close() // what was opened before the failure
 		}
 	}()
-	applied, err := store.Migrate(ctx, cfg.StoreConfig())
-	if err != nil {
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	for _, m := range applied {
-		log.Info("migration applied", "version", m.Version, "name", m.Name)
+	// On PostgreSQL only the owner can migrate; without its login (WUYE_MIGRATE_URL)
+	// the server expects `wuye migrate up` to have run, and its role checks say so if not.
+	if cfg.DatabaseURL == "" || cfg.MigrateURL != "" {
+		applied, err := store.Migrate(ctx, cfg.StoreConfig())
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		for _, m := range applied {
+			log.Info("migration applied", "version", m.Version, "name", m.Name)
+		}
 	}
 	if a.DB, err = store.Open(ctx, cfg.StoreConfig()); err != nil {
 		return nil, err

@@ -29,14 +29,20 @@ func start(t testing.TB, d store.Dialect) *running {
 	t.Helper()
 	cfg := app.Config{
 		HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), TenantsDir: "../../tenants",
-		DatabaseRole: store.DefaultAppRole, LogLevel: "error", NoSeed: true,
+		LogLevel: "error", NoSeed: true,
 	}
 	if d == store.Postgres {
 		sc := storetest.PostgresConfig(t)
-		cfg.DatabaseURL = sc.DatabaseURL
+		cfg.DatabaseURL, cfg.PlatformURL, cfg.MigrateURL = sc.DatabaseURL, sc.PlatformURL, sc.MigrateURL
 		qc := queuetest.Config(t)
 		cfg.RedisAddr, cfg.QueueNamespace = qc.RedisAddr, qc.Namespace
 	}
+	return startWith(t, cfg)
+}
+
+// startWith builds and starts the app with cfg, as serve does.
+func startWith(t testing.TB, cfg app.Config) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg)
 	if err != nil {

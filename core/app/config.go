@@ -14,12 +14,12 @@ import (
 // Config is everything the process can be told. Zero values mean the embedded
 // default: SQLite under ./data, an in-process queue, 127.0.0.1:8080.
 type Config struct {
-	HTTPAddr       string `yaml:"http_addr"`     // WUYE_HTTP_ADDR
-	DataDir        string `yaml:"data_dir"`      // WUYE_DATA_DIR
-	DatabaseURL    string `yaml:"database_url"`  // WUYE_DATABASE_URL (postgres://…); empty = SQLite
-	MigrateURL     string `yaml:"migrate_url"`   // WUYE_MIGRATE_URL; the table owner, defaults to DatabaseURL
-	DatabaseRole   string `yaml:"database_role"` // WUYE_DATABASE_ROLE; "-" = the login is already unprivileged
-	RedisAddr      string `yaml:"redis_addr"`    // WUYE_REDIS_ADDR; empty = in-process
+	HTTPAddr       string `yaml:"http_addr"`             // WUYE_HTTP_ADDR
+	DataDir        string `yaml:"data_dir"`              // WUYE_DATA_DIR
+	DatabaseURL    string `yaml:"database_url"`          // WUYE_DATABASE_URL (postgres://wuye_app@…); empty = SQLite
+	PlatformURL    string `yaml:"platform_database_url"` // WUYE_PLATFORM_DATABASE_URL (postgres://wuye_platform@…)
+	MigrateURL     string `yaml:"migrate_url"`           // WUYE_MIGRATE_URL; the table owner, defaults to DatabaseURL
+	RedisAddr      string `yaml:"redis_addr"`            // WUYE_REDIS_ADDR; empty = in-process
 	RedisPass      string `yaml:"redis_password"`
 	QueueNamespace string `yaml:"queue_namespace"` // WUYE_QUEUE_NAMESPACE: prefix of queue names, to share one Redis
 	JWTSecret      string `yaml:"jwt_secret"`      // WUYE_JWT_SECRET; generated and kept in the data dir when empty
@@ -57,7 +57,10 @@ func LoadConfig() (Config, error) {
 	str(&c.DataDir, "WUYE_DATA_DIR")
 	str(&c.DatabaseURL, "WUYE_DATABASE_URL")
 	str(&c.MigrateURL, "WUYE_MIGRATE_URL")
-	str(&c.DatabaseRole, "WUYE_DATABASE_ROLE")
+	str(&c.PlatformURL, "WUYE_PLATFORM_DATABASE_URL")
+	if _, ok := os.LookupEnv("WUYE_DATABASE_ROLE"); ok {
+		return c, fmt.Errorf("config: WUYE_DATABASE_ROLE is no longer used: the app logs in as wuye_app (WUYE_DATABASE_URL) and wuye_platform (WUYE_PLATFORM_DATABASE_URL); see docs/operator.md")
+	}
 	str(&c.RedisAddr, "WUYE_REDIS_ADDR")
 	str(&c.RedisPass, "WUYE_REDIS_PASSWORD")
 	str(&c.JWTSecret, "WUYE_JWT_SECRET")
@@ -91,12 +94,6 @@ func LoadConfig() (Config, error) {
 	}
 	if c.TenantsDir == "" {
 		c.TenantsDir = "tenants"
-	}
-	if c.DatabaseRole == "" {
-		c.DatabaseRole = "wuye_app"
-	}
-	if c.DatabaseRole == "-" {
-		c.DatabaseRole = ""
 	}
 	abs, err := filepath.Abs(c.DataDir)
 	if err != nil {

@@ -172,7 +172,7 @@ func TestAppendOnlyPostgresRoles(t *testing.T) {
 			t.Errorf("app role: %s: %v, want permission denied", stmt, err)
 		}
 	}
-	owner, err := pgx.Connect(ctx, cfg.DatabaseURL)
+	owner, err := pgx.Connect(ctx, cfg.MigrateURL)
 	if err != nil {
 		t.Fatal(err)
 	}

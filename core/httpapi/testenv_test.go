@@ -96,7 +96,8 @@ const widgetSQLite = `CREATE TABLE test_widgets (tenant_id TEXT NOT NULL, id TEX
 const widgetPostgres = `CREATE TABLE test_widgets (tenant_id uuid NOT NULL, id uuid NOT NULL, name text NOT NULL, size bigint NOT NULL, created_at timestamptz NOT NULL, PRIMARY KEY (tenant_id, id));
 ALTER TABLE test_widgets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE test_widgets FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON test_widgets USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id));`
+CREATE POLICY tenant_isolation ON test_widgets USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id));
+CREATE POLICY platform_access ON test_widgets TO wuye_platform USING (true) WITH CHECK (true);`
 
 // widgetRequest is the representative request type: strict JSON plus Validate.
 type widgetRequest struct {
@@ -141,7 +142,7 @@ func openWithWidgets(tb testing.TB, d store.Dialect) *store.DB {
 		}
 		return db
 	}
-	c, err := pgx.Connect(ctx, cfg.DatabaseURL) // the owner creates tables
+	c, err := pgx.Connect(ctx, cfg.MigrateURL) // the owner creates tables
 	if err != nil {
 		tb.Fatal(err)
 	}

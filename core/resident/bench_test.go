@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"math/rand/v2"
-	"net/url"
 	"sort"
 	"strconv"
 	"testing"
@@ -73,13 +72,12 @@ func benchDatabase(b *testing.B) (store.Config, uuid.UUID) {
 		}
 	}
 	c.Close(ctx)
-	u, _ := url.Parse(admin)
-	u.Path = "/" + benchDB
-	cfg := store.Config{DatabaseURL: u.String(), AppRole: store.DefaultAppRole, MaxOpenConns: 4}
+	cfg := storetest.ConfigFor(b, benchDB)
+	cfg.MaxOpenConns = 4
 	if _, err := store.Migrate(ctx, cfg); err != nil {
 		b.Fatal(err)
 	}
-	owner, err := pgx.Connect(ctx, cfg.DatabaseURL)
+	owner, err := pgx.Connect(ctx, cfg.MigrateURL)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,8 +3,10 @@
 // a transaction scoped to one tenant, both in gorm (every query on a model with
 // a TenantID gets "tenant_id = ?", every insert gets the tenant stamped) and, on
 // Postgres, by row-level security keyed on the transaction-local setting
-// app.tenant_id. The application connects as (or SETs ROLE to) a role that owns
-// no table, so RLS cannot be bypassed by the owner exemption.
+// app.tenant_id. On Postgres the tenant pool logs in as wuye_app, a role that
+// owns no table and can assume no other, so no statement it runs, whatever it
+// sets, reaches another tenant; Platform runs on a second pool logged in as
+// wuye_platform, whose own policy shows it every row (docs/architecture.md).
 package store
 
 import (
@@ -34,18 +36,26 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// DefaultAppRole is the unprivileged role migrations create; the app runs as it.
-const DefaultAppRole = "wuye_app"
+// The database roles of a Postgres deployment (migrations grant to them;
+// docs/operator.md says how a database administrator creates them).
+const (
+	// AppRole is the tenant pool's role: it sees one tenant's rows at a time.
+	AppRole = "wuye_app"
+	// PlatformRole is the platform pool's role: it sees every tenant's rows.
+	PlatformRole = "wuye_platform"
+)
 
 // Config says where the data lives.
 type Config struct {
-	// DatabaseURL is a postgres:// URL; empty means SQLite under DataDir.
+	// DatabaseURL is the tenant pool's postgres:// URL, logging in as AppRole
+	// (or a login that is a member of it and of nothing more); empty means
+	// SQLite under DataDir.
 	DatabaseURL string
+	// PlatformURL is the platform pool's URL, logging in as PlatformRole;
+	// required with DatabaseURL.
+	PlatformURL string
 	// MigrateURL is the login migrations use (it owns the tables); defaults to DatabaseURL.
 	MigrateURL string
-	// AppRole is SET on every Postgres connection of the app pool; empty when
-	// the login itself is already the unprivileged role.
-	AppRole string
 	// DataDir holds the SQLite file.
 	DataDir string
 	// MaxOpenConns bounds the pool (Postgres); SQLite uses its own limits.
@@ -61,6 +71,10 @@ type DB struct {
 	// ReadMostly contexts (see there). nil on Postgres.
 	read    *gorm.DB
 	readSQL *sql.DB
+	// Postgres only: the pool Platform runs on, logged in as PlatformRole,
+	// and the key that signs the tenant setting (rls.go).
+	platform *DB
+	rlsKey   []byte
 }
 
 // Dialect reports the engine in use.
@@ -73,6 +87,9 @@ func (db *DB) SQL() *sql.DB { return db.sqlDB }
 func (db *DB) Close() error {
 	if db.readSQL != nil {
 		db.readSQL.Close()
+	}
+	if db.platform != nil {
+		db.platform.Close()
 	}
 	return db.sqlDB.Close()
 }
@@ -99,25 +116,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		dial = sqlite.Dialector{Conn: sqlDB}
 	} else {
 		dialect = Postgres
-		pc, err := pgx.ParseConfig(cfg.DatabaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("store: parse database url: %w", err)
+		if cfg.PlatformURL == "" {
+			return nil, errors.New("store: a platform database URL (WUYE_PLATFORM_DATABASE_URL, logging in as " + PlatformRole + ") is required with PostgreSQL")
 		}
-		role := cfg.AppRole
-		sqlDB = stdlib.OpenDB(*pc, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
-			if role == "" {
-				return nil
-			}
-			_, err := c.Exec(ctx, "SET ROLE "+pgx.Identifier{role}.Sanitize())
-			return err
-		}))
-		n := cfg.MaxOpenConns
-		if n <= 0 {
-			n = 20
+		var err error
+		if sqlDB, err = openPostgres(cfg.DatabaseURL, cfg.MaxOpenConns); err != nil {
+			return nil, err
 		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 		dial = postgres.New(postgres.Config{Conn: sqlDB})
 	}
 	gdb, err := openGorm(dial)
@@ -130,6 +135,20 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
 	}
 	db := &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect}
+	if dialect == Postgres {
+		if db.platform, err = openPlatform(ctx, cfg); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+		if err := checkRole(ctx, sqlDB, "WUYE_DATABASE_URL", AppRole); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if db.rlsKey, err = loadRLSKey(ctx, db.platform.sqlDB); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if dialect == SQLite {
 		if db.read, db.readSQL, err = openSQLiteReader(cfg.DataDir); err != nil {
 			sqlDB.Close()
@@ -137,6 +156,77 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		}
 	}
 	return db, nil
+}
+
+// openPostgres opens a pool on url; n bounds it (20 when zero).
+func openPostgres(url string, n int) (*sql.DB, error) {
+	pc, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database url: %w", err)
+	}
+	sqlDB := stdlib.OpenDB(*pc)
+	if n <= 0 {
+		n = 20
+	}
+	sqlDB.SetMaxOpenConns(n)
+	sqlDB.SetMaxIdleConns(n)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return sqlDB, nil
+}
+
+// openPlatform opens the platform pool: fewer connections, since only
+// operator work, sign-in lookups and background work use it.
+func openPlatform(ctx context.Context, cfg Config) (*DB, error) {
+	n := cfg.MaxOpenConns / 2
+	if n < 4 {
+		n = 4
+	}
+	sqlDB, err := openPostgres(cfg.PlatformURL, n)
+	if err != nil {
+		return nil, err
+	}
+	gdb, err := openGorm(postgres.New(postgres.Config{Conn: sqlDB}))
+	if err == nil {
+		err = checkRole(ctx, sqlDB, "WUYE_PLATFORM_DATABASE_URL", PlatformRole)
+	}
+	if err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return &DB{gdb: gdb, sqlDB: sqlDB, dialect: Postgres}, nil
+}
+
+// checkRole refuses a pool whose login could see more than its role allows:
+// a superuser or BYPASSRLS login, one that owns (or may become the owner of)
+// the tables, and, for the tenant pool, one that may become the platform role.
+// A misconfigured URL fails at start, not at the first cross-tenant query.
+func checkRole(ctx context.Context, pool *sql.DB, setting, role string) error {
+	var (
+		user                          string
+		super, bypass, hasRole, owner bool
+		platform                      bool
+	)
+	err := pool.QueryRowContext(ctx, `
+SELECT current_user, r.rolsuper, r.rolbypassrls,
+       pg_has_role(current_user, $1, 'USAGE'),
+       EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
+               AND c.relkind = 'r' AND pg_has_role(current_user, c.relowner, 'MEMBER')),
+       pg_has_role(current_user, $2, 'MEMBER')
+FROM pg_roles r WHERE r.rolname = current_user`, role, PlatformRole).Scan(&user, &super, &bypass, &hasRole, &owner, &platform)
+	if err != nil {
+		return fmt.Errorf("store: %s: check the login's role (have the migrations run?): %w", setting, err)
+	}
+	switch {
+	case super || bypass:
+		return fmt.Errorf("store: %s logs in as %q, a superuser or BYPASSRLS role, which row-level security does not bind; log in as %s (docs/operator.md)", setting, user, role)
+	case owner:
+		return fmt.Errorf("store: %s logs in as %q, which owns the tables (or may become their owner) and so is not bound by their policies; log in as %s and keep the owner for WUYE_MIGRATE_URL (docs/operator.md)", setting, user, role)
+	case !hasRole:
+		return fmt.Errorf("store: %s logs in as %q, which does not have the privileges of %s; log in as %s (docs/operator.md)", setting, user, role, role)
+	case role == AppRole && platform:
+		return fmt.Errorf("store: %s logs in as %q, which may become %s and so see every tenant; the tenant pool's login must be a member of %s only (docs/operator.md)", setting, user, PlatformRole, AppRole)
+	}
+	return nil
 }
 
 func openGorm(dial gorm.Dialector) (*gorm.DB, error) {
@@ -226,7 +316,7 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 	}
 	ctx = context.WithValue(ctx, scopeKey{}, scope{tenant: tenantID})
 	if db.dialect == Postgres {
-		return db.inPostgresTx(ctx, "SELECT set_config('app.tenant_id', '"+tenantID.String()+"', true)", fn)
+		return db.inPostgresTx(ctx, db.tenantSetup(tenantID), fn)
 	}
 	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
 }
@@ -237,7 +327,8 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 func (db *DB) Platform(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	ctx = context.WithValue(ctx, scopeKey{}, scope{platform: true})
 	if db.dialect == Postgres {
-		return db.inPostgresTx(ctx, "SELECT set_config('app.platform', 'on', true)", fn)
+		// The platform pool's role sees every row by its own policy; no setting is involved.
+		return db.platform.inPostgresTx(ctx, "SELECT 'platform'", fn)
 	}
 	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
 }

@@ -32,12 +32,13 @@ const probeSQLite = `CREATE TABLE rls_probe (tenant_id TEXT NOT NULL, id TEXT NO
 const probePostgres = `CREATE TABLE rls_probe (tenant_id uuid NOT NULL, id uuid NOT NULL, note text NOT NULL, created_at timestamptz NOT NULL, PRIMARY KEY (tenant_id, id));
 ALTER TABLE rls_probe ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rls_probe FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON rls_probe USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id));`
+CREATE POLICY tenant_isolation ON rls_probe USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id));
+CREATE POLICY platform_access ON rls_probe TO wuye_platform USING (true) WITH CHECK (true);`
 
 func ownerExec(t testing.TB, cfg store.Config, sql string) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := pgx.Connect(ctx, cfg.DatabaseURL)
+	c, err := pgx.Connect(ctx, cfg.MigrateURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +136,13 @@ func TestTenantScope(t *testing.T) {
 	}
 }
 
-// TestRowLevelSecurity proves the second lock: raw SQL under the app role,
-// bypassing gorm's scoping, still sees only the tenant of the transaction.
+// TestRowLevelSecurity proves the second lock: raw SQL on the tenant pool,
+// bypassing gorm's scoping, sees only the tenant of the transaction, and
+// nothing a hostile statement can set inside that transaction (another
+// tenant's id, app.platform, a role, row_security) shows or changes another
+// tenant's rows, the platform's tables or the signing key.
 func TestRowLevelSecurity(t *testing.T) {
-	db, _ := openWithProbe(t, store.Postgres)
+	db, cfg := openWithProbe(t, store.Postgres)
 	ctx := context.Background()
 	a, b := store.NewID(), store.NewID()
 	for _, tid := range []uuid.UUID{a, b} {
@@ -146,92 +150,163 @@ func TestRowLevelSecurity(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count := func(setup string) (n int64) {
+	ownerExec(t, cfg, "INSERT INTO tenants (id, code, name, plan_code) VALUES ('"+a.String()+"', 'a', 'A', 'trial'), ('"+b.String()+"', 'b', 'B', 'trial')")
+
+	// Outside InTenant the tenant pool sees nothing.
+	var n int64
+	if err := db.SQL().QueryRowContext(ctx, "SELECT count(*) FROM rls_probe").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("tenant pool outside a tenant sees %d rows (err %v), want 0", n, err)
+	}
+	visible := func(tx *gorm.DB, where string) int64 {
 		t.Helper()
-		tx, err := db.SQL().BeginTx(ctx, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		var who string
-		if err := tx.QueryRow("SELECT current_user").Scan(&who); err != nil || who != store.DefaultAppRole {
-			t.Fatalf("app pool runs as %q (err %v), want %s", who, err, store.DefaultAppRole)
-		}
-		if setup != "" {
-			if _, err := tx.Exec(setup); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := tx.QueryRow("SELECT count(*) FROM rls_probe").Scan(&n); err != nil {
+		var n int64
+		if err := tx.Raw("SELECT count(*) FROM rls_probe " + where).Scan(&n).Error; err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	if n := count(""); n != 0 {
-		t.Fatalf("without app.tenant_id the app role sees %d rows, want 0", n)
-	}
-	if n := count("SELECT set_config('app.tenant_id', '" + a.String() + "', true)"); n != 1 {
-		t.Fatalf("tenant A sees %d rows, want 1", n)
-	}
-	tx, _ := db.SQL().BeginTx(ctx, nil)
-	defer tx.Rollback()
-	tx.Exec("SELECT set_config('app.tenant_id', $1, true)", a.String())
-	var notes []string
-	rows, err := tx.Query("SELECT note FROM rls_probe")
+	err := db.InTenant(ctx, a, func(tx *gorm.DB) error {
+		var who string
+		if err := tx.Raw("SELECT current_user").Scan(&who).Error; err != nil || who != store.AppRole {
+			t.Fatalf("tenant pool runs as %q (err %v), want %s", who, err, store.AppRole)
+		}
+		if n := visible(tx, ""); n != 1 {
+			t.Fatalf("tenant A sees %d rows, want 1", n)
+		}
+		var tenants int64
+		if err := tx.Raw("SELECT count(*) FROM tenants").Scan(&tenants).Error; err != nil || tenants != 1 {
+			t.Errorf("tenant A sees %d tenants (err %v), want only its own", tenants, err)
+		}
+		// Each attempt runs in a savepoint, so a refused one does not end the test's transaction.
+		attempt := func(sql string) error {
+			return tx.Transaction(func(tx *gorm.DB) error { return tx.Exec(sql).Error })
+		}
+		for _, set := range []string{
+			"SELECT set_config('app.tenant_id', '" + b.String() + "', true)",
+			"SET LOCAL app.tenant_id = '" + b.String() + "'",
+			"SET app.tenant_id = '" + b.String() + "'",
+			"SET LOCAL app.platform = 'on'",
+			"SET app.platform = 'on'",
+		} {
+			if err := attempt(set); err != nil {
+				t.Fatalf("%s: %v", set, err)
+			}
+			var seen, changed int64
+			err := tx.Transaction(func(tx *gorm.DB) error {
+				tx.Exec(set)
+				seen = visible(tx, "WHERE tenant_id = '"+b.String()+"'")
+				res := tx.Exec("UPDATE rls_probe SET note = 'hijacked' WHERE tenant_id = ?", b)
+				changed = res.RowsAffected
+				return res.Error
+			})
+			if err != nil || seen != 0 || changed != 0 {
+				t.Errorf("after %s: tenant B rows seen %d, changed %d (err %v); want 0, 0", set, seen, changed, err)
+			}
+		}
+		for _, sql := range []string{
+			"SET ROLE " + store.PlatformRole,
+			"SET ROLE postgres",
+			"SET SESSION AUTHORIZATION postgres",
+			"ALTER TABLE rls_probe DISABLE ROW LEVEL SECURITY",
+			"ALTER TABLE rls_probe NO FORCE ROW LEVEL SECURITY",
+			"DROP POLICY tenant_isolation ON rls_probe",
+			"SELECT password_hash FROM operators",
+			"SELECT key FROM rls_keys",
+			"UPDATE tenants SET plan_code = 'enterprise'",
+			"INSERT INTO rls_probe VALUES ('" + b.String() + "', '" + store.NewID().String() + "', 'smuggled', now())",
+			"CREATE FUNCTION public.leak() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+		} {
+			if err := attempt(sql); err == nil {
+				t.Errorf("tenant role was allowed: %s", sql)
+			}
+		}
+		// SET row_security = off makes any policed query fail rather than show more.
+		err := tx.Transaction(func(tx *gorm.DB) error {
+			tx.Exec("SET LOCAL row_security = off")
+			return tx.Exec("SELECT count(*) FROM rls_probe").Error
+		})
+		if err == nil {
+			t.Error("with row_security off the tenant role still read the table")
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		notes = append(notes, s)
+	var notes []string
+	if err := db.Platform(ctx, func(tx *gorm.DB) error { return tx.Model(&probe{}).Order("note").Pluck("note", &notes).Error }); err != nil {
+		t.Fatal(err)
 	}
-	if len(notes) != 1 || notes[0] != a.String() {
-		t.Fatalf("tenant A saw %v", notes)
-	}
-	if _, err := tx.Exec("INSERT INTO rls_probe VALUES ($1, $2, 'smuggled', now())", b, store.NewID()); err == nil {
-		t.Fatal("tenant A inserted a row for tenant B")
+	if len(notes) != 2 || notes[0] == "hijacked" || notes[1] == "hijacked" {
+		t.Fatalf("platform sees %v, want both tenants' rows unchanged", notes)
 	}
 }
 
 // TestEveryTenantTableHasRLS walks the migrated Postgres catalogue: every
-// table with a tenant_id column must force RLS and carry a policy, and the
-// app role must own none of them.
+// table with a tenant_id column must force RLS, carry a tenant policy on the
+// signed tenant (not on a setting anyone may change) and a platform policy,
+// and the app roles must own none of them. Tables without tenant_id are the
+// platform's: the tenant role may at most read them, and some not at all.
 func TestEveryTenantTableHasRLS(t *testing.T) {
 	cfg := storetest.PostgresConfig(t)
 	ctx := context.Background()
 	if _, err := store.Migrate(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	c, err := pgx.Connect(ctx, cfg.DatabaseURL)
+	c, err := pgx.Connect(ctx, cfg.MigrateURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close(ctx)
 	rows, err := c.Query(ctx, `
-SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
-       pg_get_userbyid(c.relowner),
-       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner),
+       EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped),
+       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polroles = '{0}'
+          AND pg_get_expr(p.polqual, p.polrelid) LIKE '%wuye_current_tenant()%'
+          AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%wuye_current_tenant()%'),
+       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polroles = ARRAY['wuye_platform'::regrole::oid]),
+       (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND pg_get_expr(p.polqual, p.polrelid) LIKE '%app.platform%'),
+       has_table_privilege('wuye_app', c.oid, 'SELECT'),
+       has_table_privilege('wuye_app', c.oid, 'INSERT') OR has_table_privilege('wuye_app', c.oid, 'UPDATE') OR has_table_privilege('wuye_app', c.oid, 'DELETE')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = 'public' AND c.relkind IN ('r','p')
-  AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)`)
+WHERE n.nspname = 'public' AND c.relkind IN ('r','p')`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
+	// Platform tables the tenant role may read (its own tenant row, the plans), and those it may not touch.
+	readable := map[string]bool{"tenants": true, "plans": true}
 	for rows.Next() {
 		var name, owner string
-		var rls, force bool
-		var policies int
-		if err := rows.Scan(&name, &rls, &force, &owner, &policies); err != nil {
+		var rls, force, tenantOwned, sel, write bool
+		var tenantPolicies, platformPolicies, settingPolicies int
+		if err := rows.Scan(&name, &rls, &force, &owner, &tenantOwned, &tenantPolicies, &platformPolicies, &settingPolicies, &sel, &write); err != nil {
 			t.Fatal(err)
 		}
-		if !rls || !force || policies == 0 {
-			t.Errorf("table %s: rls=%v force=%v policies=%d; every tenant table needs all three", name, rls, force, policies)
+		if owner == store.AppRole || owner == store.PlatformRole {
+			t.Errorf("table %s is owned by %s", name, owner)
 		}
-		if owner == store.DefaultAppRole {
-			t.Errorf("table %s is owned by the app role", name)
+		if settingPolicies > 0 {
+			t.Errorf("table %s has a policy that honours app.platform", name)
 		}
+		switch {
+		case tenantOwned:
+			if !rls || !force || tenantPolicies != 1 || platformPolicies != 1 {
+				t.Errorf("table %s: rls=%v force=%v tenant policies=%d platform policies=%d; every tenant table needs RLS forced, one policy on wuye_current_tenant() and one for wuye_platform",
+					name, rls, force, tenantPolicies, platformPolicies)
+			}
+		case readable[name]:
+			if write {
+				t.Errorf("the tenant role may write the platform table %s", name)
+			}
+		default:
+			if sel || write {
+				t.Errorf("the tenant role may read or write the platform table %s", name)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -244,7 +319,7 @@ func TestSchemasMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Read the catalogue as the owner: information_schema hides what the app role may not touch.
-	pg, err := pgx.Connect(ctx, pgCfg.DatabaseURL)
+	pg, err := pgx.Connect(ctx, pgCfg.MigrateURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,6 +358,9 @@ func TestSchemasMatch(t *testing.T) {
 	for rows.Next() {
 		var tbl, c string
 		rows.Scan(&tbl, &c)
+		if tbl == "rls_keys" {
+			continue // Postgres only: the key that signs the tenant setting (00011)
+		}
 		pgCols[tbl] = append(pgCols[tbl], c)
 	}
 	rows.Close()

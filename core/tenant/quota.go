@@ -118,6 +118,12 @@ func planOf(tx *gorm.DB, tenantID uuid.UUID) (Plan, error) {
 // CheckQuota refuses adding more of resource when the tenant's plan would be
 // exceeded. Call it inside the transaction that adds them, before inserting.
 // An unlimited resource (limit 0) is not counted at all.
+//
+// Counting and inserting are two statements, so two transactions could each
+// count below the limit and both insert. On Postgres a transaction-scoped
+// advisory lock per (tenant, resource) makes the second wait until the first
+// commits, and its count then includes the first's rows (READ COMMITTED takes
+// a new snapshot per statement). SQLite runs one writer at a time already.
 func (s *Service) CheckQuota(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, adding int) error {
 	p, err := planOf(tx, tenantID)
 	if err != nil {
@@ -126,6 +132,12 @@ func (s *Service) CheckQuota(ctx context.Context, tx *gorm.DB, tenantID uuid.UUI
 	limit := p.Limit(resource)
 	if limit == 0 {
 		return nil
+	}
+	if tx.Dialector.Name() == "postgres" {
+		key := "wuye.quota:" + tenantID.String() + ":" + resource
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key).Error; err != nil {
+			return err
+		}
 	}
 	fn, ok := s.counter(resource)
 	if !ok {

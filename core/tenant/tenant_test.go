@@ -662,3 +662,44 @@ func TestApplyWithoutHooksRecordsNoUsers(t *testing.T) {
 		t.Fatalf("apply with hooks %+v %v, %d users", res, err, p.count())
 	}
 }
+
+// TestQuotaUnderConcurrency holds a transaction open between its quota check
+// and its insert while a second one checks: the second must wait for the
+// first and then count its row, so two creates cannot both pass a limit of one.
+func TestQuotaUnderConcurrency(t *testing.T) {
+	db := storetest.Postgres(t)
+	ctx := operatorCtx()
+	s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{(&provisioned{}).hook}})
+	s.RegisterCounter(tenant.ResourceCommunities, func(tx *gorm.DB, _ uuid.UUID) (n int64, err error) {
+		return n, tx.Raw("SELECT count(*) FROM communities").Scan(&n).Error
+	})
+	a := create(t, s, "race", "trial") // one community
+	create := func(name string, checked chan<- struct{}, proceed <-chan struct{}) error {
+		return db.InTenant(ctx, a.ID, func(tx *gorm.DB) error {
+			if err := s.CheckQuota(ctx, tx, a.ID, tenant.ResourceCommunities, 1); err != nil {
+				return err
+			}
+			if checked != nil {
+				close(checked)
+				<-proceed
+			}
+			return tx.Exec("INSERT INTO communities (tenant_id, id, name) VALUES (?, ?, ?)", a.ID, store.NewID(), name).Error
+		})
+	}
+	checked, proceed := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() { first <- create("一期", checked, proceed) }()
+	<-checked
+	second := make(chan error, 1)
+	go func() { second <- create("二期", nil, nil) }()
+	select {
+	case err := <-second:
+		t.Fatalf("the second create finished while the first held its quota check open: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(proceed)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, <-second, "quota_exceeded")
+}

@@ -1,8 +1,15 @@
--- The unprivileged role the application runs as. It owns nothing, so
--- FORCE ROW LEVEL SECURITY binds it; it is created once per cluster.
+-- The unprivileged role the application's tenant pool logs in as. It owns
+-- nothing, so FORCE ROW LEVEL SECURITY binds it. Roles are per cluster: a
+-- database administrator normally creates it (docs/operator.md); a migrating
+-- login allowed to create roles creates it here, and one that is not gets an
+-- error saying what to run.
 DO $$ BEGIN
-    CREATE ROLE wuye_app NOLOGIN NOSUPERUSER NOBYPASSRLS;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wuye_app') THEN
+        CREATE ROLE wuye_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE EXCEPTION 'role wuye_app does not exist and % may not create it', current_user
+        USING HINT = 'As a database administrator run once per cluster: CREATE ROLE wuye_app LOGIN PASSWORD ''…''; CREATE ROLE wuye_platform LOGIN PASSWORD ''…''; (see docs/operator.md)';
 END $$;
 
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO wuye_app;

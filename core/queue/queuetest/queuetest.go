@@ -16,6 +16,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/store/storetest"
 )
 
 // RedisAddr returns the test Redis address, failing under CI when unset.
@@ -23,7 +24,7 @@ func RedisAddr(t testing.TB) string {
 	t.Helper()
 	a := os.Getenv("WUYE_TEST_REDIS_ADDR")
 	if a == "" {
-		if os.Getenv("CI") == "true" {
+		if storetest.InCI() {
 			t.Fatal("WUYE_TEST_REDIS_ADDR is not set; CI must run the Redis tests")
 		}
 		t.Skip("WUYE_TEST_REDIS_ADDR not set; skipping Redis test")

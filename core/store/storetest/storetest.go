@@ -1,10 +1,11 @@
 // Package storetest gives tests a fresh, migrated database on each engine.
 //
 // Postgres tests read WUYE_TEST_POSTGRES_URL (a login that may CREATE
-// DATABASE). Each call creates its own database, migrates it as that login and
-// connects the app pool as the unprivileged role, exactly as production does,
-// then drops the database when the test ends. Without the variable the
-// Postgres half is skipped locally, and fails when CI=true.
+// DATABASE and create roles: it plays the database administrator). Each call
+// creates its own database, migrates it as that login and connects the tenant
+// pool as wuye_app and the platform pool as wuye_platform, exactly as
+// production does, then drops the database when the test ends. Without the
+// variable the Postgres half is skipped locally, and fails under CI.
 package storetest
 
 import (
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -25,12 +27,19 @@ func PostgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv("WUYE_TEST_POSTGRES_URL")
 	if u == "" {
-		if os.Getenv("CI") == "true" {
+		if InCI() {
 			t.Fatal("WUYE_TEST_POSTGRES_URL is not set; CI must run the Postgres tests")
 		}
 		t.Skip("WUYE_TEST_POSTGRES_URL not set; skipping Postgres half")
 	}
 	return u
+}
+
+// InCI reports whether the tests run under CI (CI=true or CI=1), where a
+// missing service is a failure, not a skip.
+func InCI() bool {
+	v := strings.ToLower(os.Getenv("CI"))
+	return v == "true" || v == "1" || v == "yes"
 }
 
 // Each runs fn once on SQLite and once on Postgres, as subtests.
@@ -76,12 +85,80 @@ func PostgresConfig(t testing.TB) store.Config {
 		defer c.Close(ctx)
 		c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
+	return ConfigFor(t, name)
+}
+
+// ConfigFor returns the config of the existing database name: the tenant and
+// platform pools as their roles (created here if missing), migrations as the
+// admin login.
+func ConfigFor(t testing.TB, name string) store.Config {
+	t.Helper()
+	admin := PostgresURL(t)
+	ctx := context.Background()
+	rolesOnce.Do(func() {
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			rolesErr = err
+			return
+		}
+		defer conn.Close(ctx)
+		rolesErr = EnsureRoles(ctx, conn)
+	})
+	if rolesErr != nil {
+		t.Fatalf("create the database roles: %v", rolesErr)
+	}
+	return store.Config{
+		DatabaseURL:  Login(t, admin, name, store.AppRole),
+		PlatformURL:  Login(t, admin, name, store.PlatformRole),
+		MigrateURL:   Login(t, admin, name, ""),
+		MaxOpenConns: 10,
+	}
+}
+
+var (
+	rolesOnce sync.Once
+	rolesErr  error
+)
+
+// EnsureRoles does the database administrator's one-time step of
+// docs/operator.md: the two login roles the app's pools use. The test
+// cluster trusts local logins, so they need no password.
+func EnsureRoles(ctx context.Context, admin *pgx.Conn) error {
+	for _, r := range []string{store.AppRole, store.PlatformRole} {
+		var exists, login bool
+		if err := admin.QueryRow(ctx, "SELECT count(*) > 0, coalesce(bool_or(rolcanlogin), false) FROM pg_roles WHERE rolname = $1", r).Scan(&exists, &login); err != nil {
+			return err
+		}
+		var stmt string
+		switch {
+		case !exists:
+			stmt = "CREATE ROLE " + r + " LOGIN"
+		case !login:
+			stmt = "ALTER ROLE " + r + " LOGIN"
+		default:
+			continue
+		}
+		// Another test process may do the same at the same moment.
+		if _, err := admin.Exec(ctx, stmt); err != nil && !strings.Contains(err.Error(), "already exists") && !strings.Contains(err.Error(), "concurrently") {
+			return err
+		}
+	}
+	return nil
+}
+
+// Login returns the admin URL pointed at database db and logging in as user
+// (the admin's own login when user is empty).
+func Login(t testing.TB, admin, db, user string) string {
+	t.Helper()
 	u, err := url.Parse(admin)
 	if err != nil {
 		t.Fatalf("parse WUYE_TEST_POSTGRES_URL: %v", err)
 	}
-	u.Path = "/" + name
-	return store.Config{DatabaseURL: u.String(), AppRole: store.DefaultAppRole, MaxOpenConns: 10}
+	u.Path = "/" + db
+	if user != "" {
+		u.User = url.User(user)
+	}
+	return u.String()
 }
 
 func open(t testing.TB, cfg store.Config) *store.DB {
