@@ -182,12 +182,14 @@ func decode(raw json.RawMessage) any {
 // Mask hides personal data and secrets in value v of field key, at any
 // depth: phone numbers and ID numbers keep their head and tail, secrets are
 // replaced whole, and fields named in personal keep their first character.
+// Inside an object the key is the path ("phones.number"), so what lies
+// under a phone field is masked as a phone.
 func Mask(key string, v any, personal ...string) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = Mask(k, e, personal...)
+			out[k] = Mask(key+"."+k, e, personal...)
 		}
 		return out
 	case []any:
@@ -198,8 +200,9 @@ func Mask(key string, v any, personal ...string) any {
 		return out
 	case string:
 		k := strings.ToLower(key)
+		last := k[strings.LastIndex(k, ".")+1:]
 		switch {
-		case isSecret(k):
+		case isSecret(last):
 			return "[redacted]"
 		case strings.Contains(k, "phone") || strings.Contains(k, "mobile"):
 			return pii.MaskPhone(x)
@@ -207,7 +210,7 @@ func Mask(key string, v any, personal ...string) any {
 			return pii.MaskID(x)
 		}
 		for _, p := range personal {
-			if k == p {
+			if k == p { // a path: "name" is top level, "emergency_contacts.name" nested
 				r := []rune(x)
 				if len(r) <= 1 {
 					return x
