@@ -27,10 +27,19 @@ type Entry struct {
 	Action    string // e.g. "auth.login", "user.create", or the route's permission
 	Object    string // what it acted on, e.g. "user/0193…" or a request path
 	Result    string // ResultOK, ResultDenied, ResultFailed, ResultError
-	Detail    string // short free text (why it failed); never secrets
-	IP        string
-	RequestID string
-	At        time.Time // set by the recorder when zero
+	Detail    string // short free text (why it failed, import counts); never secrets
+
+	// What the request was: a PUT and a DELETE of one object differ here.
+	Method     string // HTTP method; empty for events that are not requests
+	Route      string // route template, e.g. /api/v1/rooms/:id
+	ObjectType string // e.g. "room", "person", "user"
+	ObjectID   string // the object's id (for a create, the id it got)
+	Status     int    // HTTP status answered
+	DryRun     bool   // checked only, nothing written (imports with dry_run=true)
+	Changes    []Change
+	IP         string
+	RequestID  string
+	At         time.Time // set by the recorder when zero
 }
 
 // Recorder writes entries; the audit package's Log implements it.

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -25,6 +26,14 @@ type row struct {
 	Detail    string
 	IP        string `gorm:"column:ip"`
 	RequestID string
+
+	Method     string
+	Route      string
+	ObjectType string
+	ObjectID   string
+	Status     int
+	DryRun     bool
+	Changes    string // JSON array of Change; empty when none
 }
 
 func (row) TableName() string { return "audit_log" }
@@ -33,7 +42,29 @@ func (row) TableName() string { return "audit_log" }
 const (
 	maxText   = 512
 	maxDetail = 2000
+	// maxChanges bounds the changes' JSON; beyond it only the field names stay.
+	maxChanges = 16000
 )
+
+// encodeChanges stores cs as JSON; when too long it keeps the field names only.
+func encodeChanges(cs []Change) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(cs)
+	if err == nil && len(b) <= maxChanges {
+		return string(b)
+	}
+	names := make([]Change, 0, len(cs))
+	for _, c := range cs {
+		names = append(names, Change{Field: clip(c.Field, 100), After: "[too long to record]"})
+	}
+	b, _ = json.Marshal(names)
+	if len(b) > maxChanges {
+		b, _ = json.Marshal([]Change{{Field: "*", After: "[too many changes to record]"}})
+	}
+	return string(b)
+}
 
 func clip(s string, n int) string {
 	if len(s) <= n {
@@ -57,6 +88,8 @@ func toRow(e Entry) row {
 		TenantID: e.TenantID, At: e.At.UTC(), ActorKind: clip(e.ActorKind, 32), ActorID: e.ActorID,
 		ActorName: clip(e.ActorName, maxText), Action: clip(e.Action, maxText), Object: clip(e.Object, maxText),
 		Result: clip(e.Result, 32), Detail: clip(e.Detail, maxDetail), IP: clip(e.IP, 64), RequestID: clip(e.RequestID, 64),
+		Method: clip(e.Method, 16), Route: clip(e.Route, maxText), ObjectType: clip(e.ObjectType, 64), ObjectID: clip(e.ObjectID, 200),
+		Status: e.Status, DryRun: e.DryRun, Changes: encodeChanges(e.Changes),
 	}
 }
 
@@ -70,8 +103,18 @@ func (r row) item() Item {
 	return Item{ID: r.ID, Entry: Entry{
 		TenantID: r.TenantID, ActorKind: r.ActorKind, ActorID: r.ActorID, ActorName: r.ActorName,
 		Action: r.Action, Object: r.Object, Result: r.Result, Detail: r.Detail, IP: r.IP,
-		RequestID: r.RequestID, At: r.At,
+		RequestID: r.RequestID, At: r.At, Method: r.Method, Route: r.Route, ObjectType: r.ObjectType,
+		ObjectID: r.ObjectID, Status: r.Status, DryRun: r.DryRun, Changes: decodeChanges(r.Changes),
 	}}
+}
+
+func decodeChanges(s string) []Change {
+	if s == "" {
+		return nil
+	}
+	var cs []Change
+	_ = json.Unmarshal([]byte(s), &cs)
+	return cs
 }
 
 // Log is the audit log in the database. It implements Recorder.
@@ -94,6 +137,16 @@ func (l *Log) Record(ctx context.Context, e Entry) error {
 	return l.db.InTenant(ctx, e.TenantID, write)
 }
 
+// TxRecorder is a Recorder that can also write inside the caller's
+// transaction, so the entry commits or rolls back with the change it describes.
+type TxRecorder interface {
+	Recorder
+	RecordTx(tx *gorm.DB, e Entry) error
+}
+
+// RecordTx appends e inside tx; see the package function RecordTx.
+func (l *Log) RecordTx(tx *gorm.DB, e Entry) error { return RecordTx(tx, e) }
+
 // RecordTx appends e inside the caller's transaction (InTenant of e's tenant
 // or Platform), so the entry commits or rolls back with the change it describes.
 func RecordTx(tx *gorm.DB, e Entry) error {
@@ -107,8 +160,13 @@ type Filter struct {
 	// Nil queries every tenant and the platform; only operators may do that.
 	Tenant       *uuid.UUID
 	ActorID      uuid.UUID
+	ActorName    string // prefix, case-insensitive
 	ActionPrefix string // e.g. "user." matches user.create and user.update
+	Method       string // exact, e.g. DELETE
+	ObjectType   string // exact, e.g. room
+	ObjectID     string // exact
 	Result       string
+	DryRun       *bool
 	From, To     time.Time // From inclusive, To exclusive
 }
 
@@ -125,6 +183,21 @@ func (l *Log) List(ctx context.Context, f Filter, offset, limit int) ([]Item, in
 		}
 		if f.ActorID != uuid.Nil {
 			q = q.Where("actor_id = ?", f.ActorID)
+		}
+		if f.ActorName != "" {
+			q = q.Where(`LOWER(actor_name) LIKE ? ESCAPE '\'`, likePrefix(strings.ToLower(f.ActorName)))
+		}
+		if f.Method != "" {
+			q = q.Where("method = ?", f.Method)
+		}
+		if f.ObjectType != "" {
+			q = q.Where("object_type = ?", f.ObjectType)
+		}
+		if f.ObjectID != "" {
+			q = q.Where("object_id = ?", f.ObjectID)
+		}
+		if f.DryRun != nil {
+			q = q.Where("dry_run = ?", *f.DryRun)
 		}
 		if f.ActionPrefix != "" {
 			q = q.Where(`action LIKE ? ESCAPE '\'`, likePrefix(f.ActionPrefix))

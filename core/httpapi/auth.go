@@ -49,7 +49,7 @@ func (s *Server) identityRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/operator/auth/password", Operator: true, Tag: "auth", Summary: "Change your own operator password",
 			Request: identity.PasswordChange{}, Response: identity.Session{}, Handler: s.changePassword},
 
-		{Method: "POST", Path: "/api/v1/api-keys", Permission: PermAPIKeyCreate, Idempotent: true, Tag: "api-keys",
+		{Method: "POST", Path: "/api/v1/api-keys", Permission: PermAPIKeyCreate, Idempotent: true, ReplayRedacts: []string{"key"}, Tag: "api-keys",
 			Summary: "Create an API key (the key is shown only in this response)", Request: identity.NewAPIKey{},
 			Response: identity.CreatedAPIKey{}, Status: http.StatusCreated, Handler: s.createAPIKey},
 		{Method: "GET", Path: "/api/v1/api-keys", Permission: PermAPIKeyRead, Tag: "api-keys", Summary: "List API keys",

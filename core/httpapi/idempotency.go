@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 const (
@@ -84,8 +87,13 @@ func (s *Server) idemTx(ctx context.Context, tenant uuid.UUID, fn func(tx *gorm.
 
 // idempotency makes a creating POST safe to retry. It runs after access, so
 // the key is scoped to a verified actor: (tenant, actor, key). Without the
-// header the request passes through unchanged.
-func (s *Server) idempotency(c *gin.Context) {
+// header the request passes through unchanged. Inside a tenant's request
+// transaction (auditWrites) the record commits or rolls back with the write.
+func (s *Server) idempotency(r Route) gin.HandlerFunc {
+	return func(c *gin.Context) { s.idempotent(c, r) }
+}
+
+func (s *Server) idempotent(c *gin.Context, r Route) {
 	vals, sent := c.Request.Header["Idempotency-Key"]
 	if !sent || s.DB == nil {
 		c.Next()
@@ -151,6 +159,10 @@ func (s *Server) idempotency(c *gin.Context) {
 			s.writeError(c, errIdemInProgress)
 		default:
 			c.Header("Idempotent-Replayed", "true")
+			if len(r.ReplayRedacts) > 0 && prior.Status < 300 {
+				// The secret was shown once, in the first answer; see redactReplay.
+				c.Header("Idempotent-Redacted", strings.Join(r.ReplayRedacts, ", "))
+			}
 			c.Data(prior.Status, prior.ContentType, []byte(prior.Response))
 			c.Abort()
 		}
@@ -171,15 +183,52 @@ func (s *Server) idempotency(c *gin.Context) {
 	if w.overflow || !(st >= 200 && st < 300 || st >= 400 && st < 500) {
 		return
 	}
-	err = s.idemTx(context.WithoutCancel(ctx), row.TenantID, func(tx *gorm.DB) error {
+	answer := w.buf.String()
+	if st < 300 && len(r.ReplayRedacts) > 0 {
+		if answer, err = redactReplay(answer, r.ReplayRedacts); err != nil {
+			// Not JSON as expected: better not replayable than replaying a secret.
+			return
+		}
+	}
+	if st >= 400 && store.InRequestTx(c.Request.Context()) {
+		// The request transaction rolls back on a 4xx, taking the reservation
+		// with it; the answer is stored afterwards so a retry replays it.
+		stored = true
+		row.Status, row.Response, row.ContentType = st, answer, w.Header().Get("Content-Type")
+		onRollback(c, func(ctx context.Context) {
+			err := s.idemTx(ctx, row.TenantID, func(tx *gorm.DB) error {
+				return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
+			})
+			if err != nil {
+				s.log.ErrorContext(ctx, "idempotency: store answer", slog.String("request_id", requestID(c)), slog.Any("err", err))
+			}
+		})
+		return
+	}
+	err = s.idemTx(context.WithoutCancel(c.Request.Context()), row.TenantID, func(tx *gorm.DB) error {
 		return tx.Model(&idempotencyKey{}).Where("tenant_id = ? AND id = ?", row.TenantID, row.ID).
-			Updates(map[string]any{"status": st, "response": w.buf.String(), "content_type": w.Header().Get("Content-Type")}).Error
+			Updates(map[string]any{"status": st, "response": answer, "content_type": w.Header().Get("Content-Type")}).Error
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "idempotency: store answer", slog.String("request_id", requestID(c)), slog.Any("err", err))
 		return
 	}
 	stored = true
+}
+
+// redactReplay removes the named top-level fields from a JSON object answer,
+// so the stored replay never holds
+// a secret that must be shown once (an API key, generated passwords).
+func redactReplay(answer string, fields []string) (string, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(answer), &obj); err != nil {
+		return "", err
+	}
+	for _, f := range fields {
+		delete(obj, f)
+	}
+	b, err := json.Marshal(obj)
+	return string(b), err
 }
 
 func (s *Server) forgetIdempotencyKey(ctx context.Context, row idempotencyKey) {

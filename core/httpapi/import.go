@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/sheet"
@@ -101,6 +103,10 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 		if err := bindFilter(c, &q); err != nil {
 			return err
 		}
+		notes := audit.From(c.Request.Context())
+		if q.DryRun {
+			notes.DryRun()
+		}
 		var (
 			body io.Reader = c.Request.Body
 			name           = q.Format
@@ -154,6 +160,8 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 			if err != nil {
 				return err
 			}
+			notes.Object("", id)
+			notes.Detail(fmt.Sprintf("job %s: %d rows", id, len(rows)))
 			c.JSON(http.StatusAccepted, ImportAccepted{JobID: id, Rows: len(rows)})
 			return nil
 		}
@@ -161,6 +169,7 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 		if err != nil {
 			return err
 		}
+		notes.Detail(fmt.Sprintf("rows %d, imported %d, bad rows %d", rep.Rows, rep.Imported, rep.BadRows))
 		if rep.BadRows > 0 && !q.GoodRowsOnly && !q.DryRun {
 			return sheet.ErrRejected.WithDetails(rep)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/property"
 )
 
@@ -135,10 +136,15 @@ func (s *Server) updateCommunity(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
+	before, err := s.Property.GetCommunity(c.Request.Context(), reqTenant(c), id)
+	if err != nil {
+		return err
+	}
 	out, err := s.Property.UpdateCommunity(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, out)
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -148,9 +154,14 @@ func (s *Server) deleteCommunity(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	before, err := s.Property.GetCommunity(c.Request.Context(), reqTenant(c), id)
+	if err != nil {
+		return err
+	}
 	if err := s.Property.DeleteCommunity(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, nil)
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -226,10 +237,15 @@ func (s *Server) updateBuilding(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
+	before, err := s.Property.GetBuilding(c.Request.Context(), reqTenant(c), id)
+	if err != nil {
+		return err
+	}
 	out, err := s.Property.UpdateBuilding(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, out)
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -239,9 +255,14 @@ func (s *Server) deleteBuilding(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	before, err := s.Property.GetBuilding(c.Request.Context(), reqTenant(c), id)
+	if err != nil {
+		return err
+	}
 	if err := s.Property.DeleteBuilding(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, nil)
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -370,10 +391,15 @@ func (s *Server) updateRoom(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
+	before, err := s.Property.GetRoom(c.Request.Context(), reqTenant(c), id)
+	if err != nil {
+		return err
+	}
 	out, err := s.Property.UpdateRoom(c.Request.Context(), reqTenant(c), id, in)
 	if err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, out)
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -383,9 +409,14 @@ func (s *Server) deleteRoom(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	before, err := s.Property.GetRoom(c.Request.Context(), reqTenant(c), id)
+	if err != nil {
+		return err
+	}
 	if err := s.Property.DeleteRoom(c.Request.Context(), reqTenant(c), id); err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, nil)
 	c.Status(http.StatusNoContent)
 	return nil
 }

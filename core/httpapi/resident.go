@@ -9,6 +9,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/resident"
 )
 
@@ -149,13 +150,18 @@ func (s *Server) patchPerson(c *gin.Context) error {
 	if err := bindJSON(c, &in); err != nil {
 		return err
 	}
-	var out resident.Person
+	var before, out resident.Person
 	if err := s.inTenant(c, func(tx *gorm.DB, a actor.Actor) (err error) {
+		if before, err = s.Residents.GetPerson(tx, a.TenantID, id); err != nil {
+			return err
+		}
 		out, err = s.Residents.UpdatePerson(tx, a.TenantID, id, in)
 		return err
 	}); err != nil {
 		return err
 	}
+	// A person's name is personal data too: masked like phones and ID numbers.
+	audit.From(c.Request.Context()).Diff(before, out, "name", "emergency_contacts.name")
 	c.JSON(http.StatusOK, out)
 	return nil
 }
@@ -165,9 +171,16 @@ func (s *Server) deletePerson(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.inTenant(c, func(tx *gorm.DB, a actor.Actor) error { return resident.DeletePerson(tx, a.TenantID, id) }); err != nil {
+	var before resident.Person
+	if err := s.inTenant(c, func(tx *gorm.DB, a actor.Actor) (err error) {
+		if before, err = s.Residents.GetPerson(tx, a.TenantID, id); err != nil {
+			return err
+		}
+		return resident.DeletePerson(tx, a.TenantID, id)
+	}); err != nil {
 		return err
 	}
+	audit.From(c.Request.Context()).Diff(before, nil, "name", "emergency_contacts.name")
 	c.Status(http.StatusNoContent)
 	return nil
 }

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/rbac"
 )
 
@@ -231,10 +234,37 @@ func (s *Server) setUserRoles(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
+	before, err := s.RBAC.RolesOf(ctx, tenantOf(ctx), id)
+	if err != nil {
+		return err
+	}
 	roles, err := s.RBAC.SetUserRoles(ctx, tenantOf(ctx), id, req.Roles)
 	if err != nil {
 		return err
 	}
+	noteRoles(ctx, before, roles)
 	c.JSON(http.StatusOK, userRolesBody{UserID: id, Roles: roles})
 	return nil
+}
+
+// noteRoles records which roles a user held before and after, and in the
+// detail which were granted and which revoked.
+func noteRoles(ctx context.Context, before, after []string) {
+	granted, revoked := []string{}, []string{}
+	for _, r := range after {
+		if !slices.Contains(before, r) {
+			granted = append(granted, r)
+		}
+	}
+	for _, r := range before {
+		if !slices.Contains(after, r) {
+			revoked = append(revoked, r)
+		}
+	}
+	if before == nil {
+		before = []string{}
+	}
+	n := audit.From(ctx)
+	n.Change(audit.Change{Field: "roles", Before: before, After: after})
+	n.Detail("granted: " + strings.Join(granted, ",") + "; revoked: " + strings.Join(revoked, ","))
 }

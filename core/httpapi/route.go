@@ -24,6 +24,10 @@ type Route struct {
 	Object bool
 	// Idempotent marks creating POSTs that honour Idempotency-Key.
 	Idempotent bool
+	// ReplayRedacts are top-level fields of the success answer that are
+	// never stored for an Idempotency-Key replay: secrets shown once. A replay
+	// answers without them and names them in the Idempotent-Redacted header.
+	ReplayRedacts []string
 
 	Request  any // zero value of the JSON body type, or nil
 	Query    any // zero value of the query-parameter struct, or nil

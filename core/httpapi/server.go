@@ -126,7 +126,7 @@ func New(d Deps) *Server {
 		checkAccess(r)
 		hs := []gin.HandlerFunc{s.access(r), s.auditWrites(r)}
 		if r.Idempotent && !r.Public {
-			hs = append(hs, s.idempotency)
+			hs = append(hs, s.idempotency(r))
 		}
 		e.Handle(r.Method, r.Path, append(hs, s.wrap(s.exportable(r)))...)
 	}

@@ -19,7 +19,7 @@ import (
 func (s *Server) tenantRoutes() []Route {
 	const base = "/api/v1/operator/tenants"
 	return []Route{
-		{Method: "POST", Path: base, Operator: true, Idempotent: true, Tag: "tenants", Summary: "Create a tenant and its first administrator",
+		{Method: "POST", Path: base, Operator: true, Idempotent: true, ReplayRedacts: []string{"generated_passwords"}, Tag: "tenants", Summary: "Create a tenant and its first administrator",
 			Request: tenant.CreateInput{}, Response: tenant.Created{}, Status: http.StatusCreated, Handler: s.createTenant},
 		{Method: "GET", Path: base, Operator: true, Tag: "tenants", Summary: "List tenants (filter by status, plan, q)",
 			Query: tenantListQuery{}, Response: Page[tenant.Tenant]{}, Handler: s.listTenants},

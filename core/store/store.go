@@ -314,6 +314,9 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 	if tenantID == uuid.Nil {
 		return ErrNoTenant
 	}
+	if ok, err := db.joinTenant(ctx, tenantID, fn); ok { // see join.go
+		return err
+	}
 	ctx = context.WithValue(ctx, scopeKey{}, scope{tenant: tenantID})
 	if db.dialect == Postgres {
 		return db.inPostgresTx(ctx, db.tenantSetup(tenantID), fn)
@@ -325,6 +328,9 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 // Only platform work uses it: the operator's tenant administration, login
 // lookup before a tenant is known, the outbox relay, the scheduler.
 func (db *DB) Platform(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if ok, err := db.joinPlatform(ctx, fn); ok { // see join.go
+		return err
+	}
 	ctx = context.WithValue(ctx, scopeKey{}, scope{platform: true})
 	if db.dialect == Postgres {
 		// The platform pool's role sees every row by its own policy; no setting is involved.
