@@ -61,9 +61,8 @@ func (db *DB) joinTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *go
 
 // joinPlatform runs fn with platform scope in a savepoint of ctx's request
 // transaction, on SQLite only: there the scope is gorm's alone and a second
-// writer would block on the first. On Postgres the platform scope is a
-// transaction setting row-level security reads, so Platform keeps its own
-// transaction (reads there do not wait on the request's locks).
+// writer would block on the first. On Postgres Platform keeps its own
+// transaction on the platform pool, whose role the tenant pool cannot take.
 func (db *DB) joinPlatform(ctx context.Context, fn func(tx *gorm.DB) error) (ok bool, err error) {
 	j, _ := ctx.Value(joinKey{}).(*joined)
 	if j == nil || db.dialect != SQLite {
