@@ -654,6 +654,23 @@ func TestSelfServiceAndCareList(t *testing.T) {
 			}
 			return nil
 		})
+		// A built-in tag given by its Chinese label is stored as its code, as
+		// the importer does, so the care list (by code or label) finds it.
+		_ = f.in(t, func(tx *gorm.DB) error {
+			tag, err := f.svc.SetTag(context.Background(), tx, f.tenant, me.ID, " 独居老人 ", resident.CareTagInput{Reason: "子女在外地"})
+			if err != nil || tag.Tag != resident.TagElderlyAlone {
+				t.Errorf("set 独居老人 = %+v, %v", tag, err)
+			}
+			for _, q := range []string{resident.TagElderlyAlone, "独居老人"} {
+				if list, total, err := resident.CareList(tx, f.tenant, q, 1, 20); err != nil || total != 1 || list[0].PersonID != me.ID {
+					t.Errorf("care list %q = %+v (%d), %v", q, list, total, err)
+				}
+			}
+			if err := resident.RemoveTag(tx, f.tenant, me.ID, "独居老人"); err != nil {
+				t.Errorf("remove by label: %v", err)
+			}
+			return nil
+		})
 	})
 }
 
