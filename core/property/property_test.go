@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -243,6 +245,28 @@ func TestGenerateBuilding(t *testing.T) {
 		if len(quotaAsked) != 2 || quotaAsked[1] != 24 {
 			t.Fatalf("quota asked %v", quotaAsked)
 		}
+		// Basements: -2, -1, then 1, 2 (no floor 0); the building records the
+		// two floors above ground.
+		base := property.GenerateSpec{CommunityID: f.comm.ID, Name: "B栋", Units: 1, Floors: 4, RoomsPerFloor: 1, StartFloor: -2}
+		bres, err := f.svc.GenerateBuilding(ctx, f.tenant, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bres.Building.Floors != 2 || strings.Join(bres.Sample, ",") != "-201,-101,101,201" {
+			t.Fatalf("basement generate: floors %d, sample %v", bres.Building.Floors, bres.Sample)
+		}
+		brooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{BuildingID: bres.Building.ID.String()}, property.Paging{Order: "floor"})
+		var got []int
+		for _, r := range brooms {
+			got = append(got, r.Floor)
+		}
+		if fmt.Sprint(got) != "[-2 -1 1 2]" {
+			t.Fatalf("generated floors %v", got)
+		}
+		base.Name, base.StartFloor, base.Floors = "C栋", 199, 3
+		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, base); code(err) != "invalid_input" {
+			t.Fatalf("top floor 201: %v", err)
+		}
 		// Same name again: conflict, nothing half-written.
 		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, spec); code(err) != "duplicate_name" {
 			t.Fatalf("second generate: %v", err)
@@ -270,7 +294,7 @@ func TestGenerateBuilding(t *testing.T) {
 		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, spec); err == nil {
 			t.Fatal("quota refusal ignored")
 		}
-		if n, _ := countRooms(db, f.tenant); n != 48 {
+		if n, _ := countRooms(db, f.tenant); n != 52 { // 24 + 24 + the 4 basement-test rooms
 			t.Fatalf("rooms after refused generate: %d", n)
 		}
 	})
