@@ -165,10 +165,10 @@ func TestRooms(t *testing.T) {
 	})
 }
 
-type occupancy struct{ n int64 }
+type occupancy struct{ n, recorded int64 }
 
-func (o occupancy) OccupiedRooms(ctx context.Context, tx *gorm.DB, tenantID, buildingID uuid.UUID) (int64, error) {
-	return o.n, nil
+func (o occupancy) RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, int64, error) {
+	return o.n, o.recorded, nil
 }
 
 func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
@@ -188,13 +188,36 @@ func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
 		if err := f.svc.DeleteCommunity(ctx, f.tenant, f.comm.ID); code(err) != "community_not_empty" {
 			t.Fatalf("delete non-empty community: %v", err)
 		}
-		// Vacant by status, but the residents' records say occupied.
+		// Vacant by status, but the residents' records say occupied: the
+		// status may not be set vacant, and the records decide.
+		f.svc.Occupancy = occupancy{n: 1, recorded: 1}
+		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Vacant)}); code(err) != "room_occupied" {
+			t.Fatalf("set vacant while lived in: %v", err)
+		}
+		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Renovating)}); err != nil {
+			t.Fatalf("renovating while lived in: %v", err)
+		}
+		for _, del := range []func() error{
+			func() error { return f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID) },
+			func() error { return f.svc.DeleteUnit(ctx, f.tenant, f.unit.ID) },
+		} {
+			if err := del(); code(err) != "building_has_occupied_rooms" {
+				t.Fatalf("delete with occupancy records: %v", err)
+			}
+		}
+		if err := f.svc.DeleteRoom(ctx, f.tenant, r.ID); code(err) != "room_occupied" {
+			t.Fatalf("delete room with occupancy records: %v", err)
+		}
+		// Moved out: the history keeps the room.
+		f.svc.Occupancy = occupancy{recorded: 1}
 		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Vacant)}); err != nil {
 			t.Fatal(err)
 		}
-		f.svc.Occupancy = occupancy{n: 1}
-		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); code(err) != "building_has_occupied_rooms" {
-			t.Fatalf("delete with occupancy records: %v", err)
+		if err := f.svc.DeleteRoom(ctx, f.tenant, r.ID); code(err) != "room_has_history" {
+			t.Fatalf("delete room with history: %v", err)
+		}
+		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); code(err) != "room_has_history" {
+			t.Fatalf("delete building with history: %v", err)
 		}
 		f.svc.Occupancy = occupancy{}
 		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); err != nil {
