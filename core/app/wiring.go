@@ -140,18 +140,20 @@ func (RoomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit
 	return r.ID, nil
 }
 
-// occupancy counts a building's occupied rooms from the residents' records.
+// occupancy reads rooms' occupancy and history from the residents' records.
 type occupancy struct{}
 
-func (occupancy) OccupiedRooms(ctx context.Context, tx *gorm.DB, tenantID, buildingID uuid.UUID) (int64, error) {
-	var ids []uuid.UUID
-	if err := tx.Model(&property.Room{}).Where("tenant_id = ? AND building_id = ?", tenantID, buildingID).Pluck("id", &ids).Error; err != nil {
-		return 0, err
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return resident.CountOccupied(tx, tenantID, ids)
+func (occupancy) RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
+	err = chunked(roomIDs, func(part []uuid.UUID) error {
+		o, err := resident.CountOccupied(tx, tenantID, part)
+		if err != nil {
+			return err
+		}
+		r, err := resident.CountWithHistory(tx, tenantID, part)
+		occupied, recorded = occupied+o, recorded+r
+		return err
+	})
+	return occupied, recorded, err
 }
 
 // residentUsers tells the resident package whether a user is a resident account.

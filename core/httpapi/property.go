@@ -60,19 +60,19 @@ func (s *Server) propertyRoutes() []Route {
 		{Method: "POST", Path: "/api/v1/buildings/generate", Tag: tag, Summary: "Generate a building with units and rooms from a pattern (preview: true only reports)", Permission: m, Request: property.GenerateSpec{}, Response: property.GenerateResult{}, Status: 201, Handler: s.generateBuilding},
 		{Method: "GET", Path: "/api/v1/buildings/:id", Tag: tag, Summary: "Get a building", Permission: r, Object: true, Response: property.Building{}, Handler: s.getBuilding},
 		{Method: "PUT", Path: "/api/v1/buildings/:id", Tag: tag, Summary: "Update a building", Permission: m, Object: true, Request: property.BuildingInput{}, Response: property.Building{}, Handler: s.updateBuilding},
-		{Method: "DELETE", Path: "/api/v1/buildings/:id", Tag: tag, Summary: "Delete a building with its units and rooms (409 while any room is occupied)", Permission: m, Object: true, Status: 204, Handler: s.deleteBuilding},
+		{Method: "DELETE", Path: "/api/v1/buildings/:id", Tag: tag, Summary: "Delete a building with its units and rooms (409 while any room is occupied or has residence records)", Permission: m, Object: true, Status: 204, Handler: s.deleteBuilding},
 
 		{Method: "GET", Path: "/api/v1/units", Tag: tag, Summary: "List units", Permission: r, Query: property.UnitFilter{}, Response: Page[property.Unit]{}, Handler: s.listUnits},
 		{Method: "POST", Path: "/api/v1/units", Tag: tag, Summary: "Create a unit", Permission: m, Request: property.UnitInput{}, Response: property.Unit{}, Status: 201, Handler: s.createUnit},
 		{Method: "GET", Path: "/api/v1/units/:id", Tag: tag, Summary: "Get a unit", Permission: r, Object: true, Response: property.Unit{}, Handler: s.getUnit},
-		{Method: "DELETE", Path: "/api/v1/units/:id", Tag: tag, Summary: "Delete a unit with its rooms", Permission: m, Object: true, Status: 204, Handler: s.deleteUnit},
+		{Method: "DELETE", Path: "/api/v1/units/:id", Tag: tag, Summary: "Delete a unit with its rooms (409 while any room is occupied or has residence records)", Permission: m, Object: true, Status: 204, Handler: s.deleteUnit},
 
 		{Method: "GET", Path: "/api/v1/rooms", Tag: tag, Summary: "List rooms", Permission: r, Query: property.RoomFilter{}, Response: Page[property.Room]{}, Handler: s.listRooms},
 		{Method: "POST", Path: "/api/v1/rooms", Tag: tag, Summary: "Create a room", Permission: m, Request: property.RoomInput{}, Response: property.Room{}, Status: 201, Handler: s.createRoom},
 		{Method: "GET", Path: "/api/v1/rooms/:id", Tag: tag, Summary: "Get a room", Permission: r, Object: true, Response: property.Room{}, Handler: s.getRoom},
 		{Method: "GET", Path: "/api/v1/rooms/:id/file", Tag: tag, Summary: "A room's file: the room, where it is, and every registered section", Permission: r, Object: true, Response: property.RoomFile{}, Handler: s.roomFile},
 		{Method: "PATCH", Path: "/api/v1/rooms/:id", Tag: tag, Summary: "Change a room's fields", Permission: m, Object: true, Request: property.RoomInput{}, Response: property.Room{}, Handler: s.updateRoom},
-		{Method: "DELETE", Path: "/api/v1/rooms/:id", Tag: tag, Summary: "Delete a room that is not occupied", Permission: m, Object: true, Status: 204, Handler: s.deleteRoom},
+		{Method: "DELETE", Path: "/api/v1/rooms/:id", Tag: tag, Summary: "Delete a room nobody lives or lived in (409 room_occupied, room_has_history)", Permission: m, Object: true, Status: 204, Handler: s.deleteRoom},
 
 		{Method: "GET", Path: "/api/v1/locations", Tag: tag, Summary: "List common areas", Permission: r, Query: property.CommonAreaFilter{}, Response: Page[property.CommonArea]{}, Handler: s.listCommonAreas},
 		{Method: "POST", Path: "/api/v1/locations", Tag: tag, Summary: "Create a common area", Permission: m, Request: property.CommonAreaInput{}, Response: property.CommonArea{}, Status: 201, Handler: s.createCommonArea},

@@ -120,10 +120,31 @@ func newResidentAPI(t *testing.T, db *store.DB) residentAPI {
 			res.ID:      {resident.PermSelf},
 		},
 	}
-	room := store.NewID()
+	room, room2 := store.NewID(), store.NewID()
+	// Real rows: occupancies point at their room with a foreign key.
+	err := db.InTenant(context.Background(), tenant, func(tx *gorm.DB) error {
+		c, b, u := store.NewID(), store.NewID(), store.NewID()
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{"INSERT INTO communities (tenant_id, id, name) VALUES (?, ?, 'c')", []any{tenant, c}},
+			{"INSERT INTO buildings (tenant_id, id, community_id, name) VALUES (?, ?, ?, '1')", []any{tenant, b, c}},
+			{"INSERT INTO units (tenant_id, id, building_id, name) VALUES (?, ?, ?, '1')", []any{tenant, u, b}},
+			{"INSERT INTO rooms (tenant_id, id, community_id, building_id, unit_id, number) VALUES (?, ?, ?, ?, ?, '101'), (?, ?, ?, ?, ?, '102')", []any{tenant, room, c, b, u, tenant, room2, c, b, u}},
+		} {
+			if err := tx.Exec(q.sql, q.args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	log := &auditLog{}
 	svc, err := resident.New(resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
-		resident.Deps{Rooms: roomSet{room: tenant, store.NewID(): tenant}, Perms: auth, Audit: log})
+		resident.Deps{Rooms: roomSet{room: tenant, room2: tenant}, Perms: auth, Audit: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,7 +134,7 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 // Authenticate turns a bearer credential into an actor: an access JWT
 // (checked without touching the database, against the in-memory map of
-// revoked sessions) or an API key (checked against the database, with
+// revoked sessions and, for operators, the in-memory set of active ones) or an API key (checked against the database, with
 // verified keys cached for APIKeyCacheTTL).
 func (s *Service) Authenticate(ctx context.Context, credential string) (actor.Actor, error) {
 	if strings.HasPrefix(credential, apiKeyPrefix) {
@@ -143,6 +143,13 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (actor.Ac
 	a, iat, err := s.jwt.verify(credential, s.cfg.Now())
 	if err == nil && iat < s.revoked.before(a.ID) {
 		err = ErrTokenRevoked
+	}
+	if err == nil && a.Kind == actor.Operator {
+		// Operator tokens reach every tenant: the operator must still exist and be active.
+		var ok bool
+		if ok, err = s.operatorActive(ctx, a.ID); err == nil && !ok {
+			err = ErrTokenRevoked
+		}
 	}
 	if err != nil {
 		s.record(ctx, audit.Entry{Action: "auth.token", Result: audit.ResultDenied, Detail: detailOf(err)})

@@ -208,5 +208,8 @@ func (s *Service) UpdateOperator(ctx context.Context, by actor.Actor, id uuid.UU
 	if err == nil && !revoked.IsZero() {
 		s.noteRevoked(o.ID, revoked)
 	}
+	if err == nil {
+		s.revoked.setOperator(o.ID, o.Status == StatusActive)
+	}
 	return o, err
 }

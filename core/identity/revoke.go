@@ -63,6 +63,54 @@ type revocations struct {
 	m      atomic.Pointer[map[uuid.UUID]int64]
 	mu     sync.Mutex // serialises writers and guards polled
 	polled time.Time  // start of the last successful poll
+
+	// ops holds the ids of active operators, as of the last poll plus those
+	// found active since; nil before the first poll. An operator token is
+	// accepted only for an id in it, so an operator disabled or deleted
+	// outside UpdateOperator (no revocation stamp) is refused after a poll.
+	ops   atomic.Pointer[map[uuid.UUID]bool]
+	opsMu sync.Mutex // serialises writers of ops
+}
+
+// setOperator adds (active) or removes an operator id, copy on write.
+func (r *revocations) setOperator(id uuid.UUID, active bool) {
+	r.opsMu.Lock()
+	defer r.opsMu.Unlock()
+	var old map[uuid.UUID]bool
+	if p := r.ops.Load(); p != nil {
+		old = *p
+	}
+	if old[id] == active {
+		return
+	}
+	next := make(map[uuid.UUID]bool, len(old)+1)
+	for k := range old {
+		next[k] = true
+	}
+	if active {
+		next[id] = true
+	} else {
+		delete(next, id)
+	}
+	r.ops.Store(&next)
+}
+
+// operatorActive tells whether id is an existing, active operator: from
+// memory when it is known active, else from the database (a new operator not
+// yet polled on this node; a disabled or unknown one, refused each time).
+func (s *Service) operatorActive(ctx context.Context, id uuid.UUID) (bool, error) {
+	if p := s.revoked.ops.Load(); p != nil && (*p)[id] {
+		return true, nil
+	}
+	var n int64
+	err := s.db.Platform(ctx, func(tx *gorm.DB) error {
+		return tx.Model(&Operator{}).Where("id = ? AND status = ?", id, StatusActive).Count(&n).Error
+	})
+	if err != nil || n == 0 {
+		return false, err
+	}
+	s.revoked.setOperator(id, true)
+	return true, nil
 }
 
 func newRevocations() *revocations {
@@ -108,7 +156,8 @@ func (s *Service) revocationHorizon() time.Time {
 }
 
 // PollRevocations reads the users' and operators' stamps made since the last
-// poll (the first call loads all that can still matter). Call it once before
+// poll (the first call loads all that can still matter) and the set of
+// active operators. Call it once before
 // serving; Run repeats it.
 func (s *Service) PollRevocations(ctx context.Context) error {
 	s.revoked.mu.Lock()
@@ -122,8 +171,15 @@ func (s *Service) PollRevocations(ctx context.Context) error {
 		ID                uuid.UUID
 		SessionsRevokedAt time.Time
 	}
-	var rows []row
+	var (
+		rows []row
+		ops  []uuid.UUID
+	)
 	err := s.db.Platform(ctx, func(tx *gorm.DB) error {
+		// Operators are few: read the whole active set each time.
+		if err := tx.Model(&Operator{}).Where("status = ?", StatusActive).Pluck("id", &ops).Error; err != nil {
+			return err
+		}
 		for _, table := range []string{"users", "operators"} {
 			var part []row
 			err := tx.Table(table).Select("id, sessions_revoked_at").Where("sessions_revoked_at > ?", since.UTC()).Scan(&part).Error
@@ -143,6 +199,13 @@ func (s *Service) PollRevocations(ctx context.Context) error {
 	}
 	s.revoked.note(stamps, s.revocationHorizon())
 	s.revoked.polled = started
+	active := make(map[uuid.UUID]bool, len(ops))
+	for _, id := range ops {
+		active[id] = true
+	}
+	s.revoked.opsMu.Lock()
+	s.revoked.ops.Store(&active)
+	s.revoked.opsMu.Unlock()
 	return nil
 }
 

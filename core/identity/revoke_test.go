@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/identity"
@@ -210,5 +212,61 @@ func TestRevokeDisabledOperator(t *testing.T) {
 		for _, svc := range []*identity.Service{f.svc, other} {
 			wantAuth(t, svc, rs.AccessToken, "")
 		}
+	})
+}
+
+// TestOperatorTokenNeedsActiveOperator: an operator's access token is refused
+// once the operator is disabled or deleted by any means (here straight in the
+// database, so no revocation stamp), on every node after its poll.
+func TestOperatorTokenNeedsActiveOperator(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		var sess []identity.Session
+		for _, name := range []string{"wang", "lilei", "zhao"} {
+			if _, err := f.svc.CreateOperator(ctx, identity.NewOperator{Username: name, Name: name, Password: pw}); err != nil {
+				t.Fatal(err)
+			}
+			s, err := f.svc.OperatorLogin(ctx, identity.LoginInput{Login: name, Password: pw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess = append(sess, s)
+		}
+		wang, li, zhao := sess[0], sess[1], sess[2]
+		other := f.node(t)
+		for _, svc := range []*identity.Service{f.svc, other} {
+			for _, s := range sess {
+				wantAuth(t, svc, s.AccessToken, "")
+			}
+		}
+		err := db.Platform(ctx, func(tx *gorm.DB) error {
+			if err := tx.Exec("UPDATE operators SET status = 'disabled' WHERE id = ?", wang.SubjectID).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec("DELETE FROM refresh_tokens WHERE subject_id = ?", li.SubjectID).Error; err != nil {
+				return err
+			}
+			return tx.Exec("DELETE FROM operators WHERE id = ?", li.SubjectID).Error
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range []*identity.Service{f.svc, other} {
+			poll(t, svc)
+			wantAuth(t, svc, wang.AccessToken, "token_revoked")
+			wantAuth(t, svc, li.AccessToken, "token_revoked")
+			wantAuth(t, svc, zhao.AccessToken, "")
+		}
+		// A node that has never polled asks the database.
+		fresh := identity.New(f.db, identity.Config{JWTSecret: testSecret, Now: f.clock.Now}, f.rec, f.roles)
+		wantAuth(t, fresh, wang.AccessToken, "token_revoked")
+		wantAuth(t, fresh, zhao.AccessToken, "")
+		// Enabled again through the service: accepted again at once.
+		root := actor.Actor{Kind: actor.Operator, ID: zhao.SubjectID}
+		if _, err := f.svc.UpdateOperator(ctx, root, wang.SubjectID, identity.OperatorPatch{Status: ptr(identity.StatusActive)}); err != nil {
+			t.Fatal(err)
+		}
+		wantAuth(t, f.svc, wang.AccessToken, "")
 	})
 }

@@ -22,7 +22,7 @@ type GenerateSpec struct {
 	Units          int          `json:"units"`
 	Floors         int          `json:"floors"`
 	RoomsPerFloor  int          `json:"rooms_per_floor"`
-	StartFloor     int          `json:"start_floor"` // 1 when zero
+	StartFloor     int          `json:"start_floor"` // 1 when zero; -2 starts two basement floors down (there is no floor 0)
 	UnitName       string       `json:"unit_name"`   // "{unit}单元" when empty
 	Numbering      string       `json:"numbering"`   // "{floor}{room:02}" when empty
 	BuiltArea      *Area        `json:"built_area,omitempty"`
@@ -43,7 +43,36 @@ func (g GenerateSpec) Validate() []apperr.FieldError {
 	rng("units", g.Units, 50)
 	rng("floors", g.Floors, 200)
 	rng("rooms_per_floor", g.RoomsPerFloor, 50)
+	if g.StartFloor < -10 || g.StartFloor > 200 {
+		fe = append(fe, apperr.FieldError{Field: "start_floor", Code: "out_of_range", EN: "start_floor must be between -10 and 200", ZH: "start_floor 必须在 -10 到 200 之间"})
+	} else if len(fe) == 0 {
+		if fs := g.floorNumbers(); fs[len(fs)-1] > 200 {
+			fe = append(fe, apperr.FieldError{Field: "floors", Code: "out_of_range", EN: "the top floor must be at most 200", ZH: "最高楼层不能超过 200"})
+		}
+	}
 	return fe
+}
+
+// floorNumbers lists the floors to generate from StartFloor upwards. Chinese
+// buildings have no floor 0: the floor above -1 is 1.
+func (g GenerateSpec) floorNumbers() []int {
+	f := g.StartFloor
+	if f == 0 {
+		f = 1
+	}
+	out := make([]int, 0, g.Floors)
+	for ; len(out) < g.Floors; f++ {
+		if f != 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// aboveGround is the building's floor count as recorded on it: the floors
+// above ground, the top floor's number (basements are not counted).
+func aboveGround(floors []int) int {
+	return max(floors[len(floors)-1], 0)
 }
 
 // GenerateResult tells what was (or, in preview, would be) created.
@@ -144,9 +173,7 @@ func (s *Service) generate(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 	if g.UnitName == "" {
 		g.UnitName = "{unit}单元"
 	}
-	if g.StartFloor == 0 {
-		g.StartFloor = 1
-	}
+	floorList := g.floorNumbers()
 	rule, err := parseNumbering(g.Numbering)
 	if err != nil {
 		return res, err
@@ -159,7 +186,7 @@ func (s *Service) generate(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 	numbers := make([]string, 0, g.Floors*g.RoomsPerFloor)
 	floors := make([]int, 0, cap(numbers))
 	seen := map[string]bool{}
-	for f := g.StartFloor; f < g.StartFloor+g.Floors; f++ {
+	for _, f := range floorList {
 		for r := 1; r <= g.RoomsPerFloor; r++ {
 			num := rule.format(1, f, r)
 			if seen[num] {
@@ -187,7 +214,7 @@ func (s *Service) generate(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 	if err := invalid(checkRoom(template)); err != nil {
 		return res, err
 	}
-	b, err := createBuilding(tx, tenantID, BuildingInput{CommunityID: g.CommunityID, Name: g.Name, Floors: g.StartFloor + g.Floors - 1})
+	b, err := createBuilding(tx, tenantID, BuildingInput{CommunityID: g.CommunityID, Name: g.Name, Floors: aboveGround(floorList)})
 	if err != nil {
 		return res, err
 	}

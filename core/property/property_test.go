@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -163,10 +165,10 @@ func TestRooms(t *testing.T) {
 	})
 }
 
-type occupancy struct{ n int64 }
+type occupancy struct{ n, recorded int64 }
 
-func (o occupancy) OccupiedRooms(ctx context.Context, tx *gorm.DB, tenantID, buildingID uuid.UUID) (int64, error) {
-	return o.n, nil
+func (o occupancy) RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, int64, error) {
+	return o.n, o.recorded, nil
 }
 
 func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
@@ -186,13 +188,36 @@ func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
 		if err := f.svc.DeleteCommunity(ctx, f.tenant, f.comm.ID); code(err) != "community_not_empty" {
 			t.Fatalf("delete non-empty community: %v", err)
 		}
-		// Vacant by status, but the residents' records say occupied.
+		// Vacant by status, but the residents' records say occupied: the
+		// status may not be set vacant, and the records decide.
+		f.svc.Occupancy = occupancy{n: 1, recorded: 1}
+		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Vacant)}); code(err) != "room_occupied" {
+			t.Fatalf("set vacant while lived in: %v", err)
+		}
+		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Renovating)}); err != nil {
+			t.Fatalf("renovating while lived in: %v", err)
+		}
+		for _, del := range []func() error{
+			func() error { return f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID) },
+			func() error { return f.svc.DeleteUnit(ctx, f.tenant, f.unit.ID) },
+		} {
+			if err := del(); code(err) != "building_has_occupied_rooms" {
+				t.Fatalf("delete with occupancy records: %v", err)
+			}
+		}
+		if err := f.svc.DeleteRoom(ctx, f.tenant, r.ID); code(err) != "room_occupied" {
+			t.Fatalf("delete room with occupancy records: %v", err)
+		}
+		// Moved out: the history keeps the room.
+		f.svc.Occupancy = occupancy{recorded: 1}
 		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Vacant)}); err != nil {
 			t.Fatal(err)
 		}
-		f.svc.Occupancy = occupancy{n: 1}
-		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); code(err) != "building_has_occupied_rooms" {
-			t.Fatalf("delete with occupancy records: %v", err)
+		if err := f.svc.DeleteRoom(ctx, f.tenant, r.ID); code(err) != "room_has_history" {
+			t.Fatalf("delete room with history: %v", err)
+		}
+		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); code(err) != "room_has_history" {
+			t.Fatalf("delete building with history: %v", err)
 		}
 		f.svc.Occupancy = occupancy{}
 		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); err != nil {
@@ -243,6 +268,28 @@ func TestGenerateBuilding(t *testing.T) {
 		if len(quotaAsked) != 2 || quotaAsked[1] != 24 {
 			t.Fatalf("quota asked %v", quotaAsked)
 		}
+		// Basements: -2, -1, then 1, 2 (no floor 0); the building records the
+		// two floors above ground.
+		base := property.GenerateSpec{CommunityID: f.comm.ID, Name: "B栋", Units: 1, Floors: 4, RoomsPerFloor: 1, StartFloor: -2}
+		bres, err := f.svc.GenerateBuilding(ctx, f.tenant, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bres.Building.Floors != 2 || strings.Join(bres.Sample, ",") != "-201,-101,101,201" {
+			t.Fatalf("basement generate: floors %d, sample %v", bres.Building.Floors, bres.Sample)
+		}
+		brooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{BuildingID: bres.Building.ID.String()}, property.Paging{Order: "floor"})
+		var got []int
+		for _, r := range brooms {
+			got = append(got, r.Floor)
+		}
+		if fmt.Sprint(got) != "[-2 -1 1 2]" {
+			t.Fatalf("generated floors %v", got)
+		}
+		base.Name, base.StartFloor, base.Floors = "C栋", 199, 3
+		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, base); code(err) != "invalid_input" {
+			t.Fatalf("top floor 201: %v", err)
+		}
 		// Same name again: conflict, nothing half-written.
 		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, spec); code(err) != "duplicate_name" {
 			t.Fatalf("second generate: %v", err)
@@ -270,7 +317,7 @@ func TestGenerateBuilding(t *testing.T) {
 		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, spec); err == nil {
 			t.Fatal("quota refusal ignored")
 		}
-		if n, _ := countRooms(db, f.tenant); n != 48 {
+		if n, _ := countRooms(db, f.tenant); n != 52 { // 24 + 24 + the 4 basement-test rooms
 			t.Fatalf("rooms after refused generate: %d", n)
 		}
 	})

@@ -222,26 +222,39 @@ func (s *Service) UpdateRoom(ctx context.Context, tenantID, id uuid.UUID, inp Ro
 			}
 			r.CommunityID, r.BuildingID, r.UnitID = b.CommunityID, b.ID, u.ID
 		}
+		was := r.Status
 		inp.apply(&r)
 		if err := invalid(checkRoom(r)); err != nil {
 			return err
+		}
+		// Residents live here: the status may not say it is empty (their
+		// move-out sets it vacant). Renovating while lived in is allowed.
+		if r.Status != was && (r.Status == Vacant || r.Status == SoldUnoccupied) && s.Occupancy != nil {
+			occupied, _, err := s.Occupancy.RoomOccupancy(ctx, tx, tenantID, []uuid.UUID{r.ID})
+			if err != nil {
+				return err
+			}
+			if occupied > 0 {
+				return ErrRoomOccupied.WithDetails(map[string]string{"field": "status"})
+			}
 		}
 		return uniqueAs(tx.Save(&r).Error, ErrDuplicateRoom)
 	})
 	return r, err
 }
 
-// DeleteRoom removes a room that is not occupied.
+// DeleteRoom removes a room nobody lives in and nobody ever did (409
+// room_occupied or room_has_history otherwise, see roomsFree).
 func (s *Service) DeleteRoom(ctx context.Context, tenantID, id uuid.UUID) error {
 	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var r Room
 		if err := notFound(in(tx, tenantID).First(&r, "id = ?", id).Error); err != nil {
 			return err
 		}
-		if r.Status == Occupied {
-			return ErrRoomOccupied
+		if err := s.roomsFree(ctx, tx, tenantID, "id", id, ErrRoomOccupied); err != nil {
+			return err
 		}
-		return in(tx, tenantID).Delete(&Room{}, "id = ?", id).Error
+		return historyAs(in(tx, tenantID).Delete(&Room{}, "id = ?", id).Error)
 	})
 }
 

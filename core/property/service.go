@@ -17,10 +17,11 @@ import (
 // beyond the tenant's plan; tenant.Service.CheckQuota has this shape.
 type QuotaFunc func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, adding int) error
 
-// OccupancyChecker counts occupied rooms of a building from the residents'
-// records, beyond the room status this package keeps.
+// OccupancyChecker reads the residents' records of rooms, which this package
+// does not own: of the given rooms, how many someone lives in now (occupied)
+// and how many have any residence record, current or past (recorded).
 type OccupancyChecker interface {
-	OccupiedRooms(ctx context.Context, tx *gorm.DB, tenantID, buildingID uuid.UUID) (int64, error)
+	RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error)
 }
 
 // Quota resources this package owns.
@@ -46,6 +47,7 @@ var (
 	ErrOccupied           = apperr.New(http.StatusConflict, "building_has_occupied_rooms", "The building still has occupied rooms; move the residents out first.", "该楼栋仍有已入住的房屋,请先办理迁出。")
 	ErrCommunityNotEmpty  = apperr.New(http.StatusConflict, "community_not_empty", "The community still has buildings or common areas; delete them first.", "该小区下仍有楼栋或公共区域,请先删除。")
 	ErrRoomOccupied       = apperr.New(http.StatusConflict, "room_occupied", "The room is occupied; move the residents out first.", "该房屋已入住,请先办理迁出。")
+	ErrRoomHasHistory     = apperr.New(http.StatusConflict, "room_has_history", "The room has residence records (past residents); it is kept so that history stays whole.", "该房屋有住户记录(含已迁出),为保留历史不能删除。")
 	ErrUnknownCommunity   = apperr.New(http.StatusBadRequest, "unknown_community", "No such community.", "小区不存在。")
 	ErrUnknownBuilding    = apperr.New(http.StatusBadRequest, "unknown_building", "No such building.", "楼栋不存在。")
 	ErrUnknownUnit        = apperr.New(http.StatusBadRequest, "unknown_unit", "No such unit.", "单元不存在。")
@@ -305,37 +307,75 @@ func (s *Service) UpdateBuilding(ctx context.Context, tenantID, id uuid.UUID, in
 }
 
 // DeleteBuilding removes a building with its units and rooms, refusing while
-// any room is occupied (by status, or by the residents' occupancy records).
+// any room is occupied or has residence records (see roomsFree).
 func (s *Service) DeleteBuilding(ctx context.Context, tenantID, id uuid.UUID) error {
 	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var b Building
 		if err := notFound(in(tx, tenantID).First(&b, "id = ?", id).Error); err != nil {
 			return err
 		}
-		var n int64
-		if err := in(tx.Model(&Room{}), tenantID).Where("building_id = ? AND status = ?", id, Occupied).Count(&n).Error; err != nil {
+		if err := s.roomsFree(ctx, tx, tenantID, "building_id", id, ErrOccupied); err != nil {
 			return err
-		}
-		if n == 0 && s.Occupancy != nil {
-			var err error
-			if n, err = s.Occupancy.OccupiedRooms(ctx, tx, tenantID, id); err != nil {
-				return err
-			}
-		}
-		if n > 0 {
-			return ErrOccupied.WithDetails(map[string]int64{"occupied_rooms": n})
 		}
 		if err := in(tx.Model(&CommonArea{}), tenantID).Where("building_id = ?", id).Update("building_id", nil).Error; err != nil {
 			return err
 		}
 		if err := in(tx, tenantID).Where("building_id = ?", id).Delete(&Room{}).Error; err != nil {
-			return err
+			return historyAs(err)
 		}
 		if err := in(tx, tenantID).Where("building_id = ?", id).Delete(&Unit{}).Error; err != nil {
 			return err
 		}
 		return in(tx, tenantID).Delete(&Building{}, "id = ?", id).Error
 	})
+}
+
+// roomsFree refuses (409) deleting the rooms whose col equals id while anyone
+// lives in one (occupied, answered as ErrOccupied or ErrRoomOccupied) or any
+// has residence records (room_has_history): occupancies and households keep
+// pointing at their room, and the database refuses the delete too (foreign
+// keys, ON DELETE RESTRICT). Occupancy is read from the residents' records
+// when an OccupancyChecker is set, not from the status a user may edit; the
+// status is the fallback when the property package runs alone.
+func (s *Service) roomsFree(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, col string, id uuid.UUID, occupiedErr *apperr.Error) error {
+	q := func() *gorm.DB { return in(tx.Model(&Room{}), tenantID).Where(col+" = ?", id) }
+	var occupied, recorded int64
+	if s.Occupancy == nil {
+		if err := q().Where("status = ?", Occupied).Count(&occupied).Error; err != nil {
+			return err
+		}
+	} else {
+		var ids []uuid.UUID
+		if err := q().Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		var err error
+		if occupied, recorded, err = s.Occupancy.RoomOccupancy(ctx, tx, tenantID, ids); err != nil {
+			return err
+		}
+	}
+	if occupied > 0 {
+		if occupiedErr == ErrRoomOccupied {
+			return ErrRoomOccupied
+		}
+		return occupiedErr.WithDetails(map[string]int64{"occupied_rooms": occupied})
+	}
+	if recorded > 0 {
+		return ErrRoomHasHistory.WithDetails(map[string]int64{"rooms_with_history": recorded})
+	}
+	return nil
+}
+
+// historyAs maps the database's foreign-key refusal of a room delete (the
+// residents' records still point at it) to room_has_history.
+func historyAs(err error) error {
+	if err == nil {
+		return nil
+	}
+	if m := err.Error(); strings.Contains(m, "SQLSTATE 23503") || strings.Contains(m, "FOREIGN KEY constraint failed") {
+		return ErrRoomHasHistory
+	}
+	return err
 }
 
 // ---- units
@@ -398,15 +438,11 @@ func (s *Service) DeleteUnit(ctx context.Context, tenantID, id uuid.UUID) error 
 		if err := notFound(in(tx, tenantID).First(&u, "id = ?", id).Error); err != nil {
 			return err
 		}
-		var n int64
-		if err := in(tx.Model(&Room{}), tenantID).Where("unit_id = ? AND status = ?", id, Occupied).Count(&n).Error; err != nil {
+		if err := s.roomsFree(ctx, tx, tenantID, "unit_id", id, ErrOccupied); err != nil {
 			return err
-		}
-		if n > 0 {
-			return ErrOccupied.WithDetails(map[string]int64{"occupied_rooms": n})
 		}
 		if err := in(tx, tenantID).Where("unit_id = ?", id).Delete(&Room{}).Error; err != nil {
-			return err
+			return historyAs(err)
 		}
 		return in(tx, tenantID).Delete(&Unit{}, "id = ?", id).Error
 	})

@@ -209,6 +209,19 @@ func CountOccupied(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64,
 	return n, err
 }
 
+// CountWithHistory counts how many of the given rooms have any residence
+// record: an occupancy (current or moved out) or a household. Such rooms are
+// kept (the property package refuses to delete them; so do the foreign keys).
+func CountWithHistory(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, error) {
+	if len(roomIDs) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := tx.Raw(`SELECT count(*) FROM (SELECT room_id FROM occupancies WHERE tenant_id = ? AND room_id IN ?
+UNION SELECT room_id FROM households WHERE tenant_id = ? AND room_id IN ?) r`, tenantID, roomIDs, tenantID, roomIDs).Scan(&n).Error
+	return n, err
+}
+
 // RoomSection is the residents section of a room's file: the current
 // occupants with masked phones. Its signature is the room-file provider's.
 func (s *Service) RoomSection(ctx context.Context, tx *gorm.DB, tenantID, roomID uuid.UUID) (any, error) {

@@ -21,6 +21,7 @@ import (
 
 // rooms is a RoomChecker over a set of (tenant, room) pairs.
 type rooms struct {
+	db  *store.DB // when set, add also writes the room row
 	mu  sync.Mutex
 	set map[[2]uuid.UUID]bool
 }
@@ -29,8 +30,35 @@ func (r *rooms) add(tenant uuid.UUID) uuid.UUID {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := store.NewID()
+	if r.db != nil {
+		if err := insertRoom(r.db, tenant, id); err != nil {
+			panic(err)
+		}
+	}
 	r.set[[2]uuid.UUID{tenant, id}] = true
 	return id
+}
+
+// insertRoom writes a room row (with its community, building and unit): the
+// residents' records point at rooms with foreign keys.
+func insertRoom(db *store.DB, tenant, id uuid.UUID) error {
+	c, b, u := store.NewID(), store.NewID(), store.NewID()
+	return db.InTenant(context.Background(), tenant, func(tx *gorm.DB) error {
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{"INSERT INTO communities (tenant_id, id, name) VALUES (?, ?, ?)", []any{tenant, c, c.String()}},
+			{"INSERT INTO buildings (tenant_id, id, community_id, name) VALUES (?, ?, ?, '1')", []any{tenant, b, c}},
+			{"INSERT INTO units (tenant_id, id, building_id, name) VALUES (?, ?, ?, '1')", []any{tenant, u, b}},
+			{"INSERT INTO rooms (tenant_id, id, community_id, building_id, unit_id, number) VALUES (?, ?, ?, ?, ?, '101')", []any{tenant, id, c, b, u}},
+		} {
+			if err := tx.Exec(q.sql, q.args...).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (r *rooms) RoomExists(_ *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
@@ -92,7 +120,7 @@ type fixture struct {
 func key(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
-	f := &fixture{db: db, rooms: &rooms{set: map[[2]uuid.UUID]bool{}}, perms: perms{}, audit: &recorder{},
+	f := &fixture{db: db, rooms: &rooms{db: db, set: map[[2]uuid.UUID]bool{}}, perms: perms{}, audit: &recorder{},
 		tenant: store.NewID(), other: store.NewID()}
 	f.cfg = resident.Config{PIIKeys: map[string][]byte{"k1": key(1)}, ActiveKeyID: "k1", IndexKey: key(7)}
 	f.clerk = actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "clerk", TenantID: f.tenant}
@@ -366,8 +394,9 @@ func TestBadInput(t *testing.T) {
 		wantCode(t, err, "invalid_tag")
 		// Occupancy.
 		var occ resident.Occupancy
+		otherRoom := f.rooms.add(f.other)
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveIn(tx, f.tenant, p.ID, resident.OccupancyInput{RoomID: f.rooms.add(f.other), Role: resident.RoleOwner, MoveIn: "2020-01-01"})
+			_, err := f.svc.MoveIn(tx, f.tenant, p.ID, resident.OccupancyInput{RoomID: otherRoom, Role: resident.RoleOwner, MoveIn: "2020-01-01"})
 			return err
 		})
 		wantCode(t, err, "unknown_room")
@@ -423,7 +452,7 @@ func TestBadInput(t *testing.T) {
 func TestHouseholdsAndRoomQueries(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		room := f.rooms.add(f.tenant)
+		room, empty := f.rooms.add(f.tenant), f.rooms.add(f.tenant)
 		owner := f.create(t, resident.PersonInput{Name: "陈明", Phones: []resident.PhoneInput{{Number: "13811110000"}}})
 		wife := f.create(t, resident.PersonInput{Name: "林芳"})
 		err := f.in(t, func(tx *gorm.DB) error {
@@ -449,7 +478,6 @@ func TestHouseholdsAndRoomQueries(t *testing.T) {
 			if busy, err := resident.RoomOccupied(tx, f.tenant, room); !busy || err != nil {
 				t.Errorf("RoomOccupied = %v, %v", busy, err)
 			}
-			empty := f.rooms.add(f.tenant)
 			if busy, _ := resident.RoomOccupied(tx, f.tenant, empty); busy {
 				t.Errorf("empty room occupied")
 			}
@@ -654,6 +682,23 @@ func TestSelfServiceAndCareList(t *testing.T) {
 			}
 			return nil
 		})
+		// A built-in tag given by its Chinese label is stored as its code, as
+		// the importer does, so the care list (by code or label) finds it.
+		_ = f.in(t, func(tx *gorm.DB) error {
+			tag, err := f.svc.SetTag(context.Background(), tx, f.tenant, me.ID, " 独居老人 ", resident.CareTagInput{Reason: "子女在外地"})
+			if err != nil || tag.Tag != resident.TagElderlyAlone {
+				t.Errorf("set 独居老人 = %+v, %v", tag, err)
+			}
+			for _, q := range []string{resident.TagElderlyAlone, "独居老人"} {
+				if list, total, err := resident.CareList(tx, f.tenant, q, 1, 20); err != nil || total != 1 || list[0].PersonID != me.ID {
+					t.Errorf("care list %q = %+v (%d), %v", q, list, total, err)
+				}
+			}
+			if err := resident.RemoveTag(tx, f.tenant, me.ID, "独居老人"); err != nil {
+				t.Errorf("remove by label: %v", err)
+			}
+			return nil
+		})
 	})
 }
 
@@ -727,6 +772,9 @@ func TestDemoSeeder(t *testing.T) {
 		other := store.NewID()
 		raw := map[string]any{"residents": []any{map[string]any{"name": "测试", "phone": "13800000001", "room": "1-1-101", "role": "tenant", "move_in": "2024-01-01"}}}
 		f.rooms.set[[2]uuid.UUID{other, res["1-1-101"]}] = true
+		if err := insertRoom(db, other, res["1-1-101"]); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.InTenant(context.Background(), other, func(tx *gorm.DB) error { return seed(context.Background(), tx, other, raw) }); err != nil {
 			t.Fatal(err)
 		}

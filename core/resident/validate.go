@@ -135,10 +135,15 @@ const (
 // KnownTags are the built-in care tags.
 var KnownTags = []string{TagElderlyAlone, TagChild, TagDisabled, TagNeedsVisits}
 
-// normaliseTag trims a tag and lowercases ASCII; ok is false for an empty,
+// normaliseTag trims a tag, lowercases ASCII and turns a built-in tag's
+// Chinese label (独居老人 …) into its code, so the API, the importer, search
+// and the care list all store and match one value; ok is false for an empty,
 // too long or space-containing tag.
 func normaliseTag(s string) (string, bool) {
 	t := strings.ToLower(strings.TrimSpace(s))
+	if code, ok := tagNames[t]; ok {
+		t = code
+	}
 	n := utf8.RuneCountInString(t)
 	return t, n >= 1 && n <= 32 && !strings.ContainsAny(t, " \t\n/")
 }

@@ -266,11 +266,34 @@ func sqliteDSN(dir string, immediate bool) (string, error) {
 		return "", fmt.Errorf("store: data dir: %w", err)
 	}
 	p := filepath.Join(dir, "wuye.db")
+	if err := privateFiles(dir, p); err != nil {
+		return "", err
+	}
 	dsn := "file:" + p + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 	if immediate {
 		dsn += "&_txlock=immediate"
 	}
 	return dsn, nil
+}
+
+// privateFiles keeps the data dir 0700 and the database 0600: it creates the
+// file before SQLite does (which would use 0644), and tightens files made by
+// older versions. SQLite gives its -wal and -shm files the database's mode.
+func privateFiles(dir, db string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("store: data dir: %w", err)
+	}
+	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("store: create sqlite file: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: sqlite file mode: %w", err)
+		}
+	}
+	return nil
 }
 
 func openSQLite(dir string, immediate bool) (*sql.DB, error) {

@@ -300,13 +300,17 @@ func (s *Service) Overview(ctx context.Context, tenantID uuid.UUID) (Overview, e
 }
 
 // Suspend stops every request of the tenant's users (403 tenant_suspended)
-// until Resume. Suspending a suspended tenant only updates the reason.
+// until Resume. Suspending a suspended tenant changes nothing unless a new
+// reason is given, so a repeated click does not erase why it was suspended.
 func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (Tenant, error) {
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > 500 {
 		return Tenant{}, apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "reason", Code: "too_long", EN: "reason is at most 500 characters", ZH: "原因最多 500 个字符"}})
 	}
 	return s.change(ctx, id, "tenant.suspend", reason, func(tx *gorm.DB, t *Tenant) (bool, error) {
+		if t.Status == StatusSuspended && reason == "" {
+			return false, nil
+		}
 		return setStatus(t, StatusSuspended, reason), nil
 	})
 }

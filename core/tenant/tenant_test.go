@@ -184,6 +184,18 @@ func TestSuspendResumeAndGate(t *testing.T) {
 		if e.Status != http.StatusForbidden || !strings.Contains(e.Message("zh"), "联系平台运营方") || !strings.Contains(e.EN, "contact the platform operator") {
 			t.Fatalf("suspended error %+v", e)
 		}
+		// A second suspend without a reason keeps the first reason and time,
+		// and audits nothing; one with a new reason replaces it.
+		again, err := s.Suspend(ctx, a.ID, "  ")
+		if err != nil || again.SuspendedReason != "unpaid invoice" || again.SuspendedAt == nil || again.SuspendedAt.Sub(*sus.SuspendedAt).Abs() > time.Millisecond {
+			t.Fatalf("second suspend: %+v %v", again, err)
+		}
+		if got, _ := s.Get(ctx, a.ID.String()); got.SuspendedReason != "unpaid invoice" {
+			t.Fatalf("stored reason %q", got.SuspendedReason)
+		}
+		if got, err := s.Suspend(ctx, a.ID, "audit pending"); err != nil || got.SuspendedReason != "audit pending" {
+			t.Fatalf("new reason: %+v %v", got, err)
+		}
 		if _, err := s.Resume(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -194,7 +206,7 @@ func TestSuspendResumeAndGate(t *testing.T) {
 		if _, err := s.Resume(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(rec.actions(), ","); got != "tenant.create,tenant.suspend,tenant.resume" {
+		if got := strings.Join(rec.actions(), ","); got != "tenant.create,tenant.suspend,tenant.suspend,tenant.resume" {
 			t.Fatalf("audit %s", got)
 		}
 		// A change made elsewhere (another process) shows after the TTL.
