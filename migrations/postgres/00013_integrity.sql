@@ -7,6 +7,19 @@
 -- Records left pointing at rooms already deleted (before this check existed)
 -- point at nothing and cannot be shown or exported: they are removed, the
 -- persons themselves stay. A common area's vanished building is cleared.
+--
+-- FORCE ROW LEVEL SECURITY binds the owner too, and a migrating owner that is
+-- no superuser belongs to no tenant: its data fixes would change nothing. So
+-- FORCE is lifted for the tables fixed here and restored at the end, inside
+-- this migration's transaction (ALTER TABLE holds its lock until commit, so
+-- no other session sees the gap).
+ALTER TABLE occupancies NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE households NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE common_areas NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE care_tags NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE rooms NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE buildings NO FORCE ROW LEVEL SECURITY;
+
 DELETE FROM occupancies WHERE NOT EXISTS (SELECT 1 FROM rooms r WHERE r.tenant_id = occupancies.tenant_id AND r.id = occupancies.room_id)
     OR household_id IN (SELECT h.id FROM households h WHERE h.tenant_id = occupancies.tenant_id
         AND NOT EXISTS (SELECT 1 FROM rooms r WHERE r.tenant_id = h.tenant_id AND r.id = h.room_id));
@@ -38,3 +51,10 @@ DELETE FROM care_tags WHERE tag IN ('独居老人', '儿童', '残障', '残疾'
       AND (c.tag NOT IN ('独居老人', '儿童', '残障', '残疾', '需定期探访', '需探访') OR c.tag < care_tags.tag)
 );
 UPDATE care_tags SET tag = CASE tag WHEN '独居老人' THEN 'elderly_alone' WHEN '儿童' THEN 'child' WHEN '残障' THEN 'disabled' WHEN '残疾' THEN 'disabled' WHEN '需定期探访' THEN 'needs_visits' WHEN '需探访' THEN 'needs_visits' ELSE tag END WHERE tag IN ('独居老人', '儿童', '残障', '残疾', '需定期探访', '需探访');
+
+ALTER TABLE occupancies FORCE ROW LEVEL SECURITY;
+ALTER TABLE households FORCE ROW LEVEL SECURITY;
+ALTER TABLE common_areas FORCE ROW LEVEL SECURITY;
+ALTER TABLE care_tags FORCE ROW LEVEL SECURITY;
+ALTER TABLE rooms FORCE ROW LEVEL SECURITY;
+ALTER TABLE buildings FORCE ROW LEVEL SECURITY;
