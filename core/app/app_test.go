@@ -27,6 +27,12 @@ type running struct {
 // Postgres with the test Redis, exactly as production wiring does.
 func start(t testing.TB, d store.Dialect) *running {
 	t.Helper()
+	return startWith(t, testConfig(t, d))
+}
+
+// testConfig is start's configuration (a fresh database of its own).
+func testConfig(t testing.TB, d store.Dialect) app.Config {
+	t.Helper()
 	cfg := app.Config{
 		HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), TenantsDir: "../../tenants",
 		DatabaseRole: store.DefaultAppRole, LogLevel: "error", NoSeed: true,
@@ -37,6 +43,11 @@ func start(t testing.TB, d store.Dialect) *running {
 		qc := queuetest.Config(t)
 		cfg.RedisAddr, cfg.QueueNamespace = qc.RedisAddr, qc.Namespace
 	}
+	return cfg
+}
+
+func startWith(t testing.TB, cfg app.Config) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg)
 	if err != nil {
