@@ -61,6 +61,8 @@ type DB struct {
 	// ReadMostly contexts (see there). nil on Postgres.
 	read    *gorm.DB
 	readSQL *sql.DB
+	// Postgres only: the pool of ReadMostly InTenant calls (pgtx.go), used by nothing else.
+	pgRead *sql.DB
 }
 
 // Dialect reports the engine in use.
@@ -73,6 +75,9 @@ func (db *DB) SQL() *sql.DB { return db.sqlDB }
 func (db *DB) Close() error {
 	if db.readSQL != nil {
 		db.readSQL.Close()
+	}
+	if db.pgRead != nil {
+		db.pgRead.Close()
 	}
 	return db.sqlDB.Close()
 }
@@ -87,6 +92,7 @@ func NewID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	var (
 		sqlDB   *sql.DB
+		pgRead  *sql.DB // Postgres: the pool of ReadMostly InTenant (pgtx.go)
 		dialect Dialect
 		dial    gorm.Dialector
 	)
@@ -104,13 +110,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("store: parse database url: %w", err)
 		}
 		role := cfg.AppRole
-		sqlDB = stdlib.OpenDB(*pc, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
+		connector := stdlib.GetConnector(*pc, stdlib.OptionAfterConnect(func(ctx context.Context, c *pgx.Conn) error {
 			if role == "" {
 				return nil
 			}
 			_, err := c.Exec(ctx, "SET ROLE "+pgx.Identifier{role}.Sanitize())
 			return err
 		}))
+		sqlDB = sql.OpenDB(connector)
+		pgRead = sql.OpenDB(connector)
 		n := cfg.MaxOpenConns
 		if n <= 0 {
 			n = 20
@@ -118,6 +126,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		sqlDB.SetMaxOpenConns(n)
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		pgRead.SetMaxOpenConns(n)
+		pgRead.SetMaxIdleConns(n)
+		pgRead.SetConnMaxIdleTime(5 * time.Minute)
 		dial = postgres.New(postgres.Config{Conn: sqlDB})
 	}
 	gdb, err := openGorm(dial)
@@ -129,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
 	}
-	db := &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect}
+	db := &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect, pgRead: pgRead}
 	if dialect == SQLite {
 		if db.read, db.readSQL, err = openSQLiteReader(cfg.DataDir); err != nil {
 			sqlDB.Close()
@@ -206,7 +217,9 @@ type readMostlyKey struct{}
 // transactions begin deferred on a second pool, so they run beside a long
 // write (an import) instead of queueing behind it; the main pool begins
 // immediate, so writers queue rather than fail on lock upgrade. A deferred
-// transaction may still write (an audit entry). Postgres is unaffected.
+// transaction may still write (an audit entry). On Postgres its InTenant
+// calls take the read path of pgtx.go: session tenant on a pool of their own,
+// plain SELECTs without BEGIN/COMMIT, a real transaction from the first write.
 func ReadMostly(ctx context.Context) context.Context {
 	return context.WithValue(ctx, readMostlyKey{}, true)
 }
@@ -226,6 +239,9 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 	}
 	ctx = context.WithValue(ctx, scopeKey{}, scope{tenant: tenantID})
 	if db.dialect == Postgres {
+		if db.pgRead != nil && ctx.Value(readMostlyKey{}) != nil {
+			return db.inPostgresRead(ctx, tenantID, fn)
+		}
 		return db.inPostgresTx(ctx, "SELECT set_config('app.tenant_id', '"+tenantID.String()+"', true)", fn)
 	}
 	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
