@@ -27,6 +27,12 @@ type running struct {
 // Postgres with the test Redis, exactly as production wiring does.
 func start(t testing.TB, d store.Dialect) *running {
 	t.Helper()
+	return startWith(t, testConfig(t, d))
+}
+
+// testConfig is start's configuration (a fresh database of its own).
+func testConfig(t testing.TB, d store.Dialect) app.Config {
+	t.Helper()
 	cfg := app.Config{
 		HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), TenantsDir: "../../tenants",
 		LogLevel: "error", NoSeed: true,
@@ -37,7 +43,7 @@ func start(t testing.TB, d store.Dialect) *running {
 		qc := queuetest.Config(t)
 		cfg.RedisAddr, cfg.QueueNamespace = qc.RedisAddr, qc.Namespace
 	}
-	return startWith(t, cfg)
+	return cfg
 }
 
 // startWith builds and starts the app with cfg, as serve does.

@@ -84,6 +84,7 @@ func Enqueue(tx *gorm.DB, t Task) (uuid.UUID, error) {
 	if res.RowsAffected == 0 {
 		return uuid.Nil, nil
 	}
+	outboxWritten.poke()
 	return row.ID, nil
 }
 
@@ -101,7 +102,11 @@ func EnqueueMany(tx *gorm.DB, ts []Task) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 500).Error
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, 500).Error; err != nil {
+		return err
+	}
+	outboxWritten.poke()
+	return nil
 }
 
 var errBadTask = errors.New("queue: invalid task")

@@ -50,8 +50,12 @@ type Config struct {
 	// waits behind at most this many, so keep it a small multiple of the
 	// workers of all processes (default 10 × Concurrency, at least 100).
 	Window int
-	// PollInterval is how often an idle relay looks for new outbox rows (default 200ms).
+	// PollInterval is how often the relay looks for new outbox rows for a
+	// while after tasks were written or moved (default 200ms).
 	PollInterval time.Duration
+	// IdlePoll is how often an idle relay looks anyway, a safety net under
+	// the wake-ups of Enqueue and Postgres NOTIFY (default 10s).
+	IdlePoll time.Duration
 	// RetryBase is the first retry delay; it doubles per attempt up to an hour (default 5s).
 	RetryBase time.Duration
 	// Retention keeps finished outbox rows (and so unique keys) this long (default 7 days).
@@ -81,6 +85,7 @@ func (c *Config) defaults() {
 		c.Window = max(100, 10*c.Concurrency)
 	}
 	def(&c.PollInterval, 200*time.Millisecond)
+	def(&c.IdlePoll, 10*time.Second)
 	def(&c.RetryBase, 5*time.Second)
 	def(&c.Retention, 7*24*time.Hour)
 	def(&c.StaleAfter, 2*time.Minute)

@@ -87,19 +87,43 @@ type claimed struct {
 	JobID    *uuid.UUID
 }
 
+// relay runs relay rounds: every PollInterval while hot (just woken, or
+// tasks moved recently), otherwise only when woken (wake.go), when a pending
+// row falls due, or every IdlePoll; an idle round is one query (nextDue).
 func (q *Queue) relay(ctx context.Context) {
+	go q.listen(ctx, outboxWritten)
+	hot := time.Now().Add(hotFor) // rows may have waited while no relay ran
 	for ctx.Err() == nil {
-		n, err := q.relayOnce(ctx)
+		woken := outboxWritten.wait()
+		now := time.Now()
+		wait := q.cfg.PollInterval
+		n, err := 0, error(nil)
+		if now.Before(hot) {
+			n, err = q.relayOnce(ctx)
+		} else {
+			var next time.Time
+			if next, err = q.nextDue(ctx); err == nil && !next.IsZero() && !next.After(now) {
+				n, err = q.relayOnce(ctx)
+			} else if err == nil {
+				wait = q.cfg.IdlePoll
+				if !next.IsZero() {
+					wait = min(wait, max(next.Sub(now), q.cfg.PollInterval))
+				}
+			}
+		}
 		if err != nil && ctx.Err() == nil {
 			q.log.Warn("queue relay", "err", err)
+			wait = q.cfg.PollInterval
 		}
-		wait := q.cfg.PollInterval
 		if n > 0 {
 			wait = 5 * time.Millisecond // more may be waiting; just let the window drain a little
+			hot = time.Now().Add(hotFor)
 		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
+		case <-woken:
+			hot = time.Now().Add(hotFor)
 		}
 	}
 }
@@ -282,6 +306,7 @@ func (q *Queue) sweepOnce(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			outboxWritten.poke()
 		}
 	}
 	return q.db.Platform(ctx, func(tx *gorm.DB) error {

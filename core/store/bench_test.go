@@ -10,7 +10,8 @@ import (
 )
 
 // BenchmarkRead compares a primary-key read through InTenant (transaction +
-// tenant setting + RLS) with the same read on the bare pool.
+// tenant setting + RLS), the same in a GET request's context (ReadMostly) and
+// the same read through Platform.
 func BenchmarkRead(b *testing.B) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
@@ -25,6 +26,15 @@ func BenchmarkRead(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					var p probe
 					if err := db.InTenant(ctx, tid, func(tx *gorm.DB) error { return tx.First(&p, "id = ?", row.ID).Error }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			get := store.ReadMostly(ctx) // a GET: on Postgres the session-tenant read path
+			b.Run("in_tenant_get", func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					var p probe
+					if err := db.InTenant(get, tid, func(tx *gorm.DB) error { return tx.First(&p, "id = ?", row.ID).Error }); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -38,5 +38,14 @@ func tenantSig(key []byte, tenantID uuid.UUID) string {
 // tenantSetup is the statement that makes a Postgres transaction tenantID's.
 // It is built from a UUID and a hex digest, never from input.
 func (db *DB) tenantSetup(tenantID uuid.UUID) string {
-	return "SELECT set_config('app.tenant_id', '" + tenantID.String() + "', true), set_config('app.tenant_sig', '" + tenantSig(db.rlsKey, tenantID) + "', true)"
+	return db.tenantSetting(tenantID, "true")
+}
+
+// tenantSession makes a read-path connection's session tenantID's (pgtx.go).
+func (db *DB) tenantSession(tenantID uuid.UUID) string {
+	return db.tenantSetting(tenantID, "false")
+}
+
+func (db *DB) tenantSetting(tenantID uuid.UUID, local string) string {
+	return "SELECT set_config('app.tenant_id', '" + tenantID.String() + "', " + local + "), set_config('app.tenant_sig', '" + tenantSig(db.rlsKey, tenantID) + "', " + local + ")"
 }

@@ -75,6 +75,8 @@ type DB struct {
 	// and the key that signs the tenant setting (rls.go).
 	platform *DB
 	rlsKey   []byte
+	// Postgres only: the pool of ReadMostly InTenant calls (pgtx.go), used by nothing else.
+	pgRead *sql.DB
 }
 
 // Dialect reports the engine in use.
@@ -91,6 +93,9 @@ func (db *DB) Close() error {
 	if db.platform != nil {
 		db.platform.Close()
 	}
+	if db.pgRead != nil {
+		db.pgRead.Close()
+	}
 	return db.sqlDB.Close()
 }
 
@@ -104,6 +109,7 @@ func NewID() uuid.UUID { return uuid.Must(uuid.NewV7()) }
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	var (
 		sqlDB   *sql.DB
+		pgRead  *sql.DB // Postgres: the pool of ReadMostly InTenant (pgtx.go)
 		dialect Dialect
 		dial    gorm.Dialector
 	)
@@ -123,21 +129,25 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if sqlDB, err = openPostgres(cfg.DatabaseURL, cfg.MaxOpenConns); err != nil {
 			return nil, err
 		}
+		if pgRead, err = openPostgres(cfg.DatabaseURL, cfg.MaxOpenConns); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
 		dial = postgres.New(postgres.Config{Conn: sqlDB})
 	}
-	gdb, err := openGorm(dial)
-	if err != nil {
-		sqlDB.Close()
+	db := &DB{sqlDB: sqlDB, dialect: dialect, pgRead: pgRead}
+	var err error
+	if db.gdb, err = openGorm(dial); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
+		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", dialect, err)
 	}
-	db := &DB{gdb: gdb, sqlDB: sqlDB, dialect: dialect}
 	if dialect == Postgres {
 		if db.platform, err = openPlatform(ctx, cfg); err != nil {
-			sqlDB.Close()
+			db.Close()
 			return nil, err
 		}
 		if err := checkRole(ctx, sqlDB, "WUYE_DATABASE_URL", AppRole); err != nil {
@@ -151,7 +161,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	if dialect == SQLite {
 		if db.read, db.readSQL, err = openSQLiteReader(cfg.DataDir); err != nil {
-			sqlDB.Close()
+			db.Close()
 			return nil, err
 		}
 	}
@@ -319,7 +329,9 @@ type readMostlyKey struct{}
 // transactions begin deferred on a second pool, so they run beside a long
 // write (an import) instead of queueing behind it; the main pool begins
 // immediate, so writers queue rather than fail on lock upgrade. A deferred
-// transaction may still write (an audit entry). Postgres is unaffected.
+// transaction may still write (an audit entry). On Postgres its InTenant
+// calls take the read path of pgtx.go: session tenant on a pool of their own,
+// plain SELECTs without BEGIN/COMMIT, a real transaction from the first write.
 func ReadMostly(ctx context.Context) context.Context {
 	return context.WithValue(ctx, readMostlyKey{}, true)
 }
@@ -342,6 +354,9 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 	}
 	ctx = context.WithValue(ctx, scopeKey{}, scope{tenant: tenantID})
 	if db.dialect == Postgres {
+		if db.pgRead != nil && ctx.Value(readMostlyKey{}) != nil {
+			return db.inPostgresRead(ctx, tenantID, fn)
+		}
 		return db.inPostgresTx(ctx, db.tenantSetup(tenantID), fn)
 	}
 	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
