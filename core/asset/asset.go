@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -94,10 +93,10 @@ func viewIn(tx *gorm.DB, tenantID uuid.UUID, a Asset) (AssetView, error) {
 
 // Errors of this package.
 var (
-	ErrDuplicateCode = apperr.New(http.StatusConflict, "duplicate_asset_code", "Another asset already has this code.", "已有相同编号的设备。")
-	ErrUnknownAsset  = apperr.New(http.StatusBadRequest, "unknown_asset", "No such asset.", "设备不存在。")
-	ErrWrongPlan     = apperr.New(http.StatusBadRequest, "unknown_plan", "The plan does not belong to this asset.", "该保养计划不属于此设备。")
-	ErrLocationPlace = apperr.New(http.StatusBadRequest, "location_outside_community", "The location is in another community than the asset.", "位置不在该设备所属的小区。")
+	ErrDuplicateCode = apperr.New(apperr.KindConflict, "duplicate_asset_code", "Another asset already has this code.", "已有相同编号的设备。")
+	ErrUnknownAsset  = apperr.New(apperr.KindInvalid, "unknown_asset", "No such asset.", "设备不存在。")
+	ErrWrongPlan     = apperr.New(apperr.KindInvalid, "unknown_plan", "The plan does not belong to this asset.", "该保养计划不属于此设备。")
+	ErrLocationPlace = apperr.New(apperr.KindInvalid, "location_outside_community", "The location is in another community than the asset.", "位置不在该设备所属的小区。")
 )
 
 // Service manages assets and their maintenance.

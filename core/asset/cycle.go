@@ -2,7 +2,6 @@ package asset
 
 import (
 	"fmt"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +29,7 @@ type Cycle struct {
 }
 
 // ErrCycle answers a cycle that cannot be scheduled.
-var ErrCycle = apperr.New(http.StatusBadRequest, "invalid_cycle", "The cycle is invalid: %s.", "周期无效:%s。")
+var ErrCycle = apperr.New(apperr.KindInvalid, "invalid_cycle", "The cycle is invalid: %s.", "周期无效:%s。")
 
 // Validate checks the cycle and normalises its fixed dates (sorted, unique).
 func (c *Cycle) Validate() error {

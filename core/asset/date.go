@@ -3,7 +3,6 @@ package asset
 import (
 	"database/sql/driver"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 type Date struct{ t time.Time }
 
 // ErrBadDate answers a date that is not YYYY-MM-DD.
-var ErrBadDate = apperr.New(http.StatusBadRequest, "invalid_date", "Date %q is not a calendar day like 2024-05-31.", "日期 %q 不是有效日期,例如 2024-05-31。")
+var ErrBadDate = apperr.New(apperr.KindInvalid, "invalid_date", "Date %q is not a calendar day like 2024-05-31.", "日期 %q 不是有效日期,例如 2024-05-31。")
 
 // NewDate returns the day y-m-d (normalised, as time.Date does).
 func NewDate(y int, m time.Month, d int) Date { return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)} }

@@ -3,7 +3,6 @@ package asset
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
@@ -22,9 +21,9 @@ var (
 )
 
 var (
-	errImportCommunity = apperr.New(http.StatusBadRequest, "unknown_community", "No community of that name.", "没有该名称的小区。")
-	errImportLocation  = apperr.New(http.StatusBadRequest, "unknown_location", "No room (building unit number) or common area of that name in the community.", "该小区没有此名称的房屋(楼栋 单元 房号)或公共区域。")
-	errImportDupCode   = apperr.New(http.StatusConflict, "duplicate_asset_code", "The same code appears earlier in the file (row %d).", "相同的设备编号已在文件第 %d 行出现。")
+	errImportCommunity = apperr.New(apperr.KindInvalid, "unknown_community", "No community of that name.", "没有该名称的小区。")
+	errImportLocation  = apperr.New(apperr.KindInvalid, "unknown_location", "No room (building unit number) or common area of that name in the community.", "该小区没有此名称的房屋(楼栋 单元 房号)或公共区域。")
+	errImportDupCode   = apperr.New(apperr.KindConflict, "duplicate_asset_code", "The same code appears earlier in the file (row %d).", "相同的设备编号已在文件第 %d 行出现。")
 )
 
 // AssetImporter imports assets into existing communities and locations; make

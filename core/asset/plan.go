@@ -3,7 +3,6 @@ package asset
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -195,7 +194,7 @@ type PlanFilter struct {
 }
 
 // ErrView answers an unknown plan view.
-var ErrView = apperr.New(http.StatusBadRequest, "unknown_view", "view must be due_soon or overdue.", "view 只能是 due_soon 或 overdue。")
+var ErrView = apperr.New(apperr.KindInvalid, "unknown_view", "view must be due_soon or overdue.", "view 只能是 due_soon 或 overdue。")
 
 // ListPlans lists plans by next due date. due_soon: active plans due from
 // today until their reminder window ends; overdue: active plans due before today.
@@ -327,7 +326,7 @@ func (r RecordInput) Validate() []apperr.FieldError {
 }
 
 // ErrFutureRecord refuses a maintenance dated in the future.
-var ErrFutureRecord = apperr.New(http.StatusBadRequest, "done_in_future", "A maintenance cannot be recorded for a day that has not come yet.", "不能登记未来日期的保养。")
+var ErrFutureRecord = apperr.New(apperr.KindInvalid, "done_in_future", "A maintenance cannot be recorded for a day that has not come yet.", "不能登记未来日期的保养。")
 
 // AddRecord logs a maintenance of an asset. With a plan, the plan's due
 // occurrence counts as done and its next due date moves on.

@@ -41,15 +41,15 @@ const (
 
 // Errors of this package.
 var (
-	ErrUnsupportedType = apperr.New(http.StatusUnsupportedMediaType, "unsupported_media_type",
+	ErrUnsupportedType = apperr.New(apperr.KindUnsupported, "unsupported_media_type",
 		"This kind of file cannot be attached. Upload a PDF, JPEG, PNG or WebP image, Word/Excel/PowerPoint document, plain text or CSV file.",
 		"不支持此类文件。请上传 PDF、JPEG/PNG/WebP 图片、Word/Excel/PowerPoint 文档、纯文本或 CSV 文件。")
-	ErrTooLarge = apperr.New(http.StatusRequestEntityTooLarge, "file_too_large",
+	ErrTooLarge = apperr.New(apperr.KindTooLarge, "file_too_large",
 		"The file is larger than 20 MiB; compress or split it and upload again.",
 		"文件超过 20 MiB,请压缩或拆分后重新上传。")
-	ErrEmpty = apperr.New(http.StatusBadRequest, "empty_file",
+	ErrEmpty = apperr.New(apperr.KindInvalid, "empty_file",
 		"The file is empty.", "文件为空。")
-	ErrTooMany = apperr.New(http.StatusConflict, "too_many_attachments",
+	ErrTooMany = apperr.New(apperr.KindConflict, "too_many_attachments",
 		"This record already has 50 files; delete one it no longer needs before adding another.",
 		"该记录已有 50 个附件,请先删除不再需要的附件再上传。")
 )

@@ -97,7 +97,7 @@ func TestReadSniffsAndAllows(t *testing.T) {
 		t.Errorf("too large: %v", err)
 	}
 	e, _ := apperr.As(attachment.ErrUnsupportedType)
-	if e.Status != 415 || !strings.Contains(e.ZH, "PDF") {
+	if e.Kind != apperr.KindUnsupported || !strings.Contains(e.ZH, "PDF") {
 		t.Errorf("415 error %+v", e)
 	}
 }

@@ -24,6 +24,30 @@ type errorDetail struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// statusOf is the one table from an error's kind to its HTTP status.
+var statusOf = [...]int{
+	apperr.KindInternal:        http.StatusInternalServerError,
+	apperr.KindInvalid:         http.StatusBadRequest,
+	apperr.KindUnauthenticated: http.StatusUnauthorized,
+	apperr.KindForbidden:       http.StatusForbidden,
+	apperr.KindNotFound:        http.StatusNotFound,
+	apperr.KindConflict:        http.StatusConflict,
+	apperr.KindTooLarge:        http.StatusRequestEntityTooLarge,
+	apperr.KindUnsupported:     http.StatusUnsupportedMediaType,
+	apperr.KindUnprocessable:   http.StatusUnprocessableEntity,
+	apperr.KindLocked:          http.StatusLocked,
+	apperr.KindRateLimited:     http.StatusTooManyRequests,
+	apperr.KindUnavailable:     http.StatusServiceUnavailable,
+}
+
+// StatusOf is the HTTP status of an error kind.
+func StatusOf(k apperr.Kind) int {
+	if int(k) < len(statusOf) {
+		return statusOf[k]
+	}
+	return http.StatusInternalServerError
+}
+
 // lang picks zh or en from Accept-Language (first listed language wins).
 func lang(c *gin.Context) string {
 	al := strings.ToLower(c.GetHeader("Accept-Language"))
@@ -45,12 +69,13 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			e = apperr.Internal
 		}
 	}
-	if e.Status >= 500 && ok {
+	status := StatusOf(e.Kind)
+	if status >= 500 && ok {
 		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestID(c)), slog.Any("err", err))
 	}
 	c.Set(errorCodeKey, e.Code)
 	c.Header("Content-Type", "application/json; charset=utf-8")
-	c.AbortWithStatusJSON(e.Status, errorBody{Error: errorDetail{
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{
 		Code: e.Code, Message: e.Message(lang(c)), Details: e.Details, RequestID: requestID(c),
 	}})
 }
@@ -66,5 +91,5 @@ func (s *Server) wrap(h HandlerFunc) gin.HandlerFunc {
 
 // notFound answers unknown paths in the API's error shape.
 func (s *Server) notFound(c *gin.Context) {
-	s.writeError(c, apperr.New(http.StatusNotFound, "route_not_found", "No such endpoint.", "接口不存在。"))
+	s.writeError(c, apperr.New(apperr.KindNotFound, "route_not_found", "No such endpoint.", "接口不存在。"))
 }

@@ -35,7 +35,7 @@ import (
 const DefaultMaxExportRows = 100_000
 
 // ErrExportTooLarge answers an export matching more rows than the cap.
-var ErrExportTooLarge = apperr.New(http.StatusBadRequest, "export_too_large",
+var ErrExportTooLarge = apperr.New(apperr.KindInvalid, "export_too_large",
 	"More than %d rows match; narrow the filters and export again.",
 	"符合条件的数据超过 %d 行,请缩小筛选范围后再导出。")
 

@@ -16,7 +16,7 @@ type HealthStatus struct {
 	Checks map[string]string `json:"checks,omitempty"`
 }
 
-var errNotReady = apperr.New(http.StatusServiceUnavailable, "not_ready", "A dependency is not reachable; see details.", "依赖服务不可用,详见 details。")
+var errNotReady = apperr.New(apperr.KindUnavailable, "not_ready", "A dependency is not reachable; see details.", "依赖服务不可用,详见 details。")
 
 func (s *Server) healthRoutes() []Route {
 	return []Route{

@@ -34,13 +34,13 @@ const (
 )
 
 var (
-	errIdemKey = apperr.New(http.StatusBadRequest, "invalid_idempotency_key",
+	errIdemKey = apperr.New(apperr.KindInvalid, "invalid_idempotency_key",
 		"Idempotency-Key must be 1 to 200 printable ASCII characters.",
 		"Idempotency-Key 必须是 1 到 200 个可打印的 ASCII 字符。")
-	errIdemReused = apperr.New(http.StatusConflict, "idempotency_key_reused",
+	errIdemReused = apperr.New(apperr.KindConflict, "idempotency_key_reused",
 		"This Idempotency-Key was already used for a different request; send a new key for a new request.",
 		"此 Idempotency-Key 已用于另一个请求;新的请求请使用新的 key。")
-	errIdemInProgress = apperr.New(http.StatusConflict, "idempotency_in_progress",
+	errIdemInProgress = apperr.New(apperr.KindConflict, "idempotency_in_progress",
 		"A request with this Idempotency-Key is still being processed; retry in a moment.",
 		"使用此 Idempotency-Key 的请求仍在处理中,请稍后重试。")
 )

@@ -24,7 +24,7 @@ type ArchivedPage struct {
 	PageSize int                  `json:"page_size"`
 }
 
-var errQueueOff = apperr.New(http.StatusServiceUnavailable, "queue_unavailable", "The task queue is not running in this process.", "本进程未运行任务队列。")
+var errQueueOff = apperr.New(apperr.KindUnavailable, "queue_unavailable", "The task queue is not running in this process.", "本进程未运行任务队列。")
 
 func (s *Server) queueRoutes() []Route {
 	return []Route{

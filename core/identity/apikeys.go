@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -106,8 +105,8 @@ type CreatedAPIKey struct {
 
 // Errors of API keys.
 var (
-	ErrRolesNotHeld = apperr.New(http.StatusForbidden, "roles_not_held", "A key can only have roles you hold yourself; see details.roles.", "密钥只能拥有您自己具有的角色,详见 details.roles。")
-	ErrExpiryPast   = apperr.New(http.StatusBadRequest, "expiry_in_past", "expires_at must be in the future.", "expires_at 必须是将来的时间。")
+	ErrRolesNotHeld = apperr.New(apperr.KindForbidden, "roles_not_held", "A key can only have roles you hold yourself; see details.roles.", "密钥只能拥有您自己具有的角色,详见 details.roles。")
+	ErrExpiryPast   = apperr.New(apperr.KindInvalid, "expiry_in_past", "expires_at must be in the future.", "expires_at 必须是将来的时间。")
 	errBadKey       = apperr.Unauthenticated.WithDetails(map[string]string{"reason": "invalid_api_key"})
 )
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -35,8 +36,8 @@ func TestTenantGateAtSignIn(t *testing.T) {
 		wantCode(t, err, "invalid_credentials")
 		_, err = f.svc.Login(ctx, login)
 		wantCode(t, err, "tenant_suspended")
-		if e, _ := errAs(err); e.Status != 403 {
-			t.Fatalf("status %d, want 403", e.Status)
+		if e, _ := errAs(err); e.Kind != apperr.KindForbidden {
+			t.Fatalf("kind %v, want forbidden", e.Kind)
 		}
 		_, err = f.svc.Refresh(ctx, sess.RefreshToken)
 		wantCode(t, err, "tenant_suspended")

@@ -127,6 +127,6 @@ func wantCode(t testing.TB, err error, code string) {
 	}
 }
 
-var errQuota = apperr.New(403, "quota_exceeded", "quota", "quota")
+var errQuota = apperr.New(apperr.KindForbidden, "quota_exceeded", "quota", "quota")
 
 func errAs(err error) (*apperr.Error, bool) { return apperr.As(err) }

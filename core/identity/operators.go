@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
@@ -17,9 +16,9 @@ import (
 
 // Errors of operator management.
 var (
-	ErrOperatorExists = apperr.New(http.StatusConflict, "operator_exists", "Another operator already has this username or email; details.field says which.", "已有其他运维账号使用此用户名或邮箱,details.field 指明是哪一项。")
-	ErrLastOperator   = apperr.New(http.StatusConflict, "last_operator", "This is the last active operator: enable or add another operator before disabling it.", "这是最后一个启用的运维账号:请先启用或添加其他运维账号再停用它。")
-	ErrDisableSelf    = apperr.New(http.StatusConflict, "cannot_disable_self", "You cannot disable your own operator account; ask another operator.", "不能停用自己的运维账号,请让其他运维人员操作。")
+	ErrOperatorExists = apperr.New(apperr.KindConflict, "operator_exists", "Another operator already has this username or email; details.field says which.", "已有其他运维账号使用此用户名或邮箱,details.field 指明是哪一项。")
+	ErrLastOperator   = apperr.New(apperr.KindConflict, "last_operator", "This is the last active operator: enable or add another operator before disabling it.", "这是最后一个启用的运维账号:请先启用或添加其他运维账号再停用它。")
+	ErrDisableSelf    = apperr.New(apperr.KindConflict, "cannot_disable_self", "You cannot disable your own operator account; ask another operator.", "不能停用自己的运维账号,请让其他运维人员操作。")
 )
 
 // operatorsLock is the Postgres advisory lock key that serialises changes to

@@ -49,7 +49,7 @@ func TestOperatorManagement(t *testing.T) {
 		} {
 			_, err := f.svc.CreateOperator(ctx, in)
 			wantCode(t, err, "operator_exists")
-			if e, _ := errAs(err); e.Status != 409 || e.Details.(map[string]string)["field"] != field {
+			if e, _ := errAs(err); e.Kind != apperr.KindConflict || e.Details.(map[string]string)["field"] != field {
 				t.Fatalf("duplicate %s: %v", field, e.Details)
 			}
 		}

@@ -91,7 +91,7 @@ func VerifyPassword(password, phc string, want Argon2Params) (ok, rehash bool, e
 }
 
 // ErrWeakPassword is returned for a password the policy refuses; details.reason says why.
-var ErrWeakPassword = apperr.New(400, "weak_password",
+var ErrWeakPassword = apperr.New(apperr.KindInvalid, "weak_password",
 	"The password is too weak: use at least 10 characters mixing letters with digits or symbols, not your username and not a common password.",
 	"密码强度不足:至少 10 个字符,混合字母与数字或符号,不能是用户名或常见密码。")
 

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +24,7 @@ import (
 // its iat raised to at least the stamp, see Service.issue.
 
 // ErrTokenRevoked answers an access token issued before its account's sessions were ended.
-var ErrTokenRevoked = apperr.New(http.StatusUnauthorized, "token_revoked", "This session was ended (password changed or account disabled); sign in again.", "该会话已结束(密码已修改或账号已停用),请重新登录。")
+var ErrTokenRevoked = apperr.New(apperr.KindUnauthenticated, "token_revoked", "This session was ended (password changed or account disabled); sign in again.", "该会话已结束(密码已修改或账号已停用),请重新登录。")
 
 // RevocationPollInterval is how often Run reads revocations made by other processes.
 const RevocationPollInterval = 2 * time.Second

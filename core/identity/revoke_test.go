@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/store"
@@ -81,7 +82,7 @@ func TestRevokeDisabledUser(t *testing.T) {
 		}
 		// The answer tells the client to sign in again, in both languages.
 		_, err = f.svc.Authenticate(ctx, sa.AccessToken)
-		if e, _ := errAs(err); e.Status != 401 || e.EN == "" || e.ZH == "" {
+		if e, _ := errAs(err); e.Kind != apperr.KindUnauthenticated || e.EN == "" || e.ZH == "" {
 			t.Fatalf("error: %+v", e)
 		}
 

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
-	"net/http"
 	"strings"
 	"time"
 
@@ -23,12 +22,12 @@ import (
 
 // Errors of signing in and sessions.
 var (
-	ErrInvalidCredentials = apperr.New(http.StatusUnauthorized, "invalid_credentials", "The login or password is wrong.", "账号或密码错误。")
-	ErrTenantRequired     = apperr.New(http.StatusBadRequest, "tenant_required", "This login exists in more than one organisation; give the organisation code as \"tenant\".", "该账号存在于多个组织,请在 \"tenant\" 中填写组织代码。")
-	ErrAccountLocked      = apperr.New(http.StatusLocked, "account_locked", "Too many wrong passwords: the account is locked until the time in details.", "密码错误次数过多,账号已锁定至 details 中的时间。")
-	ErrAccountDisabled    = apperr.New(http.StatusForbidden, "account_disabled", "This account is disabled; ask your administrator.", "该账号已停用,请联系管理员。")
-	ErrInvalidRefresh     = apperr.New(http.StatusUnauthorized, "invalid_refresh_token", "The refresh token is invalid, expired or already used; sign in again.", "刷新令牌无效、已过期或已使用,请重新登录。")
-	ErrWrongPassword      = apperr.New(http.StatusBadRequest, "wrong_password", "The current password is wrong.", "当前密码错误。")
+	ErrInvalidCredentials = apperr.New(apperr.KindUnauthenticated, "invalid_credentials", "The login or password is wrong.", "账号或密码错误。")
+	ErrTenantRequired     = apperr.New(apperr.KindInvalid, "tenant_required", "This login exists in more than one organisation; give the organisation code as \"tenant\".", "该账号存在于多个组织,请在 \"tenant\" 中填写组织代码。")
+	ErrAccountLocked      = apperr.New(apperr.KindLocked, "account_locked", "Too many wrong passwords: the account is locked until the time in details.", "密码错误次数过多,账号已锁定至 details 中的时间。")
+	ErrAccountDisabled    = apperr.New(apperr.KindForbidden, "account_disabled", "This account is disabled; ask your administrator.", "该账号已停用,请联系管理员。")
+	ErrInvalidRefresh     = apperr.New(apperr.KindUnauthenticated, "invalid_refresh_token", "The refresh token is invalid, expired or already used; sign in again.", "刷新令牌无效、已过期或已使用,请重新登录。")
+	ErrWrongPassword      = apperr.New(apperr.KindInvalid, "wrong_password", "The current password is wrong.", "当前密码错误。")
 )
 
 const refreshPrefix = "wyr_"

@@ -199,8 +199,8 @@ func TestLockout(t *testing.T) {
 		if want := f.clock.Now().Add(15 * time.Minute).Format(time.RFC3339); until != want {
 			t.Fatalf("locked until %s, want %s", until, want)
 		}
-		if e.Status != 423 {
-			t.Fatalf("status %d, want 423", e.Status)
+		if e.Kind != apperr.KindLocked {
+			t.Fatalf("kind %v, want locked", e.Kind)
 		}
 		// While locked even the right password is refused.
 		f.clock.Add(14 * time.Minute)

@@ -40,7 +40,7 @@ type accessClaims struct {
 
 // Errors of bearer-credential checks.
 var (
-	ErrTokenExpired = apperr.New(401, "token_expired", "The access token has expired; refresh it or sign in again.", "访问令牌已过期,请刷新令牌或重新登录。")
+	ErrTokenExpired = apperr.New(apperr.KindUnauthenticated, "token_expired", "The access token has expired; refresh it or sign in again.", "访问令牌已过期,请刷新令牌或重新登录。")
 	errBadToken     = apperr.Unauthenticated.WithDetails(map[string]string{"reason": "invalid_token"})
 )
 

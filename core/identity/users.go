@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/mail"
 	"strings"
 	"time"
@@ -75,7 +74,7 @@ type NewUser struct {
 
 // Errors of user management.
 var (
-	ErrUserExists = apperr.New(http.StatusConflict, "user_exists", "Another user of this tenant already has this %s.", "本租户已有其他用户使用此%s。")
+	ErrUserExists = apperr.New(apperr.KindConflict, "user_exists", "Another user of this tenant already has this %s.", "本租户已有其他用户使用此%s。")
 )
 
 func fieldErr(field, code, en, zh string) apperr.FieldError {

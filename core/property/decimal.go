@@ -2,7 +2,6 @@ package property
 
 import (
 	"bytes"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -25,15 +24,15 @@ const MaxCoefficient Coefficient = 100_0000
 
 // Area and coefficient errors.
 var (
-	ErrAreaInvalid   = apperr.New(http.StatusBadRequest, "invalid_area", "Area %q is not a number of square metres like 89.56.", "面积 %q 不是有效的平方米数,例如 89.56。")
-	ErrAreaNegative  = apperr.New(http.StatusBadRequest, "negative_area", "Area %q is negative; areas are zero or more.", "面积 %q 为负数;面积不能小于零。")
-	ErrAreaPrecision = apperr.New(http.StatusBadRequest, "area_too_precise", "Area %q has more than two decimals; certificates give areas to 0.01 m².", "面积 %q 超过两位小数;产权证面积精确到 0.01 平方米。")
-	ErrAreaTooLarge  = apperr.New(http.StatusBadRequest, "area_too_large", "Area %q is larger than 100000 m²; check the unit and the decimal point.", "面积 %q 超过 100000 平方米,请检查单位和小数点。")
+	ErrAreaInvalid   = apperr.New(apperr.KindInvalid, "invalid_area", "Area %q is not a number of square metres like 89.56.", "面积 %q 不是有效的平方米数,例如 89.56。")
+	ErrAreaNegative  = apperr.New(apperr.KindInvalid, "negative_area", "Area %q is negative; areas are zero or more.", "面积 %q 为负数;面积不能小于零。")
+	ErrAreaPrecision = apperr.New(apperr.KindInvalid, "area_too_precise", "Area %q has more than two decimals; certificates give areas to 0.01 m².", "面积 %q 超过两位小数;产权证面积精确到 0.01 平方米。")
+	ErrAreaTooLarge  = apperr.New(apperr.KindInvalid, "area_too_large", "Area %q is larger than 100000 m²; check the unit and the decimal point.", "面积 %q 超过 100000 平方米,请检查单位和小数点。")
 
-	ErrCoefInvalid   = apperr.New(http.StatusBadRequest, "invalid_fee_coefficient", "Fee coefficient %q is not a decimal like 1.0000.", "收费系数 %q 不是有效的小数,例如 1.0000。")
-	ErrCoefNegative  = apperr.New(http.StatusBadRequest, "negative_fee_coefficient", "Fee coefficient %q is negative.", "收费系数 %q 为负数。")
-	ErrCoefPrecision = apperr.New(http.StatusBadRequest, "fee_coefficient_too_precise", "Fee coefficient %q has more than four decimals.", "收费系数 %q 超过四位小数。")
-	ErrCoefTooLarge  = apperr.New(http.StatusBadRequest, "fee_coefficient_too_large", "Fee coefficient %q is larger than 100.", "收费系数 %q 大于 100。")
+	ErrCoefInvalid   = apperr.New(apperr.KindInvalid, "invalid_fee_coefficient", "Fee coefficient %q is not a decimal like 1.0000.", "收费系数 %q 不是有效的小数,例如 1.0000。")
+	ErrCoefNegative  = apperr.New(apperr.KindInvalid, "negative_fee_coefficient", "Fee coefficient %q is negative.", "收费系数 %q 为负数。")
+	ErrCoefPrecision = apperr.New(apperr.KindInvalid, "fee_coefficient_too_precise", "Fee coefficient %q has more than four decimals.", "收费系数 %q 超过四位小数。")
+	ErrCoefTooLarge  = apperr.New(apperr.KindInvalid, "fee_coefficient_too_large", "Fee coefficient %q is larger than 100.", "收费系数 %q 大于 100。")
 )
 
 type decimalErrs struct{ invalid, negative, precision, tooLarge *apperr.Error }

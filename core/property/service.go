@@ -3,7 +3,6 @@ package property
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
@@ -42,19 +41,19 @@ func New(db *store.DB) *Service { return &Service{DB: db} }
 
 // Errors of this package.
 var (
-	ErrDuplicateRoom      = apperr.New(http.StatusConflict, "duplicate_room_number", "This unit already has a room with that number.", "该单元已有相同房号的房屋。")
-	ErrDuplicateName      = apperr.New(http.StatusConflict, "duplicate_name", "Another object here already has that name.", "此处已有同名对象。")
-	ErrOccupied           = apperr.New(http.StatusConflict, "building_has_occupied_rooms", "The building still has occupied rooms; move the residents out first.", "该楼栋仍有已入住的房屋,请先办理迁出。")
-	ErrCommunityNotEmpty  = apperr.New(http.StatusConflict, "community_not_empty", "The community still has buildings or common areas; delete them first.", "该小区下仍有楼栋或公共区域,请先删除。")
-	ErrRoomOccupied       = apperr.New(http.StatusConflict, "room_occupied", "The room is occupied; move the residents out first.", "该房屋已入住,请先办理迁出。")
-	ErrRoomHasHistory     = apperr.New(http.StatusConflict, "room_has_history", "The room has residence records (past residents); it is kept so that history stays whole.", "该房屋有住户记录(含已迁出),为保留历史不能删除。")
-	ErrUnknownCommunity   = apperr.New(http.StatusBadRequest, "unknown_community", "No such community.", "小区不存在。")
-	ErrUnknownBuilding    = apperr.New(http.StatusBadRequest, "unknown_building", "No such building.", "楼栋不存在。")
-	ErrUnknownUnit        = apperr.New(http.StatusBadRequest, "unknown_unit", "No such unit.", "单元不存在。")
-	ErrLocationNotFound   = apperr.New(http.StatusBadRequest, "unknown_location", "The location is neither a room nor a common area of this tenant.", "位置既不是本租户的房屋,也不是公共区域。")
-	ErrInvalidNumbering   = apperr.New(http.StatusBadRequest, "invalid_numbering", "The numbering rule is invalid: %s.", "编号规则无效:%s。")
-	ErrGenerateTooLarge   = apperr.New(http.StatusBadRequest, "generate_too_large", "A generated building may have at most 50 units, 200 floors, 50 rooms per floor and 20000 rooms.", "批量生成最多 50 个单元、200 层、每层 50 户、共 20000 户。")
-	errNothingToUpdateAny = apperr.New(http.StatusBadRequest, "nothing_to_update", "The request changes nothing.", "请求没有修改任何内容。")
+	ErrDuplicateRoom      = apperr.New(apperr.KindConflict, "duplicate_room_number", "This unit already has a room with that number.", "该单元已有相同房号的房屋。")
+	ErrDuplicateName      = apperr.New(apperr.KindConflict, "duplicate_name", "Another object here already has that name.", "此处已有同名对象。")
+	ErrOccupied           = apperr.New(apperr.KindConflict, "building_has_occupied_rooms", "The building still has occupied rooms; move the residents out first.", "该楼栋仍有已入住的房屋,请先办理迁出。")
+	ErrCommunityNotEmpty  = apperr.New(apperr.KindConflict, "community_not_empty", "The community still has buildings or common areas; delete them first.", "该小区下仍有楼栋或公共区域,请先删除。")
+	ErrRoomOccupied       = apperr.New(apperr.KindConflict, "room_occupied", "The room is occupied; move the residents out first.", "该房屋已入住,请先办理迁出。")
+	ErrRoomHasHistory     = apperr.New(apperr.KindConflict, "room_has_history", "The room has residence records (past residents); it is kept so that history stays whole.", "该房屋有住户记录(含已迁出),为保留历史不能删除。")
+	ErrUnknownCommunity   = apperr.New(apperr.KindInvalid, "unknown_community", "No such community.", "小区不存在。")
+	ErrUnknownBuilding    = apperr.New(apperr.KindInvalid, "unknown_building", "No such building.", "楼栋不存在。")
+	ErrUnknownUnit        = apperr.New(apperr.KindInvalid, "unknown_unit", "No such unit.", "单元不存在。")
+	ErrLocationNotFound   = apperr.New(apperr.KindInvalid, "unknown_location", "The location is neither a room nor a common area of this tenant.", "位置既不是本租户的房屋,也不是公共区域。")
+	ErrInvalidNumbering   = apperr.New(apperr.KindInvalid, "invalid_numbering", "The numbering rule is invalid: %s.", "编号规则无效:%s。")
+	ErrGenerateTooLarge   = apperr.New(apperr.KindInvalid, "generate_too_large", "A generated building may have at most 50 units, 200 floors, 50 rooms per floor and 20000 rooms.", "批量生成最多 50 个单元、200 层、每层 50 户、共 20000 户。")
+	errNothingToUpdateAny = apperr.New(apperr.KindInvalid, "nothing_to_update", "The request changes nothing.", "请求没有修改任何内容。")
 )
 
 // notFound maps a missing row to apperr.NotFound.

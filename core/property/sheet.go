@@ -2,7 +2,6 @@ package property
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -34,13 +33,13 @@ var RoomSpec = sheet.Spec{Kind: "rooms", Title: "房屋", Columns: []sheet.Colum
 }}
 
 var (
-	errImportCommunity = apperr.New(http.StatusBadRequest, "unknown_community", "No community of that name.", "没有该名称的小区。")
-	errImportBuilding  = apperr.New(http.StatusBadRequest, "unknown_building", "No building of that name in the community.", "该小区没有此名称的楼栋。")
-	errImportUnit      = apperr.New(http.StatusBadRequest, "unknown_unit", "No unit of that name in the building.", "该楼栋没有此名称的单元。")
-	errImportInt       = apperr.New(http.StatusBadRequest, "not_a_whole_number", "Not a whole number.", "不是整数。")
-	errImportUsage     = apperr.New(http.StatusBadRequest, "unknown_usage", "Usage must be 住宅/商业/车位/储藏室 or residential/commercial/parking/storage.", "用途必须是 住宅/商业/车位/储藏室。")
-	errImportStatus    = apperr.New(http.StatusBadRequest, "unknown_status", "Status must be 空置/已入住/装修中/已售未入住 or vacant/occupied/renovating/sold_unoccupied.", "状态必须是 空置/已入住/装修中/已售未入住。")
-	errDupInFile       = apperr.New(http.StatusConflict, "duplicate_room_number", "The same room number appears earlier in the file for this unit (row %d).", "同一单元的相同房号已在文件第 %d 行出现。")
+	errImportCommunity = apperr.New(apperr.KindInvalid, "unknown_community", "No community of that name.", "没有该名称的小区。")
+	errImportBuilding  = apperr.New(apperr.KindInvalid, "unknown_building", "No building of that name in the community.", "该小区没有此名称的楼栋。")
+	errImportUnit      = apperr.New(apperr.KindInvalid, "unknown_unit", "No unit of that name in the building.", "该楼栋没有此名称的单元。")
+	errImportInt       = apperr.New(apperr.KindInvalid, "not_a_whole_number", "Not a whole number.", "不是整数。")
+	errImportUsage     = apperr.New(apperr.KindInvalid, "unknown_usage", "Usage must be 住宅/商业/车位/储藏室 or residential/commercial/parking/storage.", "用途必须是 住宅/商业/车位/储藏室。")
+	errImportStatus    = apperr.New(apperr.KindInvalid, "unknown_status", "Status must be 空置/已入住/装修中/已售未入住 or vacant/occupied/renovating/sold_unoccupied.", "状态必须是 空置/已入住/装修中/已售未入住。")
+	errDupInFile       = apperr.New(apperr.KindConflict, "duplicate_room_number", "The same room number appears earlier in the file for this unit (row %d).", "同一单元的相同房号已在文件第 %d 行出现。")
 )
 
 // RoomImporter imports rooms into existing communities, buildings and units.

@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 
 // Operator-facing errors.
 var (
-	ErrUnknownQueue = apperr.New(http.StatusBadRequest, "unknown_queue", "Unknown queue; use critical, default or low.", "未知队列,请使用 critical、default 或 low。")
+	ErrUnknownQueue = apperr.New(apperr.KindInvalid, "unknown_queue", "Unknown queue; use critical, default or low.", "未知队列,请使用 critical、default 或 low。")
 )
 
 // QueueStats is one queue's state in Redis plus its outbox backlog.

@@ -128,7 +128,7 @@ func TestRoleManagement(t *testing.T) {
 
 		_, err := e.CreateRole(ctx, ta, rbac.RoleInput{Name: "auditor", Permissions: []string{"audit.read", "audit.write", "x.y"}})
 		var ae *apperr.Error
-		if !errors.As(err, &ae) || ae.Code != "unknown_permission" || ae.Status != 400 {
+		if !errors.As(err, &ae) || ae.Code != "unknown_permission" || ae.Kind != apperr.KindInvalid {
 			t.Fatalf("unknown permission: %v", err)
 		}
 		if d, _ := ae.Details.(map[string][]string); len(d["unknown"]) != 2 {

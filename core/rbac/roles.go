@@ -3,7 +3,6 @@ package rbac
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"slices"
 	"time"
 
@@ -80,13 +79,13 @@ func (r roleRow) role() Role {
 
 // Errors of role management.
 var (
-	ErrUnknownPermission = apperr.New(http.StatusBadRequest, "unknown_permission", "Some permissions are not in the catalogue; see details.", "部分权限不在权限目录中,详见 details。")
-	ErrUnknownRole       = apperr.New(http.StatusBadRequest, "unknown_role", "Some roles do not exist in this tenant; see details.", "部分角色在本租户中不存在,详见 details。")
-	ErrBuiltinName       = apperr.New(http.StatusConflict, "role_name_builtin", "That name belongs to a built-in role; choose another.", "该名称属于内置角色,请换一个名称。")
-	ErrRoleExists        = apperr.New(http.StatusConflict, "role_exists", "A role with that name already exists in this tenant.", "本租户已存在同名角色。")
-	ErrRoleInUse         = apperr.New(http.StatusConflict, "role_in_use", "The role is still assigned to users; unassign it first.", "该角色仍分配给用户,请先取消分配。")
-	ErrLastAdmin         = apperr.New(http.StatusConflict, "last_admin", "This would leave the tenant without an administrator.", "此操作会使本租户没有管理员。")
-	ErrOperatorRole      = apperr.New(http.StatusBadRequest, "operator_role", "The operator role belongs to the platform and cannot be assigned in a tenant.", "运营方角色属于平台,不能在租户内分配。")
+	ErrUnknownPermission = apperr.New(apperr.KindInvalid, "unknown_permission", "Some permissions are not in the catalogue; see details.", "部分权限不在权限目录中,详见 details。")
+	ErrUnknownRole       = apperr.New(apperr.KindInvalid, "unknown_role", "Some roles do not exist in this tenant; see details.", "部分角色在本租户中不存在,详见 details。")
+	ErrBuiltinName       = apperr.New(apperr.KindConflict, "role_name_builtin", "That name belongs to a built-in role; choose another.", "该名称属于内置角色,请换一个名称。")
+	ErrRoleExists        = apperr.New(apperr.KindConflict, "role_exists", "A role with that name already exists in this tenant.", "本租户已存在同名角色。")
+	ErrRoleInUse         = apperr.New(apperr.KindConflict, "role_in_use", "The role is still assigned to users; unassign it first.", "该角色仍分配给用户,请先取消分配。")
+	ErrLastAdmin         = apperr.New(apperr.KindConflict, "last_admin", "This would leave the tenant without an administrator.", "此操作会使本租户没有管理员。")
+	ErrOperatorRole      = apperr.New(apperr.KindInvalid, "operator_role", "The operator role belongs to the platform and cannot be assigned in a tenant.", "运营方角色属于平台,不能在租户内分配。")
 )
 
 // checkPermissions returns ErrUnknownPermission listing the codes not in the catalogue.

@@ -3,7 +3,6 @@ package resident
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -59,15 +58,15 @@ var ResidentSpec = sheet.Spec{Kind: "residents", Title: "住户", Columns: []she
 
 // Problems only an import has.
 var (
-	errImportUnknownRoom = apperr.New(http.StatusBadRequest, "unknown_room", "No room %q in this tenant: check community, building, unit and room number.", "本租户没有房屋 %q,请核对小区、楼栋、单元和房号。")
-	errImportRequired    = apperr.New(http.StatusBadRequest, "required", "This column is required here.", "此列必填。")
-	errImportChoice      = apperr.New(http.StatusBadRequest, "invalid_choice", "Not one of the allowed values; see the template's notes.", "不是允许的取值,请参看模板说明。")
-	errImportDate        = apperr.New(http.StatusBadRequest, "invalid_date", "Not a date like 2020-01-15.", "不是有效日期,例如 2020-01-15。")
-	errImportTooLong     = apperr.New(http.StatusBadRequest, "too_long", "Too long (at most %d characters).", "过长(最多 %d 个字符)。")
-	errImportUnknownTag  = apperr.New(http.StatusBadRequest, "unknown_tag", "Unknown care tag %q: use elderly_alone, child, disabled, needs_visits (or 独居老人, 儿童, 残障, 需定期探访) or a tag already in use.", "未知的关怀标签 %q:请使用 独居老人、儿童、残障、需定期探访(或 elderly_alone、child、disabled、needs_visits)或已在用的标签。")
-	errImportPlateInFile = apperr.New(http.StatusConflict, "duplicate_plate", "This plate is given to another person earlier in the file (row %d).", "该车牌已在文件第 %d 行登记给另一人。")
-	errImportOccInFile   = apperr.New(http.StatusConflict, "already_occupant", "The same person is moved into this room earlier in the file (row %d).", "同一人已在文件第 %d 行入住该房屋。")
-	errImportOtherName   = apperr.New(http.StatusConflict, "person_name_mismatch", "This ID number belongs to a person with another name (in the tenant or earlier in the file).", "该证件号码已属于另一姓名的人员(系统中或文件前面的行)。")
+	errImportUnknownRoom = apperr.New(apperr.KindInvalid, "unknown_room", "No room %q in this tenant: check community, building, unit and room number.", "本租户没有房屋 %q,请核对小区、楼栋、单元和房号。")
+	errImportRequired    = apperr.New(apperr.KindInvalid, "required", "This column is required here.", "此列必填。")
+	errImportChoice      = apperr.New(apperr.KindInvalid, "invalid_choice", "Not one of the allowed values; see the template's notes.", "不是允许的取值,请参看模板说明。")
+	errImportDate        = apperr.New(apperr.KindInvalid, "invalid_date", "Not a date like 2020-01-15.", "不是有效日期,例如 2020-01-15。")
+	errImportTooLong     = apperr.New(apperr.KindInvalid, "too_long", "Too long (at most %d characters).", "过长(最多 %d 个字符)。")
+	errImportUnknownTag  = apperr.New(apperr.KindInvalid, "unknown_tag", "Unknown care tag %q: use elderly_alone, child, disabled, needs_visits (or 独居老人, 儿童, 残障, 需定期探访) or a tag already in use.", "未知的关怀标签 %q:请使用 独居老人、儿童、残障、需定期探访(或 elderly_alone、child、disabled、needs_visits)或已在用的标签。")
+	errImportPlateInFile = apperr.New(apperr.KindConflict, "duplicate_plate", "This plate is given to another person earlier in the file (row %d).", "该车牌已在文件第 %d 行登记给另一人。")
+	errImportOccInFile   = apperr.New(apperr.KindConflict, "already_occupant", "The same person is moved into this room earlier in the file (row %d).", "同一人已在文件第 %d 行入住该房屋。")
+	errImportOtherName   = apperr.New(apperr.KindConflict, "person_name_mismatch", "This ID number belongs to a person with another name (in the tenant or earlier in the file).", "该证件号码已属于另一姓名的人员(系统中或文件前面的行)。")
 )
 
 // importReason is the care-tag reason when a row names a tag without one.
@@ -431,7 +430,7 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 			if strings.HasPrefix(col, "phones") {
 				col = "phone"
 			}
-			add(r, col, apperr.New(ae.Status, fe.Code, fe.EN, fe.ZH))
+			add(r, col, apperr.New(ae.Kind, fe.Code, fe.EN, fe.ZH))
 		}
 		switch {
 		case ae.Code == ErrInvalidIDNumber.Code:

@@ -11,7 +11,6 @@ package resident
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,18 +104,18 @@ func (s *Service) Keyring() *pii.Keyring { return s.keys }
 
 // Errors of this package: stable codes, part of the API contract.
 var (
-	ErrInvalidIDNumber = apperr.New(http.StatusBadRequest, "invalid_id_number", "The ID document number is not valid for its type (a resident ID has 18 characters, a valid birth date and check digit).", "证件号码与证件类型不符(居民身份证为 18 位,出生日期与校验位须正确)。")
-	ErrInvalidPhone    = apperr.New(http.StatusBadRequest, "invalid_phone", "The phone number is not valid: use an 11-digit mobile number, a landline with area code, or +country code and number.", "电话号码无效:请填写 11 位手机号、带区号的座机号,或 +国家码 的号码。")
-	ErrInvalidPlate    = apperr.New(http.StatusBadRequest, "invalid_plate", "The licence plate is not a valid Chinese plate (e.g. 粤B·12345, or 粤B·D12345 for new-energy vehicles).", "车牌号格式不正确(如 粤B·12345,新能源如 粤B·D12345)。")
-	ErrDuplicatePlate  = apperr.New(http.StatusConflict, "duplicate_plate", "This licence plate is already registered to a resident.", "该车牌已登记在其他住户名下。")
-	ErrAlreadyMovedOut = apperr.New(http.StatusConflict, "already_moved_out", "This occupancy has already ended with a move-out.", "该入住记录已办理过迁出。")
-	ErrMoveOutEarly    = apperr.New(http.StatusBadRequest, "move_out_before_move_in", "The move-out date is before the move-in date.", "迁出日期早于入住日期。")
-	ErrAlreadyOccupant = apperr.New(http.StatusConflict, "already_occupant", "This person already lives in this room; move them out first.", "此人已入住该房屋,请先办理迁出。")
-	ErrUnknownRoom     = apperr.New(http.StatusBadRequest, "unknown_room", "The room does not exist.", "房屋不存在。")
-	ErrTagReason       = apperr.New(http.StatusBadRequest, "tag_reason_required", "Say why this care tag applies (a reason is required).", "请填写设置关怀标签的原因。")
-	ErrInvalidTag      = apperr.New(http.StatusBadRequest, "invalid_tag", "A care tag has 1 to 32 characters without spaces.", "关怀标签须为 1 到 32 个字符,且不含空格。")
-	ErrHasOccupancy    = apperr.New(http.StatusConflict, "person_has_occupancy", "The person still lives in a room; record the move-out before deleting.", "此人仍在住,请先办理迁出再删除。")
-	ErrAccountLinked   = apperr.New(http.StatusConflict, "account_already_linked", "This user account is already linked to another person.", "该账号已关联其他住户。")
-	ErrUnknownUser     = apperr.New(http.StatusBadRequest, "unknown_user", "No resident user account has this id.", "不存在该住户账号。")
-	ErrPIIUnavailable  = apperr.New(http.StatusInternalServerError, "pii_key_unavailable", "Personal data could not be decrypted: a key is missing from the configuration.", "个人信息无法解密:配置中缺少密钥。")
+	ErrInvalidIDNumber = apperr.New(apperr.KindInvalid, "invalid_id_number", "The ID document number is not valid for its type (a resident ID has 18 characters, a valid birth date and check digit).", "证件号码与证件类型不符(居民身份证为 18 位,出生日期与校验位须正确)。")
+	ErrInvalidPhone    = apperr.New(apperr.KindInvalid, "invalid_phone", "The phone number is not valid: use an 11-digit mobile number, a landline with area code, or +country code and number.", "电话号码无效:请填写 11 位手机号、带区号的座机号,或 +国家码 的号码。")
+	ErrInvalidPlate    = apperr.New(apperr.KindInvalid, "invalid_plate", "The licence plate is not a valid Chinese plate (e.g. 粤B·12345, or 粤B·D12345 for new-energy vehicles).", "车牌号格式不正确(如 粤B·12345,新能源如 粤B·D12345)。")
+	ErrDuplicatePlate  = apperr.New(apperr.KindConflict, "duplicate_plate", "This licence plate is already registered to a resident.", "该车牌已登记在其他住户名下。")
+	ErrAlreadyMovedOut = apperr.New(apperr.KindConflict, "already_moved_out", "This occupancy has already ended with a move-out.", "该入住记录已办理过迁出。")
+	ErrMoveOutEarly    = apperr.New(apperr.KindInvalid, "move_out_before_move_in", "The move-out date is before the move-in date.", "迁出日期早于入住日期。")
+	ErrAlreadyOccupant = apperr.New(apperr.KindConflict, "already_occupant", "This person already lives in this room; move them out first.", "此人已入住该房屋,请先办理迁出。")
+	ErrUnknownRoom     = apperr.New(apperr.KindInvalid, "unknown_room", "The room does not exist.", "房屋不存在。")
+	ErrTagReason       = apperr.New(apperr.KindInvalid, "tag_reason_required", "Say why this care tag applies (a reason is required).", "请填写设置关怀标签的原因。")
+	ErrInvalidTag      = apperr.New(apperr.KindInvalid, "invalid_tag", "A care tag has 1 to 32 characters without spaces.", "关怀标签须为 1 到 32 个字符,且不含空格。")
+	ErrHasOccupancy    = apperr.New(apperr.KindConflict, "person_has_occupancy", "The person still lives in a room; record the move-out before deleting.", "此人仍在住,请先办理迁出再删除。")
+	ErrAccountLinked   = apperr.New(apperr.KindConflict, "account_already_linked", "This user account is already linked to another person.", "该账号已关联其他住户。")
+	ErrUnknownUser     = apperr.New(apperr.KindInvalid, "unknown_user", "No resident user account has this id.", "不存在该住户账号。")
+	ErrPIIUnavailable  = apperr.New(apperr.KindInternal, "pii_key_unavailable", "Personal data could not be decrypted: a key is missing from the configuration.", "个人信息无法解密:配置中缺少密钥。")
 )

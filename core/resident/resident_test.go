@@ -176,8 +176,8 @@ func wantCode(t *testing.T, err error, code string) {
 	if !ok || e.Code != code {
 		t.Fatalf("error = %v, want code %s", err, code)
 	}
-	if e.Status >= 500 {
-		t.Fatalf("error %s has status %d", code, e.Status)
+	if e.Kind == apperr.KindInternal {
+		t.Fatalf("error %s is of kind %v", code, e.Kind)
 	}
 }
 

@@ -3,7 +3,6 @@ package sheet
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sort"
 
 	"github.com/google/uuid"
@@ -53,7 +52,7 @@ type Report struct {
 
 // ErrRejected answers an all-or-nothing import whose file has problems; its
 // details are the Report.
-var ErrRejected = apperr.New(http.StatusUnprocessableEntity, "import_rejected", "Nothing was imported: the file has problems, listed by row and column. Fix them, or import the good rows only.", "未导入任何数据:文件有错误(按行列列出)。请修正,或选择只导入正确的行。")
+var ErrRejected = apperr.New(apperr.KindUnprocessable, "import_rejected", "Nothing was imported: the file has problems, listed by row and column. Fix them, or import the good rows only.", "未导入任何数据:文件有错误(按行列列出)。请修正,或选择只导入正确的行。")
 
 // Job is one import: the parsed rows of a file and how to treat bad ones.
 type Job struct {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -42,11 +41,11 @@ func (f Format) ContentType() string {
 
 // Errors of reading a file.
 var (
-	ErrFormat      = apperr.New(http.StatusBadRequest, "unsupported_format", "Upload an .xlsx or .csv file (format=xlsx or format=csv).", "请上传 .xlsx 或 .csv 文件(format=xlsx 或 format=csv)。")
-	ErrBadFile     = apperr.New(http.StatusBadRequest, "unreadable_file", "The file cannot be read as %s; save it again from Excel and retry.", "无法按 %s 读取该文件,请用 Excel 重新保存后再试。")
-	ErrHeader      = apperr.New(http.StatusBadRequest, "bad_header", "The first row must name the columns of the template; see details.", "第一行必须是模板中的列名,详见 details。")
-	ErrEmpty       = apperr.New(http.StatusBadRequest, "empty_file", "The file has no data rows.", "文件中没有数据行。")
-	ErrTooManyRows = apperr.New(http.StatusBadRequest, "too_many_rows", "The file has more than %d rows; split it.", "文件超过 %d 行,请拆分后上传。")
+	ErrFormat      = apperr.New(apperr.KindInvalid, "unsupported_format", "Upload an .xlsx or .csv file (format=xlsx or format=csv).", "请上传 .xlsx 或 .csv 文件(format=xlsx 或 format=csv)。")
+	ErrBadFile     = apperr.New(apperr.KindInvalid, "unreadable_file", "The file cannot be read as %s; save it again from Excel and retry.", "无法按 %s 读取该文件,请用 Excel 重新保存后再试。")
+	ErrHeader      = apperr.New(apperr.KindInvalid, "bad_header", "The first row must name the columns of the template; see details.", "第一行必须是模板中的列名,详见 details。")
+	ErrEmpty       = apperr.New(apperr.KindInvalid, "empty_file", "The file has no data rows.", "文件中没有数据行。")
+	ErrTooManyRows = apperr.New(apperr.KindInvalid, "too_many_rows", "The file has more than %d rows; split it.", "文件超过 %d 行,请拆分后上传。")
 )
 
 // ParseFormat accepts "xlsx" or "csv" (or a file name ending in them).

@@ -11,7 +11,6 @@ package tenant
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -143,24 +142,24 @@ func New(db *store.DB, opt Options) *Service {
 
 // Errors of this package.
 var (
-	ErrCodeTaken = apperr.New(http.StatusConflict, "tenant_code_taken",
+	ErrCodeTaken = apperr.New(apperr.KindConflict, "tenant_code_taken",
 		"Another tenant already uses this code; choose a different one.",
 		"该租户编码已被其他租户使用,请换一个。")
-	ErrSuspended = apperr.New(http.StatusForbidden, "tenant_suspended",
+	ErrSuspended = apperr.New(apperr.KindForbidden, "tenant_suspended",
 		"Your property company's account is suspended; please contact the platform operator to restore it.",
 		"贵公司的账户已被暂停使用,请联系平台运营方恢复。")
-	ErrDeleted = apperr.New(http.StatusForbidden, "tenant_deleted",
+	ErrDeleted = apperr.New(apperr.KindForbidden, "tenant_deleted",
 		"Your property company's account has been closed; please contact the platform operator.",
 		"贵公司的账户已被关闭,请联系平台运营方。")
 	// 403, not 409: the plan does not entitle the tenant to more; nothing in
 	// the request conflicts with the object's state.
-	ErrQuotaExceeded = apperr.New(http.StatusForbidden, "quota_exceeded",
+	ErrQuotaExceeded = apperr.New(apperr.KindForbidden, "quota_exceeded",
 		"Your plan's limit is reached; ask the platform operator to upgrade your plan.",
 		"已达到套餐上限,请联系平台运营方升级套餐。")
-	ErrPlanBelowUsage = apperr.New(http.StatusConflict, "plan_below_usage",
+	ErrPlanBelowUsage = apperr.New(apperr.KindConflict, "plan_below_usage",
 		"The tenant already uses more than that plan allows (see details); reduce the usage first or choose a larger plan.",
 		"该租户当前用量已超过目标套餐的上限(见 details),请先减少用量或选择更大的套餐。")
-	ErrManifest = apperr.New(http.StatusBadRequest, "manifest_invalid",
+	ErrManifest = apperr.New(apperr.KindInvalid, "manifest_invalid",
 		"The tenant manifest is invalid; see details.",
 		"租户清单文件有误,请查看 details。")
 )

@@ -3,7 +3,6 @@ package tenant_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -158,8 +157,8 @@ func TestCodeRules(t *testing.T) {
 			create(t, s, good, "trial")
 		}
 		_, err := s.Create(ctx, tenant.CreateInput{Code: "abc", Name: "Again", Plan: "trial", Admin: tenant.AdminSpec{Username: "admin"}})
-		if e := wantCode(t, err, "tenant_code_taken"); e.Status != http.StatusConflict {
-			t.Fatalf("status %d", e.Status)
+		if e := wantCode(t, err, "tenant_code_taken"); e.Kind != apperr.KindConflict {
+			t.Fatalf("kind %v", e.Kind)
 		}
 		_, err = s.Create(ctx, tenant.CreateInput{Code: "newco", Name: "X", Plan: "gold", Admin: tenant.AdminSpec{Username: "admin"}})
 		wantCode(t, err, "invalid_input")
@@ -181,7 +180,7 @@ func TestSuspendResumeAndGate(t *testing.T) {
 			t.Fatalf("suspend: %+v %v", sus, err)
 		}
 		e := wantCode(t, s.CheckActive(ctx, a.ID), "tenant_suspended")
-		if e.Status != http.StatusForbidden || !strings.Contains(e.Message("zh"), "联系平台运营方") || !strings.Contains(e.EN, "contact the platform operator") {
+		if e.Kind != apperr.KindForbidden || !strings.Contains(e.Message("zh"), "联系平台运营方") || !strings.Contains(e.EN, "contact the platform operator") {
 			t.Fatalf("suspended error %+v", e)
 		}
 		// A second suspend without a reason keeps the first reason and time,
@@ -304,8 +303,8 @@ func TestQuota(t *testing.T) {
 		communities = 1
 		e := wantCode(t, check(tenant.ResourceCommunities, 1), "quota_exceeded")
 		d := e.Details.(tenant.QuotaDetails)
-		if d != (tenant.QuotaDetails{Resource: "communities", Limit: 1, Used: 1, Plan: "trial"}) || e.Status != http.StatusForbidden {
-			t.Fatalf("details %+v status %d", d, e.Status)
+		if d != (tenant.QuotaDetails{Resource: "communities", Limit: 1, Used: 1, Plan: "trial"}) || e.Kind != apperr.KindForbidden {
+			t.Fatalf("details %+v kind %v", d, e.Kind)
 		}
 		if !strings.Contains(e.EN, "upgrade") || !strings.Contains(e.ZH, "小区") || !strings.Contains(e.ZH, "升级") {
 			t.Fatalf("message %q / %q", e.EN, e.ZH)
@@ -362,7 +361,7 @@ func TestPlanDowngradeBelowUsageIsRefused(t *testing.T) {
 		_, err := s.SetPlan(ctx, a.ID, "trial") // trial allows 500 rooms
 		e := wantCode(t, err, "plan_below_usage")
 		over := e.Details.([]tenant.QuotaDetails)
-		if e.Status != http.StatusConflict || len(over) != 1 || over[0] != (tenant.QuotaDetails{Resource: "rooms", Limit: 500, Used: 600, Plan: "trial"}) {
+		if e.Kind != apperr.KindConflict || len(over) != 1 || over[0] != (tenant.QuotaDetails{Resource: "rooms", Limit: 500, Used: 600, Plan: "trial"}) {
 			t.Fatalf("over %+v", over)
 		}
 		if got, _ := s.Get(ctx, "big"); got.PlanCode != "standard" {
