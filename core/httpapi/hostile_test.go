@@ -1,14 +1,20 @@
 package httpapi_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/identity"
@@ -155,4 +161,84 @@ func TestForwardedHeadersNeedTrustedProxy(t *testing.T) {
 	if _, err := httpapi.ParseTrustedProxies("10.0.0.0/8,not-an-ip"); err == nil {
 		t.Fatal("a bad proxy entry was accepted")
 	}
+}
+
+// bombXLSX is an .xlsx of one sheet: a header row "小区" and one row whose
+// first cell is n bytes of 'a'; the zip is about n/1000 bytes.
+func bombXLSX(t *testing.T, n int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	part := func(name, body string) {
+		w, _ := zw.Create(name)
+		io.WriteString(w, body)
+	}
+	part("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	part("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	part("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="房屋" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	part("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	w, _ := zw.Create("xl/worksheets/sheet1.xml")
+	io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>小区</t></is></c><c r="B1" t="inlineStr"><is><t>楼栋</t></is></c><c r="C1" t="inlineStr"><is><t>单元</t></is></c><c r="D1" t="inlineStr"><is><t>房号</t></is></c></row>`+
+		`<row r="2"><c r="A2" t="inlineStr"><is><t>`)
+	chunk := bytes.Repeat([]byte{'a'}, 1<<20)
+	for ; n > 0; n -= len(chunk) {
+		w.Write(chunk[:min(n, len(chunk))])
+	}
+	io.WriteString(w, `</t></is></c></row></sheetData></worksheet>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestImportHostileFiles: a spreadsheet bomb is refused at once with a short
+// answer; an over-long cell is refused; a long value is echoed only in part;
+// a NUL in a cell is a row problem on both engines.
+func TestImportHostileFiles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cs, _ := importAPI(t, db)
+		a := cs["a"]
+		compound(t, a)
+		const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+		bomb := bombXLSX(t, 200<<20)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		rec := a.raw("POST", "/api/v1/imports/rooms?dry_run=true", xlsxType, bomb)
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"sheet_too_large"`) || rec.Body.Len() > 1024 {
+			t.Fatalf("bomb of %d KB: %d %.300s (%d bytes)", len(bomb)>>10, rec.Code, rec.Body, rec.Body.Len())
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; took > 5*time.Second || alloc > 32<<20 {
+			t.Errorf("bomb took %v and %d MB", took, alloc>>20)
+		}
+
+		rec = a.raw("POST", "/api/v1/imports/rooms?dry_run=true", xlsxType, bombXLSX(t, 1<<20))
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"sheet_cell_too_long"`) || rec.Body.Len() > 1024 {
+			t.Fatalf("1 MB cell: %d %.300s", rec.Code, rec.Body)
+		}
+
+		tpl := a.raw("GET", "/api/v1/imports/rooms/template?format=csv", "", nil)
+		long := strings.Repeat("长", 5000)
+		rec = a.raw("POST", "/api/v1/imports/rooms?format=csv&dry_run=true", "text/csv", csvFile(t, tpl.Body.Bytes(),
+			[]string{long, "1栋", "1单元", "901"},
+			[]string{"阳光花园", "1栋", "1单元", "9\x0002"},
+			[]string{"阳光花园", "1栋", "1单元", "903"}))
+		if rec.Body.Len() > 4096 {
+			t.Errorf("report of %d bytes echoes whole cells", rec.Body.Len())
+		}
+		rep := report(t, rec)
+		for _, p := range rep.Problems {
+			if n := utf8.RuneCountInString(p.Value); n > 65 {
+				t.Errorf("problem echoes %d characters: %+v", n, p.Code)
+			}
+		}
+		if rep.BadRows != 2 || !slices.Contains(problems(rep), "3 number invalid_character") {
+			t.Fatalf("report %+v", rep)
+		}
+	})
 }
