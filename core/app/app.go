@@ -125,8 +125,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
 	}
+	proxies, err := httpapi.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("config: WUYE_TRUSTED_PROXIES: %w", err)
+	}
 	a.API = httpapi.New(httpapi.Deps{
-		DB: a.DB, Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled,
+		DB: a.DB, Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
 		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
 		Queue: a.Queue, Collectors: a.Queue.Collectors(),

@@ -29,6 +29,9 @@ type Config struct {
 	NoSeed         bool   `yaml:"no_seed"`         // WUYE_NO_SEED: do not seed the demo tenant on first start
 	// MetricsDisabled leaves /metrics out (WUYE_METRICS_DISABLED); otherwise keep it off the public network.
 	MetricsDisabled bool `yaml:"metrics_disabled"`
+	// TrustedProxies (WUYE_TRUSTED_PROXIES): comma-separated IPs/CIDRs of reverse
+	// proxies whose X-Forwarded-For is believed; empty = none.
+	TrustedProxies string `yaml:"trusted_proxies"`
 	// Personal-data keys (docs/resident.md). Empty: generated into the data dir.
 	PIIKeys      string `yaml:"pii_keys"`       // WUYE_PII_KEYS: "id:hex64,id2:hex64"
 	PIIActiveKey string `yaml:"pii_active_key"` // WUYE_PII_ACTIVE_KEY: the id new data is encrypted with
@@ -70,6 +73,7 @@ func LoadConfig() (Config, error) {
 	str(&c.PIIKeys, "WUYE_PII_KEYS")
 	str(&c.PIIActiveKey, "WUYE_PII_ACTIVE_KEY")
 	str(&c.PIIIndexKey, "WUYE_PII_INDEX_KEY")
+	str(&c.TrustedProxies, "WUYE_TRUSTED_PROXIES")
 	if v := os.Getenv("WUYE_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

@@ -42,8 +42,8 @@ const (
 // Errors of this package.
 var (
 	ErrUnsupportedType = apperr.New(apperr.KindUnsupported, "unsupported_media_type",
-		"This kind of file cannot be attached. Upload a PDF, JPEG, PNG or WebP image, Word/Excel/PowerPoint document, plain text or CSV file.",
-		"不支持此类文件。请上传 PDF、JPEG/PNG/WebP 图片、Word/Excel/PowerPoint 文档、纯文本或 CSV 文件。")
+		"This kind of file cannot be attached. Upload a PDF, JPEG, PNG or WebP image, Word/Excel/PowerPoint document, plain text (.txt) or CSV file; scripts and markup are refused.",
+		"不支持此类文件。请上传 PDF、JPEG/PNG/WebP 图片、Word/Excel/PowerPoint 文档、纯文本(.txt)或 CSV 文件;脚本和标记文件不予接受。")
 	ErrTooLarge = apperr.New(apperr.KindTooLarge, "file_too_large",
 		"The file is larger than 20 MiB; compress or split it and upload again.",
 		"文件超过 20 MiB,请压缩或拆分后重新上传。")
@@ -152,7 +152,7 @@ func ContentTypes() []string {
 
 // sniff returns the media type of data and whether it may be stored. The
 // client's declared type is never trusted; HTML, SVG, scripts and
-// executables are refused.
+// executables are refused, and so is text not named .txt or .csv.
 func sniff(name string, data []byte) (string, bool) {
 	base, _, _ := strings.Cut(http.DetectContentType(data), ";")
 	ext := strings.ToLower(path.Ext(name))
@@ -160,6 +160,13 @@ func sniff(name string, data []byte) (string, bool) {
 	case "application/pdf", "image/jpeg", "image/png", "image/webp":
 		return base, true
 	case "text/plain":
+		// The sniffer calls a shell script or an SVG without an XML prolog
+		// plain text; stored as such, a browser or a colleague could still
+		// run it. Text is kept only under a text name and when it does not
+		// open like a script or markup.
+		if (ext != ".txt" && ext != ".csv") || scriptOrMarkup(data) {
+			return base, false
+		}
 		t := "text/plain"
 		if ext == ".csv" {
 			t = "text/csv"
@@ -178,6 +185,30 @@ func sniff(name string, data []byte) (string, bool) {
 		}
 	}
 	return base, false
+}
+
+// markup names tags that make text a document a browser renders or runs.
+var markup = []string{"<svg", "<html", "<?xml", "<script", "<!doctype", "<iframe", "<object", "<embed", "<body", "<head", "<meta", "<xsl", "<!entity"}
+
+// scriptOrMarkup reports text that starts (after a BOM and white space) with
+// a shebang or a tag, or names a script or document tag in its first 1 KiB.
+func scriptOrMarkup(data []byte) bool {
+	head := data[:min(len(data), 1024)]
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimLeft(head, " \t\r\n\f\v")
+	if bytes.HasPrefix(head, []byte("#!")) {
+		return true
+	}
+	if len(head) > 1 && head[0] == '<' && (head[1] == '!' || head[1] == '?' || head[1] == '/' || unicode.IsLetter(rune(head[1]))) {
+		return true
+	}
+	low := bytes.ToLower(head)
+	for _, m := range markup {
+		if bytes.Contains(low, []byte(m)) {
+			return true
+		}
+	}
+	return false
 }
 
 func isOOXML(data []byte) bool {

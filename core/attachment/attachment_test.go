@@ -55,6 +55,7 @@ func TestReadSniffsAndAllows(t *testing.T) {
 		{"notes.txt", "text/plain; charset=utf-8"},
 		{"list.csv", "text/csv; charset=utf-8"},
 		{"gbk.csv", "text/csv"},
+		{"math.txt", "text/plain; charset=utf-8"},
 		{"合同.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
 		{"old.xls", "application/vnd.ms-excel"},
 	}
@@ -66,6 +67,7 @@ func TestReadSniffsAndAllows(t *testing.T) {
 		"notes.txt":  []byte("电梯年检 2024\n"),
 		"list.csv":   []byte("code,name\nE1,电梯\n"),
 		"gbk.csv":    gbk,
+		"math.txt":   []byte("1 < 2, 3 > 2 #!\n"),
 		"合同.docx":    docx,
 		"old.xls":    ole,
 	}
@@ -83,6 +85,14 @@ func TestReadSniffsAndAllows(t *testing.T) {
 		"fake.docx":  zipWith(t, "payload.bin"), // a zip, but not an Office document
 		"plain.zip":  docx,                      // an Office document under a zip name
 		"report.pdf": []byte("GIF89a not really a pdf"),
+		// Text the sniffer calls text/plain that is a script or markup.
+		"install.sh":     []byte("#!/bin/sh\nrm -rf /\n"),
+		"install.txt":    []byte("\xef\xbb\xbf  #!/bin/sh\nrm -rf /\n"),
+		"icon.svg":       []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>`),
+		"icon.txt":       []byte("\n  <SVG xmlns=\"http://www.w3.org/2000/svg\"></SVG>"),
+		"readme.txt":     []byte("hello\n<script>alert(1)</script>"),
+		"notes.html.txt": []byte("<p>hi</p>"),
+		"run.bat":        []byte("echo hi\r\n"),
 	}
 	for name, b := range bad {
 		if _, err := attachment.Read(name, bytes.NewReader(b)); !errors.Is(err, attachment.ErrUnsupportedType) {

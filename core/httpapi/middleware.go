@@ -64,6 +64,32 @@ func (s *Server) bodyLimit(c *gin.Context) {
 	c.Next()
 }
 
+// refuseNUL answers 400 for a NUL character in a query value or key or a path
+// parameter: PostgreSQL refuses NUL in text (a 500) and SQLite would store
+// it. Query strings are read by many handlers directly, so the check is here
+// rather than in each binding.
+func (s *Server) refuseNUL(c *gin.Context) {
+	if strings.Contains(c.Request.URL.RawQuery, "%00") || strings.IndexByte(c.Request.URL.RawQuery, 0) >= 0 {
+		for k, vs := range c.Request.URL.Query() {
+			bad := strings.IndexByte(k, 0) >= 0
+			for _, v := range vs {
+				bad = bad || strings.IndexByte(v, 0) >= 0
+			}
+			if bad {
+				s.writeError(c, nulField(strings.ReplaceAll(k, "\x00", `\u0000`)))
+				return
+			}
+		}
+	}
+	for _, p := range c.Params {
+		if strings.IndexByte(p.Value, 0) >= 0 {
+			s.writeError(c, nulField(p.Key))
+			return
+		}
+	}
+	c.Next()
+}
+
 func (s *Server) recoverer(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {

@@ -7,8 +7,11 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -73,6 +76,12 @@ type Deps struct {
 	Collectors []prometheus.Collector
 	// MetricsDisabled leaves /metrics out of the route table.
 	MetricsDisabled bool
+	// TrustedProxies are the addresses (IPs or CIDRs) of reverse proxies whose
+	// X-Forwarded-For / X-Real-IP name the client; from anyone else those
+	// headers are ignored and the client is the connection's address. Empty
+	// (the default) trusts none, so a caller cannot pick the address the
+	// login limiter and the audit see. See ParseTrustedProxies.
+	TrustedProxies []string
 	// Routes are rows appended to the route table (tests, embedders).
 	Routes []Route
 
@@ -113,7 +122,12 @@ func New(d Deps) *Server {
 	e := gin.New()
 	e.ContextWithFallback = true
 	e.HandleMethodNotAllowed = false
-	e.Use(s.metrics.observe, s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog)
+	// gin trusts forwarding headers from everyone unless told otherwise.
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Log.Error("httpapi: bad trusted proxies; trusting none", slog.Any("err", err))
+		e.SetTrustedProxies(nil)
+	}
+	e.Use(s.metrics.observe, s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog, s.refuseNUL)
 	e.NoRoute(s.notFound)
 	s.table = append(s.routes(), d.Routes...)
 	s.bodyLimits = map[string]int64{}
@@ -142,6 +156,25 @@ func New(d Deps) *Server {
 		panic("httpapi: docs page: " + err.Error())
 	}
 	return s
+}
+
+// ParseTrustedProxies reads a comma-separated list of IPs and CIDRs
+// (WUYE_TRUSTED_PROXIES); blank entries are skipped.
+func ParseTrustedProxies(list string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, fmt.Errorf("trusted proxy %q is neither an IP address nor a CIDR", p)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Handler returns the http.Handler to serve.

@@ -24,7 +24,7 @@ type Problem struct {
 
 // Problemf builds a Problem from an apperr error (its code and messages).
 func Problemf(line int, column, value string, e *apperr.Error) Problem {
-	return Problem{Line: line, Column: column, Value: value, Code: e.Code, Message: e.EN, ZH: e.ZH}
+	return Problem{Line: line, Column: column, Value: Short(value), Code: e.Code, Message: e.EN, ZH: e.ZH}
 }
 
 // Importer validates and writes one kind of row. A new Importer is made per
@@ -79,6 +79,12 @@ func (j *Job) Run(ctx context.Context, progress func(done, total int)) (Report, 
 		probs, err := j.Importer.Check(ctx, tx, j.TenantID, j.Rows)
 		if err != nil {
 			return err
+		}
+		for _, r := range j.Rows {
+			probs = append(probs, r.Problems...)
+		}
+		for i := range probs {
+			probs[i].Value = Short(probs[i].Value) // never echo a whole cell
 		}
 		sort.SliceStable(probs, func(a, b int) bool { return probs[a].Line < probs[b].Line })
 		rep.Problems = append(rep.Problems, probs...)

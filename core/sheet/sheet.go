@@ -111,6 +111,9 @@ func (s Spec) match(h string) (Column, bool) {
 type Row struct {
 	Line   int
 	Values map[string]string // by column key, trimmed
+	// Problems the reader found (a NUL character); Job.Run reports them
+	// beside the Importer's.
+	Problems []Problem
 }
 
 // Get returns the value of a column ("" when absent).
@@ -122,9 +125,12 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 	var records func(yield func([]string) bool) error
 	switch f {
 	case CSV:
-		data, err := io.ReadAll(r)
+		data, err := io.ReadAll(io.LimitReader(r, MaxUnpackedBytes+1))
 		if err != nil {
 			return nil, err
+		}
+		if len(data) > MaxUnpackedBytes {
+			return nil, tooLarge(map[string]any{"limit_bytes": MaxUnpackedBytes})
 		}
 		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 		if !utf8.Valid(data) {
@@ -150,7 +156,14 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 			}
 		}
 	case XLSX:
-		x, err := excelize.OpenReader(r)
+		data, err := io.ReadAll(r) // the upload itself is size-limited by the caller
+		if err != nil {
+			return nil, err
+		}
+		if err := checkXLSX(data); err != nil {
+			return nil, err
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: MaxUnpackedBytes})
 		if err != nil {
 			return nil, ErrBadFile.Withf("XLSX").Wrap(err)
 		}
@@ -184,6 +197,9 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 	)
 	err := records(func(rec []string) bool {
 		line++
+		if rec, perr = checkRecord(line, rec); perr != nil {
+			return false
+		}
 		if keys == nil {
 			keys, perr = header(spec, rec)
 			return perr == nil
@@ -194,7 +210,13 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 			if i >= len(keys) || keys[i] == "" {
 				continue
 			}
-			v = strings.TrimSpace(restore(v))
+			v = strings.TrimSpace(restore(validUTF8(v)))
+			if strings.IndexByte(v, 0) >= 0 {
+				// A row problem; the value goes on without it, so checks and
+				// lookups never send a NUL to the database.
+				row.Problems = append(row.Problems, Problemf(line, keys[i], strings.ReplaceAll(v, "\x00", `\u0000`), ErrNUL))
+				v = strings.ReplaceAll(v, "\x00", "")
+			}
 			if v != "" {
 				blank = false
 				row.Values[keys[i]] = v
@@ -233,9 +255,9 @@ func header(spec Spec, rec []string) ([]string, error) {
 		c, ok := spec.match(h)
 		switch {
 		case !ok:
-			unknown = append(unknown, h)
+			unknown = append(unknown, Short(h))
 		case seen[c.Key]:
-			dup = append(dup, h)
+			dup = append(dup, Short(h))
 		default:
 			seen[c.Key] = true
 			keys[i] = c.Key

