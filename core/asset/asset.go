@@ -17,6 +17,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/attachment"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 )
@@ -125,17 +126,6 @@ func notFound(err error) error {
 		return apperr.NotFound
 	}
 	return err
-}
-
-func page(q *gorm.DB, p property.Paging) *gorm.DB {
-	if p.Order != "" {
-		q = q.Order(p.Order)
-	}
-	q = q.Order("id")
-	if p.Limit > 0 {
-		q = q.Offset(p.Offset).Limit(p.Limit)
-	}
-	return q
 }
 
 // AssetInput is an asset's editable fields.
@@ -351,7 +341,7 @@ func (f AssetFilter) apply(q *gorm.DB) (*gorm.DB, error) {
 }
 
 // ListAssets lists a page of assets matching f.
-func (s *Service) ListAssets(ctx context.Context, tenantID uuid.UUID, f AssetFilter, p property.Paging) (out []AssetView, total int64, err error) {
+func (s *Service) ListAssets(ctx context.Context, tenantID uuid.UUID, f AssetFilter, p paging.Paging) (out []AssetView, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q, err := f.apply(in(tx.Model(&Asset{}), tenantID))
 		if err != nil {
@@ -361,7 +351,7 @@ func (s *Service) ListAssets(ctx context.Context, tenantID uuid.UUID, f AssetFil
 			return err
 		}
 		var rows []Asset
-		if err := page(q, p).Find(&rows).Error; err != nil {
+		if err := p.Apply(q).Find(&rows).Error; err != nil {
 			return err
 		}
 		ids := make([]uuid.UUID, len(rows))

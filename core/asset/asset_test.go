@@ -9,6 +9,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -85,7 +86,7 @@ func setup(t *testing.T, db *store.DB, today string) world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rooms, _, _ := w.props.ListRooms(ctx, w.tenant, property.RoomFilter{BuildingID: res.Building.ID.String()}, property.Paging{Limit: 1})
+	rooms, _, _ := w.props.ListRooms(ctx, w.tenant, property.RoomFilter{BuildingID: res.Building.ID.String()}, paging.Paging{Limit: 1})
 	w.room = rooms[0]
 	if w.area, err = w.props.CreateCommonArea(ctx, w.tenant, property.CommonAreaInput{CommunityID: w.comm.ID, Name: "水泵房", Category: "plant_room"}); err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestAssetsAndMaintenance(t *testing.T) {
 		if err != nil || lift.LocationKind != "room" {
 			t.Fatalf("lift %+v %v", lift, err)
 		}
-		list, total, _ := w.assets.ListAssets(ctx, w.tenant, asset.AssetFilter{WarrantyEndsBy: "2025-12-31"}, property.Paging{})
+		list, total, _ := w.assets.ListAssets(ctx, w.tenant, asset.AssetFilter{WarrantyEndsBy: "2025-12-31"}, paging.Paging{})
 		if total != 1 || list[0].Code != "PUMP-01" {
 			t.Fatalf("warranty filter: %d", total)
 		}
@@ -145,7 +146,7 @@ func TestAssetsAndMaintenance(t *testing.T) {
 			t.Fatalf("states %s %s %s", biweekly.State, yearly.NextDue, yearly.State)
 		}
 		view := func(v string) []string {
-			ps, _, err := w.assets.ListPlans(ctx, w.tenant, asset.PlanFilter{View: v}, property.Paging{})
+			ps, _, err := w.assets.ListPlans(ctx, w.tenant, asset.PlanFilter{View: v}, paging.Paging{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +159,7 @@ func TestAssetsAndMaintenance(t *testing.T) {
 		if o, s := view("overdue"), view("due_soon"); len(o) != 1 || o[0] != "电梯月检" || len(s) != 1 || s[0] != "水泵巡检" {
 			t.Fatalf("overdue %v due soon %v", o, s)
 		}
-		if _, _, err := w.assets.ListPlans(ctx, w.tenant, asset.PlanFilter{View: "someday"}, property.Paging{}); code(err) != "unknown_view" {
+		if _, _, err := w.assets.ListPlans(ctx, w.tenant, asset.PlanFilter{View: "someday"}, paging.Paging{}); code(err) != "unknown_view" {
 			t.Fatalf("bad view: %v", err)
 		}
 		due, err := w.assets.DuePlans(ctx, w.tenant, d("2024-06-30"))
@@ -184,7 +185,7 @@ func TestAssetsAndMaintenance(t *testing.T) {
 		if _, err := w.assets.AddRecord(ctx, w.tenant, lift.ID, asset.RecordInput{DoneOn: d("2024-06-01"), PerformedBy: "x", Result: "ok", CostMinor: -1}); code(err) != "invalid_input" {
 			t.Fatalf("negative cost: %v", err)
 		}
-		hist, total, _ := w.assets.ListRecords(ctx, w.tenant, lift.ID, property.Paging{})
+		hist, total, _ := w.assets.ListRecords(ctx, w.tenant, lift.ID, paging.Paging{})
 		if total != 1 || hist[0].PerformedBy != "王师傅" || hist[0].DoneOn.String() != "2024-06-05" {
 			t.Fatalf("history %+v", hist)
 		}
@@ -200,7 +201,7 @@ func TestAssetsAndMaintenance(t *testing.T) {
 		if due, _ := w.assets.DuePlans(ctx, other, d("2030-01-01")); len(due) != 0 {
 			t.Fatalf("other tenant due plans: %d", len(due))
 		}
-		if _, _, err := w.assets.ListRecords(ctx, other, lift.ID, property.Paging{}); !errors.Is(err, apperr.NotFound) {
+		if _, _, err := w.assets.ListRecords(ctx, other, lift.ID, paging.Paging{}); !errors.Is(err, apperr.NotFound) {
 			t.Fatalf("other tenant records: %v", err)
 		}
 

@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/paging"
 )
 
 // Plan is a maintenance plan of one asset.
@@ -198,7 +198,7 @@ var ErrView = apperr.New(apperr.KindInvalid, "unknown_view", "view must be due_s
 
 // ListPlans lists plans by next due date. due_soon: active plans due from
 // today until their reminder window ends; overdue: active plans due before today.
-func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilter, p property.Paging) (out []PlanView, total int64, err error) {
+func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilter, p paging.Paging) (out []PlanView, total int64, err error) {
 	today := s.today()
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Plan{}), tenantID)
@@ -236,7 +236,7 @@ func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilte
 			if err := q.Count(&total).Error; err != nil {
 				return err
 			}
-			if err := page(q, p).Find(&rows).Error; err != nil {
+			if err := p.Apply(q).Find(&rows).Error; err != nil {
 				return err
 			}
 		}
@@ -374,7 +374,7 @@ func (s *Service) AddRecord(ctx context.Context, tenantID, assetID uuid.UUID, in
 }
 
 // ListRecords lists an asset's maintenance history, newest first.
-func (s *Service) ListRecords(ctx context.Context, tenantID, assetID uuid.UUID, p property.Paging) (out []Record, total int64, err error) {
+func (s *Service) ListRecords(ctx context.Context, tenantID, assetID uuid.UUID, p paging.Paging) (out []Record, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&Asset{}, "id = ?", assetID).Error); err != nil {
 			return err
@@ -386,7 +386,7 @@ func (s *Service) ListRecords(ctx context.Context, tenantID, assetID uuid.UUID, 
 		if p.Order == "" {
 			p.Order = "done_on DESC"
 		}
-		return page(q, p).Find(&out).Error
+		return p.Apply(q).Find(&out).Error
 	})
 	return out, total, err
 }

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -52,11 +53,11 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatalf("seeded %d rooms", rooms)
 		}
 		as := asset.New(db)
-		list, total, err := as.ListAssets(ctx, tenant, asset.AssetFilter{Category: "elevator"}, property.Paging{})
+		list, total, err := as.ListAssets(ctx, tenant, asset.AssetFilter{Category: "elevator"}, paging.Paging{})
 		if err != nil || total != 2 || list[1].LocationKind != "room" {
 			t.Fatalf("seeded elevators %d %+v %v", total, list, err)
 		}
-		plans, total, _ := as.ListPlans(ctx, tenant, asset.PlanFilter{}, property.Paging{})
+		plans, total, _ := as.ListPlans(ctx, tenant, asset.PlanFilter{}, paging.Paging{})
 		if total != 7 || plans[0].NextDue.IsZero() {
 			t.Fatalf("seeded %d plans", total)
 		}

@@ -36,27 +36,27 @@ func (s *Server) assetRoutes() []Route {
 
 func (s *Server) listAssets(c *gin.Context) error {
 	var f asset.AssetFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "code", "name", "category", "warranty_end", "created_at")
+	pq, p, err := ListPaging(c, "code", "name", "category", "warranty_end", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Assets.ListAssets(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Assets.ListAssets(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createAsset(c *gin.Context) error {
 	var in asset.AssetInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.CreateAsset(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Assets.CreateAsset(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -65,11 +65,11 @@ func (s *Server) createAsset(c *gin.Context) error {
 }
 
 func (s *Server) getAsset(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Assets.GetAsset(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Assets.GetAsset(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -78,15 +78,15 @@ func (s *Server) getAsset(c *gin.Context) error {
 }
 
 func (s *Server) updateAsset(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in asset.AssetInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.UpdateAsset(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Assets.UpdateAsset(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -95,11 +95,11 @@ func (s *Server) updateAsset(c *gin.Context) error {
 }
 
 func (s *Server) deleteAsset(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := s.Assets.DeleteAsset(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Assets.DeleteAsset(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -107,32 +107,32 @@ func (s *Server) deleteAsset(c *gin.Context) error {
 }
 
 func (s *Server) listRecords(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "done_on", "created_at")
+	pq, p, err := ListPaging(c, "done_on", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Assets.ListRecords(c.Request.Context(), reqTenant(c), id, p)
+	items, total, err := s.Assets.ListRecords(c.Request.Context(), Tenant(c), id, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) addRecord(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in asset.RecordInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.AddRecord(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Assets.AddRecord(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -142,27 +142,27 @@ func (s *Server) addRecord(c *gin.Context) error {
 
 func (s *Server) listMaintenancePlans(c *gin.Context) error {
 	var f asset.PlanFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "next_due", "name", "created_at")
+	pq, p, err := ListPaging(c, "next_due", "name", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Assets.ListPlans(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Assets.ListPlans(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createMaintenancePlan(c *gin.Context) error {
 	var in asset.PlanInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.CreatePlan(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Assets.CreatePlan(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -171,11 +171,11 @@ func (s *Server) createMaintenancePlan(c *gin.Context) error {
 }
 
 func (s *Server) getMaintenancePlan(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Assets.GetPlan(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Assets.GetPlan(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -184,15 +184,15 @@ func (s *Server) getMaintenancePlan(c *gin.Context) error {
 }
 
 func (s *Server) updateMaintenancePlan(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in asset.PlanInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Assets.UpdatePlan(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Assets.UpdatePlan(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -201,11 +201,11 @@ func (s *Server) updateMaintenancePlan(c *gin.Context) error {
 }
 
 func (s *Server) deleteMaintenancePlan(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := s.Assets.DeletePlan(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Assets.DeletePlan(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

@@ -41,11 +41,11 @@ var errNoFile = apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "file", C
 	EN: "send the file as multipart/form-data field \"file\"", ZH: "请以 multipart/form-data 表单字段 file 上传文件"}})
 
 func (s *Server) uploadAssetDocument(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	tenant := reqTenant(c)
+	tenant := Tenant(c)
 	if err := s.Assets.CheckAsset(c.Request.Context(), tenant, id); err != nil {
 		return err
 	}
@@ -79,11 +79,11 @@ func (s *Server) uploadAssetDocument(c *gin.Context) error {
 }
 
 func (s *Server) listAssetDocuments(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	items, err := s.Assets.ListDocuments(c.Request.Context(), reqTenant(c), id)
+	items, err := s.Assets.ListDocuments(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -92,15 +92,15 @@ func (s *Server) listAssetDocuments(c *gin.Context) error {
 }
 
 func (s *Server) downloadAssetDocument(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	doc, err := pathID(c, "doc")
+	doc, err := PathID(c, "doc")
 	if err != nil {
 		return err
 	}
-	tenant := reqTenant(c)
+	tenant := Tenant(c)
 	a, err := s.Assets.Document(c.Request.Context(), tenant, id, doc)
 	if err != nil {
 		return err
@@ -135,15 +135,15 @@ func (s *Server) downloadAssetDocument(c *gin.Context) error {
 }
 
 func (s *Server) deleteAssetDocument(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	doc, err := pathID(c, "doc")
+	doc, err := PathID(c, "doc")
 	if err != nil {
 		return err
 	}
-	if err := s.Assets.DeleteDocument(c.Request.Context(), reqTenant(c), id, doc); err != nil {
+	if err := s.Assets.DeleteDocument(c.Request.Context(), Tenant(c), id, doc); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

@@ -311,7 +311,7 @@ func (s *Server) auditRoutes() []Route {
 				if _, ok := c.GetQuery("tenant"); ok {
 					return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "tenant", Code: "invalid_filter", EN: "tenant is an operator filter; this log is your tenant's own", ZH: "tenant 仅供运营人员筛选;此日志只含本租户的记录"}})
 				}
-				t := tenantOf(c.Request.Context())
+				t := TenantOf(c.Request.Context())
 				return s.listAudit(c, &t)
 			}},
 		{Method: "GET", Path: "/api/v1/operator/audit", Operator: true, Tag: "audit",

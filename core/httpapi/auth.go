@@ -91,7 +91,7 @@ func (s *Server) operatorLogin(c *gin.Context) error {
 
 func (s *Server) doLogin(c *gin.Context, login func(context.Context, identity.LoginInput) (identity.Session, error)) error {
 	var in identity.LoginInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	in.IP = c.ClientIP()
@@ -117,7 +117,7 @@ func retryAfter(c *gin.Context, err error) {
 
 func (s *Server) refresh(c *gin.Context) error {
 	var in refreshBody
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	sess, err := s.Identity.Refresh(c.Request.Context(), in.RefreshToken)
@@ -130,7 +130,7 @@ func (s *Server) refresh(c *gin.Context) error {
 
 func (s *Server) logout(c *gin.Context) error {
 	var in refreshBody
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	if err := s.Identity.Logout(c.Request.Context(), in.RefreshToken); err != nil {
@@ -164,7 +164,7 @@ func (s *Server) me(c *gin.Context) error {
 
 func (s *Server) changePassword(c *gin.Context) error {
 	var in identity.PasswordChange
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	a, _ := actor.From(c.Request.Context())
@@ -178,7 +178,7 @@ func (s *Server) changePassword(c *gin.Context) error {
 
 func (s *Server) createAPIKey(c *gin.Context) error {
 	var in identity.NewAPIKey
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	a, _ := actor.From(c.Request.Context())
@@ -208,7 +208,7 @@ func (s *Server) listAPIKeys(c *gin.Context) error {
 }
 
 func (s *Server) revokeAPIKey(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ type Validator interface {
 // bindJSON decodes the body strictly (unknown fields, trailing data, invalid
 // UTF-8, numbers out of range, duplicate keys and NUL characters are all 400)
 // and runs the type's Validate.
-func bindJSON(c *gin.Context, dst any) error {
+func BindJSON(c *gin.Context, dst any) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -215,7 +215,7 @@ func jsonReason(err error) string {
 
 // pathID parses the :name path parameter as a UUID; a malformed id is a 404,
 // since no object can have it.
-func pathID(c *gin.Context, name string) (uuid.UUID, error) {
+func PathID(c *gin.Context, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param(name))
 	if err != nil {
 		return uuid.Nil, apperr.NotFound

@@ -55,7 +55,7 @@ func FuzzBindJSON(f *testing.F) {
 	s := New(Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBodyBytes: 64 << 10, MetricsDisabled: true,
 		Routes: []Route{{Method: "POST", Path: "/fuzz", Public: true, Request: widgetRequest{}, Handler: func(c *gin.Context) error {
 			var req widgetRequest
-			if err := bindJSON(c, &req); err != nil {
+			if err := BindJSON(c, &req); err != nil {
 				return err
 			}
 			if fe := req.Validate(); len(fe) > 0 {

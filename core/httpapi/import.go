@@ -75,6 +75,28 @@ func (s *Server) importRoutes() []Route {
 	return rs
 }
 
+// fillSpreadsheet gives an Import or Template route its handler and, for an
+// import, its query, response and body cap.
+func (s *Server) fillSpreadsheet(r Route) Route {
+	switch {
+	case r.Handler != nil:
+	case r.Import != nil:
+		r.Handler = s.importFile(r.Import)
+		if r.Query == nil {
+			r.Query = ImportQuery{}
+		}
+		if r.Response == nil {
+			r.Response = sheet.Report{}
+		}
+		if r.MaxBody == 0 {
+			r.MaxBody = maxImportBytes
+		}
+	case r.Template != nil:
+		r.Handler = s.template(*r.Template)
+	}
+	return r
+}
+
 func (s *Server) template(spec sheet.Spec) HandlerFunc {
 	return func(c *gin.Context) error {
 		f, err := sheet.ParseFormat(c.Query("format"))
@@ -100,7 +122,7 @@ func sendFile(c *gin.Context, f sheet.Format, name string, body []byte) {
 func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 	return func(c *gin.Context) error {
 		var q ImportQuery
-		if err := bindFilter(c, &q); err != nil {
+		if err := BindQuery(c, &q); err != nil {
 			return err
 		}
 		notes := audit.From(c.Request.Context())
@@ -145,7 +167,7 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 			}
 			return err
 		}
-		job := &sheet.Job{DB: s.DB, TenantID: reqTenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
+		job := &sheet.Job{DB: s.DB, TenantID: Tenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
 		if len(rows) > syncImportRows && s.StartJob != nil {
 			who, _ := actor.From(c.Request.Context())
 			id, err := s.StartJob(c.Request.Context(), job.TenantID, "import."+im.Spec().Kind, func(ctx context.Context, progress func(done, total int)) (any, error) {
@@ -180,14 +202,14 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 
 func (s *Server) exportRooms(c *gin.Context) error {
 	var flt property.RoomFilter
-	if err := bindFilter(c, &flt); err != nil {
+	if err := BindQuery(c, &flt); err != nil {
 		return err
 	}
 	f, err := sheet.ParseFormat(c.Query("format"))
 	if err != nil {
 		return err
 	}
-	rows, err := s.Property.ExportRooms(c.Request.Context(), reqTenant(c), flt)
+	rows, err := s.Property.ExportRooms(c.Request.Context(), Tenant(c), flt)
 	if err != nil {
 		return err
 	}
@@ -196,14 +218,14 @@ func (s *Server) exportRooms(c *gin.Context) error {
 
 func (s *Server) exportAssets(c *gin.Context) error {
 	var flt asset.AssetFilter
-	if err := bindFilter(c, &flt); err != nil {
+	if err := BindQuery(c, &flt); err != nil {
 		return err
 	}
 	f, err := sheet.ParseFormat(c.Query("format"))
 	if err != nil {
 		return err
 	}
-	rows, err := s.Assets.ExportAssets(c.Request.Context(), reqTenant(c), flt)
+	rows, err := s.Assets.ExportAssets(c.Request.Context(), Tenant(c), flt)
 	if err != nil {
 		return err
 	}
@@ -212,7 +234,7 @@ func (s *Server) exportAssets(c *gin.Context) error {
 
 func (s *Server) exportResidents(c *gin.Context) error {
 	var q ResidentExportQuery
-	if err := bindFilter(c, &q); err != nil {
+	if err := BindQuery(c, &q); err != nil {
 		return err
 	}
 	f, err := sheet.ParseFormat(q.Format)
@@ -225,7 +247,7 @@ func (s *Server) exportResidents(c *gin.Context) error {
 			return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "room_id", Code: "invalid_id", EN: "room_id is a room's id", ZH: "room_id 须为房屋编号"}})
 		}
 	}
-	rows, err := s.Residents.ExportSheet(c.Request.Context(), s.DB, reqTenant(c), flt, s.Rooms)
+	rows, err := s.Residents.ExportSheet(c.Request.Context(), s.DB, Tenant(c), flt, s.Rooms)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ type operatorQuery struct {
 
 func (s *Server) createOperator(c *gin.Context) error {
 	var in identity.NewOperator
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	o, err := s.Identity.CreateOperator(c.Request.Context(), in)
@@ -45,7 +45,7 @@ func (s *Server) createOperator(c *gin.Context) error {
 }
 
 func (s *Server) listOperators(c *gin.Context) error {
-	p, order, fe := pageFields(c, "username", "name", "created_at")
+	p, order, fe := PageFields(c, "username", "name", "created_at")
 	f := identity.OperatorFilter{Status: c.Query("status"), OrderBy: order, Limit: p.PageSize, Offset: p.offset()}
 	fe = append(fe, statusFilter(f.Status)...)
 	if len(fe) > 0 {
@@ -63,15 +63,15 @@ func (s *Server) listOperators(c *gin.Context) error {
 }
 
 func (s *Server) updateOperator(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in identity.OperatorPatch
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	o, err := s.Identity.UpdateOperator(c.Request.Context(), actorOf(c), id, in)
+	o, err := s.Identity.UpdateOperator(c.Request.Context(), Actor(c), id, in)
 	if err != nil {
 		return err
 	}

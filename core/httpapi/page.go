@@ -35,7 +35,7 @@ type Page[T any] struct {
 // pageQuery reads and checks page, page_size and sort. allowed lists the
 // sortable fields; sort "-x" sorts x descending.
 func pageQuery(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, err error) {
-	p, orderBy, fe := pageFields(c, allowed...)
+	p, orderBy, fe := PageFields(c, allowed...)
 	if len(fe) > 0 {
 		return p, "", apperr.Invalid.WithDetails(fe)
 	}
@@ -44,7 +44,7 @@ func pageQuery(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, 
 
 // pageFields is pageQuery returning its problems as field errors, for
 // handlers that report bad paging and bad filters in one answer.
-func pageFields(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, fe []apperr.FieldError) {
+func PageFields(c *gin.Context, allowed ...string) (p PageQuery, orderBy string, fe []apperr.FieldError) {
 	p.Page, p.PageSize = 1, DefaultPageSize
 	if v := c.Query("page"); v != "" {
 		n, e := strconv.Atoi(v)

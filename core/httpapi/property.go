@@ -4,10 +4,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
-	"github.com/wuye-project/wuye/core/actor"
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/property"
 )
@@ -17,33 +14,6 @@ const (
 	permPropertyRead   = "property.read"
 	permPropertyManage = "property.manage"
 )
-
-// reqTenant is the tenant of the verified caller.
-func reqTenant(c *gin.Context) uuid.UUID {
-	a, _ := actor.From(c.Request.Context())
-	return a.TenantID
-}
-
-// listPaging reads the page query into the domain's paging.
-func listPaging(c *gin.Context, sortable ...string) (PageQuery, property.Paging, error) {
-	pq, order, err := pageQuery(c, sortable...)
-	return pq, property.Paging{Offset: pq.offset(), Limit: pq.PageSize, Order: order}, err
-}
-
-// bindFilter reads a list's filters from the query string.
-func bindFilter(c *gin.Context, dst any) error {
-	if err := c.ShouldBindQuery(dst); err != nil {
-		return apperr.Invalid.WithDetails(map[string]string{"reason": err.Error()})
-	}
-	return nil
-}
-
-func writePage[T any](c *gin.Context, pq PageQuery, items []T, total int64) {
-	if items == nil {
-		items = []T{}
-	}
-	c.JSON(http.StatusOK, Page[T]{Items: items, Total: total, Page: pq.Page, PageSize: pq.PageSize})
-}
 
 func (s *Server) propertyRoutes() []Route {
 	const tag = "property"
@@ -86,27 +56,27 @@ func (s *Server) propertyRoutes() []Route {
 
 func (s *Server) listCommunities(c *gin.Context) error {
 	var f property.CommunityFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "name", "code", "created_at")
+	pq, p, err := ListPaging(c, "name", "code", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListCommunities(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Property.ListCommunities(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createCommunity(c *gin.Context) error {
 	var in property.CommunityInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateCommunity(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Property.CreateCommunity(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -115,11 +85,11 @@ func (s *Server) createCommunity(c *gin.Context) error {
 }
 
 func (s *Server) getCommunity(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetCommunity(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Property.GetCommunity(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -128,19 +98,19 @@ func (s *Server) getCommunity(c *gin.Context) error {
 }
 
 func (s *Server) updateCommunity(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in property.CommunityInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	before, err := s.Property.GetCommunity(c.Request.Context(), reqTenant(c), id)
+	before, err := s.Property.GetCommunity(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateCommunity(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Property.UpdateCommunity(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -150,15 +120,15 @@ func (s *Server) updateCommunity(c *gin.Context) error {
 }
 
 func (s *Server) deleteCommunity(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	before, err := s.Property.GetCommunity(c.Request.Context(), reqTenant(c), id)
+	before, err := s.Property.GetCommunity(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteCommunity(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteCommunity(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	audit.From(c.Request.Context()).Diff(before, nil)
@@ -170,27 +140,27 @@ func (s *Server) deleteCommunity(c *gin.Context) error {
 
 func (s *Server) listBuildings(c *gin.Context) error {
 	var f property.BuildingFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "name", "created_at")
+	pq, p, err := ListPaging(c, "name", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListBuildings(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Property.ListBuildings(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createBuilding(c *gin.Context) error {
 	var in property.BuildingInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateBuilding(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Property.CreateBuilding(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -200,10 +170,10 @@ func (s *Server) createBuilding(c *gin.Context) error {
 
 func (s *Server) generateBuilding(c *gin.Context) error {
 	var in property.GenerateSpec
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.GenerateBuilding(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Property.GenerateBuilding(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -216,11 +186,11 @@ func (s *Server) generateBuilding(c *gin.Context) error {
 }
 
 func (s *Server) getBuilding(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetBuilding(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Property.GetBuilding(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -229,19 +199,19 @@ func (s *Server) getBuilding(c *gin.Context) error {
 }
 
 func (s *Server) updateBuilding(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in property.BuildingInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	before, err := s.Property.GetBuilding(c.Request.Context(), reqTenant(c), id)
+	before, err := s.Property.GetBuilding(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateBuilding(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Property.UpdateBuilding(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -251,15 +221,15 @@ func (s *Server) updateBuilding(c *gin.Context) error {
 }
 
 func (s *Server) deleteBuilding(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	before, err := s.Property.GetBuilding(c.Request.Context(), reqTenant(c), id)
+	before, err := s.Property.GetBuilding(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteBuilding(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteBuilding(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	audit.From(c.Request.Context()).Diff(before, nil)
@@ -271,27 +241,27 @@ func (s *Server) deleteBuilding(c *gin.Context) error {
 
 func (s *Server) listUnits(c *gin.Context) error {
 	var f property.UnitFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "name", "created_at")
+	pq, p, err := ListPaging(c, "name", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListUnits(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Property.ListUnits(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createUnit(c *gin.Context) error {
 	var in property.UnitInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateUnit(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Property.CreateUnit(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -300,11 +270,11 @@ func (s *Server) createUnit(c *gin.Context) error {
 }
 
 func (s *Server) getUnit(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetUnit(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Property.GetUnit(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -313,11 +283,11 @@ func (s *Server) getUnit(c *gin.Context) error {
 }
 
 func (s *Server) deleteUnit(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteUnit(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteUnit(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -328,27 +298,27 @@ func (s *Server) deleteUnit(c *gin.Context) error {
 
 func (s *Server) listRooms(c *gin.Context) error {
 	var f property.RoomFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "number", "floor", "built_area", "status", "created_at")
+	pq, p, err := ListPaging(c, "number", "floor", "built_area", "status", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListRooms(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Property.ListRooms(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createRoom(c *gin.Context) error {
 	var in property.RoomInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateRoom(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Property.CreateRoom(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -357,11 +327,11 @@ func (s *Server) createRoom(c *gin.Context) error {
 }
 
 func (s *Server) getRoom(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.GetRoom(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Property.GetRoom(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -370,11 +340,11 @@ func (s *Server) getRoom(c *gin.Context) error {
 }
 
 func (s *Server) roomFile(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.RoomFile(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Property.RoomFile(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -383,19 +353,19 @@ func (s *Server) roomFile(c *gin.Context) error {
 }
 
 func (s *Server) updateRoom(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in property.RoomInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	before, err := s.Property.GetRoom(c.Request.Context(), reqTenant(c), id)
+	before, err := s.Property.GetRoom(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateRoom(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Property.UpdateRoom(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -405,15 +375,15 @@ func (s *Server) updateRoom(c *gin.Context) error {
 }
 
 func (s *Server) deleteRoom(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	before, err := s.Property.GetRoom(c.Request.Context(), reqTenant(c), id)
+	before, err := s.Property.GetRoom(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteRoom(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteRoom(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	audit.From(c.Request.Context()).Diff(before, nil)
@@ -425,27 +395,27 @@ func (s *Server) deleteRoom(c *gin.Context) error {
 
 func (s *Server) listCommonAreas(c *gin.Context) error {
 	var f property.CommonAreaFilter
-	if err := bindFilter(c, &f); err != nil {
+	if err := BindQuery(c, &f); err != nil {
 		return err
 	}
-	pq, p, err := listPaging(c, "name", "category", "created_at")
+	pq, p, err := ListPaging(c, "name", "category", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Property.ListCommonAreas(c.Request.Context(), reqTenant(c), f, p)
+	items, total, err := s.Property.ListCommonAreas(c.Request.Context(), Tenant(c), f, p)
 	if err != nil {
 		return err
 	}
-	writePage(c, pq, items, total)
+	WritePage(c, pq, items, total)
 	return nil
 }
 
 func (s *Server) createCommonArea(c *gin.Context) error {
 	var in property.CommonAreaInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.CreateCommonArea(c.Request.Context(), reqTenant(c), in)
+	out, err := s.Property.CreateCommonArea(c.Request.Context(), Tenant(c), in)
 	if err != nil {
 		return err
 	}
@@ -454,11 +424,11 @@ func (s *Server) createCommonArea(c *gin.Context) error {
 }
 
 func (s *Server) getLocation(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	out, err := s.Property.Location(c.Request.Context(), reqTenant(c), id)
+	out, err := s.Property.Location(c.Request.Context(), Tenant(c), id)
 	if err != nil {
 		return err
 	}
@@ -467,15 +437,15 @@ func (s *Server) getLocation(c *gin.Context) error {
 }
 
 func (s *Server) updateCommonArea(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in property.CommonAreaInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Property.UpdateCommonArea(c.Request.Context(), reqTenant(c), id, in)
+	out, err := s.Property.UpdateCommonArea(c.Request.Context(), Tenant(c), id, in)
 	if err != nil {
 		return err
 	}
@@ -484,11 +454,11 @@ func (s *Server) updateCommonArea(c *gin.Context) error {
 }
 
 func (s *Server) deleteCommonArea(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if err := s.Property.DeleteCommonArea(c.Request.Context(), reqTenant(c), id); err != nil {
+	if err := s.Property.DeleteCommonArea(c.Request.Context(), Tenant(c), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

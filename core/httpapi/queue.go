@@ -43,7 +43,7 @@ func (s *Server) getJob(c *gin.Context) error {
 	if s.Queue == nil {
 		return errQueueOff
 	}
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func (s *Server) listPersons(c *gin.Context) error {
 
 func (s *Server) createPerson(c *gin.Context) error {
 	var in resident.PersonInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var out resident.Person
@@ -126,7 +126,7 @@ func (s *Server) createPerson(c *gin.Context) error {
 }
 
 func (s *Server) getPerson(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -142,12 +142,12 @@ func (s *Server) getPerson(c *gin.Context) error {
 }
 
 func (s *Server) patchPerson(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resident.PersonPatch
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var before, out resident.Person
@@ -167,7 +167,7 @@ func (s *Server) patchPerson(c *gin.Context) error {
 }
 
 func (s *Server) deletePerson(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func (s *Server) deletePerson(c *gin.Context) error {
 }
 
 func (s *Server) revealPII(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -200,12 +200,12 @@ func (s *Server) revealPII(c *gin.Context) error {
 }
 
 func (s *Server) moveIn(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resident.OccupancyInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var out resident.Occupancy
@@ -220,12 +220,12 @@ func (s *Server) moveIn(c *gin.Context) error {
 }
 
 func (s *Server) moveOut(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resident.MoveOutInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var out resident.Occupancy
@@ -240,7 +240,7 @@ func (s *Server) moveOut(c *gin.Context) error {
 }
 
 func (s *Server) getHousehold(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -256,12 +256,12 @@ func (s *Server) getHousehold(c *gin.Context) error {
 }
 
 func (s *Server) setTag(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resident.CareTagInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var out resident.CareTag
@@ -276,7 +276,7 @@ func (s *Server) setTag(c *gin.Context) error {
 }
 
 func (s *Server) removeTag(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -305,12 +305,12 @@ func (s *Server) careList(c *gin.Context) error {
 }
 
 func (s *Server) addVehicle(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resident.VehicleInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var out resident.Vehicle
@@ -348,7 +348,7 @@ func (s *Server) listVehicles(c *gin.Context) error {
 }
 
 func (s *Server) deleteVehicle(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -360,12 +360,12 @@ func (s *Server) deleteVehicle(c *gin.Context) error {
 }
 
 func (s *Server) addPet(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resident.PetInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	var out resident.Pet
@@ -380,7 +380,7 @@ func (s *Server) addPet(c *gin.Context) error {
 }
 
 func (s *Server) deletePet(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -392,12 +392,12 @@ func (s *Server) deletePet(c *gin.Context) error {
 }
 
 func (s *Server) linkAccount(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in LinkAccountInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	if in.UserID == uuid.Nil {
@@ -411,7 +411,7 @@ func (s *Server) linkAccount(c *gin.Context) error {
 }
 
 func (s *Server) unlinkAccount(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -435,7 +435,7 @@ func (s *Server) myRooms(c *gin.Context) error {
 }
 
 func (s *Server) myRoom(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}

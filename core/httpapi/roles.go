@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/rbac"
@@ -105,12 +104,6 @@ func (r userRolesRequest) Validate() []apperr.FieldError {
 	return nil
 }
 
-// tenantOf returns the verified tenant of the request (access guarantees one on tenant routes).
-func tenantOf(ctx context.Context) uuid.UUID {
-	a, _ := actor.From(ctx)
-	return a.TenantID
-}
-
 // roleRoutes manage custom roles and who holds which role; nil RBAC leaves them out.
 func (s *Server) roleRoutes() []Route {
 	if s.RBAC == nil {
@@ -140,7 +133,7 @@ func (s *Server) roleRoutes() []Route {
 }
 
 func (s *Server) listRoles(c *gin.Context) error {
-	roles, err := s.RBAC.ListRoles(c.Request.Context(), tenantOf(c.Request.Context()))
+	roles, err := s.RBAC.ListRoles(c.Request.Context(), TenantOf(c.Request.Context()))
 	if err != nil {
 		return err
 	}
@@ -150,11 +143,11 @@ func (s *Server) listRoles(c *gin.Context) error {
 
 func (s *Server) createRole(c *gin.Context) error {
 	var req createRoleRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	r, err := s.RBAC.CreateRole(ctx, tenantOf(ctx), rbac.RoleInput{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
+	r, err := s.RBAC.CreateRole(ctx, TenantOf(ctx), rbac.RoleInput{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
 	if err != nil {
 		return err
 	}
@@ -163,16 +156,16 @@ func (s *Server) createRole(c *gin.Context) error {
 }
 
 func (s *Server) patchRole(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req patchRoleRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	r, err := s.RBAC.UpdateRole(ctx, tenantOf(ctx), id, rbac.RolePatch{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
+	r, err := s.RBAC.UpdateRole(ctx, TenantOf(ctx), id, rbac.RolePatch{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
 	if err != nil {
 		return err
 	}
@@ -181,12 +174,12 @@ func (s *Server) patchRole(c *gin.Context) error {
 }
 
 func (s *Server) deleteRole(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	if err := s.RBAC.DeleteRole(ctx, tenantOf(ctx), id); err != nil {
+	if err := s.RBAC.DeleteRole(ctx, TenantOf(ctx), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -196,12 +189,12 @@ func (s *Server) deleteRole(c *gin.Context) error {
 // userOf reads the :id of a user route and checks, when identity is wired,
 // that the user exists in the caller's tenant (another tenant's user is 404).
 func (s *Server) userOf(c *gin.Context) (uuid.UUID, error) {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil || s.Identity == nil {
 		return id, err
 	}
 	ctx := c.Request.Context()
-	if _, err := s.Identity.GetUser(ctx, tenantOf(ctx), id); err != nil {
+	if _, err := s.Identity.GetUser(ctx, TenantOf(ctx), id); err != nil {
 		return uuid.Nil, err
 	}
 	return id, nil
@@ -213,7 +206,7 @@ func (s *Server) userRoles(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	roles, err := s.RBAC.RolesOf(ctx, tenantOf(ctx), id)
+	roles, err := s.RBAC.RolesOf(ctx, TenantOf(ctx), id)
 	if err != nil {
 		return err
 	}
@@ -230,15 +223,15 @@ func (s *Server) setUserRoles(c *gin.Context) error {
 		return err
 	}
 	var req userRolesRequest
-	if err := bindJSON(c, &req); err != nil {
+	if err := BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	before, err := s.RBAC.RolesOf(ctx, tenantOf(ctx), id)
+	before, err := s.RBAC.RolesOf(ctx, TenantOf(ctx), id)
 	if err != nil {
 		return err
 	}
-	roles, err := s.RBAC.SetUserRoles(ctx, tenantOf(ctx), id, req.Roles)
+	roles, err := s.RBAC.SetUserRoles(ctx, TenantOf(ctx), id, req.Roles)
 	if err != nil {
 		return err
 	}

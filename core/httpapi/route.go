@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"github.com/gin-gonic/gin"
+
+	"github.com/wuye-project/wuye/core/sheet"
 )
 
 // Route is one row of the route table. Every endpoint of the API is declared
@@ -39,6 +41,15 @@ type Route struct {
 	MaxBody int64
 
 	Handler HandlerFunc
+
+	// Import, on a POST route without a Handler, makes it a spreadsheet upload
+	// (.xlsx/.csv, ?dry_run, ?good_rows_only; large files as jobs) run through
+	// a fresh importer from this function: the server supplies the handler,
+	// the query, the report response and the body cap.
+	Import func() sheet.Importer
+	// Template, on a GET route without a Handler, makes it the download of
+	// this spreadsheet's template (?format=xlsx|csv).
+	Template *sheet.Spec
 }
 
 // HandlerFunc handles a request; a returned error is written by writeError.

@@ -130,6 +130,9 @@ func New(d Deps) *Server {
 	e.Use(s.metrics.observe, s.recoverer, s.requestID, s.securityHeaders, s.bodyLimit, s.accessLog, s.refuseNUL)
 	e.NoRoute(s.notFound)
 	s.table = append(s.routes(), d.Routes...)
+	for i := range s.table {
+		s.table[i] = s.fillSpreadsheet(s.table[i])
+	}
 	s.bodyLimits = map[string]int64{}
 	for _, r := range s.table {
 		if r.MaxBody > 0 {

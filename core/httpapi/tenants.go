@@ -85,7 +85,7 @@ type tenantSelf struct {
 
 func (s *Server) createTenant(c *gin.Context) error {
 	var in tenant.CreateInput
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	out, err := s.Tenants.Create(c.Request.Context(), in)
@@ -116,7 +116,7 @@ func (s *Server) listTenants(c *gin.Context) error {
 }
 
 func (s *Server) getTenant(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -129,12 +129,12 @@ func (s *Server) getTenant(c *gin.Context) error {
 }
 
 func (s *Server) suspendTenant(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in suspendRequest
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	t, err := s.Tenants.Suspend(c.Request.Context(), id, in.Reason)
@@ -146,7 +146,7 @@ func (s *Server) suspendTenant(c *gin.Context) error {
 }
 
 func (s *Server) resumeTenant(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -159,12 +159,12 @@ func (s *Server) resumeTenant(c *gin.Context) error {
 }
 
 func (s *Server) setTenantPlan(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in planRequest
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
 	t, err := s.Tenants.SetPlan(c.Request.Context(), id, in.Plan)
@@ -176,7 +176,7 @@ func (s *Server) setTenantPlan(c *gin.Context) error {
 }
 
 func (s *Server) deleteTenant(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}

@@ -183,7 +183,7 @@ func (e *env) widgetRoutes() []Route {
 			Summary: "Create a widget", Request: widgetRequest{}, Response: widget{}, Status: http.StatusCreated,
 			Handler: func(c *gin.Context) error {
 				var req widgetRequest
-				if err := bindJSON(c, &req); err != nil {
+				if err := BindJSON(c, &req); err != nil {
 					return err
 				}
 				e.creates.Add(1)
@@ -203,7 +203,7 @@ func (e *env) widgetRoutes() []Route {
 			}},
 		{Method: "GET", Path: "/api/v1/test/widgets/:id", Permission: "widget.read", Object: true, Tag: "test",
 			Summary: "Read a widget", Response: widget{}, Handler: func(c *gin.Context) error {
-				id, err := pathID(c, "id")
+				id, err := PathID(c, "id")
 				if err != nil {
 					return err
 				}

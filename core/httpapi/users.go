@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/identity"
 )
@@ -49,17 +48,12 @@ func (b resetPasswordBody) Validate() []apperr.FieldError {
 	return nil
 }
 
-func actorOf(c *gin.Context) actor.Actor {
-	a, _ := actor.From(c.Request.Context())
-	return a
-}
-
 func (s *Server) createUser(c *gin.Context) error {
 	var in identity.NewUser
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := s.Identity.CreateUser(c.Request.Context(), actorOf(c).TenantID, in)
+	u, err := s.Identity.CreateUser(c.Request.Context(), Actor(c).TenantID, in)
 	if err != nil {
 		return err
 	}
@@ -69,7 +63,7 @@ func (s *Server) createUser(c *gin.Context) error {
 
 func (s *Server) listUsers(c *gin.Context) error {
 	// Report bad paging and bad filters together.
-	p, order, fe := pageFields(c, "username", "name", "created_at")
+	p, order, fe := PageFields(c, "username", "name", "created_at")
 	f := identity.UserFilter{Q: strings.TrimSpace(c.Query("q")), Status: c.Query("status"), Kind: c.Query("kind"),
 		OrderBy: order, Limit: p.PageSize, Offset: p.offset()}
 	fe = append(fe, statusFilter(f.Status)...)
@@ -82,7 +76,7 @@ func (s *Server) listUsers(c *gin.Context) error {
 	if len(fe) > 0 {
 		return apperr.Invalid.WithDetails(fe)
 	}
-	users, total, err := s.Identity.ListUsers(c.Request.Context(), actorOf(c).TenantID, f)
+	users, total, err := s.Identity.ListUsers(c.Request.Context(), Actor(c).TenantID, f)
 	if err != nil {
 		return err
 	}
@@ -94,11 +88,11 @@ func (s *Server) listUsers(c *gin.Context) error {
 }
 
 func (s *Server) getUser(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	u, err := s.Identity.GetUser(c.Request.Context(), actorOf(c).TenantID, id)
+	u, err := s.Identity.GetUser(c.Request.Context(), Actor(c).TenantID, id)
 	if err != nil {
 		return err
 	}
@@ -107,15 +101,15 @@ func (s *Server) getUser(c *gin.Context) error {
 }
 
 func (s *Server) updateUser(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in identity.UserPatch
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := s.Identity.UpdateUser(c.Request.Context(), actorOf(c).TenantID, id, in)
+	u, err := s.Identity.UpdateUser(c.Request.Context(), Actor(c).TenantID, id, in)
 	if err != nil {
 		return err
 	}
@@ -124,15 +118,15 @@ func (s *Server) updateUser(c *gin.Context) error {
 }
 
 func (s *Server) resetPassword(c *gin.Context) error {
-	id, err := pathID(c, "id")
+	id, err := PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in resetPasswordBody
-	if err := bindJSON(c, &in); err != nil {
+	if err := BindJSON(c, &in); err != nil {
 		return err
 	}
-	if err := s.Identity.ResetPassword(c.Request.Context(), actorOf(c).TenantID, id, in.Password); err != nil {
+	if err := s.Identity.ResetPassword(c.Request.Context(), Actor(c).TenantID, id, in.Password); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)

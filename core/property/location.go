@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 )
 
 // CommonAreaInput creates or replaces a common area's editable fields.
@@ -71,7 +72,7 @@ type CommonAreaFilter struct {
 	Category    string `form:"category" json:"category"`
 }
 
-func (s *Service) ListCommonAreas(ctx context.Context, tenantID uuid.UUID, f CommonAreaFilter, p Paging) (out []CommonArea, total int64, err error) {
+func (s *Service) ListCommonAreas(ctx context.Context, tenantID uuid.UUID, f CommonAreaFilter, p paging.Paging) (out []CommonArea, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&CommonArea{}), tenantID)
 		if f.CommunityID != "" {
@@ -83,7 +84,7 @@ func (s *Service) ListCommonAreas(ctx context.Context, tenantID uuid.UUID, f Com
 		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
-		return page(q, p).Find(&out).Error
+		return p.Apply(q).Find(&out).Error
 	})
 	return out, total, err
 }

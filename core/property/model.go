@@ -131,7 +131,7 @@ type Location struct {
 	Name        string       `json:"name"` // full path, e.g. 阳光花园 1栋 1单元 1201
 }
 
-// Paging is one page of a list; Limit 0 means all (exports).
+// paging.Paging is one page of a list; Limit 0 means all (exports).
 type Paging struct {
 	Offset, Limit int
 	Order         string // a column name, optionally " DESC"; checked by the caller

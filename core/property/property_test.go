@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -140,11 +141,11 @@ func TestRooms(t *testing.T) {
 		}
 
 		// Filters.
-		rooms, total, err := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{UnitID: f.unit.ID.String()}, property.Paging{Limit: 10, Order: "number"})
+		rooms, total, err := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{UnitID: f.unit.ID.String()}, paging.Paging{Limit: 10, Order: "number"})
 		if err != nil || total != 2 || rooms[0].Number != "1201" {
 			t.Fatalf("list by unit: %d %v %v", total, rooms, err)
 		}
-		if _, total, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Status: "空置", Number: "12"}, property.Paging{}); total != 3 {
+		if _, total, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Status: "空置", Number: "12"}, paging.Paging{}); total != 3 {
 			t.Fatalf("filter by Chinese status: %d", total)
 		}
 
@@ -226,7 +227,7 @@ func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
 		if _, err := f.svc.GetRoom(ctx, f.tenant, r.ID); !errors.Is(err, apperr.NotFound) {
 			t.Fatalf("room survived its building: %v", err)
 		}
-		if _, total, _ := f.svc.ListUnits(ctx, f.tenant, property.UnitFilter{BuildingID: f.bld.ID.String()}, property.Paging{}); total != 0 {
+		if _, total, _ := f.svc.ListUnits(ctx, f.tenant, property.UnitFilter{BuildingID: f.bld.ID.String()}, paging.Paging{}); total != 0 {
 			t.Fatalf("%d units survived", total)
 		}
 		if err := f.svc.DeleteCommunity(ctx, f.tenant, f.comm.ID); err != nil {
@@ -254,14 +255,14 @@ func TestGenerateBuilding(t *testing.T) {
 		if res.Rooms != 24 || len(res.Sample) != 12 || res.Sample[0] != "101" || res.Sample[11] != "304" || res.Units[1] != "2单元" {
 			t.Fatalf("preview %+v", res)
 		}
-		if _, total, _ := f.svc.ListBuildings(ctx, f.tenant, property.BuildingFilter{}, property.Paging{}); total != 1 {
+		if _, total, _ := f.svc.ListBuildings(ctx, f.tenant, property.BuildingFilter{}, paging.Paging{}); total != 1 {
 			t.Fatalf("preview created a building (%d)", total)
 		}
 		spec.Preview = false
 		if res, err = f.svc.GenerateBuilding(ctx, f.tenant, spec); err != nil {
 			t.Fatal(err)
 		}
-		rooms, total, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{BuildingID: res.Building.ID.String()}, property.Paging{})
+		rooms, total, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{BuildingID: res.Building.ID.String()}, paging.Paging{})
 		if total != 24 || rooms[0].BuiltArea != 9000 {
 			t.Fatalf("generated %d rooms", total)
 		}
@@ -278,7 +279,7 @@ func TestGenerateBuilding(t *testing.T) {
 		if bres.Building.Floors != 2 || strings.Join(bres.Sample, ",") != "-201,-101,101,201" {
 			t.Fatalf("basement generate: floors %d, sample %v", bres.Building.Floors, bres.Sample)
 		}
-		brooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{BuildingID: bres.Building.ID.String()}, property.Paging{Order: "floor"})
+		brooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{BuildingID: bres.Building.ID.String()}, paging.Paging{Order: "floor"})
 		var got []int
 		for _, r := range brooms {
 			got = append(got, r.Floor)

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 )
 
 // RoomInput is a room's editable fields. On create, nil means the default
@@ -293,13 +294,13 @@ func (f RoomFilter) apply(q *gorm.DB) *gorm.DB {
 }
 
 // ListRooms lists a page of rooms matching f.
-func (s *Service) ListRooms(ctx context.Context, tenantID uuid.UUID, f RoomFilter, p Paging) (out []Room, total int64, err error) {
+func (s *Service) ListRooms(ctx context.Context, tenantID uuid.UUID, f RoomFilter, p paging.Paging) (out []Room, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := f.apply(in(tx.Model(&Room{}), tenantID))
 		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
-		return page(q, p).Find(&out).Error
+		return p.Apply(q).Find(&out).Error
 	})
 	return out, total, err
 }

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -75,17 +76,6 @@ func uniqueAs(err error, e *apperr.Error) error {
 // in scopes a query to the tenant explicitly, so the functions taking a tx
 // work inside store.Platform as well as store.InTenant.
 func in(tx *gorm.DB, tenantID uuid.UUID) *gorm.DB { return tx.Where("tenant_id = ?", tenantID) }
-
-func page(q *gorm.DB, p Paging) *gorm.DB {
-	if p.Order != "" {
-		q = q.Order(p.Order)
-	}
-	q = q.Order("id")
-	if p.Limit > 0 {
-		q = q.Offset(p.Offset).Limit(p.Limit)
-	}
-	return q
-}
 
 func required(field, v string) []apperr.FieldError {
 	if strings.TrimSpace(v) == "" {
@@ -163,7 +153,7 @@ type CommunityFilter struct {
 	Q string `form:"q" json:"q"` // name contains
 }
 
-func (s *Service) ListCommunities(ctx context.Context, tenantID uuid.UUID, f CommunityFilter, p Paging) (out []Community, total int64, err error) {
+func (s *Service) ListCommunities(ctx context.Context, tenantID uuid.UUID, f CommunityFilter, p paging.Paging) (out []Community, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Community{}), tenantID)
 		if f.Q != "" {
@@ -172,7 +162,7 @@ func (s *Service) ListCommunities(ctx context.Context, tenantID uuid.UUID, f Com
 		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
-		return page(q, p).Find(&out).Error
+		return p.Apply(q).Find(&out).Error
 	})
 	return out, total, err
 }
@@ -265,7 +255,7 @@ type BuildingFilter struct {
 	Q           string `form:"q" json:"q"`
 }
 
-func (s *Service) ListBuildings(ctx context.Context, tenantID uuid.UUID, f BuildingFilter, p Paging) (out []Building, total int64, err error) {
+func (s *Service) ListBuildings(ctx context.Context, tenantID uuid.UUID, f BuildingFilter, p paging.Paging) (out []Building, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Building{}), tenantID)
 		if f.CommunityID != "" {
@@ -277,7 +267,7 @@ func (s *Service) ListBuildings(ctx context.Context, tenantID uuid.UUID, f Build
 		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
-		return page(q, p).Find(&out).Error
+		return p.Apply(q).Find(&out).Error
 	})
 	return out, total, err
 }
@@ -417,7 +407,7 @@ type UnitFilter struct {
 	BuildingID string `form:"building_id" json:"building_id"`
 }
 
-func (s *Service) ListUnits(ctx context.Context, tenantID uuid.UUID, f UnitFilter, p Paging) (out []Unit, total int64, err error) {
+func (s *Service) ListUnits(ctx context.Context, tenantID uuid.UUID, f UnitFilter, p paging.Paging) (out []Unit, total int64, err error) {
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Unit{}), tenantID)
 		if f.BuildingID != "" {
@@ -426,7 +416,7 @@ func (s *Service) ListUnits(ctx context.Context, tenantID uuid.UUID, f UnitFilte
 		if err := q.Count(&total).Error; err != nil {
 			return err
 		}
-		return page(q, p).Find(&out).Error
+		return p.Apply(q).Find(&out).Error
 	})
 	return out, total, err
 }

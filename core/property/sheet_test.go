@@ -9,6 +9,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/sheet"
 	"github.com/wuye-project/wuye/core/store"
@@ -71,7 +72,7 @@ func TestImportAllOrNothing(t *testing.T) {
 		if !rep.Written || rep.Imported != 2 || rep.BadRows != 5 {
 			t.Fatalf("good rows report %+v", rep)
 		}
-		rooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Number: "10"}, property.Paging{Order: "number"})
+		rooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Number: "10"}, paging.Paging{Order: "number"})
 		if len(rooms) != 2 || rooms[0].SharedArea != 1436 || rooms[1].Usage != property.Commercial || rooms[1].Status != property.Occupied || rooms[1].FeeCoefficient != 15000 {
 			t.Fatalf("imported rooms %+v", rooms)
 		}
@@ -107,7 +108,7 @@ func TestTemplateRoundTripAndExport(t *testing.T) {
 		if !rep.Written || rep.Imported != 30 {
 			t.Fatalf("template import %+v", rep)
 		}
-		r, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Number: "201"}, property.Paging{})
+		r, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Number: "201"}, paging.Paging{})
 		if r[0].BuiltArea != 12075 || r[0].SharedArea != 4050 {
 			t.Fatalf("number cell parsed as %v / %v", r[0].BuiltArea, r[0].SharedArea)
 		}

@@ -71,3 +71,17 @@ func (db *DB) joinPlatform(ctx context.Context, fn func(tx *gorm.DB) error) (ok 
 	ctx = context.WithValue(ctx, scopeKey{}, scope{platform: true})
 	return true, j.tx.Session(&gorm.Session{Context: ctx, NewDB: true}).Transaction(fn)
 }
+
+// Ctx returns the context of tx's tenant transaction, carrying it, so a
+// service method called with it joins the transaction (the convention in
+// docs/architecture.md): inside InTenant(ctx, t, func(tx) …), calling
+// other.Method(store.Ctx(tx), t, …) keeps the other domain's work in the
+// same transaction. On a platform transaction it returns the context as is.
+func Ctx(tx *gorm.DB) context.Context {
+	ctx := tx.Statement.Context
+	s, ok := ctx.Value(scopeKey{}).(scope)
+	if !ok || s.platform {
+		return ctx
+	}
+	return context.WithValue(ctx, joinKey{}, &joined{tx: tx, tenant: s.tenant})
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/wuye-project/wuye/core/apperr"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -387,4 +388,12 @@ func IsUniqueViolation(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "UNIQUE constraint failed")
+}
+
+// NotFound maps gorm's missing row to apperr.NotFound, for a Get by id.
+func NotFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return apperr.NotFound
+	}
+	return err
 }

@@ -121,3 +121,47 @@ func TestReadMostlyRunsBesideALongWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCtxJoins: a service method called with store.Ctx(tx) inside InTenant
+// joins the caller's transaction: it sees the caller's uncommitted rows, and
+// the caller's rollback takes its writes too (on both engines; SQLite would
+// otherwise wait on its own writer lock).
+func TestCtxJoins(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			db, _ := openWithProbe(t, d)
+			ctx := context.Background()
+			tid := store.NewID()
+			other := func(ctx context.Context) (seen int64, err error) { // another domain's method
+				err = db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+					if err := tx.Model(&probe{}).Count(&seen).Error; err != nil {
+						return err
+					}
+					return tx.Create(&probe{Note: "joined"}).Error
+				})
+				return seen, err
+			}
+			boom := errors.New("boom")
+			err := db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+				if err := tx.Create(&probe{Note: "caller"}).Error; err != nil {
+					return err
+				}
+				seen, err := other(store.Ctx(tx))
+				if err != nil {
+					return err
+				}
+				if seen != 1 {
+					t.Errorf("the joined call saw %d rows, want the caller's uncommitted one", seen)
+				}
+				return boom
+			})
+			if !errors.Is(err, boom) {
+				t.Fatal(err)
+			}
+			var n int64
+			if err := db.InTenant(ctx, tid, func(tx *gorm.DB) error { return tx.Model(&probe{}).Count(&n).Error }); err != nil || n != 0 {
+				t.Fatalf("after the caller's rollback %d rows remain (err %v), want 0", n, err)
+			}
+		})
+	}
+}
