@@ -2,12 +2,14 @@
 // Files are named NNNNN_name.sql and applied in order, each in a transaction,
 // by store.Migrate. Both folders must define the same tables and columns
 // (a test in core/store checks it). Postgres files also enable row-level
-// security on every tenant-owned table:
+// security on every tenant-owned table, with the tenant's policy and the
+// platform role's (00011 explains both):
 //
 //	ALTER TABLE t ENABLE ROW LEVEL SECURITY;
 //	ALTER TABLE t FORCE ROW LEVEL SECURITY;
-//	CREATE POLICY tenant_isolation ON t
-//	    USING (wuye_tenant_visible(tenant_id)) WITH CHECK (wuye_tenant_visible(tenant_id));
+//	CREATE POLICY tenant_isolation ON t USING (tenant_id = (SELECT wuye_current_tenant()))
+//	    WITH CHECK (tenant_id = (SELECT wuye_current_tenant()));
+//	CREATE POLICY platform_access ON t TO wuye_platform USING (true) WITH CHECK (true);
 package migrations
 
 import "embed"

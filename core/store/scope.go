@@ -34,6 +34,13 @@ func registerTenantScope(db *gorm.DB) error {
 	regs := []error{
 		cb.Query().Before("gorm:query").Register("wuye:tenant", scopeWhere),
 		cb.Row().Before("gorm:row").Register("wuye:tenant", scopeWhere),
+		cb.Query().Before("gorm:query").Register("wuye:tenant_table", scopeTable),
+		cb.Row().Before("gorm:row").Register("wuye:tenant_table", scopeTable),
+		cb.Update().Before("gorm:update").Register("wuye:tenant_table", scopeTable),
+		cb.Delete().Before("gorm:delete").Register("wuye:tenant_table", scopeTable),
+		cb.Raw().Before("gorm:raw").Register("wuye:tenant_raw", checkRaw),
+		cb.Row().Before("gorm:row").Register("wuye:tenant_raw", checkRaw),
+		cb.Query().Before("gorm:query").Register("wuye:tenant_raw", checkRaw),
 		cb.Update().Before("gorm:update").Register("wuye:tenant", scopeWhere),
 		cb.Delete().Before("gorm:delete").Register("wuye:tenant", scopeWhere),
 		cb.Create().Before("gorm:create").Register("wuye:tenant", stampCreate),
