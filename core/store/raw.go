@@ -92,7 +92,7 @@ func scopeTable(tx *gorm.DB) {
 	if tx.Error != nil || tx.Statement.Schema != nil || tx.Statement.SQL.Len() > 0 {
 		return
 	}
-	name := strings.ToLower(strings.Trim(strings.Fields(tx.Statement.Table+" ")[0], `"`))
+	name := strings.ToLower(strings.Trim(strings.Fields(tx.Statement.Table + " ")[0], `"`))
 	if !tenantTables()[name] {
 		return
 	}

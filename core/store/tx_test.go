@@ -8,7 +8,9 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/google/uuid"
 	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/store/storetest"
 )
 
 func TestTransactions(t *testing.T) {
@@ -161,6 +163,53 @@ func TestCtxJoins(t *testing.T) {
 			var n int64
 			if err := db.InTenant(ctx, tid, func(tx *gorm.DB) error { return tx.Model(&probe{}).Count(&n).Error }); err != nil || n != 0 {
 				t.Fatalf("after the caller's rollback %d rows remain (err %v), want 0", n, err)
+			}
+		})
+	}
+}
+
+// TestHandWrittenSQLIsBound: on a tenant table, Table() queries get the
+// tenant's filter, and Raw/Exec SQL that does not pass the transaction's
+// tenant id fails instead of reading or changing other tenants' rows (on
+// SQLite nothing else would stop it).
+func TestHandWrittenSQLIsBound(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			db := storetest.Open(t, d)
+			ctx := context.Background()
+			a, b := store.NewID(), store.NewID()
+			for _, tid := range []uuid.UUID{a, b} {
+				err := db.InTenant(ctx, tid, func(tx *gorm.DB) error {
+					return tx.Exec("INSERT INTO communities (tenant_id, id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", tid, store.NewID(), "一期", time.Now(), time.Now()).Error
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := db.InTenant(ctx, a, func(tx *gorm.DB) error {
+				var n int64
+				if err := tx.Table("communities").Count(&n).Error; err != nil || n != 1 {
+					t.Errorf("Table() count: %d (err %v), want 1", n, err)
+				}
+				if err := tx.Raw("SELECT count(*) FROM communities").Scan(&n).Error; !errors.Is(err, store.ErrRawUnscoped) {
+					t.Errorf("Raw without the tenant id: %v, want ErrRawUnscoped", err)
+				}
+				if err := tx.Exec("UPDATE communities SET name = 'x'").Error; !errors.Is(err, store.ErrRawUnscoped) {
+					t.Errorf("Exec without the tenant id: %v, want ErrRawUnscoped", err)
+				}
+				if err := tx.Raw("SELECT count(*) FROM communities WHERE tenant_id = ?", a).Scan(&n).Error; err != nil || n != 1 {
+					t.Errorf("Raw with the tenant id: %d (err %v)", n, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.InTenant(ctx, a, func(tx *gorm.DB) error {
+				var n int64
+				return store.Unscoped(tx, "test: a deliberate unbound count").Raw("SELECT count(*) FROM communities WHERE tenant_id = tenant_id").Scan(&n).Error
+			}); err != nil {
+				t.Fatalf("Unscoped: %v", err)
 			}
 		})
 	}

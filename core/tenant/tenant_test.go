@@ -681,8 +681,8 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 	db := storetest.Postgres(t)
 	ctx := operatorCtx()
 	s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{(&provisioned{}).hook}})
-	s.RegisterCounter(tenant.ResourceCommunities, func(tx *gorm.DB, _ uuid.UUID) (n int64, err error) {
-		return n, tx.Raw("SELECT count(*) FROM communities").Scan(&n).Error
+	s.RegisterCounter(tenant.ResourceCommunities, func(tx *gorm.DB, id uuid.UUID) (n int64, err error) {
+		return n, tx.Raw("SELECT count(*) FROM communities WHERE tenant_id = ?", id).Scan(&n).Error
 	})
 	a := create(t, s, "race", "trial") // one community
 	create := func(name string, checked chan<- struct{}, proceed <-chan struct{}) error {
@@ -700,7 +700,11 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 	checked, proceed := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() { first <- create("一期", checked, proceed) }()
-	<-checked
+	select {
+	case <-checked:
+	case err := <-first:
+		t.Fatalf("the first create failed before inserting: %v", err)
+	}
 	second := make(chan error, 1)
 	go func() { second <- create("二期", nil, nil) }()
 	select {

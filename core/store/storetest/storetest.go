@@ -48,6 +48,15 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// Open returns a migrated database of dialect d.
+func Open(t testing.TB, d store.Dialect) *store.DB {
+	t.Helper()
+	if d == store.Postgres {
+		return Postgres(t)
+	}
+	return SQLite(t)
+}
+
 // SQLite returns a migrated SQLite database in a temporary folder.
 func SQLite(t testing.TB) *store.DB {
 	t.Helper()
