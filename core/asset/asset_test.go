@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/app"
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"

@@ -16,8 +16,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/app"
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/httpapi"
