@@ -15,10 +15,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/resident"
@@ -115,9 +117,14 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id) },
 	})
 	a.Identity.TenantGate = a.Tenants.CheckActive
-	a.Property = property.New(a.DB)
-	a.Assets = asset.New(a.DB)
-	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: RoomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
+	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, occupancy{a.DB}); err != nil {
+		return nil, err
+	}
+	if a.Assets, err = asset.New(a.DB, assetPlaces{a.Property}); err != nil {
+		return nil, err
+	}
+	rooms := NewRoomDirectory(a.Property)
+	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: rooms, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
 		return nil, err
 	}
 	a.connectDomains()
@@ -134,8 +141,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
 		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
 		Queue: a.Queue, Collectors: a.Queue.Collectors(),
-		Probes:   map[string]func(context.Context) error{"queue": a.Queue.Ping},
-		Property: a.Property, Assets: a.Assets, Residents: a.Residents, Rooms: RoomDirectory{},
+		Probes:    map[string]func(context.Context) error{"queue": a.Queue.Ping},
+		Residents: a.Residents, Rooms: rooms,
+		Routes:   append(propertyapi.Routes(a.Property), assetapi.Routes(a.Assets)...),
 		StartJob: a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {

@@ -1,160 +1,81 @@
 package app
 
 import (
+	"context"
+	"errors"
+
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/store"
 )
 
-// RoomDirectory answers the resident package's questions about the property
-// package's rooms: whether one exists (resident.RoomChecker), keeping its
-// status in step with occupancy (resident.RoomStatusKeeper), and finding rooms
-// by spreadsheet path for imports and exports (resident.RoomDirectory). Every
-// query names the tenant; RLS adds the second lock.
-type RoomDirectory struct{}
+// RoomDirectory connects the resident domain's room interfaces
+// (resident.RoomChecker, RoomStatusKeeper, RoomDirectory and the seeder's
+// room lookup) to the property service: the rules and queries are the
+// property domain's. resident's interfaces hand over a transaction, which may
+// be a manifest's platform transaction (the seeder), so the Tx forms are used.
+type RoomDirectory struct{ p *property.Service }
 
-// RoomExists tells whether roomID is a room of the tenant.
-func (RoomDirectory) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	var n int64
-	err := tx.Model(&property.Room{}).Where("tenant_id = ? AND id = ?", tenantID, roomID).Count(&n).Error
-	return n > 0, err
+// NewRoomDirectory returns the resident domain's view of p's rooms.
+func NewRoomDirectory(p *property.Service) RoomDirectory { return RoomDirectory{p} }
+
+func (d RoomDirectory) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+	return d.p.RoomExistsTx(tx, tenantID, roomID)
 }
 
-// FindRooms resolves paths level by level (community, building, unit, room)
-// through the name indexes; paths not found are absent from the map.
-func (RoomDirectory) FindRooms(tx *gorm.DB, tenantID uuid.UUID, paths []resident.RoomPath) (map[resident.RoomPath]uuid.UUID, error) {
-	out := map[resident.RoomPath]uuid.UUID{}
-	if len(paths) == 0 {
-		return out, nil
+func (d RoomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	return d.p.SetRoomOccupiedTx(tx, tenantID, roomID, occupied)
+}
+
+func (d RoomDirectory) FindRooms(tx *gorm.DB, tenantID uuid.UUID, paths []resident.RoomPath) (map[resident.RoomPath]uuid.UUID, error) {
+	in := make([]property.RoomPath, len(paths))
+	for i, p := range paths {
+		in[i] = property.RoomPath(p)
 	}
-	names := func(f func(resident.RoomPath) string) []string {
-		seen, vs := map[string]bool{}, []string{}
-		for _, p := range paths {
-			if v := f(p); !seen[v] {
-				seen[v] = true
-				vs = append(vs, v)
+	found, err := d.p.FindRoomsTx(tx, tenantID, in)
+	out := make(map[resident.RoomPath]uuid.UUID, len(found))
+	for p, id := range found {
+		out[resident.RoomPath(p)] = id
+	}
+	return out, err
+}
+
+func (d RoomDirectory) RoomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
+	found, err := d.p.RoomPathsTx(tx, tenantID, ids)
+	out := make(map[uuid.UUID]resident.RoomPath, len(found))
+	for id, p := range found {
+		out[id] = resident.RoomPath(p)
+	}
+	return out, err
+}
+
+// ResolveRoom runs in a manifest's platform transaction (the residents'
+// seeder), which a tenant transaction cannot join: it takes tx itself.
+func (d RoomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
+	return d.p.ResolveRoom(tx, tenantID, building, unit, room)
+}
+
+// occupancy reads rooms' occupancy and history from the residents' records
+// for the property domain (property.OccupancyChecker).
+type occupancy struct{ db *store.DB }
+
+func (o occupancy) RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
+	err = o.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		return chunked(roomIDs, func(part []uuid.UUID) error {
+			o, err := resident.CountOccupied(tx, tenantID, part)
+			if err != nil {
+				return err
 			}
-		}
-		return vs
-	}
-	type key struct {
-		parent uuid.UUID
-		name   string
-	}
-	var cs []property.Community
-	if err := chunked(names(func(p resident.RoomPath) string { return p.Community }), func(part []string) error {
-		return tx.Select("id", "name").Where("tenant_id = ? AND name IN ?", tenantID, part).Find(&cs).Error
-	}); err != nil {
-		return nil, err
-	}
-	comm, cids := map[string]uuid.UUID{}, []uuid.UUID{}
-	for _, c := range cs {
-		comm[c.Name] = c.ID
-		cids = append(cids, c.ID)
-	}
-	var bs []property.Building
-	if err := chunked(cids, func(part []uuid.UUID) error {
-		return tx.Select("id", "community_id", "name").Where("tenant_id = ? AND community_id IN ? AND name IN ?", tenantID, part,
-			names(func(p resident.RoomPath) string { return p.Building })).Find(&bs).Error
-	}); err != nil {
-		return nil, err
-	}
-	bld, bids := map[key]uuid.UUID{}, []uuid.UUID{}
-	for _, b := range bs {
-		bld[key{b.CommunityID, b.Name}] = b.ID
-		bids = append(bids, b.ID)
-	}
-	var us []property.Unit
-	if err := chunked(bids, func(part []uuid.UUID) error {
-		return tx.Select("id", "building_id", "name").Where("tenant_id = ? AND building_id IN ? AND name IN ?", tenantID, part,
-			names(func(p resident.RoomPath) string { return p.Unit })).Find(&us).Error
-	}); err != nil {
-		return nil, err
-	}
-	unit, uids := map[key]uuid.UUID{}, []uuid.UUID{}
-	for _, u := range us {
-		unit[key{u.BuildingID, u.Name}] = u.ID
-		uids = append(uids, u.ID)
-	}
-	var rs []property.Room
-	numbers := names(func(p resident.RoomPath) string { return p.Room })
-	if err := chunked(uids, func(part []uuid.UUID) error {
-		return chunked(numbers, func(nums []string) error {
-			var batch []property.Room
-			err := tx.Select("id", "unit_id", "number").Where("tenant_id = ? AND unit_id IN ? AND number IN ?", tenantID, part, nums).Find(&batch).Error
-			rs = append(rs, batch...)
+			r, err := resident.CountWithHistory(tx, tenantID, part)
+			occupied, recorded = occupied+o, recorded+r
 			return err
 		})
-	}); err != nil {
-		return nil, err
-	}
-	room := map[key]uuid.UUID{}
-	for _, r := range rs {
-		room[key{r.UnitID, r.Number}] = r.ID
-	}
-	for _, p := range paths {
-		b := bld[key{comm[p.Community], p.Building}]
-		if id, ok := room[key{unit[key{b, p.Unit}], p.Room}]; ok && b != uuid.Nil {
-			out[p] = id
-		}
-	}
-	return out, nil
-}
-
-// RoomPaths names rooms by community, building, unit and number.
-func (RoomDirectory) RoomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
-	out := map[uuid.UUID]resident.RoomPath{}
-	var rs []property.Room
-	if err := chunked(ids, func(part []uuid.UUID) error {
-		var batch []property.Room
-		err := tx.Select("id", "community_id", "building_id", "unit_id", "number").Where("tenant_id = ? AND id IN ?", tenantID, part).Find(&batch).Error
-		rs = append(rs, batch...)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	need := map[uuid.UUID]bool{}
-	for _, r := range rs {
-		need[r.CommunityID], need[r.BuildingID], need[r.UnitID] = true, true, true
-	}
-	parents := make([]uuid.UUID, 0, len(need))
-	for id := range need {
-		parents = append(parents, id)
-	}
-	name := map[uuid.UUID]string{}
-	if err := chunked(parents, func(part []uuid.UUID) error {
-		var cs []property.Community
-		var bs []property.Building
-		var us []property.Unit
-		q := func() *gorm.DB { return tx.Select("id", "name").Where("tenant_id = ? AND id IN ?", tenantID, part) }
-		if err := q().Find(&cs).Error; err != nil {
-			return err
-		}
-		if err := q().Find(&bs).Error; err != nil {
-			return err
-		}
-		if err := q().Find(&us).Error; err != nil {
-			return err
-		}
-		for _, c := range cs {
-			name[c.ID] = c.Name
-		}
-		for _, b := range bs {
-			name[b.ID] = b.Name
-		}
-		for _, u := range us {
-			name[u.ID] = u.Name
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	for _, r := range rs {
-		out[r.ID] = resident.RoomPath{Community: name[r.CommunityID], Building: name[r.BuildingID], Unit: name[r.UnitID], Room: r.Number}
-	}
-	return out, nil
+	})
+	return occupied, recorded, err
 }
 
 // chunked calls fn with at most 500 values at a time (bind-parameter limits).
@@ -165,4 +86,39 @@ func chunked[T any](vs []T, fn func([]T) error) error {
 		}
 	}
 	return nil
+}
+
+// AssetPlaces gives the asset domain the property domain's communities and
+// locations (asset.Places), converting property's types to asset's.
+func AssetPlaces(p *property.Service) asset.Places { return assetPlaces{p} }
+
+type assetPlaces struct{ p *property.Service }
+
+func (a assetPlaces) CommunityExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error) {
+	return a.p.CommunityExists(ctx, tenantID, id)
+}
+
+func (a assetPlaces) CommunityNames(ctx context.Context, tenantID uuid.UUID) (map[uuid.UUID]string, error) {
+	return a.p.CommunityNames(ctx, tenantID)
+}
+
+func (a assetPlaces) Place(ctx context.Context, tenantID, id uuid.UUID) (asset.Place, bool, error) {
+	l, err := a.p.ResolveLocation(ctx, tenantID, id)
+	if errors.Is(err, property.ErrLocationNotFound) {
+		return asset.Place{}, false, nil
+	}
+	return asset.Place{ID: l.ID, Kind: string(l.Kind), CommunityID: l.CommunityID, Name: l.Name}, err == nil, err
+}
+
+func (a assetPlaces) FindPlace(ctx context.Context, tenantID, communityID uuid.UUID, name string) (uuid.UUID, bool, error) {
+	return a.p.FindLocation(ctx, tenantID, communityID, name)
+}
+
+func (a assetPlaces) SeedCommunity(tx *gorm.DB, tenantID uuid.UUID, name string) (uuid.UUID, bool, error) {
+	return a.p.SeedCommunity(tx, tenantID, name)
+}
+
+func (a assetPlaces) SeedPlace(tx *gorm.DB, tenantID, communityID uuid.UUID, name string) (asset.Place, bool, error) {
+	id, kind, ok, err := a.p.SeedLocation(tx, tenantID, communityID, name)
+	return asset.Place{ID: id, Kind: string(kind), CommunityID: communityID}, ok, err
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/property"
@@ -81,21 +80,23 @@ func (a *App) connectDomains() {
 	a.Identity.UserQuota = func(ctx context.Context, tx *gorm.DB, id uuid.UUID) error {
 		return t.CheckQuota(ctx, tx, id, tenant.ResourceUsers, 1)
 	}
-	a.Property.Quota = t.CheckQuota
-	a.Property.Occupancy = occupancy{}
 	res := a.Residents
-	property.RegisterRoomSection("residents", func(ctx context.Context, tx *gorm.DB, id uuid.UUID, r property.Room) (any, error) {
-		return res.RoomSection(ctx, tx, id, r.ID)
+	a.Property.AddRoomSection("residents", func(ctx context.Context, id uuid.UUID, r property.Room) (out any, err error) {
+		err = a.DB.InTenant(ctx, id, func(tx *gorm.DB) error { // joins the room file's transaction
+			out, err = res.RoomSection(ctx, tx, id, r.ID)
+			return err
+		})
+		return out, err
 	})
 
 	// Seeders run in this order: assets and residents need the property's rooms.
 	t.RegisterSeeder("property", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		return property.SeedDemo(ctx, tx, tn.ID, d)
+		return a.Property.SeedDemo(ctx, tx, tn.ID, d)
 	})
 	t.RegisterSeeder("assets", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		return asset.SeedDemo(ctx, tx, tn.ID, d)
+		return a.Assets.SeedDemo(ctx, tx, tn.ID, d)
 	})
-	seedResidents := res.DemoSeeder(RoomDirectory{})
+	seedResidents := res.DemoSeeder(NewRoomDirectory(a.Property))
 	t.RegisterSeeder("residents", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
 		var before, after int64
 		tx.Table("persons").Where("tenant_id = ?", tn.ID).Count(&before)
@@ -110,50 +111,6 @@ func (a *App) connectDomains() {
 func countUsers(tx *gorm.DB, tenantID uuid.UUID) (n int64, err error) {
 	err = tx.Model(&identity.User{}).Where("tenant_id = ?", tenantID).Count(&n).Error
 	return n, err
-}
-
-// SetRoomOccupied keeps a room's status in step with its residents: a move-in
-// marks a vacant (or sold, unoccupied) room occupied; the last move-out marks
-// it vacant. A room under renovation keeps its status.
-func (RoomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	q := tx.Model(&property.Room{}).Where("tenant_id = ? AND id = ?", tenantID, roomID)
-	if occupied {
-		return q.Where("status IN ?", []property.Status{property.Vacant, property.SoldUnoccupied}).Update("status", property.Occupied).Error
-	}
-	return q.Where("status = ?", property.Occupied).Update("status", property.Vacant).Error
-}
-
-// ResolveRoom finds a room by building, unit and number as people write them
-// ("1", "1栋" or "1号楼"; "2" or "2单元").
-func (RoomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
-	var r property.Room
-	err := tx.Model(&property.Room{}).
-		Joins("JOIN buildings b ON b.tenant_id = rooms.tenant_id AND b.id = rooms.building_id").
-		Joins("JOIN units u ON u.tenant_id = rooms.tenant_id AND u.id = rooms.unit_id").
-		Where("rooms.tenant_id = ? AND rooms.number = ?", tenantID, room).
-		Where("b.name IN ?", []string{building, building + "栋", building + "号楼"}).
-		Where("u.name IN ?", []string{unit, unit + "单元"}).
-		Order("rooms.id").Take(&r).Error
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("room %s-%s-%s: %w", building, unit, room, err)
-	}
-	return r.ID, nil
-}
-
-// occupancy reads rooms' occupancy and history from the residents' records.
-type occupancy struct{}
-
-func (occupancy) RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
-	err = chunked(roomIDs, func(part []uuid.UUID) error {
-		o, err := resident.CountOccupied(tx, tenantID, part)
-		if err != nil {
-			return err
-		}
-		r, err := resident.CountWithHistory(tx, tenantID, part)
-		occupied, recorded = occupied+o, recorded+r
-		return err
-	})
-	return occupied, recorded, err
 }
 
 // residentUsers tells the resident package whether a user is a resident account.

@@ -18,7 +18,6 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/attachment"
 	"github.com/wuye-project/wuye/core/paging"
-	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -94,39 +93,68 @@ func viewIn(tx *gorm.DB, tenantID uuid.UUID, a Asset) (AssetView, error) {
 
 // Errors of this package.
 var (
-	ErrDuplicateCode = apperr.New(apperr.KindConflict, "duplicate_asset_code", "Another asset already has this code.", "已有相同编号的设备。")
-	ErrUnknownAsset  = apperr.New(apperr.KindInvalid, "unknown_asset", "No such asset.", "设备不存在。")
-	ErrWrongPlan     = apperr.New(apperr.KindInvalid, "unknown_plan", "The plan does not belong to this asset.", "该保养计划不属于此设备。")
-	ErrLocationPlace = apperr.New(apperr.KindInvalid, "location_outside_community", "The location is in another community than the asset.", "位置不在该设备所属的小区。")
+	ErrDuplicateCode    = apperr.New(apperr.KindConflict, "duplicate_asset_code", "Another asset already has this code.", "已有相同编号的设备。")
+	ErrUnknownAsset     = apperr.New(apperr.KindInvalid, "unknown_asset", "No such asset.", "设备不存在。")
+	ErrWrongPlan        = apperr.New(apperr.KindInvalid, "unknown_plan", "The plan does not belong to this asset.", "该保养计划不属于此设备。")
+	ErrLocationPlace    = apperr.New(apperr.KindInvalid, "location_outside_community", "The location is in another community than the asset.", "位置不在该设备所属的小区。")
+	ErrUnknownCommunity = apperr.New(apperr.KindInvalid, "unknown_community", "No such community.", "小区不存在。")
+	ErrUnknownLocation  = apperr.New(apperr.KindInvalid, "unknown_location", "The location is neither a room nor a common area of this tenant.", "位置既不是本租户的房屋,也不是公共区域。")
 )
+
+// Place is a location (a room or a common area) as the property domain
+// names it: assets point at one by id.
+type Place struct {
+	ID          uuid.UUID
+	Kind        string // room, common_area
+	CommunityID uuid.UUID
+	Name        string // full path, community first
+}
+
+// Places is what this package needs from the property domain, which owns
+// communities and locations. Methods taking ctx are called with store.Ctx(tx)
+// inside this package's transaction; the Seed ones run inside a manifest's
+// platform transaction, which a tenant transaction cannot join.
+type Places interface {
+	CommunityExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error)
+	CommunityNames(ctx context.Context, tenantID uuid.UUID) (map[uuid.UUID]string, error)
+	// Place resolves a location id; ok is false when the tenant has none.
+	Place(ctx context.Context, tenantID, id uuid.UUID) (p Place, ok bool, err error)
+	// FindPlace finds a community's location by name: a common area's, or
+	// "building unit number" for a room.
+	FindPlace(ctx context.Context, tenantID, communityID uuid.UUID, name string) (uuid.UUID, bool, error)
+	SeedCommunity(tx *gorm.DB, tenantID uuid.UUID, name string) (uuid.UUID, bool, error)
+	SeedPlace(tx *gorm.DB, tenantID, communityID uuid.UUID, name string) (Place, bool, error)
+}
 
 // Service manages assets and their maintenance.
 type Service struct {
-	DB *store.DB
-	// Files streams the bytes of the assets' attachments.
-	Files *attachment.Store
-	// Today gives the current day for due views; the local day when nil.
-	Today func() Date
+	db     *store.DB
+	places Places
+	files  *attachment.Store
+	today  func() Date
 }
 
-// New returns a Service on db.
-func New(db *store.DB) *Service { return &Service{DB: db, Files: attachment.NewStore(db)} }
+// Option configures a Service.
+type Option func(*Service)
 
-func (s *Service) today() Date {
-	if s.Today != nil {
-		return s.Today()
+// WithToday sets the clock of the due views (tests); the local day otherwise.
+func WithToday(fn func() Date) Option { return func(s *Service) { s.today = fn } }
+
+// New returns a Service on db, finding communities and locations in places.
+func New(db *store.DB, places Places, opts ...Option) (*Service, error) {
+	if db == nil || places == nil {
+		return nil, errors.New("asset: New needs a database and the property domain's places")
 	}
-	return DateOf(time.Now())
+	s := &Service{db: db, places: places, files: attachment.NewStore(db), today: func() Date { return DateOf(time.Now()) }}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 func in(tx *gorm.DB, tenantID uuid.UUID) *gorm.DB { return tx.Where("tenant_id = ?", tenantID) }
 
-func notFound(err error) error {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return apperr.NotFound
-	}
-	return err
-}
+var notFound = store.NotFound
 
 // AssetInput is an asset's editable fields.
 type AssetInput struct {
@@ -177,26 +205,39 @@ func (a AssetInput) Validate() []apperr.FieldError {
 	return fe
 }
 
-// fill copies inp onto a, resolving its location in tx.
-func fill(tx *gorm.DB, tenantID uuid.UUID, a *Asset, inp AssetInput) error {
-	var n int64
-	if err := in(tx.Model(&property.Community{}), tenantID).Where("id = ?", inp.CommunityID).Count(&n).Error; err != nil {
-		return err
+// resolve checks inp's community and resolves its location in the property
+// domain, inside tx.
+func (s *Service) resolve(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput) (*Place, error) {
+	ctx := store.Ctx(tx)
+	ok, err := s.places.CommunityExists(ctx, tenantID, inp.CommunityID)
+	if err != nil {
+		return nil, err
 	}
-	if n == 0 {
-		return property.ErrUnknownCommunity
+	if !ok {
+		return nil, ErrUnknownCommunity
 	}
+	if inp.LocationID == nil {
+		return nil, nil
+	}
+	p, ok, err := s.places.Place(ctx, tenantID, *inp.LocationID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrUnknownLocation
+	}
+	return &p, nil
+}
+
+// fill copies inp onto a with its resolved location (nil: none).
+func fill(a *Asset, inp AssetInput, loc *Place) error {
 	a.LocationID, a.LocationKind = nil, ""
-	if inp.LocationID != nil {
-		loc, err := property.ResolveLocation(tx, tenantID, *inp.LocationID)
-		if err != nil {
-			return err
-		}
+	if loc != nil {
 		if loc.CommunityID != inp.CommunityID {
 			return ErrLocationPlace
 		}
 		id := loc.ID
-		a.LocationID, a.LocationKind = &id, string(loc.Kind)
+		a.LocationID, a.LocationKind = &id, loc.Kind
 	}
 	if inp.Status == "" {
 		inp.Status = "in_service"
@@ -231,24 +272,28 @@ func (s *Service) CreateAsset(ctx context.Context, tenantID uuid.UUID, inp Asset
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		a, err := createAsset(tx, tenantID, inp)
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		loc, err := s.resolve(tx, tenantID, inp)
+		if err != nil {
+			return err
+		}
+		a, err := createAsset(tx, tenantID, inp, loc)
 		v = view(a, nil)
 		return err
 	})
 	return v, err
 }
 
-func createAsset(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput) (Asset, error) {
+func createAsset(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput, loc *Place) (Asset, error) {
 	a := Asset{TenantID: tenantID}
-	if err := fill(tx, tenantID, &a, inp); err != nil {
+	if err := fill(&a, inp, loc); err != nil {
 		return a, err
 	}
 	return a, unique(tx.Create(&a).Error, ErrDuplicateCode)
 }
 
 func (s *Service) GetAsset(ctx context.Context, tenantID, id uuid.UUID) (v AssetView, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var a Asset
 		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
 			return err
@@ -264,12 +309,16 @@ func (s *Service) UpdateAsset(ctx context.Context, tenantID, id uuid.UUID, inp A
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var a Asset
 		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
 			return err
 		}
-		if err := fill(tx, tenantID, &a, inp); err != nil {
+		loc, err := s.resolve(tx, tenantID, inp)
+		if err != nil {
+			return err
+		}
+		if err := fill(&a, inp, loc); err != nil {
 			return err
 		}
 		if err := unique(tx.Save(&a).Error, ErrDuplicateCode); err != nil {
@@ -283,7 +332,7 @@ func (s *Service) UpdateAsset(ctx context.Context, tenantID, id uuid.UUID, inp A
 
 // DeleteAsset removes an asset with its plans, history and attachments.
 func (s *Service) DeleteAsset(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var a Asset
 		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
 			return err
@@ -342,7 +391,7 @@ func (f AssetFilter) apply(q *gorm.DB) (*gorm.DB, error) {
 
 // ListAssets lists a page of assets matching f.
 func (s *Service) ListAssets(ctx context.Context, tenantID uuid.UUID, f AssetFilter, p paging.Paging) (out []AssetView, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q, err := f.apply(in(tx.Model(&Asset{}), tenantID))
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/paging"
@@ -78,9 +79,11 @@ type world struct {
 func setup(t *testing.T, db *store.DB, today string) world {
 	t.Helper()
 	ctx := context.Background()
-	w := world{props: property.New(db), assets: asset.New(db), tenant: store.NewID()}
-	w.assets.Today = func() asset.Date { return d(today) }
+	w := world{props: newProperty(t, db), tenant: store.NewID()}
 	var err error
+	if w.assets, err = asset.New(db, app.AssetPlaces(w.props), asset.WithToday(func() asset.Date { return d(today) })); err != nil {
+		t.Fatal(err)
+	}
 	w.comm, _ = w.props.CreateCommunity(ctx, w.tenant, property.CommunityInput{Name: "阳光花园"})
 	res, err := w.props.GenerateBuilding(ctx, w.tenant, property.GenerateSpec{CommunityID: w.comm.ID, Name: "1栋", Units: 1, Floors: 2, RoomsPerFloor: 2})
 	if err != nil {
@@ -216,4 +219,13 @@ func TestAssetsAndMaintenance(t *testing.T) {
 			t.Fatalf("plan survived its asset: %v", err)
 		}
 	})
+}
+
+func newProperty(t testing.TB, db *store.DB) *property.Service {
+	t.Helper()
+	p, err := property.New(db, property.Unlimited, property.NoResidents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

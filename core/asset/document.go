@@ -2,6 +2,7 @@ package asset
 
 import (
 	"context"
+	"io"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -29,13 +30,13 @@ func findAsset(tx *gorm.DB, tenantID, id uuid.UUID, lock bool) error {
 // CheckAsset answers not found unless the asset exists: asked before an
 // upload is read, so a wrong id costs no 20 MiB read.
 func (s *Service) CheckAsset(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error { return findAsset(tx, tenantID, id, false) })
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error { return findAsset(tx, tenantID, id, false) })
 }
 
 // AddDocument stores an uploaded file of the asset, uploaded by the actor in ctx.
 func (s *Service) AddDocument(ctx context.Context, tenantID, assetID uuid.UUID, f attachment.File) (out attachment.Attachment, err error) {
 	by, _ := actor.From(ctx)
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := findAsset(tx, tenantID, assetID, true); err != nil {
 			return err
 		}
@@ -47,7 +48,7 @@ func (s *Service) AddDocument(ctx context.Context, tenantID, assetID uuid.UUID, 
 
 // ListDocuments lists the asset's uploaded files, oldest first.
 func (s *Service) ListDocuments(ctx context.Context, tenantID, assetID uuid.UUID) (out []attachment.Attachment, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := findAsset(tx, tenantID, assetID, false); err != nil {
 			return err
 		}
@@ -57,9 +58,9 @@ func (s *Service) ListDocuments(ctx context.Context, tenantID, assetID uuid.UUID
 	return out, err
 }
 
-// Document returns one uploaded file of the asset; its bytes come from Files.Copy.
+// Document returns one uploaded file of the asset; its bytes come from CopyDocument.
 func (s *Service) Document(ctx context.Context, tenantID, assetID, docID uuid.UUID) (out attachment.Attachment, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		out, err = attachment.Get(tx, tenantID, owner(assetID), docID)
 		return err
 	})
@@ -68,7 +69,12 @@ func (s *Service) Document(ctx context.Context, tenantID, assetID, docID uuid.UU
 
 // DeleteDocument removes one uploaded file of the asset.
 func (s *Service) DeleteDocument(ctx context.Context, tenantID, assetID, docID uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return attachment.Delete(tx, tenantID, owner(assetID), docID)
 	})
+}
+
+// CopyDocument streams the bytes of a (already looked up) document to w.
+func (s *Service) CopyDocument(ctx context.Context, w io.Writer, tenantID uuid.UUID, a attachment.Attachment) error {
+	return s.files.Copy(ctx, w, tenantID, a)
 }

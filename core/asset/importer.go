@@ -9,8 +9,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/sheet"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // Spellings accepted besides the stored values (an export writes the stored ones).
@@ -29,24 +29,25 @@ var (
 // AssetImporter imports assets into existing communities and locations; make
 // one per import.
 type AssetImporter struct {
+	s      *Service
 	parsed map[int]AssetInput
 }
 
 // NewAssetImporter returns an importer for one file.
-func NewAssetImporter() *AssetImporter { return &AssetImporter{} }
+func (s *Service) NewAssetImporter() *AssetImporter { return &AssetImporter{s: s} }
 
 func (im *AssetImporter) Spec() sheet.Spec { return AssetSpec }
 
 // Check parses every row, resolves community and location by name, validates
 // the asset as the API does and looks for codes taken in the file or tenant.
 func (im *AssetImporter) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row) ([]sheet.Problem, error) {
-	var cs []property.Community
-	if err := in(tx, tenantID).Select("id", "name").Find(&cs).Error; err != nil {
+	names, err := im.s.places.CommunityNames(store.Ctx(tx), tenantID)
+	if err != nil {
 		return nil, err
 	}
 	comm := map[string]uuid.UUID{}
-	for _, c := range cs {
-		comm[c.Name] = c.ID
+	for id, n := range names {
+		comm[n] = id
 	}
 	var probs []sheet.Problem
 	bad := func(r sheet.Row, col string, e *apperr.Error) {
@@ -97,7 +98,7 @@ func (im *AssetImporter) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.U
 			k := locKey{cid, name}
 			id, seen := locs[k]
 			if !seen {
-				found, hit, err := property.FindLocation(tx, tenantID, cid, name)
+				found, hit, err := im.s.places.FindPlace(store.Ctx(tx), tenantID, cid, name)
 				if err != nil {
 					return nil, err
 				}
@@ -148,7 +149,11 @@ func (im *AssetImporter) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.U
 		if !ok {
 			continue
 		}
-		if _, err := createAsset(tx, tenantID, inp); err != nil {
+		loc, err := im.s.resolve(tx, tenantID, inp)
+		if err == nil {
+			_, err = createAsset(tx, tenantID, inp, loc)
+		}
+		if err != nil {
 			if ae, ok := apperr.As(err); ok {
 				return ae.WithDetails(map[string]any{"row": r.Line})
 			}

@@ -131,7 +131,7 @@ func (s *Service) CreatePlan(ctx context.Context, tenantID uuid.UUID, inp PlanIn
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		p, err := createPlan(tx, tenantID, inp)
 		v = s.planView(p)
 		return err
@@ -149,7 +149,7 @@ func createPlan(tx *gorm.DB, tenantID uuid.UUID, inp PlanInput) (Plan, error) {
 }
 
 func (s *Service) GetPlan(ctx context.Context, tenantID, id uuid.UUID) (v PlanView, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var p Plan
 		err := notFound(in(tx, tenantID).First(&p, "id = ?", id).Error)
 		v = s.planView(p)
@@ -163,7 +163,7 @@ func (s *Service) UpdatePlan(ctx context.Context, tenantID, id uuid.UUID, inp Pl
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var p Plan
 		if err := notFound(in(tx, tenantID).First(&p, "id = ?", id).Error); err != nil {
 			return err
@@ -177,7 +177,7 @@ func (s *Service) UpdatePlan(ctx context.Context, tenantID, id uuid.UUID, inp Pl
 }
 
 func (s *Service) DeletePlan(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		res := in(tx, tenantID).Delete(&Plan{}, "id = ?", id)
 		if res.Error == nil && res.RowsAffected == 0 {
 			return apperr.NotFound
@@ -200,7 +200,7 @@ var ErrView = apperr.New(apperr.KindInvalid, "unknown_view", "view must be due_s
 // today until their reminder window ends; overdue: active plans due before today.
 func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilter, p paging.Paging) (out []PlanView, total int64, err error) {
 	today := s.today()
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Plan{}), tenantID)
 		if f.AssetID != "" {
 			q = q.Where("asset_id = ?", parse(f.AssetID))
@@ -267,7 +267,7 @@ func DuePlans(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, before Date)
 
 // DuePlans is the service form of DuePlans for callers without a transaction.
 func (s *Service) DuePlans(ctx context.Context, tenantID uuid.UUID, before Date) (out []Plan, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		out, err = DuePlans(ctx, tx, tenantID, before)
 		return err
 	})
@@ -337,7 +337,7 @@ func (s *Service) AddRecord(ctx context.Context, tenantID, assetID uuid.UUID, in
 	if inp.DoneOn.After(s.today()) {
 		return r, ErrFutureRecord
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var a Asset
 		if err := notFound(in(tx, tenantID).First(&a, "id = ?", assetID).Error); err != nil {
 			return err
@@ -375,7 +375,7 @@ func (s *Service) AddRecord(ctx context.Context, tenantID, assetID uuid.UUID, in
 
 // ListRecords lists an asset's maintenance history, newest first.
 func (s *Service) ListRecords(ctx context.Context, tenantID, assetID uuid.UUID, p paging.Paging) (out []Record, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&Asset{}, "id = ?", assetID).Error); err != nil {
 			return err
 		}

@@ -1,13 +1,13 @@
 package asset
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/google/uuid"
+	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
-
-	"github.com/wuye-project/wuye/core/property"
 )
 
 // SeedData is the "assets" section of a tenant manifest's seed data. It runs
@@ -32,9 +32,23 @@ type SeedData []struct {
 	} `yaml:"plans"`
 }
 
-// SeedDemo creates the assets (by code) and their plans that do not exist yet.
-func SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (changed bool, err error) {
-	data, err := property.DecodeSeed[SeedData](raw)
+// decodeSeed turns a manifest's decoded YAML value into T, strictly.
+func decodeSeed[T any](raw any) (T, error) {
+	var out T
+	b, err := yaml.Marshal(raw)
+	if err != nil {
+		return out, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	err = dec.Decode(&out)
+	return out, err
+}
+
+// SeedDemo creates the assets (by code) and their plans that do not exist
+// yet. It runs inside the manifest's platform transaction tx (see Places).
+func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (changed bool, err error) {
+	data, err := decodeSeed[SeedData](raw)
 	if err != nil {
 		return false, fmt.Errorf("asset seed: %w", err)
 	}
@@ -56,29 +70,30 @@ func SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (ch
 		if n > 0 {
 			continue
 		}
-		var c property.Community
-		if err := in(tx, tenantID).Limit(1).Find(&c, "name = ?", as.Community).Error; err != nil {
+		cid, ok, err := s.places.SeedCommunity(tx, tenantID, as.Community)
+		if err != nil {
 			return changed, err
 		}
-		if c.ID == uuid.Nil {
+		if !ok {
 			return changed, fmt.Errorf("asset seed: %s: no community %q", as.Code, as.Community)
 		}
-		inp := AssetInput{CommunityID: c.ID, Code: as.Code, Name: as.Name, Category: as.Category, Brand: as.Brand, Model: as.Model,
+		inp := AssetInput{CommunityID: cid, Code: as.Code, Name: as.Name, Category: as.Category, Brand: as.Brand, Model: as.Model,
 			Supplier: as.Supplier, InstallDate: date(as.InstallDate), WarrantyEnd: date(as.WarrantyEnd)}
+		var loc *Place
 		if as.Location != "" {
-			id, ok, err := property.FindLocation(tx, tenantID, c.ID, as.Location)
+			p, ok, err := s.places.SeedPlace(tx, tenantID, cid, as.Location)
 			if err != nil {
 				return changed, err
 			}
 			if !ok {
 				return changed, fmt.Errorf("asset seed: %s: no location %q", as.Code, as.Location)
 			}
-			inp.LocationID = &id
+			inp.LocationID, loc = &p.ID, &p
 		}
 		if fe := inp.Validate(); len(fe) > 0 || err != nil {
 			return changed, fmt.Errorf("asset seed: %s: %v %v", as.Code, fe, err)
 		}
-		a, err := createAsset(tx, tenantID, inp)
+		a, err := createAsset(tx, tenantID, inp, loc)
 		if err != nil {
 			return changed, fmt.Errorf("asset seed: %s: %w", as.Code, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
@@ -31,13 +32,18 @@ func TestSeedDemo(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		tenant := store.NewID()
+		props := newProperty(t, db)
+		as, err := asset.New(db, app.AssetPlaces(props))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, want := range []bool{true, false} {
 			err := db.Platform(ctx, func(tx *gorm.DB) error {
-				c1, err := property.SeedDemo(ctx, tx, tenant, doc.Seed["property"])
+				c1, err := props.SeedDemo(ctx, tx, tenant, doc.Seed["property"])
 				if err != nil {
 					return err
 				}
-				c2, err := asset.SeedDemo(ctx, tx, tenant, doc.Seed["assets"])
+				c2, err := as.SeedDemo(ctx, tx, tenant, doc.Seed["assets"])
 				if c1 != want || c2 != want {
 					t.Errorf("run %d changed = %v/%v, want %v", i, c1, c2, want)
 				}
@@ -52,7 +58,6 @@ func TestSeedDemo(t *testing.T) {
 		if rooms != 2*18*4*2+6*2 {
 			t.Fatalf("seeded %d rooms", rooms)
 		}
-		as := asset.New(db)
 		list, total, err := as.ListAssets(ctx, tenant, asset.AssetFilter{Category: "elevator"}, paging.Paging{})
 		if err != nil || total != 2 || list[1].LocationKind != "room" {
 			t.Fatalf("seeded elevators %d %+v %v", total, list, err)

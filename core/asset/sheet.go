@@ -6,8 +6,8 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/sheet"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // AssetSpec is the column set of the asset template, import and export (an
@@ -40,7 +40,7 @@ func day(d Date) string {
 // ExportAssets returns the assets matching f as rows of AssetSpec, with each
 // location's full name and the earliest next due maintenance.
 func (s *Service) ExportAssets(ctx context.Context, tenantID uuid.UUID, f AssetFilter) (out [][]string, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q, err := f.apply(in(tx.Model(&Asset{}), tenantID))
 		if err != nil {
 			return err
@@ -49,13 +49,9 @@ func (s *Service) ExportAssets(ctx context.Context, tenantID uuid.UUID, f AssetF
 		if err := q.Order("code").Find(&rows).Error; err != nil {
 			return err
 		}
-		var cs []property.Community
-		if err := in(tx, tenantID).Find(&cs).Error; err != nil {
+		names, err := s.places.CommunityNames(store.Ctx(tx), tenantID)
+		if err != nil {
 			return err
-		}
-		names := map[uuid.UUID]string{}
-		for _, c := range cs {
-			names[c.ID] = c.Name
 		}
 		var plans []Plan
 		if err := in(tx, tenantID).Where("active = ?", true).Find(&plans).Error; err != nil {
@@ -71,7 +67,11 @@ func (s *Service) ExportAssets(ctx context.Context, tenantID uuid.UUID, f AssetF
 		for i, a := range rows {
 			loc := ""
 			if a.LocationID != nil {
-				if l, err := property.ResolveLocation(tx, tenantID, *a.LocationID); err == nil {
+				l, ok, err := s.places.Place(store.Ctx(tx), tenantID, *a.LocationID)
+				if err != nil {
+					return err
+				}
+				if ok {
 					loc = l.Name
 				}
 			}

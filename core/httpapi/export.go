@@ -122,7 +122,7 @@ func (s *Server) exportable(r Route) HandlerFunc {
 				break
 			}
 		}
-		return writeExport(c, f, spec, rows)
+		return WriteExport(c, f, spec, rows)
 	}
 }
 

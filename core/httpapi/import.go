@@ -16,9 +16,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/audit"
-	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/sheet"
 )
@@ -57,14 +55,7 @@ type ResidentExportQuery struct {
 
 func (s *Server) importRoutes() []Route {
 	const tag = "import"
-	rs := []Route{
-		{Method: "GET", Path: "/api/v1/imports/rooms/template", Tag: tag, Summary: "Download the rooms template (?format=xlsx|csv)", Permission: permPropertyRead, Handler: s.template(property.RoomSpec)},
-		{Method: "POST", Path: "/api/v1/imports/rooms", Tag: tag, Summary: "Import rooms from .xlsx/.csv: all or nothing unless good_rows_only=true", Permission: permPropertyManage, Query: ImportQuery{}, Response: sheet.Report{}, MaxBody: maxImportBytes, Handler: s.importFile(func() sheet.Importer { return property.NewRoomImporter(s.Property.Quota) })},
-		{Method: "GET", Path: "/api/v1/exports/rooms", Tag: tag, Summary: "Export rooms with the list's filters (?format=xlsx|csv); the file imports again", Permission: permPropertyRead, Query: property.RoomFilter{}, Handler: s.exportRooms},
-		{Method: "GET", Path: "/api/v1/imports/assets/template", Tag: tag, Summary: "Download the assets template (?format=xlsx|csv)", Permission: permAssetRead, Handler: s.template(asset.AssetSpec)},
-		{Method: "POST", Path: "/api/v1/imports/assets", Tag: tag, Summary: "Import assets from .xlsx/.csv: all or nothing unless good_rows_only=true", Permission: permAssetManage, Query: ImportQuery{}, Response: sheet.Report{}, MaxBody: maxImportBytes, Handler: s.importFile(func() sheet.Importer { return asset.NewAssetImporter() })},
-		{Method: "GET", Path: "/api/v1/exports/assets", Tag: tag, Summary: "Export assets with the list's filters (?format=xlsx|csv); the file imports again", Permission: permAssetRead, Query: asset.AssetFilter{}, Handler: s.exportAssets},
-	}
+	var rs []Route
 	if s.Residents != nil && s.Rooms != nil {
 		rs = append(rs,
 			Route{Method: "GET", Path: "/api/v1/imports/residents/template", Tag: tag, Summary: "Download the residents template (?format=xlsx|csv)", Permission: resident.PermRead, Handler: s.template(resident.ResidentSpec)},
@@ -200,38 +191,6 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 	}
 }
 
-func (s *Server) exportRooms(c *gin.Context) error {
-	var flt property.RoomFilter
-	if err := BindQuery(c, &flt); err != nil {
-		return err
-	}
-	f, err := sheet.ParseFormat(c.Query("format"))
-	if err != nil {
-		return err
-	}
-	rows, err := s.Property.ExportRooms(c.Request.Context(), Tenant(c), flt)
-	if err != nil {
-		return err
-	}
-	return writeExport(c, f, property.RoomSpec, rows)
-}
-
-func (s *Server) exportAssets(c *gin.Context) error {
-	var flt asset.AssetFilter
-	if err := BindQuery(c, &flt); err != nil {
-		return err
-	}
-	f, err := sheet.ParseFormat(c.Query("format"))
-	if err != nil {
-		return err
-	}
-	rows, err := s.Assets.ExportAssets(c.Request.Context(), Tenant(c), flt)
-	if err != nil {
-		return err
-	}
-	return writeExport(c, f, asset.AssetSpec, rows)
-}
-
 func (s *Server) exportResidents(c *gin.Context) error {
 	var q ResidentExportQuery
 	if err := BindQuery(c, &q); err != nil {
@@ -251,10 +210,12 @@ func (s *Server) exportResidents(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return writeExport(c, f, resident.ResidentSpec, rows)
+	return WriteExport(c, f, resident.ResidentSpec, rows)
 }
 
-func writeExport(c *gin.Context, f sheet.Format, spec sheet.Spec, rows [][]string) error {
+// WriteExport answers a dedicated export: rows of spec as a file of format f
+// with X-Total-Count, for the domains' route packages.
+func WriteExport(c *gin.Context, f sheet.Format, spec sheet.Spec, rows [][]string) error {
 	var buf bytes.Buffer
 	if err := sheet.Write(&buf, f, spec, rows); err != nil {
 		return err

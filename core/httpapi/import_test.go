@@ -20,8 +20,10 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/sheet"
 	"github.com/wuye-project/wuye/core/store"
@@ -45,13 +47,22 @@ func importAPI(t *testing.T, db *store.DB) (map[string]client, *auditLog) {
 		"c":     {user(uuid.New(), "admin-c"), all},
 	}
 	log := &auditLog{}
+	props, err := property.New(db, property.Unlimited, property.NoResidents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assets, err := asset.New(db, app.AssetPlaces(props))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rooms := app.NewRoomDirectory(props)
 	res, err := resident.New(resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
-		resident.Deps{Rooms: app.RoomDirectory{}, Perms: tk, Audit: log})
+		resident.Deps{Rooms: rooms, Perms: tk, Audit: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
-		Property: property.New(db), Assets: asset.New(db), Residents: res, Rooms: app.RoomDirectory{}})
+		Residents: res, Rooms: rooms, Routes: append(propertyapi.Routes(props), assetapi.Routes(assets)...)})
 	out := map[string]client{}
 	for name := range tk {
 		out[name] = client{t, s.Handler(), name}

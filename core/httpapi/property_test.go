@@ -16,10 +16,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
+	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -96,8 +99,22 @@ func newAPI(db *store.DB) (http.Handler, tokens, *httpapi.Server) {
 	ro := tk["readonly"]
 	ro.a.TenantID = tk["a"].a.TenantID
 	tk["readonly"] = ro
-	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Property: property.New(db), Assets: asset.New(db)})
+	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Routes: domainRoutes(db)})
 	return s.Handler(), tk, s
+}
+
+// domainRoutes are the property and asset routes over db, wired as core/app
+// does (the property domain running without residents).
+func domainRoutes(db *store.DB) []httpapi.Route {
+	props, err := property.New(db, property.Unlimited, property.NoResidents{})
+	if err != nil {
+		panic(err)
+	}
+	assets, err := asset.New(db, app.AssetPlaces(props))
+	if err != nil {
+		panic(err)
+	}
+	return append(propertyapi.Routes(props), assetapi.Routes(assets)...)
 }
 
 func TestPropertyAPI(t *testing.T) {

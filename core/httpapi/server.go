@@ -18,10 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wuye-project/wuye/core/actor"
-	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/identity"
-	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/resident"
@@ -85,8 +83,6 @@ type Deps struct {
 	// Routes are rows appended to the route table (tests, embedders).
 	Routes []Route
 
-	Property *property.Service
-	Assets   *asset.Service
 	// MaxExportRows caps a list exported as a file (?format=xlsx|csv);
 	// DefaultMaxExportRows when zero.
 	MaxExportRows int

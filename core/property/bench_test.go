@@ -86,7 +86,7 @@ func BenchmarkImportRoomsXLSX(b *testing.B) {
 		placesFor(b, db, tenant)
 		b.StartTimer()
 		start := time.Now()
-		im := property.NewRoomImporter(nil)
+		im := newService(b, db).NewRoomImporter()
 		rows, err := sheet.Read(bytes.NewReader(file), sheet.XLSX, im.Spec(), 0)
 		if err != nil {
 			b.Fatal(err)

@@ -1,16 +1,19 @@
 package property
 
 import (
-	"bytes"
-	"strconv"
+	"errors"
 	"strings"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/decimal"
 )
 
 // Area is an exact area in hundredths of a square metre (two decimals, as on
 // Chinese property certificates). JSON and spreadsheets carry it as "89.56".
 type Area int64
+
+// AreaScale is the number of decimals of an Area.
+const AreaScale = 2
 
 // MaxArea bounds any single area: nothing a property manager owns is larger
 // than 100,000 m² as one room or common area.
@@ -18,6 +21,9 @@ const MaxArea Area = 100_000_00
 
 // Coefficient is an exact fee coefficient in ten-thousandths ("1.0000" = 10000).
 type Coefficient int64
+
+// CoefficientScale is the number of decimals of a Coefficient.
+const CoefficientScale = 4
 
 // MaxCoefficient bounds a fee coefficient; 100× a base fee is already absurd.
 const MaxCoefficient Coefficient = 100_0000
@@ -42,84 +48,35 @@ var (
 	coefErrs = decimalErrs{ErrCoefInvalid, ErrCoefNegative, ErrCoefPrecision, ErrCoefTooLarge}
 )
 
-// parseDecimal parses a plain decimal ("12", "12.5", "12.50") into an integer
-// of 10^-places units, without ever going through float.
-func parseDecimal(s string, places int, max int64, e decimalErrs) (int64, error) {
-	orig := s
-	s = strings.TrimSpace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || !digits(whole) || (strings.Contains(s, ".") && (frac == "" || !digits(frac))) {
-		return 0, e.invalid.Withf(orig)
+// parseDecimal parses s strictly at scale decimals (core/decimal) and maps
+// its failures to this field's errors: a sign is checked before precision so
+// "-1.234" says negative, the more useful of the two.
+func parseDecimal(s string, scale int, max int64, e decimalErrs) (int64, error) {
+	n, err := decimal.ParseRound(s, scale, decimal.Up)
+	switch {
+	case errors.Is(err, decimal.ErrSyntax):
+		return 0, e.invalid.Withf(s)
+	case n < 0 || (strings.HasPrefix(strings.TrimSpace(s), "-") && errors.Is(err, decimal.ErrRange)):
+		return 0, e.negative.Withf(s)
+	case err != nil:
+		return 0, e.tooLarge.Withf(s)
 	}
-	if neg && strings.Trim(whole+frac, "0") != "" {
-		return 0, e.negative.Withf(orig)
+	if n, err = decimal.Parse(s, scale); errors.Is(err, decimal.ErrPrecision) {
+		return 0, e.precision.Withf(s)
 	}
-	if len(strings.TrimRight(frac, "0")) > places {
-		return 0, e.precision.Withf(orig)
-	}
-	frac = strings.TrimRight(frac, "0")
-	frac += strings.Repeat("0", places-len(frac))
-	whole = strings.TrimLeft(whole, "0")
-	if len(whole) > 12 {
-		return 0, e.tooLarge.Withf(orig)
-	}
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if whole == "" && frac == "" {
-		n, err = 0, nil
-	}
-	if err != nil {
-		return 0, e.invalid.Withf(orig)
-	}
-	if n > max {
-		return 0, e.tooLarge.Withf(orig)
+	if err != nil || n > max {
+		return 0, e.tooLarge.Withf(s)
 	}
 	return n, nil
 }
 
-func digits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func formatDecimal(n int64, places int) string {
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	s := strconv.FormatInt(n, 10)
-	if len(s) <= places {
-		s = strings.Repeat("0", places-len(s)+1) + s
-	}
-	out := s[:len(s)-places] + "." + s[len(s)-places:]
-	if neg {
-		out = "-" + out
-	}
-	return out
-}
-
-// unquote accepts a JSON string ("89.56") or a JSON number (89.56) as text.
-func unquote(b []byte) (string, bool) {
-	b = bytes.TrimSpace(b)
-	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
-		s, err := strconv.Unquote(string(b))
-		return s, err == nil
-	}
-	return string(b), len(b) > 0 && b[0] != '{' && b[0] != '[' && b[0] != 't' && b[0] != 'f'
-}
-
 // ParseArea parses "89.56" strictly: at most two decimals, not negative, at most MaxArea.
 func ParseArea(s string) (Area, error) {
-	n, err := parseDecimal(s, 2, int64(MaxArea), areaErrs)
+	n, err := parseDecimal(s, AreaScale, int64(MaxArea), areaErrs)
 	return Area(n), err
 }
 
-func (a Area) String() string { return formatDecimal(int64(a), 2) }
+func (a Area) String() string { return decimal.Format(int64(a), AreaScale) }
 
 func (a Area) MarshalJSON() ([]byte, error) { return []byte(`"` + a.String() + `"`), nil }
 
@@ -127,8 +84,8 @@ func (a *Area) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	s, ok := unquote(b)
-	if !ok {
+	s, err := decimal.JSONText(b)
+	if err != nil {
 		return ErrAreaInvalid.Withf(string(b))
 	}
 	v, err := ParseArea(s)
@@ -141,11 +98,11 @@ func (a *Area) UnmarshalJSON(b []byte) error {
 
 // ParseCoefficient parses "1.0000" strictly: at most four decimals, 0 to 100.
 func ParseCoefficient(s string) (Coefficient, error) {
-	n, err := parseDecimal(s, 4, int64(MaxCoefficient), coefErrs)
+	n, err := parseDecimal(s, CoefficientScale, int64(MaxCoefficient), coefErrs)
 	return Coefficient(n), err
 }
 
-func (c Coefficient) String() string { return formatDecimal(int64(c), 4) }
+func (c Coefficient) String() string { return decimal.Format(int64(c), CoefficientScale) }
 
 func (c Coefficient) MarshalJSON() ([]byte, error) { return []byte(`"` + c.String() + `"`), nil }
 
@@ -153,8 +110,8 @@ func (c *Coefficient) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		return nil
 	}
-	s, ok := unquote(b)
-	if !ok {
+	s, err := decimal.JSONText(b)
+	if err != nil {
 		return ErrCoefInvalid.Withf(string(b))
 	}
 	v, err := ParseCoefficient(s)

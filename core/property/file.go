@@ -3,36 +3,33 @@ package property
 import (
 	"context"
 	"sort"
-	"sync"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // RoomSection produces one section of a room's file (residents, open work
-// orders, balance, devices …). It runs inside the file's tenant transaction
-// and returns any JSON-encodable value.
-type RoomSection func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, room Room) (any, error)
+// orders, balance, devices …). It runs inside the file's tenant transaction:
+// ctx carries it (store.Ctx), so the section's own InTenant joins it. It
+// returns any JSON-encodable value.
+type RoomSection func(ctx context.Context, tenantID uuid.UUID, room Room) (any, error)
 
-var (
-	sectionsMu sync.RWMutex
-	sections   = map[string]RoomSection{}
-)
-
-// RegisterRoomSection adds (or replaces) the named section of every room
-// file. Features call it at wiring time; this package needs no change.
-func RegisterRoomSection(name string, fn RoomSection) {
-	sectionsMu.Lock()
-	defer sectionsMu.Unlock()
-	sections[name] = fn
+// AddRoomSection adds (or replaces) the named section of every room file of
+// this service. Features call it at wiring time; this package needs no change.
+func (s *Service) AddRoomSection(name string, fn RoomSection) {
+	s.sectionsMu.Lock()
+	defer s.sectionsMu.Unlock()
+	s.sections[name] = fn
 }
 
-// RoomSections lists the registered section names, sorted.
-func RoomSections() []string {
-	sectionsMu.RLock()
-	defer sectionsMu.RUnlock()
-	out := make([]string, 0, len(sections))
-	for n := range sections {
+// RoomSections lists the section names, sorted.
+func (s *Service) RoomSections() []string {
+	s.sectionsMu.RLock()
+	defer s.sectionsMu.RUnlock()
+	out := make([]string, 0, len(s.sections))
+	for n := range s.sections {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -51,14 +48,14 @@ type RoomFile struct {
 
 // RoomFile returns a room's file; a section that fails fails the call.
 func (s *Service) RoomFile(ctx context.Context, tenantID, id uuid.UUID) (f RoomFile, err error) {
-	names := RoomSections()
-	sectionsMu.RLock()
+	names := s.RoomSections()
+	s.sectionsMu.RLock()
 	fns := make([]RoomSection, len(names))
 	for i, n := range names {
-		fns[i] = sections[n]
+		fns[i] = s.sections[n]
 	}
-	sectionsMu.RUnlock()
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	s.sectionsMu.RUnlock()
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&f.Room, "id = ?", id).Error); err != nil {
 			return err
 		}
@@ -76,7 +73,7 @@ func (s *Service) RoomFile(ctx context.Context, tenantID, id uuid.UUID) (f RoomF
 			Name: f.Community.Name + " " + f.Building.Name + " " + f.Unit.Name + " " + f.Room.Number}
 		f.Sections = make(map[string]any, len(names))
 		for i, n := range names {
-			v, err := fns[i](ctx, tx, tenantID, f.Room)
+			v, err := fns[i](store.Ctx(tx), tenantID, f.Room)
 			if err != nil {
 				return err
 			}

@@ -147,7 +147,7 @@ func (s *Service) GenerateBuilding(ctx context.Context, tenantID uuid.UUID, g Ge
 	if err := invalid(g.Validate()); err != nil {
 		return res, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		res, err = s.generate(ctx, tx, tenantID, g)
 		return err
 	})
@@ -219,7 +219,7 @@ func (s *Service) generate(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 		return res, err
 	}
 	res.Building = b
-	if err := s.quota(ctx, tx, tenantID, ResourceRooms, res.Rooms); err != nil {
+	if err := s.checkQuota(ctx, tx, tenantID, ResourceRooms, res.Rooms); err != nil {
 		return res, err
 	}
 	if g.Preview {

@@ -36,7 +36,7 @@ func (s *Service) CreateCommonArea(ctx context.Context, tenantID uuid.UUID, inp 
 	if err := invalid(inp.Validate()); err != nil {
 		return a, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		a, err = createCommonArea(tx, tenantID, inp)
 		return err
 	})
@@ -73,7 +73,7 @@ type CommonAreaFilter struct {
 }
 
 func (s *Service) ListCommonAreas(ctx context.Context, tenantID uuid.UUID, f CommonAreaFilter, p paging.Paging) (out []CommonArea, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&CommonArea{}), tenantID)
 		if f.CommunityID != "" {
 			q = q.Where("community_id = ?", parseOrNil(f.CommunityID))
@@ -93,7 +93,7 @@ func (s *Service) UpdateCommonArea(ctx context.Context, tenantID, id uuid.UUID, 
 	if err := invalid(inp.Validate()); err != nil {
 		return a, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&a, "id = ?", id).Error); err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ func (s *Service) UpdateCommonArea(ctx context.Context, tenantID, id uuid.UUID, 
 }
 
 func (s *Service) DeleteCommonArea(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		res := in(tx, tenantID).Delete(&CommonArea{}, "id = ?", id)
 		if res.Error == nil && res.RowsAffected == 0 {
 			return apperr.NotFound
@@ -118,8 +118,8 @@ func (s *Service) DeleteCommonArea(ctx context.Context, tenantID, id uuid.UUID) 
 
 // Location resolves a location id for the API: 404 when the tenant has none.
 func (s *Service) Location(ctx context.Context, tenantID, id uuid.UUID) (l Location, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		l, err = ResolveLocation(tx, tenantID, id)
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		l, err = resolveLocation(tx, tenantID, id)
 		if errors.Is(err, ErrLocationNotFound) {
 			return apperr.NotFound
 		}
@@ -130,8 +130,56 @@ func (s *Service) Location(ctx context.Context, tenantID, id uuid.UUID) (l Locat
 
 // ResolveLocation tells what a location id names (a room or a common area)
 // and its full name; ErrLocationNotFound (400) when it is neither. Other
-// packages call it inside their own transaction to check a location_id.
-func ResolveLocation(tx *gorm.DB, tenantID, id uuid.UUID) (Location, error) {
+// domains call it (with store.Ctx(tx) to stay in their transaction) to check
+// a location_id.
+func (s *Service) ResolveLocation(ctx context.Context, tenantID, id uuid.UUID) (l Location, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		l, err = resolveLocation(tx, tenantID, id)
+		return err
+	})
+	return l, err
+}
+
+// CommunityExists tells whether id is a community of the tenant.
+func (s *Service) CommunityExists(ctx context.Context, tenantID, id uuid.UUID) (ok bool, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var n int64
+		err := in(tx.Model(&Community{}), tenantID).Where("id = ?", id).Count(&n).Error
+		ok = n > 0
+		return err
+	})
+	return ok, err
+}
+
+// CommunityNames maps the tenant's community ids to their names (imports
+// and exports of other domains name communities).
+func (s *Service) CommunityNames(ctx context.Context, tenantID uuid.UUID) (out map[uuid.UUID]string, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var cs []Community
+		if err := in(tx, tenantID).Select("id", "name").Find(&cs).Error; err != nil {
+			return err
+		}
+		out = make(map[uuid.UUID]string, len(cs))
+		for _, c := range cs {
+			out[c.ID] = c.Name
+		}
+		return nil
+	})
+	return out, err
+}
+
+// FindLocation finds a location of a community by name, as imports write
+// it: a common area's name, or "building unit number" ("1栋 1单元 101",
+// slashes allowed) for a room.
+func (s *Service) FindLocation(ctx context.Context, tenantID, communityID uuid.UUID, name string) (id uuid.UUID, ok bool, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		id, ok, err = findLocation(tx, tenantID, communityID, name)
+		return err
+	})
+	return id, ok, err
+}
+
+func resolveLocation(tx *gorm.DB, tenantID, id uuid.UUID) (Location, error) {
 	var r Room
 	err := in(tx, tenantID).Limit(1).Find(&r, "id = ?", id).Error
 	if err != nil {

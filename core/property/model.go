@@ -130,9 +130,3 @@ type Location struct {
 	BuildingID  *uuid.UUID   `json:"building_id,omitempty"`
 	Name        string       `json:"name"` // full path, e.g. 阳光花园 1栋 1单元 1201
 }
-
-// paging.Paging is one page of a list; Limit 0 means all (exports).
-type Paging struct {
-	Offset, Limit int
-	Order         string // a column name, optionally " DESC"; checked by the caller
-}

@@ -68,7 +68,7 @@ type fixture struct {
 func setup(t *testing.T, db *store.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
-	f := fixture{svc: property.New(db), tenant: store.NewID()}
+	f := fixture{svc: newService(t, db), tenant: store.NewID()}
 	var err error
 	if f.comm, err = f.svc.CreateCommunity(ctx, f.tenant, property.CommunityInput{Name: "阳光花园"}); err != nil {
 		t.Fatal(err)
@@ -168,8 +168,17 @@ func TestRooms(t *testing.T) {
 
 type occupancy struct{ n, recorded int64 }
 
-func (o occupancy) RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, int64, error) {
+func (o occupancy) RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, int64, error) {
 	return o.n, o.recorded, nil
+}
+
+// withOccupancy is f's service with another occupancy checker (same database).
+func withOccupancy(t *testing.T, db *store.DB, o property.OccupancyChecker) *property.Service {
+	s, err := property.New(db, property.Unlimited, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
@@ -191,7 +200,7 @@ func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
 		}
 		// Vacant by status, but the residents' records say occupied: the
 		// status may not be set vacant, and the records decide.
-		f.svc.Occupancy = occupancy{n: 1, recorded: 1}
+		f.svc = withOccupancy(t, db, occupancy{n: 1, recorded: 1})
 		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Vacant)}); code(err) != "room_occupied" {
 			t.Fatalf("set vacant while lived in: %v", err)
 		}
@@ -210,7 +219,7 @@ func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
 			t.Fatalf("delete room with occupancy records: %v", err)
 		}
 		// Moved out: the history keeps the room.
-		f.svc.Occupancy = occupancy{recorded: 1}
+		f.svc = withOccupancy(t, db, occupancy{recorded: 1})
 		if _, err := f.svc.UpdateRoom(ctx, f.tenant, r.ID, property.RoomInput{Status: ptr(property.Vacant)}); err != nil {
 			t.Fatal(err)
 		}
@@ -220,7 +229,7 @@ func TestDeleteBuildingWithOccupiedRooms(t *testing.T) {
 		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); code(err) != "room_has_history" {
 			t.Fatalf("delete building with history: %v", err)
 		}
-		f.svc.Occupancy = occupancy{}
+		f.svc = withOccupancy(t, db, occupancy{})
 		if err := f.svc.DeleteBuilding(ctx, f.tenant, f.bld.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -241,11 +250,15 @@ func TestGenerateBuilding(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, db)
 		var quotaAsked []int
-		f.svc.Quota = func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, adding int) error {
+		var err error
+		f.svc, err = property.New(db, func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, adding int) error {
 			if resource == property.ResourceRooms {
 				quotaAsked = append(quotaAsked, adding)
 			}
 			return nil
+		}, property.NoResidents{})
+		if err != nil {
+			t.Fatal(err)
 		}
 		spec := property.GenerateSpec{CommunityID: f.comm.ID, Name: "2栋", Units: 2, Floors: 3, RoomsPerFloor: 4, BuiltArea: ptr(property.Area(9000)), Preview: true}
 		res, err := f.svc.GenerateBuilding(ctx, f.tenant, spec)
@@ -313,7 +326,7 @@ func TestGenerateBuilding(t *testing.T) {
 			t.Fatalf("too large: %v", err)
 		}
 		// A quota refusal rolls everything back.
-		f.svc.Quota = func(context.Context, *gorm.DB, uuid.UUID, string, int) error { return apperr.Conflict }
+		f.svc, _ = property.New(db, func(context.Context, *gorm.DB, uuid.UUID, string, int) error { return apperr.Conflict }, property.NoResidents{})
 		spec = property.GenerateSpec{CommunityID: f.comm.ID, Name: "5栋", Units: 1, Floors: 1, RoomsPerFloor: 1}
 		if _, err := f.svc.GenerateBuilding(ctx, f.tenant, spec); err == nil {
 			t.Fatal("quota refusal ignored")
@@ -337,7 +350,7 @@ func TestRoomFileAndLocations(t *testing.T) {
 		ctx := context.Background()
 		f := setup(t, db)
 		r, _ := f.svc.CreateRoom(ctx, f.tenant, property.RoomInput{UnitID: &f.unit.ID, Number: ptr("301")})
-		property.RegisterRoomSection("test_balance", func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, room property.Room) (any, error) {
+		f.svc.AddRoomSection("test_balance", func(ctx context.Context, tenantID uuid.UUID, room property.Room) (any, error) {
 			return map[string]string{"number": room.Number}, nil
 		})
 		file, err := f.svc.RoomFile(ctx, f.tenant, r.ID)
@@ -372,4 +385,13 @@ func TestRoomFileAndLocations(t *testing.T) {
 			t.Fatalf("CountCommunities = %d", n)
 		}
 	})
+}
+
+func newService(t testing.TB, db *store.DB) *property.Service {
+	t.Helper()
+	s, err := property.New(db, property.Unlimited, property.NoResidents{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/paging"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // RoomInput is a room's editable fields. On create, nil means the default
@@ -169,7 +170,7 @@ func (s *Service) CreateRoom(ctx context.Context, tenantID uuid.UUID, inp RoomIn
 	if inp.UnitID == nil {
 		return r, apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "unit_id", Code: "required", EN: "unit_id is required", ZH: "单元不能为空"}})
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var u Unit
 		if err := in(tx, tenantID).First(&u, "id = ?", *inp.UnitID).Error; err != nil {
 			return notFoundAs(err, ErrUnknownUnit)
@@ -184,7 +185,7 @@ func (s *Service) CreateRoom(ctx context.Context, tenantID uuid.UUID, inp RoomIn
 		if err := invalid(checkRoom(r)); err != nil {
 			return err
 		}
-		if err := s.quota(ctx, tx, tenantID, ResourceRooms, 1); err != nil {
+		if err := s.checkQuota(ctx, tx, tenantID, ResourceRooms, 1); err != nil {
 			return err
 		}
 		return uniqueAs(tx.Create(&r).Error, ErrDuplicateRoom)
@@ -200,7 +201,7 @@ func notFoundAs(err error, e *apperr.Error) error {
 }
 
 func (s *Service) GetRoom(ctx context.Context, tenantID, id uuid.UUID) (r Room, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return notFound(in(tx, tenantID).First(&r, "id = ?", id).Error)
 	})
 	return r, err
@@ -208,7 +209,7 @@ func (s *Service) GetRoom(ctx context.Context, tenantID, id uuid.UUID) (r Room, 
 
 // UpdateRoom changes the set fields of a room (moving it to another unit included).
 func (s *Service) UpdateRoom(ctx context.Context, tenantID, id uuid.UUID, inp RoomInput) (r Room, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&r, "id = ?", id).Error); err != nil {
 			return err
 		}
@@ -230,8 +231,8 @@ func (s *Service) UpdateRoom(ctx context.Context, tenantID, id uuid.UUID, inp Ro
 		}
 		// Residents live here: the status may not say it is empty (their
 		// move-out sets it vacant). Renovating while lived in is allowed.
-		if r.Status != was && (r.Status == Vacant || r.Status == SoldUnoccupied) && s.Occupancy != nil {
-			occupied, _, err := s.Occupancy.RoomOccupancy(ctx, tx, tenantID, []uuid.UUID{r.ID})
+		if r.Status != was && (r.Status == Vacant || r.Status == SoldUnoccupied) {
+			occupied, _, err := s.occupancy.RoomOccupancy(store.Ctx(tx), tenantID, []uuid.UUID{r.ID})
 			if err != nil {
 				return err
 			}
@@ -247,7 +248,7 @@ func (s *Service) UpdateRoom(ctx context.Context, tenantID, id uuid.UUID, inp Ro
 // DeleteRoom removes a room nobody lives in and nobody ever did (409
 // room_occupied or room_has_history otherwise, see roomsFree).
 func (s *Service) DeleteRoom(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var r Room
 		if err := notFound(in(tx, tenantID).First(&r, "id = ?", id).Error); err != nil {
 			return err
@@ -295,7 +296,7 @@ func (f RoomFilter) apply(q *gorm.DB) *gorm.DB {
 
 // ListRooms lists a page of rooms matching f.
 func (s *Service) ListRooms(ctx context.Context, tenantID uuid.UUID, f RoomFilter, p paging.Paging) (out []Room, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := f.apply(in(tx.Model(&Room{}), tenantID))
 		if err := q.Count(&total).Error; err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -17,11 +18,27 @@ import (
 // beyond the tenant's plan; tenant.Service.CheckQuota has this shape.
 type QuotaFunc func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, adding int) error
 
+// Unlimited is the QuotaFunc of a property service without plan limits
+// (tests, tools): it refuses nothing.
+func Unlimited(context.Context, *gorm.DB, uuid.UUID, string, int) error { return nil }
+
 // OccupancyChecker reads the residents' records of rooms, which this package
 // does not own: of the given rooms, how many someone lives in now (occupied)
-// and how many have any residence record, current or past (recorded).
+// and how many have any residence record, current or past (recorded). It is
+// called inside this package's tenant transaction with store.Ctx(tx), so an
+// implementation's InTenant joins it.
 type OccupancyChecker interface {
-	RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error)
+	RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error)
+}
+
+// NoResidents is the OccupancyChecker of a property service running without
+// the resident domain (tests, tools): nobody has a residence record, so the
+// room status is the only sign of occupancy. Deletes then refuse rooms whose
+// status says occupied; status edits are free.
+type NoResidents struct{}
+
+func (NoResidents) RoomOccupancy(context.Context, uuid.UUID, []uuid.UUID) (int64, int64, error) {
+	return 0, 0, nil
 }
 
 // Quota resources this package owns.
@@ -30,15 +47,26 @@ const (
 	ResourceRooms       = "rooms"
 )
 
-// Service manages properties. Quota and Occupancy are optional.
+// Service manages properties.
 type Service struct {
-	DB        *store.DB
-	Quota     QuotaFunc
-	Occupancy OccupancyChecker
+	db        *store.DB
+	quota     QuotaFunc
+	occupancy OccupancyChecker
+
+	sectionsMu sync.RWMutex
+	sections   map[string]RoomSection
 }
 
-// New returns a Service on db.
-func New(db *store.DB) *Service { return &Service{DB: db} }
+// New returns a Service on db. quota refuses rooms and communities beyond
+// the tenant's plan (Unlimited: none); occupancy answers whether rooms are
+// lived in (NoResidents without the resident domain). Both are required: a
+// forgotten one would silently skip a check.
+func New(db *store.DB, quota QuotaFunc, occupancy OccupancyChecker) (*Service, error) {
+	if db == nil || quota == nil || occupancy == nil {
+		return nil, errors.New("property: New needs a database, a quota check and an occupancy checker")
+	}
+	return &Service{db: db, quota: quota, occupancy: occupancy, sections: map[string]RoomSection{}}, nil
+}
 
 // Errors of this package.
 var (
@@ -58,12 +86,7 @@ var (
 )
 
 // notFound maps a missing row to apperr.NotFound.
-func notFound(err error) error {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return apperr.NotFound
-	}
-	return err
-}
+var notFound = store.NotFound
 
 // uniqueAs maps a unique violation to e.
 func uniqueAs(err error, e *apperr.Error) error {
@@ -94,21 +117,22 @@ func invalid(fe []apperr.FieldError) error {
 	return apperr.Invalid.WithDetails(fe)
 }
 
-func (s *Service) quota(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, n int) error {
-	if s.Quota == nil || n <= 0 {
+func (s *Service) checkQuota(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, resource string, n int) error {
+	if n <= 0 {
 		return nil
 	}
-	return s.Quota(ctx, tx, tenantID, resource, n)
+	return s.quota(ctx, tx, tenantID, resource, n)
 }
 
-// CountCommunities counts a tenant's communities (a tenant.Counter).
+// CountCommunities counts a tenant's communities (a tenant.Counter: the
+// quota check runs inside the caller's transaction, platform or tenant).
 func CountCommunities(tx *gorm.DB, tenantID uuid.UUID) (int64, error) {
 	var n int64
 	err := in(tx.Model(&Community{}), tenantID).Count(&n).Error
 	return n, err
 }
 
-// CountRooms counts a tenant's rooms (a tenant.Counter).
+// CountRooms counts a tenant's rooms (a tenant.Counter, as CountCommunities).
 func CountRooms(tx *gorm.DB, tenantID uuid.UUID) (int64, error) {
 	var n int64
 	err := in(tx.Model(&Room{}), tenantID).Count(&n).Error
@@ -132,8 +156,8 @@ func (s *Service) CreateCommunity(ctx context.Context, tenantID uuid.UUID, inp C
 		return c, err
 	}
 	c = Community{TenantID: tenantID, Code: inp.Code, Name: strings.TrimSpace(inp.Name), Address: inp.Address, Notes: inp.Notes}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		if err := s.quota(ctx, tx, tenantID, ResourceCommunities, 1); err != nil {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		if err := s.checkQuota(ctx, tx, tenantID, ResourceCommunities, 1); err != nil {
 			return err
 		}
 		return uniqueAs(tx.Create(&c).Error, ErrDuplicateName)
@@ -142,7 +166,7 @@ func (s *Service) CreateCommunity(ctx context.Context, tenantID uuid.UUID, inp C
 }
 
 func (s *Service) GetCommunity(ctx context.Context, tenantID, id uuid.UUID) (c Community, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return notFound(in(tx, tenantID).First(&c, "id = ?", id).Error)
 	})
 	return c, err
@@ -154,7 +178,7 @@ type CommunityFilter struct {
 }
 
 func (s *Service) ListCommunities(ctx context.Context, tenantID uuid.UUID, f CommunityFilter, p paging.Paging) (out []Community, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Community{}), tenantID)
 		if f.Q != "" {
 			q = q.Where("name LIKE ?", "%"+f.Q+"%")
@@ -171,7 +195,7 @@ func (s *Service) UpdateCommunity(ctx context.Context, tenantID, id uuid.UUID, i
 	if err := invalid(inp.Validate()); err != nil {
 		return c, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&c, "id = ?", id).Error); err != nil {
 			return err
 		}
@@ -182,7 +206,7 @@ func (s *Service) UpdateCommunity(ctx context.Context, tenantID, id uuid.UUID, i
 }
 
 func (s *Service) DeleteCommunity(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var c Community
 		if err := notFound(in(tx, tenantID).First(&c, "id = ?", id).Error); err != nil {
 			return err
@@ -223,7 +247,7 @@ func (s *Service) CreateBuilding(ctx context.Context, tenantID uuid.UUID, inp Bu
 	if err := invalid(inp.Validate()); err != nil {
 		return b, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		b, err = createBuilding(tx, tenantID, inp)
 		return err
 	})
@@ -243,7 +267,7 @@ func createBuilding(tx *gorm.DB, tenantID uuid.UUID, inp BuildingInput) (Buildin
 }
 
 func (s *Service) GetBuilding(ctx context.Context, tenantID, id uuid.UUID) (b Building, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return notFound(in(tx, tenantID).First(&b, "id = ?", id).Error)
 	})
 	return b, err
@@ -256,7 +280,7 @@ type BuildingFilter struct {
 }
 
 func (s *Service) ListBuildings(ctx context.Context, tenantID uuid.UUID, f BuildingFilter, p paging.Paging) (out []Building, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Building{}), tenantID)
 		if f.CommunityID != "" {
 			q = q.Where("community_id = ?", parseOrNil(f.CommunityID))
@@ -285,7 +309,7 @@ func (s *Service) UpdateBuilding(ctx context.Context, tenantID, id uuid.UUID, in
 	if err := invalid(inp.Validate()); err != nil {
 		return b, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		if err := notFound(in(tx, tenantID).First(&b, "id = ?", id).Error); err != nil {
 			return err
 		}
@@ -298,7 +322,7 @@ func (s *Service) UpdateBuilding(ctx context.Context, tenantID, id uuid.UUID, in
 // DeleteBuilding removes a building with its units and rooms, refusing while
 // any room is occupied or has residence records (see roomsFree).
 func (s *Service) DeleteBuilding(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var b Building
 		if err := notFound(in(tx, tenantID).First(&b, "id = ?", id).Error); err != nil {
 			return err
@@ -323,13 +347,13 @@ func (s *Service) DeleteBuilding(ctx context.Context, tenantID, id uuid.UUID) er
 // lives in one (occupied, answered as ErrOccupied or ErrRoomOccupied) or any
 // has residence records (room_has_history): occupancies and households keep
 // pointing at their room, and the database refuses the delete too (foreign
-// keys, ON DELETE RESTRICT). Occupancy is read from the residents' records
-// when an OccupancyChecker is set, not from the status a user may edit; the
-// status is the fallback when the property package runs alone.
+// keys, ON DELETE RESTRICT). Occupancy is read from the residents' records,
+// not from the status a user may edit; with NoResidents the status is all
+// there is.
 func (s *Service) roomsFree(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, col string, id uuid.UUID, occupiedErr *apperr.Error) error {
 	q := func() *gorm.DB { return in(tx.Model(&Room{}), tenantID).Where(col+" = ?", id) }
 	var occupied, recorded int64
-	if s.Occupancy == nil {
+	if _, alone := s.occupancy.(NoResidents); alone {
 		if err := q().Where("status = ?", Occupied).Count(&occupied).Error; err != nil {
 			return err
 		}
@@ -339,7 +363,7 @@ func (s *Service) roomsFree(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID
 			return err
 		}
 		var err error
-		if occupied, recorded, err = s.Occupancy.RoomOccupancy(ctx, tx, tenantID, ids); err != nil {
+		if occupied, recorded, err = s.occupancy.RoomOccupancy(store.Ctx(tx), tenantID, ids); err != nil {
 			return err
 		}
 	}
@@ -381,7 +405,7 @@ func (s *Service) CreateUnit(ctx context.Context, tenantID uuid.UUID, inp UnitIn
 	if err := invalid(inp.Validate()); err != nil {
 		return u, err
 	}
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var n int64
 		if err := in(tx.Model(&Building{}), tenantID).Where("id = ?", inp.BuildingID).Count(&n).Error; err != nil {
 			return err
@@ -396,7 +420,7 @@ func (s *Service) CreateUnit(ctx context.Context, tenantID uuid.UUID, inp UnitIn
 }
 
 func (s *Service) GetUnit(ctx context.Context, tenantID, id uuid.UUID) (u Unit, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return notFound(in(tx, tenantID).First(&u, "id = ?", id).Error)
 	})
 	return u, err
@@ -408,7 +432,7 @@ type UnitFilter struct {
 }
 
 func (s *Service) ListUnits(ctx context.Context, tenantID uuid.UUID, f UnitFilter, p paging.Paging) (out []Unit, total int64, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Unit{}), tenantID)
 		if f.BuildingID != "" {
 			q = q.Where("building_id = ?", parseOrNil(f.BuildingID))
@@ -422,7 +446,7 @@ func (s *Service) ListUnits(ctx context.Context, tenantID uuid.UUID, f UnitFilte
 }
 
 func (s *Service) DeleteUnit(ctx context.Context, tenantID, id uuid.UUID) error {
-	return s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var u Unit
 		if err := notFound(in(tx, tenantID).First(&u, "id = ?", id).Error); err != nil {
 			return err

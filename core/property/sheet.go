@@ -44,12 +44,12 @@ var (
 
 // RoomImporter imports rooms into existing communities, buildings and units.
 type RoomImporter struct {
-	Quota  QuotaFunc // optional
+	quota  QuotaFunc
 	parsed map[int]Room
 }
 
-// NewRoomImporter returns an importer for one file.
-func NewRoomImporter(quota QuotaFunc) *RoomImporter { return &RoomImporter{Quota: quota} }
+// NewRoomImporter returns an importer for one file, under the service's quota.
+func (s *Service) NewRoomImporter() *RoomImporter { return &RoomImporter{quota: s.quota} }
 
 func (im *RoomImporter) Spec() sheet.Spec { return RoomSpec }
 
@@ -226,10 +226,8 @@ func (im *RoomImporter) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UU
 
 // Write inserts the rooms of rows in batches.
 func (im *RoomImporter) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row, progress func(int)) error {
-	if im.Quota != nil {
-		if err := im.Quota(ctx, tx, tenantID, ResourceRooms, len(rows)); err != nil {
-			return err
-		}
+	if err := im.quota(ctx, tx, tenantID, ResourceRooms, len(rows)); err != nil {
+		return err
 	}
 	const batch = 1000
 	rooms := make([]Room, 0, batch)
@@ -263,7 +261,7 @@ func (im *RoomImporter) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UU
 
 // ExportRooms returns the rooms matching f as rows of RoomSpec.
 func (s *Service) ExportRooms(ctx context.Context, tenantID uuid.UUID, f RoomFilter) (out [][]string, err error) {
-	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var cs []Community
 		var bs []Building
 		var us []Unit

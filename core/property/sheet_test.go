@@ -18,7 +18,7 @@ import (
 
 func runImport(t *testing.T, db *store.DB, f fixture, file []byte, format sheet.Format, goodOnly bool) sheet.Report {
 	t.Helper()
-	im := property.NewRoomImporter(nil)
+	im := f.svc.NewRoomImporter()
 	rows, err := sheet.Read(bytes.NewReader(file), format, im.Spec(), 0)
 	if err != nil {
 		t.Fatal(err)
