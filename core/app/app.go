@@ -22,6 +22,7 @@ import (
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -117,7 +118,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Identity.TenantGate = a.Tenants.CheckActive
 	a.Property = property.New(a.DB)
 	a.Assets = asset.New(a.DB)
-	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: RoomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
+	if a.Residents, err = resident.New(a.DB, piiCfg, resident.Deps{Rooms: residentRooms{a.DB}, Perms: a.RBAC, Audit: a.Audit, Accounts: residentAccounts{a.Identity}}); err != nil {
 		return nil, err
 	}
 	a.connectDomains()
@@ -135,7 +136,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
 		Queue: a.Queue, Collectors: a.Queue.Collectors(),
 		Probes:   map[string]func(context.Context) error{"queue": a.Queue.Ping},
-		Property: a.Property, Assets: a.Assets, Residents: a.Residents, Rooms: RoomDirectory{},
+		Property: a.Property, Assets: a.Assets,
+		Routes:   residentapi.Routes(a.Residents),
 		StartJob: a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {

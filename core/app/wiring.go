@@ -13,6 +13,7 @@ import (
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
 
@@ -82,10 +83,10 @@ func (a *App) connectDomains() {
 		return t.CheckQuota(ctx, tx, id, tenant.ResourceUsers, 1)
 	}
 	a.Property.Quota = t.CheckQuota
-	a.Property.Occupancy = occupancy{}
 	res := a.Residents
+	a.Property.Occupancy = residentOccupancy{res}
 	property.RegisterRoomSection("residents", func(ctx context.Context, tx *gorm.DB, id uuid.UUID, r property.Room) (any, error) {
-		return res.RoomSection(ctx, tx, id, r.ID)
+		return res.RoomSection(store.Ctx(tx), id, r.ID)
 	})
 
 	// Seeders run in this order: assets and residents need the property's rooms.
@@ -95,15 +96,9 @@ func (a *App) connectDomains() {
 	t.RegisterSeeder("assets", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
 		return asset.SeedDemo(ctx, tx, tn.ID, d)
 	})
-	seedResidents := res.DemoSeeder(RoomDirectory{})
+	seedResidents := res.DemoSeeder(seedRooms{})
 	t.RegisterSeeder("residents", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		var before, after int64
-		tx.Table("persons").Where("tenant_id = ?", tn.ID).Count(&before)
-		if err := seedResidents(ctx, tx, tn.ID, d); err != nil {
-			return false, err
-		}
-		err := tx.Table("persons").Where("tenant_id = ?", tn.ID).Count(&after).Error
-		return after != before, err
+		return seedResidents(ctx, tx, tn.ID, d)
 	})
 }
 
@@ -138,29 +133,4 @@ func (RoomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit
 		return uuid.Nil, fmt.Errorf("room %s-%s-%s: %w", building, unit, room, err)
 	}
 	return r.ID, nil
-}
-
-// occupancy reads rooms' occupancy and history from the residents' records.
-type occupancy struct{}
-
-func (occupancy) RoomOccupancy(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
-	err = chunked(roomIDs, func(part []uuid.UUID) error {
-		o, err := resident.CountOccupied(tx, tenantID, part)
-		if err != nil {
-			return err
-		}
-		r, err := resident.CountWithHistory(tx, tenantID, part)
-		occupied, recorded = occupied+o, recorded+r
-		return err
-	})
-	return occupied, recorded, err
-}
-
-// residentUsers tells the resident package whether a user is a resident account.
-type residentUsers struct{}
-
-func (residentUsers) IsResidentUser(tx *gorm.DB, tenantID, userID uuid.UUID) (bool, error) {
-	var n int64
-	err := tx.Model(&identity.User{}).Where("tenant_id = ? AND id = ? AND kind = ?", tenantID, userID, "resident").Count(&n).Error
-	return n > 0, err
 }

@@ -12,14 +12,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/property"
-	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/sheet"
 )
 
@@ -45,16 +43,6 @@ type ImportQuery struct {
 	DryRun       bool   `form:"dry_run" json:"dry_run"`               // check only
 }
 
-// ResidentExportQuery are the filters of the residents export (those of the person list).
-type ResidentExportQuery struct {
-	Format   string `form:"format"`    // xlsx (default) or csv
-	Name     string `form:"name"`      // contains (one character: surname)
-	Phone    string `form:"phone"`     // full number, or its last four digits
-	IDNumber string `form:"id_number"` // exact
-	RoomID   string `form:"room_id"`   // people living in the room now
-	Tag      string `form:"tag"`       // care tag
-}
-
 func (s *Server) importRoutes() []Route {
 	const tag = "import"
 	rs := []Route{
@@ -64,13 +52,6 @@ func (s *Server) importRoutes() []Route {
 		{Method: "GET", Path: "/api/v1/imports/assets/template", Tag: tag, Summary: "Download the assets template (?format=xlsx|csv)", Permission: permAssetRead, Handler: s.template(asset.AssetSpec)},
 		{Method: "POST", Path: "/api/v1/imports/assets", Tag: tag, Summary: "Import assets from .xlsx/.csv: all or nothing unless good_rows_only=true", Permission: permAssetManage, Query: ImportQuery{}, Response: sheet.Report{}, MaxBody: maxImportBytes, Handler: s.importFile(func() sheet.Importer { return asset.NewAssetImporter() })},
 		{Method: "GET", Path: "/api/v1/exports/assets", Tag: tag, Summary: "Export assets with the list's filters (?format=xlsx|csv); the file imports again", Permission: permAssetRead, Query: asset.AssetFilter{}, Handler: s.exportAssets},
-	}
-	if s.Residents != nil && s.Rooms != nil {
-		rs = append(rs,
-			Route{Method: "GET", Path: "/api/v1/imports/residents/template", Tag: tag, Summary: "Download the residents template (?format=xlsx|csv)", Permission: resident.PermRead, Handler: s.template(resident.ResidentSpec)},
-			Route{Method: "POST", Path: "/api/v1/imports/residents", Tag: tag, Summary: "Import residents with their rooms (one row per person in a room) from .xlsx/.csv: all or nothing unless good_rows_only=true", Permission: resident.PermManage, Query: ImportQuery{}, Response: sheet.Report{}, MaxBody: maxImportBytes, Handler: s.importFile(func() sheet.Importer { return resident.NewImporter(s.Residents, s.Rooms) })},
-			Route{Method: "GET", Path: "/api/v1/exports/residents", Tag: tag, Summary: "Export residents with the person list's filters (?format=xlsx|csv); phone and ID numbers masked unless the caller holds resident.pii.read (then audited)", Permission: resident.PermRead, Query: ResidentExportQuery{}, Handler: s.exportResidents},
-		)
 	}
 	return rs
 }
@@ -232,26 +213,9 @@ func (s *Server) exportAssets(c *gin.Context) error {
 	return writeExport(c, f, asset.AssetSpec, rows)
 }
 
-func (s *Server) exportResidents(c *gin.Context) error {
-	var q ResidentExportQuery
-	if err := BindQuery(c, &q); err != nil {
-		return err
-	}
-	f, err := sheet.ParseFormat(q.Format)
-	if err != nil {
-		return err
-	}
-	flt := resident.Filter{Name: q.Name, Phone: q.Phone, IDNumber: q.IDNumber, Tag: q.Tag}
-	if q.RoomID != "" {
-		if flt.RoomID, err = uuid.Parse(q.RoomID); err != nil {
-			return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "room_id", Code: "invalid_id", EN: "room_id is a room's id", ZH: "room_id 须为房屋编号"}})
-		}
-	}
-	rows, err := s.Residents.ExportSheet(c.Request.Context(), s.DB, Tenant(c), flt, s.Rooms)
-	if err != nil {
-		return err
-	}
-	return writeExport(c, f, resident.ResidentSpec, rows)
+// WriteExport answers rows of spec as a file download (a domain's export route).
+func WriteExport(c *gin.Context, f sheet.Format, spec sheet.Spec, rows [][]string) error {
+	return writeExport(c, f, spec, rows)
 }
 
 func writeExport(c *gin.Context, f sheet.Format, spec sheet.Spec, rows [][]string) error {

@@ -68,7 +68,6 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.assetDocumentRoutes()...)
 	rs = append(rs, s.importRoutes()...)
 	rs = append(rs, s.queueRoutes()...)
-	rs = append(rs, s.residentRoutes()...)
 	rs = append(rs, s.roleRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
 	return rs
