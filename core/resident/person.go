@@ -44,8 +44,17 @@ func fieldErr(field, code, en, zh string) apperr.FieldError {
 	return apperr.FieldError{Field: field, Code: code, EN: en, ZH: zh}
 }
 
+// fieldNamesZH name fields in Chinese messages (which carry no English).
+var fieldNamesZH = map[string]string{"name": "姓名", "notes": "备注", "relation": "关系", "reason": "原因", "brand": "品牌",
+	"color": "颜色", "breed": "品种", "label": "电话标签"}
+
 func tooLong(field string, max int) apperr.FieldError {
-	return fieldErr(field, "too_long", fmt.Sprintf("%s has at most %d characters", field, max), fmt.Sprintf("%s 最多 %d 个字符", field, max))
+	last := field[strings.LastIndex(field, ".")+1:]
+	zh, ok := fieldNamesZH[last]
+	if !ok {
+		zh = "此项"
+	}
+	return fieldErr(field, "too_long", fmt.Sprintf("%s has at most %d characters", field, max), fmt.Sprintf("%s最多 %d 个字符", zh, max))
 }
 
 func field(name string) map[string]string { return map[string]string{"field": name} }
