@@ -24,6 +24,7 @@ import (
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -117,14 +118,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id) },
 	})
 	a.Identity.TenantGate = a.Tenants.CheckActive
-	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, occupancy{a.DB}); err != nil {
+	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, residentOccupancy{a}); err != nil {
 		return nil, err
 	}
 	if a.Assets, err = asset.New(a.DB, assetPlaces{a.Property}); err != nil {
 		return nil, err
 	}
-	rooms := NewRoomDirectory(a.Property)
-	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: rooms, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
+	if a.Residents, err = resident.New(a.DB, piiCfg, resident.Deps{Rooms: NewRoomDirectory(a.Property), Perms: a.RBAC, Audit: a.Audit, Accounts: residentAccounts{a.Identity}}); err != nil {
 		return nil, err
 	}
 	a.connectDomains()
@@ -141,9 +141,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
 		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
 		Queue: a.Queue, Collectors: a.Queue.Collectors(),
-		Probes:    map[string]func(context.Context) error{"queue": a.Queue.Ping},
-		Residents: a.Residents, Rooms: rooms,
-		Routes:   append(propertyapi.Routes(a.Property), assetapi.Routes(a.Assets)...),
+		Probes:   map[string]func(context.Context) error{"queue": a.Queue.Ping},
+		Routes:   append(append(propertyapi.Routes(a.Property), assetapi.Routes(a.Assets)...), residentapi.Routes(a.Residents)...),
 		StartJob: a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {

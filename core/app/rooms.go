@@ -10,33 +10,32 @@ import (
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
-	"github.com/wuye-project/wuye/core/store"
 )
 
-// RoomDirectory connects the resident domain's room interfaces
-// (resident.RoomChecker, RoomStatusKeeper, RoomDirectory and the seeder's
-// room lookup) to the property service: the rules and queries are the
-// property domain's. resident's interfaces hand over a transaction, which may
-// be a manifest's platform transaction (the seeder), so the Tx forms are used.
+// RoomDirectory connects the resident domain's room interfaces (resident.Rooms
+// and the demo seeder's resident.SeedRooms) to the property service: the rules
+// and queries are the property domain's; this only converts types.
 type RoomDirectory struct{ p *property.Service }
 
 // NewRoomDirectory returns the resident domain's view of p's rooms.
 func NewRoomDirectory(p *property.Service) RoomDirectory { return RoomDirectory{p} }
 
-func (d RoomDirectory) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	return d.p.RoomExistsTx(tx, tenantID, roomID)
+// resident.Rooms: ctx-based, joining the resident's transaction.
+
+func (d RoomDirectory) RoomExists(ctx context.Context, tenantID, roomID uuid.UUID) (bool, error) {
+	return d.p.RoomExists(ctx, tenantID, roomID)
 }
 
-func (d RoomDirectory) SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	return d.p.SetRoomOccupiedTx(tx, tenantID, roomID, occupied)
+func (d RoomDirectory) SetOccupied(ctx context.Context, tenantID, roomID uuid.UUID, occupied bool) error {
+	return d.p.SetRoomOccupied(ctx, tenantID, roomID, occupied)
 }
 
-func (d RoomDirectory) FindRooms(tx *gorm.DB, tenantID uuid.UUID, paths []resident.RoomPath) (map[resident.RoomPath]uuid.UUID, error) {
+func (d RoomDirectory) FindRooms(ctx context.Context, tenantID uuid.UUID, paths []resident.RoomPath) (map[resident.RoomPath]uuid.UUID, error) {
 	in := make([]property.RoomPath, len(paths))
 	for i, p := range paths {
 		in[i] = property.RoomPath(p)
 	}
-	found, err := d.p.FindRoomsTx(tx, tenantID, in)
+	found, err := d.p.FindRooms(ctx, tenantID, in)
 	out := make(map[resident.RoomPath]uuid.UUID, len(found))
 	for p, id := range found {
 		out[resident.RoomPath(p)] = id
@@ -44,8 +43,8 @@ func (d RoomDirectory) FindRooms(tx *gorm.DB, tenantID uuid.UUID, paths []reside
 	return out, err
 }
 
-func (d RoomDirectory) RoomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
-	found, err := d.p.RoomPathsTx(tx, tenantID, ids)
+func (d RoomDirectory) RoomPaths(ctx context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
+	found, err := d.p.RoomPaths(ctx, tenantID, ids)
 	out := make(map[uuid.UUID]resident.RoomPath, len(found))
 	for id, p := range found {
 		out[id] = resident.RoomPath(p)
@@ -53,39 +52,29 @@ func (d RoomDirectory) RoomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUI
 	return out, err
 }
 
-// ResolveRoom runs in a manifest's platform transaction (the residents'
-// seeder), which a tenant transaction cannot join: it takes tx itself.
-func (d RoomDirectory) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
+// seedRooms is resident.SeedRooms: the demo seeder runs in the tenant
+// package's manifest transaction, so it hands over tx.
+type seedRooms struct{ p *property.Service }
+
+func (d seedRooms) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
 	return d.p.ResolveRoom(tx, tenantID, building, unit, room)
 }
 
-// occupancy reads rooms' occupancy and history from the residents' records
-// for the property domain (property.OccupancyChecker).
-type occupancy struct{ db *store.DB }
-
-func (o occupancy) RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
-	err = o.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		return chunked(roomIDs, func(part []uuid.UUID) error {
-			o, err := resident.CountOccupied(tx, tenantID, part)
-			if err != nil {
-				return err
-			}
-			r, err := resident.CountWithHistory(tx, tenantID, part)
-			occupied, recorded = occupied+o, recorded+r
-			return err
-		})
-	})
-	return occupied, recorded, err
+func (d seedRooms) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+	return d.p.RoomExistsTx(tx, tenantID, roomID)
 }
 
-// chunked calls fn with at most 500 values at a time (bind-parameter limits).
-func chunked[T any](vs []T, fn func([]T) error) error {
-	for i := 0; i < len(vs); i += 500 {
-		if err := fn(vs[i:min(i+500, len(vs))]); err != nil {
-			return err
-		}
-	}
-	return nil
+func (d seedRooms) SetOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	return d.p.SetRoomOccupiedTx(tx, tenantID, roomID, occupied)
+}
+
+// residentOccupancy is property's OccupancyChecker, answered by the
+// residents' records. The two services need each other, so it reaches the
+// resident service through the App once both are built.
+type residentOccupancy struct{ a *App }
+
+func (o residentOccupancy) RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
+	return o.a.Residents.RoomOccupancy(ctx, tenantID, roomIDs)
 }
 
 // AssetPlaces gives the asset domain the property domain's communities and

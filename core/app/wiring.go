@@ -81,12 +81,8 @@ func (a *App) connectDomains() {
 		return t.CheckQuota(ctx, tx, id, tenant.ResourceUsers, 1)
 	}
 	res := a.Residents
-	a.Property.AddRoomSection("residents", func(ctx context.Context, id uuid.UUID, r property.Room) (out any, err error) {
-		err = a.DB.InTenant(ctx, id, func(tx *gorm.DB) error { // joins the room file's transaction
-			out, err = res.RoomSection(ctx, tx, id, r.ID)
-			return err
-		})
-		return out, err
+	a.Property.AddRoomSection("residents", func(ctx context.Context, id uuid.UUID, r property.Room) (any, error) {
+		return res.RoomSection(ctx, id, r.ID) // joins the room file's transaction
 	})
 
 	// Seeders run in this order: assets and residents need the property's rooms.
@@ -96,28 +92,13 @@ func (a *App) connectDomains() {
 	t.RegisterSeeder("assets", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
 		return a.Assets.SeedDemo(ctx, tx, tn.ID, d)
 	})
-	seedResidents := res.DemoSeeder(NewRoomDirectory(a.Property))
+	seedResidents := res.DemoSeeder(seedRooms{a.Property})
 	t.RegisterSeeder("residents", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		var before, after int64
-		tx.Table("persons").Where("tenant_id = ?", tn.ID).Count(&before)
-		if err := seedResidents(ctx, tx, tn.ID, d); err != nil {
-			return false, err
-		}
-		err := tx.Table("persons").Where("tenant_id = ?", tn.ID).Count(&after).Error
-		return after != before, err
+		return seedResidents(ctx, tx, tn.ID, d)
 	})
 }
 
 func countUsers(tx *gorm.DB, tenantID uuid.UUID) (n int64, err error) {
 	err = tx.Model(&identity.User{}).Where("tenant_id = ?", tenantID).Count(&n).Error
 	return n, err
-}
-
-// residentUsers tells the resident package whether a user is a resident account.
-type residentUsers struct{}
-
-func (residentUsers) IsResidentUser(tx *gorm.DB, tenantID, userID uuid.UUID) (bool, error) {
-	var n int64
-	err := tx.Model(&identity.User{}).Where("tenant_id = ? AND id = ? AND kind = ?", tenantID, userID, "resident").Count(&n).Error
-	return n > 0, err
 }

@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
-	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/sheet"
 )
 
@@ -41,29 +39,6 @@ type ImportQuery struct {
 	Format       string `form:"format" json:"format"`                 // xlsx (default) or csv
 	GoodRowsOnly bool   `form:"good_rows_only" json:"good_rows_only"` // import good rows even if others are bad
 	DryRun       bool   `form:"dry_run" json:"dry_run"`               // check only
-}
-
-// ResidentExportQuery are the filters of the residents export (those of the person list).
-type ResidentExportQuery struct {
-	Format   string `form:"format"`    // xlsx (default) or csv
-	Name     string `form:"name"`      // contains (one character: surname)
-	Phone    string `form:"phone"`     // full number, or its last four digits
-	IDNumber string `form:"id_number"` // exact
-	RoomID   string `form:"room_id"`   // people living in the room now
-	Tag      string `form:"tag"`       // care tag
-}
-
-func (s *Server) importRoutes() []Route {
-	const tag = "import"
-	var rs []Route
-	if s.Residents != nil && s.Rooms != nil {
-		rs = append(rs,
-			Route{Method: "GET", Path: "/api/v1/imports/residents/template", Tag: tag, Summary: "Download the residents template (?format=xlsx|csv)", Permission: resident.PermRead, Handler: s.template(resident.ResidentSpec)},
-			Route{Method: "POST", Path: "/api/v1/imports/residents", Tag: tag, Summary: "Import residents with their rooms (one row per person in a room) from .xlsx/.csv: all or nothing unless good_rows_only=true", Permission: resident.PermManage, Query: ImportQuery{}, Response: sheet.Report{}, MaxBody: maxImportBytes, Handler: s.importFile(func() sheet.Importer { return resident.NewImporter(s.Residents, s.Rooms) })},
-			Route{Method: "GET", Path: "/api/v1/exports/residents", Tag: tag, Summary: "Export residents with the person list's filters (?format=xlsx|csv); phone and ID numbers masked unless the caller holds resident.pii.read (then audited)", Permission: resident.PermRead, Query: ResidentExportQuery{}, Handler: s.exportResidents},
-		)
-	}
-	return rs
 }
 
 // fillSpreadsheet gives an Import or Template route its handler and, for an
@@ -189,28 +164,6 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 		c.JSON(http.StatusOK, rep)
 		return nil
 	}
-}
-
-func (s *Server) exportResidents(c *gin.Context) error {
-	var q ResidentExportQuery
-	if err := BindQuery(c, &q); err != nil {
-		return err
-	}
-	f, err := sheet.ParseFormat(q.Format)
-	if err != nil {
-		return err
-	}
-	flt := resident.Filter{Name: q.Name, Phone: q.Phone, IDNumber: q.IDNumber, Tag: q.Tag}
-	if q.RoomID != "" {
-		if flt.RoomID, err = uuid.Parse(q.RoomID); err != nil {
-			return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "room_id", Code: "invalid_id", EN: "room_id is a room's id", ZH: "room_id 须为房屋编号"}})
-		}
-	}
-	rows, err := s.Residents.ExportSheet(c.Request.Context(), s.DB, Tenant(c), flt, s.Rooms)
-	if err != nil {
-		return err
-	}
-	return WriteExport(c, f, resident.ResidentSpec, rows)
 }
 
 // WriteExport answers a dedicated export: rows of spec as a file of format f

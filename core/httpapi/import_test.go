@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -21,10 +23,12 @@ import (
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/asset/assetapi"
+	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/sheet"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -55,19 +59,38 @@ func importAPI(t *testing.T, db *store.DB) (map[string]client, *auditLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rooms := app.NewRoomDirectory(props)
-	res, err := resident.New(resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
-		resident.Deps{Rooms: rooms, Perms: tk, Audit: log})
+	res, err := resident.New(db, resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
+		resident.Deps{Rooms: app.NewRoomDirectory(props), Perms: tk, Audit: log, Accounts: noAccounts{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
-		Residents: res, Rooms: rooms, Routes: append(propertyapi.Routes(props), assetapi.Routes(assets)...)})
+		Routes: append(append(propertyapi.Routes(props), assetapi.Routes(assets)...), residentapi.Routes(res)...)})
 	out := map[string]client{}
 	for name := range tk {
 		out[name] = client{t, s.Handler(), name}
 	}
 	return out, log
+}
+
+// auditLog keeps audit entries in memory.
+type auditLog struct {
+	mu sync.Mutex
+	es []audit.Entry
+}
+
+func (l *auditLog) Record(_ context.Context, e audit.Entry) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.es = append(l.es, e)
+	return nil
+}
+
+// noAccounts knows no user accounts (these tests link none).
+type noAccounts struct{}
+
+func (noAccounts) AccountKind(context.Context, uuid.UUID, uuid.UUID) (string, bool, error) {
+	return "", false, nil
 }
 
 // compound gives a tenant 阳光花园 with 1栋 1单元 rooms 101-302 and a 会所.

@@ -63,9 +63,7 @@ func (s *Server) routes() []Route {
 	rs = append(rs, s.tenantRoutes()...)
 	rs = append(rs, s.openAPIRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
-	rs = append(rs, s.importRoutes()...)
 	rs = append(rs, s.queueRoutes()...)
-	rs = append(rs, s.residentRoutes()...)
 	rs = append(rs, s.roleRoutes()...)
 	rs = append(rs, s.auditRoutes()...)
 	return rs

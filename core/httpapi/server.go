@@ -22,7 +22,6 @@ import (
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/rbac"
-	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -64,10 +63,6 @@ type Deps struct {
 	RBAC *rbac.Enforcer
 	// Probes are readiness checks beyond the database (the queue's Redis, …).
 	Probes map[string]func(context.Context) error
-	// Residents serves the resident routes; nil leaves them out.
-	Residents *resident.Service
-	// Rooms finds rooms by spreadsheet path for resident imports and exports.
-	Rooms resident.RoomDirectory
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
 	MaxBodyBytes int64
 	// Collectors are extra Prometheus collectors (the queue's) served on /metrics.

@@ -26,7 +26,7 @@ func counterHandler(db *store.DB, counter uuid.UUID, runs *atomic.Int64) queue.H
 			if err := queue.Once(ctx, tx); err != nil {
 				return err
 			}
-			return tx.Exec("UPDATE jobs SET done = done + 1 WHERE id = ?", counter).Error
+			return tx.Exec("UPDATE jobs SET done = done + 1 WHERE tenant_id = ? AND id = ?", t.TenantID, counter).Error
 		})
 	}
 }
@@ -142,13 +142,14 @@ func TestLostTaskIsResent(t *testing.T) {
 		if err := q.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		err := db.InTenant(ctx, store.NewID(), func(tx *gorm.DB) error {
+		lostTenant := store.NewID()
+		err := db.InTenant(ctx, lostTenant, func(tx *gorm.DB) error {
 			id, err := queue.Enqueue(tx, queue.Task{Type: "lost"})
 			if err != nil {
 				return err
 			}
 			// As if a relay claimed it and died before Redis got it.
-			return tx.Exec("UPDATE outbox SET state = 'sent', sends = 1, sent_at = ? WHERE id = ?", time.Now().UTC().Add(-time.Minute), id).Error
+			return tx.Exec("UPDATE outbox SET state = 'sent', sends = 1, sent_at = ? WHERE tenant_id = ? AND id = ?", time.Now().UTC().Add(-time.Minute), lostTenant, id).Error
 		})
 		if err != nil {
 			t.Fatal(err)

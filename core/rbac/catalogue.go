@@ -98,8 +98,10 @@ var builtins = []BuiltinRole{
 	{Finance, "Finance: fees, bills and payments", "财务:收费、账单和收款", []string{
 		"tenant.read", "job.read", "property.read", "resident.read", "billing.read", "billing.manage",
 		"payment.collect", "notify.send"}},
+	// Front desk works with masked numbers: revealing a full phone or ID number
+	// (resident.pii.read) is granted per tenant by a custom role, not by default.
 	{Frontdesk, "Front desk: residents, counter payments, repair requests", "前台客服:业主服务、柜台收款和报修登记", []string{
-		"tenant.read", "property.read", "resident.read", "resident.manage", "resident.pii.read",
+		"tenant.read", "property.read", "resident.read", "resident.manage",
 		"billing.read", "payment.collect", "workorder.read", "workorder.manage", "notify.send", "plugin.use"}},
 	{Technician, "Technician: works on assigned repairs and devices", "维修人员:处理工单和设备", []string{
 		"tenant.read", "property.read", "asset.read", "asset.manage", "workorder.read", "workorder.manage", "device.read"}},

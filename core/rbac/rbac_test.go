@@ -96,6 +96,8 @@ func TestDecisions(t *testing.T) {
 			{"custom role of A grants nothing in B", user(tb, cashA), "billing.read", false},
 			{"built-in frontdesk in B", user(tb, frontB), "payment.collect", true},
 			{"frontdesk of B is nothing in A", user(ta, frontB), "payment.collect", false},
+			{"frontdesk manages residents", user(tb, frontB), "resident.manage", true},
+			{"frontdesk sees numbers masked only (least privilege)", user(tb, frontB), "resident.pii.read", false},
 			{"unknown permission", user(ta, admin), "nuke.everything", false},
 			{"operator is not a tenant actor", actor.Actor{Kind: actor.Operator, ID: store.NewID()}, "user.read", false},
 			{"system is not a tenant actor", actor.Actor{Kind: actor.System, TenantID: ta}, "user.read", false},

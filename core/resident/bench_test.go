@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
@@ -163,7 +164,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := resident.New(benchCfg, resident.Deps{Rooms: &rooms{}, Perms: perms{}, Audit: &recorder{}})
+	svc, err := resident.New(db, benchCfg, resident.Deps{Rooms: &rooms{}, Perms: perms{}, Audit: &recorder{}, Accounts: accounts{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -199,7 +200,7 @@ func BenchmarkSearch(b *testing.B) {
 				f := q.f()
 				t0 := time.Now()
 				err := db.InTenant(ctx, tenant, func(tx *gorm.DB) error {
-					res, err := svc.Search(tx, tenant, f, 1, 20)
+					res, err := svc.Search(store.Ctx(tx), tenant, f, paging.Paging{Limit: 20})
 					found += len(res.Items)
 					return err
 				})

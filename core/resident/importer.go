@@ -13,6 +13,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/sheet"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // Spreadsheet import of residents with their occupancy: one row per person
@@ -26,14 +27,6 @@ type RoomPath struct{ Community, Building, Unit, Room string }
 
 func (p RoomPath) String() string {
 	return strings.Join([]string{p.Community, p.Building, p.Unit, p.Room}, " ")
-}
-
-// RoomDirectory finds the tenant's rooms by path and names them (the
-// property package's data; imports and exports of residents use it). Both
-// methods see only tenantID's rooms.
-type RoomDirectory interface {
-	FindRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]uuid.UUID, error)
-	RoomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]RoomPath, error)
 }
 
 // ResidentSpec is the column set of the residents template, import and
@@ -72,26 +65,15 @@ var (
 // importReason is the care-tag reason when a row names a tag without one.
 const importReason = "批量导入 imported"
 
-// Spellings accepted besides the stored values.
-var (
-	genderNames = map[string]string{"男": "male", "女": "female"}
-	idTypeNames = map[string]string{"身份证": IDResident, "居民身份证": IDResident, "护照": IDPassport, "港澳通行证": IDHKMacauPermit,
-		"港澳居民来往内地通行证": IDHKMacauPermit, "台湾通行证": IDTaiwanPermit, "台胞证": IDTaiwanPermit, "台湾居民来往大陆通行证": IDTaiwanPermit, "其他": IDOther}
-	roleNames = map[string]string{"业主": RoleOwner, "租户": RoleTenant, "租客": RoleTenant, "家属": RoleFamily, "家庭成员": RoleFamily,
-		RoleOwner: RoleOwner, RoleTenant: RoleTenant, RoleFamily: RoleFamily}
-	tagNames = map[string]string{"独居老人": TagElderlyAlone, "儿童": TagChild, "残障": TagDisabled, "残疾": TagDisabled, "需定期探访": TagNeedsVisits, "需探访": TagNeedsVisits}
-)
-
 // Importer imports one residents file; make one per import.
 type Importer struct {
 	svc    *Service
-	rooms  RoomDirectory
 	parsed map[int]*importRow
 }
 
-// NewImporter returns an importer writing through s and finding rooms in rooms.
-func NewImporter(s *Service, rooms RoomDirectory) *Importer {
-	return &Importer{svc: s, rooms: rooms}
+// NewImporter returns an importer writing through s (rooms found through s's Rooms).
+func (s *Service) NewImporter() *Importer {
+	return &Importer{svc: s}
 }
 
 func (im *Importer) Spec() sheet.Spec { return ResidentSpec }
@@ -211,7 +193,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 	}
 
 	// What the tenant already has.
-	roomIDs, err := im.rooms.FindRooms(tx, tenantID, paths)
+	roomIDs, err := im.svc.rooms.FindRooms(store.Ctx(tx), tenantID, paths)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +214,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 	if err == nil {
 		err = inChunks(idIdx, func(part []string) error {
 			var ps []personRef
-			if err := tx.Raw("SELECT id, name, id_index AS idx FROM persons WHERE tenant_id = ? AND id_index IN ?", tenantID, part).Scan(&ps).Error; err != nil {
+			if err := tx.Raw("SELECT id, name, id_index AS idx FROM persons WHERE tenant_id = ? AND id_index IN ?", tenantID, part).Scan(&ps).Error; err != nil { // unscoped: tenant_id = ? in the query; scan struct without TenantID
 				return err
 			}
 			for _, p := range ps {
@@ -244,6 +226,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 	if err == nil {
 		err = inChunks(phoneIdx, func(part []string) error {
 			var ps []personRef
+			// unscoped: a join of two tenant tables, both scoped by tenant_id = ?
 			if err := tx.Raw(`SELECT p.id, p.name, ph.phone_index AS idx FROM person_phones ph
 JOIN persons p ON p.tenant_id = ph.tenant_id AND p.id = ph.person_id
 WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error; err != nil {
@@ -392,33 +375,14 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 	s := im.svc
 	p := &importRow{key: fmt.Sprintf("line:%d", r.Line)}
 	in := PersonInput{Name: r.Get("name"), Gender: r.Get("gender"), IDType: r.Get("id_type"), IDNumber: r.Get("id_number")}
-	if g, ok := genderNames[in.Gender]; ok {
-		in.Gender = g
-	}
-	in.Gender = strings.ToLower(in.Gender)
-	if t, ok := idTypeNames[in.IDType]; ok {
-		in.IDType = t
-	}
-	if in.IDType == "" && in.IDNumber != "" {
-		in.IDType = IDResident
-	}
+	// Labels (男, 身份证 …) and the id_type default are the service's, as on the API.
 	if v := r.Get("birth_date"); v != "" {
 		in.BirthDate, _ = importDate(v)
 	}
 	for _, ph := range splitList(r.Get("phone"), listSeps) {
 		in.Phones = append(in.Phones, PhoneInput{Label: "手机", Number: ph})
 	}
-	// Numbers first, each on its own, so a file shows every bad one; then the
-	// service's own check of the whole person.
-	for _, ph := range in.Phones {
-		if _, ok := NormalisePhone(ph.Number); !ok {
-			add(r, "phone", ErrInvalidPhone)
-		}
-	}
-	num := normaliseID(in.IDNumber)
-	if num != "" && idTypes[in.IDType] && !validID(in.IDType, num) {
-		add(r, "id_number", ErrInvalidIDNumber)
-	}
+	// The service's check of the whole person reports every problem at once.
 	if c, err := s.clean(in); err != nil {
 		ae, ok := apperr.As(err)
 		if !ok {
@@ -432,12 +396,7 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 			}
 			add(r, col, apperr.New(ae.Kind, fe.Code, fe.EN, fe.ZH))
 		}
-		switch {
-		case ae.Code == ErrInvalidIDNumber.Code:
-			add(r, "id_number", ae)
-		case ae.Code == ErrInvalidPhone.Code:
-			add(r, "phone", ae)
-		case len(fes) == 0:
+		if len(fes) == 0 {
 			add(r, "name", ae)
 		}
 	} else {
@@ -461,7 +420,8 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 				p.hasRoom = false
 			}
 		}
-		role, ok := roleNames[strings.ToLower(r.Get("role"))]
+		role := choice(roleNames, r.Get("role"))
+		_, ok := roleNames[role]
 		switch {
 		case r.Get("role") == "":
 			add(r, "role", errImportRequired)
@@ -511,6 +471,7 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 // Check matched), moves them in and sets their tags and plates.
 func (im *Importer) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row, progress func(int)) error {
 	s := im.svc
+	rooms := joinedRooms{s.rooms}
 	ids := map[string]uuid.UUID{}   // person key -> id
 	registered := map[string]bool{} // plates this import registered
 	for i, r := range rows {
@@ -523,7 +484,7 @@ func (im *Importer) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 			pid = ids[p.key]
 		}
 		if pid == uuid.Nil {
-			created, err := s.CreatePerson(tx, tenantID, p.person)
+			created, err := s.createPerson(tx, tenantID, p.person)
 			if err != nil {
 				return atRow(r.Line, err)
 			}
@@ -531,12 +492,12 @@ func (im *Importer) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		}
 		ids[p.key] = pid
 		if p.occ.RoomID != uuid.Nil {
-			if _, err := s.MoveIn(tx, tenantID, pid, p.occ); err != nil {
+			if _, err := s.moveIn(tx, rooms, tenantID, pid, p.occ); err != nil {
 				return atRow(r.Line, err)
 			}
 		}
 		for _, t := range p.tags {
-			if _, err := s.SetTag(ctx, tx, tenantID, pid, t.tag, CareTagInput{Reason: t.reason}); err != nil {
+			if _, err := s.setTag(ctx, tx, tenantID, pid, t.tag, CareTagInput{Reason: t.reason}); err != nil {
 				return atRow(r.Line, err)
 			}
 		}
@@ -549,7 +510,7 @@ func (im *Importer) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 				return err
 			}
 			if n == 0 {
-				if _, err := AddVehicle(tx, tenantID, pid, VehicleInput{Plate: pl}); err != nil {
+				if _, err := addVehicle(tx, tenantID, pid, VehicleInput{Plate: pl}); err != nil {
 					return atRow(r.Line, err)
 				}
 			}

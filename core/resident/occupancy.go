@@ -25,11 +25,21 @@ func occupancyView(o occupancyRow) Occupancy {
 		Relation: o.Relation, MoveIn: o.MoveIn.Format(time.DateOnly), MoveOut: dateString(o.MoveOut)}
 }
 
-// MoveIn records that a person lives in a room from a date.
-func (s *Service) MoveIn(tx *gorm.DB, tenantID, personID uuid.UUID, in OccupancyInput) (Occupancy, error) {
+// MoveIn records that a person lives in a room from a date. The role may be
+// given as owner/tenant/family or as 业主/租户/家属, as in an import.
+func (s *Service) MoveIn(ctx context.Context, tenantID, personID uuid.UUID, in OccupancyInput) (out Occupancy, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.moveIn(tx, joinedRooms{s.rooms}, tenantID, personID, in)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) moveIn(tx *gorm.DB, rooms txRooms, tenantID, personID uuid.UUID, in OccupancyInput) (Occupancy, error) {
 	var fe []apperr.FieldError
+	in.Role = choice(roleNames, in.Role)
 	if in.Role != RoleOwner && in.Role != RoleTenant && in.Role != RoleFamily {
-		fe = append(fe, fieldErr("role", "invalid_choice", "role is owner, tenant or family", "身份须为 owner(业主)、tenant(租户)或 family(家属)"))
+		fe = append(fe, fieldErr("role", "invalid_choice", "role is owner (业主), tenant (租户) or family (家属)", "身份须为业主、租户或家属"))
 	}
 	in.Relation = strings.TrimSpace(in.Relation)
 	if utf8.RuneCountInString(in.Relation) > 32 {
@@ -48,7 +58,7 @@ func (s *Service) MoveIn(tx *gorm.DB, tenantID, personID uuid.UUID, in Occupancy
 	if _, err := loadPerson(tx, tenantID, personID); err != nil {
 		return Occupancy{}, err
 	}
-	exists, err := s.rooms.RoomExists(tx, tenantID, in.RoomID)
+	exists, err := rooms.roomExists(tx, tenantID, in.RoomID)
 	if err != nil {
 		return Occupancy{}, err
 	}
@@ -76,7 +86,7 @@ func (s *Service) MoveIn(tx *gorm.DB, tenantID, personID uuid.UUID, in Occupancy
 	case err != nil:
 		return Occupancy{}, err
 	}
-	if err := s.setOccupied(tx, tenantID, in.RoomID, true); err != nil {
+	if err := rooms.setOccupied(tx, tenantID, in.RoomID, true); err != nil {
 		return Occupancy{}, err
 	}
 	now := s.now()
@@ -92,17 +102,22 @@ func (s *Service) MoveIn(tx *gorm.DB, tenantID, personID uuid.UUID, in Occupancy
 }
 
 // MoveOut ends an occupancy on a date; the household closes with its last member.
-func (s *Service) MoveOut(tx *gorm.DB, tenantID, occupancyID uuid.UUID, in MoveOutInput) (Occupancy, error) {
+func (s *Service) MoveOut(ctx context.Context, tenantID, occupancyID uuid.UUID, in MoveOutInput) (out Occupancy, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.moveOut(tx, tenantID, occupancyID, in)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) moveOut(tx *gorm.DB, tenantID, occupancyID uuid.UUID, in MoveOutInput) (Occupancy, error) {
 	out, ok := parseDate(in.MoveOut)
 	if !ok {
 		return Occupancy{}, apperr.Invalid.WithDetails([]apperr.FieldError{fieldErr("move_out", "invalid_date", "move_out is a date written 2006-01-02", "迁出日期格式为 2006-01-02")})
 	}
 	var o occupancyRow
 	if err := tx.Where("tenant_id = ? AND id = ?", tenantID, occupancyID).Take(&o).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Occupancy{}, apperr.NotFound
-		}
-		return Occupancy{}, err
+		return Occupancy{}, store.NotFound(err)
 	}
 	if o.MoveOut != nil {
 		return Occupancy{}, ErrAlreadyMovedOut
@@ -128,20 +143,12 @@ func (s *Service) MoveOut(tx *gorm.DB, tenantID, occupancyID uuid.UUID, in MoveO
 		if err := tx.Model(&householdRow{}).Where("tenant_id = ? AND id = ?", tenantID, o.HouseholdID).Update("closed_at", now).Error; err != nil {
 			return Occupancy{}, err
 		}
-		if err := s.setOccupied(tx, tenantID, o.RoomID, false); err != nil {
+		if err := s.rooms.SetOccupied(store.Ctx(tx), tenantID, o.RoomID, false); err != nil {
 			return Occupancy{}, err
 		}
 	}
 	o.MoveOut = &out
 	return occupancyView(o), nil
-}
-
-// setOccupied tells the room keeper, if there is one, that a room filled or emptied.
-func (s *Service) setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	if k, ok := s.rooms.(RoomStatusKeeper); ok {
-		return k.SetRoomOccupied(tx, tenantID, roomID, occupied)
-	}
-	return nil
 }
 
 func personOccupancies(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Occupancy, error) {
@@ -169,12 +176,21 @@ type Occupant struct {
 }
 
 // ActiveOccupants lists who lives in a room now (owners first, then by move-in).
-func ActiveOccupants(tx *gorm.DB, tenantID, roomID uuid.UUID) ([]Occupant, error) {
+func (s *Service) ActiveOccupants(ctx context.Context, tenantID, roomID uuid.UUID) (out []Occupant, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = activeOccupants(tx, tenantID, roomID)
+		return err
+	})
+	return out, err
+}
+
+func activeOccupants(tx *gorm.DB, tenantID, roomID uuid.UUID) ([]Occupant, error) {
 	var rows []struct {
 		OccupancyID, PersonID, HouseholdID uuid.UUID
 		Name, Role, Relation               string
 		MoveIn                             time.Time
 	}
+	// unscoped: a join of two tenant tables, scoped by o.tenant_id = ?
 	err := tx.Raw(`SELECT o.id AS occupancy_id, o.person_id, o.household_id, p.name, o.role, o.relation, o.move_in
 FROM occupancies o JOIN persons p ON p.tenant_id = o.tenant_id AND p.id = o.person_id
 WHERE o.tenant_id = ? AND o.room_id = ? AND o.move_out IS NULL
@@ -190,46 +206,73 @@ ORDER BY CASE o.role WHEN 'owner' THEN 0 WHEN 'tenant' THEN 1 ELSE 2 END, o.move
 	return out, nil
 }
 
-// RoomOccupied tells whether anyone lives in the room now (the property
-// package refuses to delete such a room or its building).
-func RoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	var n int64
-	err := tx.Model(&occupancyRow{}).Where("tenant_id = ? AND room_id = ? AND move_out IS NULL", tenantID, roomID).Limit(1).Count(&n).Error
-	return n > 0, err
+// RoomOccupied tells whether anyone lives in the room now.
+func (s *Service) RoomOccupied(ctx context.Context, tenantID, roomID uuid.UUID) (busy bool, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		var n int64
+		err := tx.Model(&occupancyRow{}).Where("tenant_id = ? AND room_id = ? AND move_out IS NULL", tenantID, roomID).Limit(1).Count(&n).Error
+		busy = n > 0
+		return err
+	})
+	return busy, err
 }
 
-// CountOccupied counts how many of the given rooms someone lives in now (for
-// the property package's "building still has occupied rooms" check).
-func CountOccupied(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, error) {
+// RoomOccupancy counts, of the given rooms, how many someone lives in now
+// (occupied) and how many have any residence record, current or past
+// (recorded). The property package refuses to delete such rooms, or to mark
+// an occupied one vacant; it calls this inside its own transaction.
+func (s *Service) RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		return inChunks(roomIDs, func(part []uuid.UUID) error {
+			o, err := countOccupied(tx, tenantID, part)
+			if err != nil {
+				return err
+			}
+			r, err := countWithHistory(tx, tenantID, part)
+			occupied, recorded = occupied+o, recorded+r
+			return err
+		})
+	})
+	return occupied, recorded, err
+}
+
+// countOccupied counts how many of the given rooms someone lives in now.
+func countOccupied(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, error) {
 	if len(roomIDs) == 0 {
 		return 0, nil
 	}
 	var n int64
-	err := tx.Raw("SELECT count(DISTINCT room_id) FROM occupancies WHERE tenant_id = ? AND room_id IN ? AND move_out IS NULL", tenantID, roomIDs).Scan(&n).Error
+	err := tx.Model(&occupancyRow{}).Where("tenant_id = ? AND room_id IN ? AND move_out IS NULL", tenantID, roomIDs).
+		Distinct("room_id").Count(&n).Error
 	return n, err
 }
 
-// CountWithHistory counts how many of the given rooms have any residence
+// countWithHistory counts how many of the given rooms have any residence
 // record: an occupancy (current or moved out) or a household. Such rooms are
 // kept (the property package refuses to delete them; so do the foreign keys).
-func CountWithHistory(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, error) {
+func countWithHistory(tx *gorm.DB, tenantID uuid.UUID, roomIDs []uuid.UUID) (int64, error) {
 	if len(roomIDs) == 0 {
 		return 0, nil
 	}
 	var n int64
+	// unscoped: a union of two tenant tables, each scoped by tenant_id = ?
 	err := tx.Raw(`SELECT count(*) FROM (SELECT room_id FROM occupancies WHERE tenant_id = ? AND room_id IN ?
 UNION SELECT room_id FROM households WHERE tenant_id = ? AND room_id IN ?) r`, tenantID, roomIDs, tenantID, roomIDs).Scan(&n).Error
 	return n, err
 }
 
 // RoomSection is the residents section of a room's file: the current
-// occupants with masked phones. Its signature is the room-file provider's.
-func (s *Service) RoomSection(ctx context.Context, tx *gorm.DB, tenantID, roomID uuid.UUID) (any, error) {
-	occ, err := ActiveOccupants(tx.WithContext(ctx), tenantID, roomID)
+// occupants with masked phones. The property package calls it while it
+// reads the room, so it joins that transaction.
+func (s *Service) RoomSection(ctx context.Context, tenantID, roomID uuid.UUID) (any, error) {
+	var occ []Occupant
+	err := s.in(ctx, tenantID, func(tx *gorm.DB) (err error) {
+		if occ, err = activeOccupants(tx, tenantID, roomID); err != nil {
+			return err
+		}
+		return s.fillPhones(tx, tenantID, occ)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := s.fillPhones(tx, tenantID, occ); err != nil {
 		return nil, err
 	}
 	return occ, nil
@@ -282,13 +325,18 @@ type Household struct {
 }
 
 // GetHousehold returns a household and its members.
-func GetHousehold(tx *gorm.DB, tenantID, id uuid.UUID) (Household, error) {
+func (s *Service) GetHousehold(ctx context.Context, tenantID, id uuid.UUID) (out Household, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = getHousehold(tx, tenantID, id)
+		return err
+	})
+	return out, err
+}
+
+func getHousehold(tx *gorm.DB, tenantID, id uuid.UUID) (Household, error) {
 	var h householdRow
 	if err := tx.Where("tenant_id = ? AND id = ?", tenantID, id).Take(&h).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Household{}, apperr.NotFound
-		}
-		return Household{}, err
+		return Household{}, store.NotFound(err)
 	}
 	var rows []occupancyRow
 	if err := tx.Where("tenant_id = ? AND household_id = ?", tenantID, id).Order("move_in, id").Find(&rows).Error; err != nil {

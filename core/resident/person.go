@@ -1,6 +1,7 @@
 package resident
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,8 +44,17 @@ func fieldErr(field, code, en, zh string) apperr.FieldError {
 	return apperr.FieldError{Field: field, Code: code, EN: en, ZH: zh}
 }
 
+// fieldNamesZH name fields in Chinese messages (which carry no English).
+var fieldNamesZH = map[string]string{"name": "姓名", "notes": "备注", "relation": "关系", "reason": "原因", "brand": "品牌",
+	"color": "颜色", "breed": "品种", "label": "电话标签"}
+
 func tooLong(field string, max int) apperr.FieldError {
-	return fieldErr(field, "too_long", fmt.Sprintf("%s has at most %d characters", field, max), fmt.Sprintf("%s 最多 %d 个字符", field, max))
+	last := field[strings.LastIndex(field, ".")+1:]
+	zh, ok := fieldNamesZH[last]
+	if !ok {
+		zh = "此项"
+	}
+	return fieldErr(field, "too_long", fmt.Sprintf("%s has at most %d characters", field, max), fmt.Sprintf("%s最多 %d 个字符", zh, max))
 }
 
 func field(name string) map[string]string { return map[string]string{"field": name} }
@@ -53,7 +63,7 @@ func field(name string) map[string]string { return map[string]string{"field": na
 // invalid_input; a bad phone or ID number has its own code.
 func (s *Service) clean(in PersonInput) (cleanPerson, error) {
 	var fe []apperr.FieldError
-	c := cleanPerson{name: strings.TrimSpace(in.Name), gender: in.Gender, notes: in.Notes, idType: in.IDType}
+	c := cleanPerson{name: strings.TrimSpace(in.Name), gender: choice(genderNames, in.Gender), notes: in.Notes, idType: choice(idTypeNames, in.IDType)}
 	switch n := utf8.RuneCountInString(c.name); {
 	case n == 0:
 		fe = append(fe, fieldErr("name", "required", "name is required", "姓名必填"))
@@ -61,7 +71,7 @@ func (s *Service) clean(in PersonInput) (cleanPerson, error) {
 		fe = append(fe, tooLong("name", 64))
 	}
 	if c.gender != "" && c.gender != "male" && c.gender != "female" {
-		fe = append(fe, fieldErr("gender", "invalid_choice", "gender is male, female or empty", "性别须为 male、female 或留空"))
+		fe = append(fe, fieldErr("gender", "invalid_choice", "gender is male (男), female (女) or empty", "性别须为男、女或留空"))
 	}
 	if in.BirthDate != "" {
 		d, ok := parseDate(in.BirthDate)
@@ -75,13 +85,16 @@ func (s *Service) clean(in PersonInput) (cleanPerson, error) {
 		fe = append(fe, tooLong("notes", 1000))
 	}
 	c.idNumber = normaliseID(in.IDNumber)
+	if c.idType == "" && c.idNumber != "" {
+		c.idType = IDResident // the one default of the API and the importer
+	}
 	switch {
-	case c.idType == "" && c.idNumber != "":
-		fe = append(fe, fieldErr("id_type", "required", "id_type is required with an id_number", "填写证件号码时须选择证件类型"))
 	case c.idType != "" && !idTypes[c.idType]:
-		fe = append(fe, fieldErr("id_type", "invalid_choice", "id_type is resident_id, passport, hk_macau_permit, taiwan_permit or other", "证件类型须为 resident_id、passport、hk_macau_permit、taiwan_permit 或 other"))
+		fe = append(fe, fieldErr("id_type", "invalid_choice", "id_type is resident_id (居民身份证), passport (护照), hk_macau_permit (港澳通行证), taiwan_permit (台湾通行证) or other (其他)", "证件类型须为居民身份证、护照、港澳通行证、台湾通行证或其他"))
 	case c.idType != "" && c.idNumber == "":
 		fe = append(fe, fieldErr("id_number", "required", "id_number is required with an id_type", "选择证件类型后须填写证件号码"))
+	case c.idNumber != "" && !validID(c.idType, c.idNumber):
+		fe = append(fe, fieldFrom("id_number", ErrInvalidIDNumber))
 	}
 	if len(in.Phones) > maxPhones {
 		fe = append(fe, fieldErr("phones", "too_many", fmt.Sprintf("at most %d phones", maxPhones), fmt.Sprintf("最多 %d 个电话", maxPhones)))
@@ -97,22 +110,15 @@ func (s *Service) clean(in PersonInput) (cleanPerson, error) {
 			fe = append(fe, tooLong(fmt.Sprintf("emergency_contacts[%d].relation", i), 32))
 		}
 	}
+	seen := map[string]bool{}
 	for i, p := range in.Phones {
 		if utf8.RuneCountInString(p.Label) > 16 {
 			fe = append(fe, tooLong(fmt.Sprintf("phones[%d].label", i), 16))
 		}
-	}
-	if len(fe) > 0 {
-		return c, apperr.Invalid.WithDetails(fe)
-	}
-	if c.idNumber != "" && !validID(c.idType, c.idNumber) {
-		return c, ErrInvalidIDNumber.WithDetails(field("id_number"))
-	}
-	seen := map[string]bool{}
-	for i, p := range in.Phones {
 		n, ok := NormalisePhone(p.Number)
 		if !ok {
-			return c, ErrInvalidPhone.WithDetails(field(fmt.Sprintf("phones[%d].number", i)))
+			fe = append(fe, fieldFrom(fmt.Sprintf("phones[%d].number", i), ErrInvalidPhone))
+			continue
 		}
 		if seen[n] {
 			continue
@@ -123,15 +129,67 @@ func (s *Service) clean(in PersonInput) (cleanPerson, error) {
 	for i, ct := range in.EmergencyContacts {
 		n, ok := NormalisePhone(ct.Phone)
 		if !ok {
-			return c, ErrInvalidPhone.WithDetails(field(fmt.Sprintf("emergency_contacts[%d].phone", i)))
+			fe = append(fe, fieldFrom(fmt.Sprintf("emergency_contacts[%d].phone", i), ErrInvalidPhone))
+			continue
 		}
 		c.contacts = append(c.contacts, ContactInput{Name: strings.TrimSpace(ct.Name), Relation: strings.TrimSpace(ct.Relation), Phone: n})
 	}
-	return c, nil
+	return c, fieldsError(fe)
 }
 
-// CreatePerson adds a person. tx may be an InTenant or Platform transaction.
-func (s *Service) CreatePerson(tx *gorm.DB, tenantID uuid.UUID, in PersonInput) (Person, error) {
+// fieldFrom is a field problem carrying a package error's code and messages.
+func fieldFrom(field string, e *apperr.Error) apperr.FieldError {
+	return apperr.FieldError{Field: field, Code: e.Code, EN: e.EN, ZH: e.ZH}
+}
+
+// specific are the errors whose own code answers when every problem of an
+// input is of that one kind (a bad phone is 400 invalid_phone); a mix is
+// 400 invalid_input. Either way every problem is listed.
+var specific = map[string]*apperr.Error{}
+
+func init() {
+	for _, e := range []*apperr.Error{ErrInvalidIDNumber, ErrInvalidPhone, ErrInvalidPlate, ErrInvalidTag, ErrTagReason} {
+		specific[e.Code] = e
+	}
+}
+
+// fieldsError reports every field problem at once; nil when there is none.
+func fieldsError(fe []apperr.FieldError) error {
+	if len(fe) == 0 {
+		return nil
+	}
+	code := fe[0].Code
+	for _, f := range fe[1:] {
+		if f.Code != code {
+			code = ""
+		}
+	}
+	if e, ok := specific[code]; ok {
+		return e.WithDetails(fe)
+	}
+	return apperr.Invalid.WithDetails(fe)
+}
+
+// choice maps an accepted label (业主, 男, 身份证 …) to its stored value; other
+// text comes back trimmed and lowercased, for the caller's check.
+func choice(labels map[string]string, v string) string {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if code, ok := labels[v]; ok {
+		return code
+	}
+	return v
+}
+
+// CreatePerson adds a person.
+func (s *Service) CreatePerson(ctx context.Context, tenantID uuid.UUID, in PersonInput) (out Person, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.createPerson(tx, tenantID, in)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) createPerson(tx *gorm.DB, tenantID uuid.UUID, in PersonInput) (Person, error) {
 	c, err := s.clean(in)
 	if err != nil {
 		return Person{}, err
@@ -149,7 +207,7 @@ func (s *Service) CreatePerson(tx *gorm.DB, tenantID uuid.UUID, in PersonInput) 
 	if err := s.writePhones(tx, tenantID, row.ID, c.phones, c.contacts); err != nil {
 		return Person{}, err
 	}
-	return s.GetPerson(tx, tenantID, row.ID)
+	return s.getPerson(tx, tenantID, row.ID)
 }
 
 func (s *Service) setID(row *personRow, typ, num string) error {
@@ -259,7 +317,15 @@ func (s *Service) decrypt(ct string, tenantID uuid.UUID, fieldName string) (stri
 }
 
 // GetPerson returns a person with everything attached, numbers masked.
-func (s *Service) GetPerson(tx *gorm.DB, tenantID, id uuid.UUID) (Person, error) {
+func (s *Service) GetPerson(ctx context.Context, tenantID, id uuid.UUID) (out Person, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.getPerson(tx, tenantID, id)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) getPerson(tx *gorm.DB, tenantID, id uuid.UUID) (Person, error) {
 	row, err := loadPerson(tx, tenantID, id)
 	if err != nil {
 		return Person{}, err
@@ -326,7 +392,15 @@ func (s *Service) personPII(tx *gorm.DB, row personRow) (PII, error) {
 }
 
 // UpdatePerson applies a patch. The whole patch is checked before anything is written.
-func (s *Service) UpdatePerson(tx *gorm.DB, tenantID, id uuid.UUID, p PersonPatch) (Person, error) {
+func (s *Service) UpdatePerson(ctx context.Context, tenantID, id uuid.UUID, p PersonPatch) (out Person, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.updatePerson(tx, tenantID, id, p)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) updatePerson(tx *gorm.DB, tenantID, id uuid.UUID, p PersonPatch) (Person, error) {
 	row, err := loadPerson(tx, tenantID, id)
 	if err != nil {
 		return Person{}, err
@@ -385,12 +459,16 @@ func (s *Service) UpdatePerson(tx *gorm.DB, tenantID, id uuid.UUID, p PersonPatc
 	if err := s.writePhones(tx, tenantID, id, phones, contacts); err != nil {
 		return Person{}, err
 	}
-	return s.GetPerson(tx, tenantID, id)
+	return s.getPerson(tx, tenantID, id)
 }
 
 // DeletePerson removes a person who no longer lives anywhere, with their
 // phones, contacts, tags, vehicles, pets and past occupancies.
-func DeletePerson(tx *gorm.DB, tenantID, id uuid.UUID) error {
+func (s *Service) DeletePerson(ctx context.Context, tenantID, id uuid.UUID) error {
+	return s.in(ctx, tenantID, func(tx *gorm.DB) error { return deletePerson(tx, tenantID, id) })
+}
+
+func deletePerson(tx *gorm.DB, tenantID, id uuid.UUID) error {
 	if _, err := loadPerson(tx, tenantID, id); err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/pii"
-	"github.com/wuye-project/wuye/core/store"
 )
 
 // Revealing personal data: every path to a full phone or ID number checks
@@ -41,7 +40,7 @@ func (s *Service) mayReveal(ctx context.Context) (actor.Actor, bool, error) {
 
 // RevealPII returns a person's full phone and ID numbers to an actor holding
 // resident.pii.read, and audits the reveal ("resident.pii.reveal", person/<id>).
-func (s *Service) RevealPII(ctx context.Context, db *store.DB, tenantID, personID uuid.UUID) (PII, error) {
+func (s *Service) RevealPII(ctx context.Context, tenantID, personID uuid.UUID) (PII, error) {
 	a, allowed, err := s.mayReveal(ctx)
 	if err != nil {
 		return PII{}, err
@@ -52,7 +51,7 @@ func (s *Service) RevealPII(ctx context.Context, db *store.DB, tenantID, personI
 		return PII{}, apperr.Forbidden.WithDetails(map[string]string{"permission": PermPIIRead})
 	}
 	var out PII
-	err = db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
 		row, err := loadPerson(tx, tenantID, personID)
 		if err != nil {
 			return err
@@ -89,7 +88,7 @@ const exportBatch = 500
 // framework to write out. Full numbers only for holders of resident.pii.read,
 // and then one "resident.pii.export" audit entry is written before the first
 // row. Rows are read in batches, each in its own short transaction.
-func (s *Service) Export(ctx context.Context, db *store.DB, tenantID uuid.UUID, f Filter, yield func(ExportRow) error) error {
+func (s *Service) Export(ctx context.Context, tenantID uuid.UUID, f Filter, yield func(ExportRow) error) error {
 	a, reveal, err := s.mayReveal(ctx)
 	if err != nil {
 		return err
@@ -108,14 +107,14 @@ func (s *Service) Export(ctx context.Context, db *store.DB, tenantID uuid.UUID, 
 	var afterID uuid.UUID
 	for first := true; ; first = false {
 		var batch []ExportRow
-		err := db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		err := s.in(ctx, tenantID, func(tx *gorm.DB) error {
 			w, as := where, append([]any{}, args...)
 			if !first {
 				w += " AND (p.name > ? OR (p.name = ? AND p.id > ?))"
 				as = append(as, afterName, afterName, afterID)
 			}
 			var rows []personScan
-			if err := tx.Raw("SELECT p.id, p.name, p.gender, p.birth_date, p.id_type, p.id_cipher FROM persons p WHERE "+w+
+			if err := tx.Raw("SELECT p.id, p.name, p.gender, p.birth_date, p.id_type, p.id_cipher FROM persons p WHERE "+w+ // unscoped: w starts with p.tenant_id = ? (see where)
 				" ORDER BY p.name, p.id LIMIT ?", append(as, exportBatch)...).Scan(&rows).Error; err != nil {
 				return err
 			}
@@ -197,7 +196,7 @@ func (s *Service) exportRows(tx *gorm.DB, tenantID uuid.UUID, rows []personScan,
 // yet under the active key, batch rows per transaction, and returns how many
 // values it rewrote. Run it after making a new key active; once it returns
 // 0 errors the old key can leave the configuration. Safe to re-run.
-func (s *Service) RotateKeys(ctx context.Context, db *store.DB, batch int) (int, error) {
+func (s *Service) RotateKeys(ctx context.Context, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 500
 	}
@@ -211,14 +210,14 @@ func (s *Service) RotateKeys(ctx context.Context, db *store.DB, batch int) (int,
 	for _, c := range cols {
 		for {
 			n := 0
-			err := db.Platform(ctx, func(tx *gorm.DB) error {
+			err := s.db.Platform(ctx, func(tx *gorm.DB) error { // unscoped: key rotation walks every tenant
 				var rows []struct {
 					TenantID uuid.UUID
 					ID       uuid.UUID
 					Cipher   string
 				}
 				q := fmt.Sprintf(`SELECT tenant_id, id, %s AS cipher FROM %s WHERE %s <> '' AND %s NOT LIKE ? ESCAPE '\' LIMIT ?`, c.column, c.table, c.column, c.column)
-				if err := tx.Raw(q, prefix, batch).Scan(&rows).Error; err != nil {
+				if err := tx.Raw(q, prefix, batch).Scan(&rows).Error; err != nil { // unscoped: key rotation walks every tenant (platform transaction)
 					return err
 				}
 				for _, r := range rows {
@@ -226,7 +225,7 @@ func (s *Service) RotateKeys(ctx context.Context, db *store.DB, batch int) (int,
 					if err != nil {
 						return fmt.Errorf("resident: rotate %s.%s row %s/%s: %w", c.table, c.column, r.TenantID, r.ID, err)
 					}
-					if err := tx.Exec(fmt.Sprintf("UPDATE %s SET %s = ? WHERE tenant_id = ? AND id = ?", c.table, c.column), ct, r.TenantID, r.ID).Error; err != nil {
+					if err := tx.Exec(fmt.Sprintf("UPDATE %s SET %s = ? WHERE tenant_id = ? AND id = ?", c.table, c.column), ct, r.TenantID, r.ID).Error; err != nil { // unscoped: platform transaction; the row named by tenant_id = ? AND id = ?
 						return err
 					}
 				}
@@ -246,15 +245,15 @@ func (s *Service) RotateKeys(ctx context.Context, db *store.DB, batch int) (int,
 }
 
 // KeyUsage counts stored values by key id, to tell when an old key is unused.
-func KeyUsage(ctx context.Context, db *store.DB) (map[string]int64, error) {
+func (s *Service) KeyUsage(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
-	err := db.Platform(ctx, func(tx *gorm.DB) error {
+	err := s.db.Platform(ctx, func(tx *gorm.DB) error { // unscoped: key usage counts every tenant
 		for _, q := range []string{
 			"SELECT id_cipher FROM persons WHERE id_cipher <> ''",
 			"SELECT phone_cipher FROM person_phones",
 			"SELECT phone_cipher FROM emergency_contacts",
 		} {
-			rows, err := tx.Raw(q).Rows()
+			rows, err := tx.Raw(q).Rows() // unscoped: key usage counts every tenant (platform transaction)
 			if err != nil {
 				return err
 			}

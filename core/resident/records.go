@@ -2,7 +2,6 @@ package resident
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -19,17 +19,29 @@ import (
 
 // SetTag puts a care tag on a person (or replaces its reason), recording the
 // actor in ctx as who set it.
-func (s *Service) SetTag(ctx context.Context, tx *gorm.DB, tenantID, personID uuid.UUID, tag string, in CareTagInput) (CareTag, error) {
+func (s *Service) SetTag(ctx context.Context, tenantID, personID uuid.UUID, tag string, in CareTagInput) (out CareTag, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.setTag(ctx, tx, tenantID, personID, tag, in)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) setTag(ctx context.Context, tx *gorm.DB, tenantID, personID uuid.UUID, tag string, in CareTagInput) (CareTag, error) {
+	var fe []apperr.FieldError
 	t, ok := normaliseTag(tag)
 	if !ok {
-		return CareTag{}, ErrInvalidTag.WithDetails(field("tag"))
+		fe = append(fe, fieldFrom("tag", ErrInvalidTag))
 	}
 	reason := strings.TrimSpace(in.Reason)
-	if reason == "" {
-		return CareTag{}, ErrTagReason.WithDetails(field("reason"))
+	switch {
+	case reason == "":
+		fe = append(fe, fieldFrom("reason", ErrTagReason))
+	case utf8.RuneCountInString(reason) > 500:
+		fe = append(fe, tooLong("reason", 500))
 	}
-	if utf8.RuneCountInString(reason) > 500 {
-		return CareTag{}, apperr.Invalid.WithDetails([]apperr.FieldError{tooLong("reason", 500)})
+	if err := fieldsError(fe); err != nil {
+		return CareTag{}, err
 	}
 	if _, err := loadPerson(tx, tenantID, personID); err != nil {
 		return CareTag{}, err
@@ -54,16 +66,18 @@ func (s *Service) SetTag(ctx context.Context, tx *gorm.DB, tenantID, personID uu
 }
 
 // RemoveTag takes a care tag off a person.
-func RemoveTag(tx *gorm.DB, tenantID, personID uuid.UUID, tag string) error {
+func (s *Service) RemoveTag(ctx context.Context, tenantID, personID uuid.UUID, tag string) error {
 	t, _ := normaliseTag(tag)
-	res := tx.Where("tenant_id = ? AND person_id = ? AND tag = ?", tenantID, personID, t).Delete(&tagRow{})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return apperr.NotFound
-	}
-	return nil
+	return s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		res := tx.Where("tenant_id = ? AND person_id = ? AND tag = ?", tenantID, personID, t).Delete(&tagRow{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.NotFound
+		}
+		return nil
+	})
 }
 
 func tagView(r tagRow) CareTag {
@@ -87,15 +101,24 @@ func personTags(tx *gorm.DB, tenantID, personID uuid.UUID) ([]CareTag, error) {
 }
 
 // CareList lists care tags with the person's name and current rooms, for
-// staff who visit; tag "" lists every tag. Ordered by tag, then name.
-func CareList(tx *gorm.DB, tenantID uuid.UUID, tag string, page, pageSize int) ([]CareTag, int64, error) {
+// staff who visit; tag "" lists every tag. Ordered by tag, then name (the
+// paging's order is not used).
+func (s *Service) CareList(ctx context.Context, tenantID uuid.UUID, tag string, pg paging.Paging) (out []CareTag, total int64, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, total, err = careList(tx, tenantID, tag, pg)
+		return err
+	})
+	return out, total, err
+}
+
+func careList(tx *gorm.DB, tenantID uuid.UUID, tag string, pg paging.Paging) ([]CareTag, int64, error) {
 	where, args := "t.tenant_id = ?", []any{tenantID}
 	if tag != "" {
 		t, _ := normaliseTag(tag)
 		where, args = where+" AND t.tag = ?", append(args, t)
 	}
 	var total int64
-	if err := tx.Raw("SELECT count(*) FROM care_tags t WHERE "+where, args...).Scan(&total).Error; err != nil {
+	if err := tx.Raw("SELECT count(*) FROM care_tags t WHERE "+where, args...).Scan(&total).Error; err != nil { // unscoped: where starts with t.tenant_id = ?
 		return nil, 0, err
 	}
 	// The scan struct has no TenantID on purpose: the store's tenant scope
@@ -109,9 +132,10 @@ func CareList(tx *gorm.DB, tenantID uuid.UUID, tag string, page, pageSize int) (
 		SetAt      time.Time
 		PersonName string
 	}
+	// unscoped: where starts with t.tenant_id = ?
 	err := tx.Raw(`SELECT t.person_id, t.tag, t.reason, t.set_by_id, t.set_by_name, t.set_at, p.name AS person_name
 FROM care_tags t JOIN persons p ON p.tenant_id = t.tenant_id AND p.id = t.person_id
-WHERE `+where+` ORDER BY t.tag, p.name, t.person_id LIMIT ? OFFSET ?`, append(args, pageSize, (page-1)*pageSize)...).Scan(&rows).Error
+WHERE `+where+` ORDER BY t.tag, p.name, t.person_id LIMIT ? OFFSET ?`, append(args, limit(pg), pg.Offset)...).Scan(&rows).Error
 	if err != nil {
 		return nil, 0, err
 	}
@@ -150,20 +174,28 @@ func currentRooms(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UU
 }
 
 // AddVehicle registers a vehicle on a person; a plate is unique in a tenant.
-func AddVehicle(tx *gorm.DB, tenantID, personID uuid.UUID, in VehicleInput) (Vehicle, error) {
+func (s *Service) AddVehicle(ctx context.Context, tenantID, personID uuid.UUID, in VehicleInput) (out Vehicle, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = addVehicle(tx, tenantID, personID, in)
+		return err
+	})
+	return out, err
+}
+
+func addVehicle(tx *gorm.DB, tenantID, personID uuid.UUID, in VehicleInput) (Vehicle, error) {
+	var fe []apperr.FieldError
 	plate, ok := NormalisePlate(in.Plate)
 	if !ok {
-		return Vehicle{}, ErrInvalidPlate.WithDetails(field("plate"))
+		fe = append(fe, fieldFrom("plate", ErrInvalidPlate))
 	}
-	var fe []apperr.FieldError
 	if utf8.RuneCountInString(in.Brand) > 32 {
 		fe = append(fe, tooLong("brand", 32))
 	}
 	if utf8.RuneCountInString(in.Color) > 16 {
 		fe = append(fe, tooLong("color", 16))
 	}
-	if len(fe) > 0 {
-		return Vehicle{}, apperr.Invalid.WithDetails(fe)
+	if err := fieldsError(fe); err != nil {
+		return Vehicle{}, err
 	}
 	if _, err := loadPerson(tx, tenantID, personID); err != nil {
 		return Vehicle{}, err
@@ -191,16 +223,16 @@ func vehicleView(r vehicleRow) Vehicle {
 }
 
 // FindVehicle looks a plate up (gates, parking); not_found when unregistered.
-func FindVehicle(tx *gorm.DB, tenantID uuid.UUID, plate string) (Vehicle, error) {
+func (s *Service) FindVehicle(ctx context.Context, tenantID uuid.UUID, plate string) (Vehicle, error) {
 	p, ok := NormalisePlate(plate)
 	if !ok {
-		return Vehicle{}, ErrInvalidPlate.WithDetails(field("plate"))
+		return Vehicle{}, fieldsError([]apperr.FieldError{fieldFrom("plate", ErrInvalidPlate)})
 	}
 	var r vehicleRow
-	if err := tx.Where("tenant_id = ? AND plate = ?", tenantID, p).Take(&r).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Vehicle{}, apperr.NotFound
-		}
+	err := s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		return store.NotFound(tx.Where("tenant_id = ? AND plate = ?", tenantID, p).Take(&r).Error)
+	})
+	if err != nil {
 		return Vehicle{}, err
 	}
 	return vehicleView(r), nil
@@ -215,24 +247,37 @@ type VehicleFilter struct {
 
 // ListVehicles pages through a tenant's registered vehicles, ordered by plate.
 // A plate that is not a valid plate is a 400, not an empty page.
-func ListVehicles(tx *gorm.DB, tenantID uuid.UUID, f VehicleFilter, page, pageSize int) ([]Vehicle, int64, error) {
-	q := tx.Model(&vehicleRow{}).Where("tenant_id = ?", tenantID)
+// The paging's order is not used.
+func (s *Service) ListVehicles(ctx context.Context, tenantID uuid.UUID, f VehicleFilter, pg paging.Paging) (out []Vehicle, total int64, err error) {
+	var plate string
 	if f.Plate != "" {
 		p, ok := NormalisePlate(f.Plate)
 		if !ok {
-			return nil, 0, ErrInvalidPlate.WithDetails(field("plate"))
+			return nil, 0, fieldsError([]apperr.FieldError{fieldFrom("plate", ErrInvalidPlate)})
 		}
-		q = q.Where("plate = ?", p)
+		plate = p
 	}
-	if f.PersonID != uuid.Nil {
-		q = q.Where("person_id = ?", f.PersonID)
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, total, err = listVehicles(tx, tenantID, plate, f.PersonID, pg)
+		return err
+	})
+	return out, total, err
+}
+
+func listVehicles(tx *gorm.DB, tenantID uuid.UUID, plate string, personID uuid.UUID, pg paging.Paging) ([]Vehicle, int64, error) {
+	q := tx.Model(&vehicleRow{}).Where("tenant_id = ?", tenantID)
+	if plate != "" {
+		q = q.Where("plate = ?", plate)
+	}
+	if personID != uuid.Nil {
+		q = q.Where("person_id = ?", personID)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, err
 	}
 	var rows []vehicleRow
-	if err := q.Order("plate").Offset((page - 1) * pageSize).Limit(pageSize).Find(&rows).Error; err != nil {
+	if err := q.Order("plate").Offset(pg.Offset).Limit(limit(pg)).Find(&rows).Error; err != nil {
 		return nil, 0, err
 	}
 	out := make([]Vehicle, 0, len(rows))
@@ -243,8 +288,8 @@ func ListVehicles(tx *gorm.DB, tenantID uuid.UUID, f VehicleFilter, page, pageSi
 }
 
 // DeleteVehicle removes a vehicle record.
-func DeleteVehicle(tx *gorm.DB, tenantID, id uuid.UUID) error {
-	return deleteOne(tx, &vehicleRow{}, tenantID, id)
+func (s *Service) DeleteVehicle(ctx context.Context, tenantID, id uuid.UUID) error {
+	return s.in(ctx, tenantID, func(tx *gorm.DB) error { return deleteOne(tx, &vehicleRow{}, tenantID, id) })
 }
 
 func personVehicles(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Vehicle, error) {
@@ -260,7 +305,15 @@ func personVehicles(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Vehicle, error
 }
 
 // AddPet registers a pet on a person.
-func AddPet(tx *gorm.DB, tenantID, personID uuid.UUID, in PetInput) (Pet, error) {
+func (s *Service) AddPet(ctx context.Context, tenantID, personID uuid.UUID, in PetInput) (out Pet, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = addPet(tx, tenantID, personID, in)
+		return err
+	})
+	return out, err
+}
+
+func addPet(tx *gorm.DB, tenantID, personID uuid.UUID, in PetInput) (Pet, error) {
 	var fe []apperr.FieldError
 	name, species := strings.TrimSpace(in.Name), strings.TrimSpace(in.Species)
 	if n := utf8.RuneCountInString(name); n == 0 || n > 32 {
@@ -297,8 +350,8 @@ func petView(r petRow) Pet {
 }
 
 // DeletePet removes a pet record.
-func DeletePet(tx *gorm.DB, tenantID, id uuid.UUID) error {
-	return deleteOne(tx, &petRow{}, tenantID, id)
+func (s *Service) DeletePet(ctx context.Context, tenantID, id uuid.UUID) error {
+	return s.in(ctx, tenantID, func(tx *gorm.DB) error { return deleteOne(tx, &petRow{}, tenantID, id) })
 }
 
 func personPets(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Pet, error) {
@@ -325,21 +378,24 @@ func deleteOne(tx *gorm.DB, model any, tenantID, id uuid.UUID) error {
 }
 
 // LinkAccount links a resident user account to a person (one person per
-// account); uuid.Nil unlinks.
-func (s *Service) LinkAccount(tx *gorm.DB, tenantID, personID, userID uuid.UUID) error {
+// account); uuid.Nil unlinks. Only a resident account of the tenant may be
+// linked: a staff account is refused like an unknown one.
+func (s *Service) LinkAccount(ctx context.Context, tenantID, personID, userID uuid.UUID) error {
+	return s.in(ctx, tenantID, func(tx *gorm.DB) error { return s.linkAccount(tx, tenantID, personID, userID) })
+}
+
+func (s *Service) linkAccount(tx *gorm.DB, tenantID, personID, userID uuid.UUID) error {
 	if _, err := loadPerson(tx, tenantID, personID); err != nil {
 		return err
 	}
 	var uid *uuid.UUID
 	if userID != uuid.Nil {
-		if s.users != nil {
-			ok, err := s.users.IsResidentUser(tx, tenantID, userID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrUnknownUser.WithDetails(field("user_id"))
-			}
+		kind, found, err := s.accounts.AccountKind(store.Ctx(tx), tenantID, userID)
+		if err != nil {
+			return err
+		}
+		if !found || kind != AccountKindResident {
+			return ErrUnknownUser.WithDetails(field("user_id"))
 		}
 		var n int64
 		if err := tx.Model(&personRow{}).Where("tenant_id = ? AND user_id = ? AND id <> ?", tenantID, userID, personID).Count(&n).Error; err != nil {
@@ -352,4 +408,12 @@ func (s *Service) LinkAccount(tx *gorm.DB, tenantID, personID, userID uuid.UUID)
 	}
 	return tx.Model(&personRow{}).Where("tenant_id = ? AND id = ?", tenantID, personID).
 		Updates(map[string]any{"user_id": uid, "updated_at": s.now()}).Error
+}
+
+// limit is the page size; a paging without one reads everything.
+func limit(pg paging.Paging) int {
+	if pg.Limit <= 0 {
+		return 1<<31 - 1 // a number both engines take as LIMIT
+	}
+	return pg.Limit
 }

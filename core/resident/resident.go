@@ -20,6 +20,7 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/pii"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // Permissions this package's endpoints and checks use (rbac catalogue).
@@ -45,16 +46,38 @@ type Config struct {
 	IndexKey    []byte
 }
 
-// RoomChecker tells whether a room exists in a tenant (the property package implements it).
-type RoomChecker interface {
-	RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error)
+// Rooms is what this package needs from the property package's rooms. Every
+// method sees only tenantID's rooms and joins the caller's transaction when
+// ctx carries one (store.Ctx), so a move-in and its room's status commit together.
+type Rooms interface {
+	// RoomExists tells whether roomID is a room of the tenant.
+	RoomExists(ctx context.Context, tenantID, roomID uuid.UUID) (bool, error)
+	// SetOccupied tells the room that people live in it now (true: a
+	// household opened) or no longer (false: the last occupant moved out);
+	// the property side decides what that does to the room's status.
+	SetOccupied(ctx context.Context, tenantID, roomID uuid.UUID, occupied bool) error
+	// FindRooms resolves spreadsheet paths; paths not found are absent from the map.
+	FindRooms(ctx context.Context, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]uuid.UUID, error)
+	// RoomPaths names rooms for exports.
+	RoomPaths(ctx context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]RoomPath, error)
 }
 
-// RoomStatusKeeper is implemented by a RoomChecker that also keeps the room's
-// status in step with its occupancy: occupied when a household opens,
-// vacant again when the last occupant moves out. Called in the same transaction.
-type RoomStatusKeeper interface {
-	SetRoomOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error
+// txRooms is the part of Rooms a move-in uses, bound to its transaction:
+// the service's Rooms joined through store.Ctx, or the demo seeder's rooms
+// inside the tenant package's platform transaction (which InTenant cannot join).
+type txRooms interface {
+	roomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error)
+	setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error
+}
+
+type joinedRooms struct{ r Rooms }
+
+func (j joinedRooms) roomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+	return j.r.RoomExists(store.Ctx(tx), tenantID, roomID)
+}
+
+func (j joinedRooms) setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	return j.r.SetOccupied(store.Ctx(tx), tenantID, roomID, occupied)
 }
 
 // PermissionChecker decides whether an actor holds a permission (same shape as httpapi.Authorizer).
@@ -62,41 +85,53 @@ type PermissionChecker interface {
 	Allowed(ctx context.Context, a actor.Actor, perm string) (bool, error)
 }
 
-// UserChecker tells whether a user id is a resident account of the tenant
-// (the identity package implements it). Optional: nil skips the check.
-type UserChecker interface {
-	IsResidentUser(tx *gorm.DB, tenantID, userID uuid.UUID) (bool, error)
+// Accounts reads the tenant's user accounts (the identity package): the kind
+// of an account ("staff" or "resident"), found false when the tenant has no
+// such user. Only a resident account may be linked to a person.
+type Accounts interface {
+	AccountKind(ctx context.Context, tenantID, userID uuid.UUID) (kind string, found bool, err error)
 }
 
-// Service holds the dependencies of the resident operations.
+// AccountKindResident is the account kind a person may be linked to.
+const AccountKindResident = "resident"
+
+// Service holds the dependencies of the resident operations. Every public
+// method takes (ctx, tenantID, …) and runs in its own tenant transaction,
+// or joins the one ctx carries (store.Ctx).
 type Service struct {
-	keys  *pii.Keyring
-	rooms RoomChecker
-	perms PermissionChecker
-	audit audit.Recorder
-	users UserChecker
-	now   func() time.Time
+	db       *store.DB
+	keys     *pii.Keyring
+	rooms    Rooms
+	perms    PermissionChecker
+	audit    audit.Recorder
+	accounts Accounts
+	now      func() time.Time
 }
 
-// Deps are what the Service needs besides its keys.
+// Deps are what the Service needs besides its database and keys; all are required.
 type Deps struct {
-	Rooms RoomChecker
-	Perms PermissionChecker
-	Audit audit.Recorder
-	Users UserChecker // optional
+	Rooms    Rooms
+	Perms    PermissionChecker
+	Audit    audit.Recorder
+	Accounts Accounts
 }
 
-// New checks the key material and builds the service.
-func New(cfg Config, d Deps) (*Service, error) {
+// New checks the key material and the dependencies and builds the service.
+func New(db *store.DB, cfg Config, d Deps) (*Service, error) {
+	if db == nil || d.Rooms == nil || d.Perms == nil || d.Audit == nil || d.Accounts == nil {
+		return nil, errors.New("resident: db, Rooms, Perms, Audit and Accounts are required")
+	}
 	kr, err := pii.NewKeyring(cfg.PIIKeys, cfg.ActiveKeyID, cfg.IndexKey)
 	if err != nil {
 		return nil, err
 	}
-	if d.Rooms == nil || d.Perms == nil || d.Audit == nil {
-		return nil, errors.New("resident: Rooms, Perms and Audit are required")
-	}
-	return &Service{keys: kr, rooms: d.Rooms, perms: d.Perms, audit: d.Audit, users: d.Users,
+	return &Service{db: db, keys: kr, rooms: d.Rooms, perms: d.Perms, audit: d.Audit, accounts: d.Accounts,
 		now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
+// in runs fn in the tenant's transaction (joining the one ctx carries).
+func (s *Service) in(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm.DB) error) error {
+	return s.db.InTenant(ctx, tenantID, fn)
 }
 
 // Keyring exposes the keys (key rotation commands, tests).

@@ -14,6 +14,7 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -21,9 +22,10 @@ import (
 
 // rooms is a RoomChecker over a set of (tenant, room) pairs.
 type rooms struct {
-	db  *store.DB // when set, add also writes the room row
-	mu  sync.Mutex
-	set map[[2]uuid.UUID]bool
+	db       *store.DB // when set, add also writes the room row
+	mu       sync.Mutex
+	set      map[[2]uuid.UUID]bool
+	occupied map[uuid.UUID]bool
 }
 
 func (r *rooms) add(tenant uuid.UUID) uuid.UUID {
@@ -61,10 +63,37 @@ func insertRoom(db *store.DB, tenant, id uuid.UUID) error {
 	})
 }
 
-func (r *rooms) RoomExists(_ *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+func (r *rooms) RoomExists(_ context.Context, tenantID, roomID uuid.UUID) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.set[[2]uuid.UUID{tenantID, roomID}], nil
+}
+
+// SetOccupied records the last occupancy news of each room.
+func (r *rooms) SetOccupied(_ context.Context, tenantID, roomID uuid.UUID, occupied bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.occupied == nil {
+		r.occupied = map[uuid.UUID]bool{}
+	}
+	r.occupied[roomID] = occupied
+	return nil
+}
+
+func (r *rooms) FindRooms(context.Context, uuid.UUID, []resident.RoomPath) (map[resident.RoomPath]uuid.UUID, error) {
+	return map[resident.RoomPath]uuid.UUID{}, nil
+}
+
+func (r *rooms) RoomPaths(context.Context, uuid.UUID, []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
+	return map[uuid.UUID]resident.RoomPath{}, nil
+}
+
+// accounts knows which user ids are resident accounts and which staff.
+type accounts map[uuid.UUID]string
+
+func (a accounts) AccountKind(_ context.Context, _, userID uuid.UUID) (string, bool, error) {
+	k, ok := a[userID]
+	return k, ok, nil
 }
 
 // perms grants permissions per actor id.
@@ -110,6 +139,7 @@ type fixture struct {
 	rooms   *rooms
 	perms   perms
 	audit   *recorder
+	users   accounts
 	cfg     resident.Config
 	tenant  uuid.UUID
 	other   uuid.UUID
@@ -121,7 +151,7 @@ func key(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
 func newFixture(t *testing.T, db *store.DB) *fixture {
 	f := &fixture{db: db, rooms: &rooms{db: db, set: map[[2]uuid.UUID]bool{}}, perms: perms{}, audit: &recorder{},
-		tenant: store.NewID(), other: store.NewID()}
+		users: accounts{}, tenant: store.NewID(), other: store.NewID()}
 	f.cfg = resident.Config{PIIKeys: map[string][]byte{"k1": key(1)}, ActiveKeyID: "k1", IndexKey: key(7)}
 	f.clerk = actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "clerk", TenantID: f.tenant}
 	f.auditor = actor.Actor{Kind: actor.User, ID: store.NewID(), Name: "manager", TenantID: f.tenant}
@@ -133,7 +163,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 
 func (f *fixture) service(t *testing.T, cfg resident.Config) *resident.Service {
 	t.Helper()
-	s, err := resident.New(cfg, resident.Deps{Rooms: f.rooms, Perms: f.perms, Audit: f.audit})
+	s, err := resident.New(f.db, cfg, resident.Deps{Rooms: f.rooms, Perms: f.perms, Audit: f.audit, Accounts: f.users})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +192,7 @@ func (f *fixture) create(t *testing.T, in resident.PersonInput) resident.Person 
 	var p resident.Person
 	if err := f.in(t, func(tx *gorm.DB) error {
 		var err error
-		p, err = f.svc.CreatePerson(tx, f.tenant, in)
+		p, err = f.svc.CreatePerson(store.Ctx(tx), f.tenant, in)
 		return err
 	}); err != nil {
 		t.Fatalf("create %s: %v", in.Name, err)
@@ -195,7 +225,7 @@ func TestPersonStoredEncryptedAndShownMasked(t *testing.T) {
 		var raw struct{ IDCipher, IDIndex, PhoneCipher, PhoneIndex string }
 		if err := f.in(t, func(tx *gorm.DB) error {
 			return tx.Raw(`SELECT p.id_cipher, p.id_index, ph.phone_cipher, ph.phone_index FROM persons p
-JOIN person_phones ph ON ph.tenant_id = p.tenant_id AND ph.person_id = p.id AND ph.position = 0 WHERE p.id = ?`, p.ID).Scan(&raw).Error
+JOIN person_phones ph ON ph.tenant_id = p.tenant_id AND ph.person_id = p.id AND ph.position = 0 WHERE p.tenant_id = ? AND p.id = ?`, f.tenant, p.ID).Scan(&raw).Error
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +239,7 @@ JOIN person_phones ph ON ph.tenant_id = p.tenant_id AND ph.person_id = p.id AND 
 		}
 		// Another tenant cannot see the person.
 		err := db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error {
-			_, err := f.svc.GetPerson(tx, f.other, p.ID)
+			_, err := f.svc.GetPerson(store.Ctx(tx), f.other, p.ID)
 			return err
 		})
 		if !errors.Is(err, apperr.NotFound) {
@@ -218,7 +248,7 @@ JOIN person_phones ph ON ph.tenant_id = p.tenant_id AND ph.person_id = p.id AND 
 		// A patch changes what it names; phones replaced whole; bad input writes nothing.
 		if err := f.in(t, func(tx *gorm.DB) error {
 			name, phones := "王秀英", []resident.PhoneInput{{Label: "手机", Number: "13700001111"}}
-			got, err := f.svc.UpdatePerson(tx, f.tenant, p.ID, resident.PersonPatch{Name: &name, Phones: &phones})
+			got, err := f.svc.UpdatePerson(store.Ctx(tx), f.tenant, p.ID, resident.PersonPatch{Name: &name, Phones: &phones})
 			if err != nil {
 				return err
 			}
@@ -242,16 +272,16 @@ func TestSearch(t *testing.T) {
 		d := f.create(t, resident.PersonInput{Name: "100%_test"})
 		// Same phone in another tenant must not be found.
 		if err := db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error {
-			_, err := f.svc.CreatePerson(tx, f.other, resident.PersonInput{Name: "王秀英", Phones: []resident.PhoneInput{{Number: "13812345678"}}})
+			_, err := f.svc.CreatePerson(store.Ctx(tx), f.other, resident.PersonInput{Name: "王秀英", Phones: []resident.PhoneInput{{Number: "13812345678"}}})
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.in(t, func(tx *gorm.DB) error {
-			if _, err := f.svc.MoveIn(tx, f.tenant, c.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, MoveIn: "2020-01-01"}); err != nil {
+			if _, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, c.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, MoveIn: "2020-01-01"}); err != nil {
 				return err
 			}
-			_, err := f.svc.SetTag(actor.With(context.Background(), f.clerk), tx, f.tenant, b.ID, resident.TagElderlyAlone, resident.CareTagInput{Reason: "独居,子女在外地"})
+			_, err := f.svc.SetTag(actor.With(store.Ctx(tx), f.clerk), f.tenant, b.ID, resident.TagElderlyAlone, resident.CareTagInput{Reason: "独居,子女在外地"})
 			return err
 		}); err != nil {
 			t.Fatal(err)
@@ -277,7 +307,7 @@ func TestSearch(t *testing.T) {
 			var res resident.Result
 			if err := f.in(t, func(tx *gorm.DB) error {
 				var err error
-				res, err = f.svc.Search(tx, f.tenant, tc.f, 1, 20)
+				res, err = f.svc.Search(store.Ctx(tx), f.tenant, tc.f, paging.Paging{Offset: 0, Limit: 20})
 				return err
 			}); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
@@ -298,17 +328,17 @@ func TestSearch(t *testing.T) {
 		}
 		// List rows are masked.
 		_ = f.in(t, func(tx *gorm.DB) error {
-			res, err := f.svc.Search(tx, f.tenant, resident.Filter{Phone: "13812345678"}, 1, 20)
+			res, err := f.svc.Search(store.Ctx(tx), f.tenant, resident.Filter{Phone: "13812345678"}, paging.Paging{Offset: 0, Limit: 20})
 			if err != nil || res.Items[0].Phone != "138****5678" || res.Items[0].IDNumber != "110***********002X" {
 				t.Errorf("list row = %+v, %v", res.Items, err)
 			}
-			_, err = f.svc.Search(tx, f.tenant, resident.Filter{Phone: "12"}, 1, 20)
+			_, err = f.svc.Search(store.Ctx(tx), f.tenant, resident.Filter{Phone: "12"}, paging.Paging{Offset: 0, Limit: 20})
 			wantCode(t, err, "invalid_phone")
 			return nil
 		})
 		// Paging: page 2 of size 1 counts the total.
 		_ = f.in(t, func(tx *gorm.DB) error {
-			res, err := f.svc.Search(tx, f.tenant, resident.Filter{}, 2, 1)
+			res, err := f.svc.Search(store.Ctx(tx), f.tenant, resident.Filter{}, paging.Paging{Offset: 1, Limit: 1})
 			if err != nil || res.Total != 4 || len(res.Items) != 1 {
 				t.Errorf("page 2 = %+v, %v", res, err)
 			}
@@ -339,7 +369,7 @@ func TestBadInput(t *testing.T) {
 			{"invalid_phone", resident.PersonInput{Name: "甲", EmergencyContacts: []resident.ContactInput{{Name: "乙", Phone: "110"}}}},
 		}
 		for _, bp := range badPersons {
-			err := f.in(t, func(tx *gorm.DB) error { _, err := f.svc.CreatePerson(tx, f.tenant, bp.in); return err })
+			err := f.in(t, func(tx *gorm.DB) error { _, err := f.svc.CreatePerson(store.Ctx(tx), f.tenant, bp.in); return err })
 			wantCode(t, err, bp.code)
 		}
 		var count int64
@@ -352,43 +382,43 @@ func TestBadInput(t *testing.T) {
 		// Vehicles.
 		for _, plate := range []string{"粤B1234", "XB12345", "粤BI2345", "粤BO1234", "粤B·12345678"} {
 			err := f.in(t, func(tx *gorm.DB) error {
-				_, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: plate})
+				_, err := f.svc.AddVehicle(store.Ctx(tx), f.tenant, p.ID, resident.VehicleInput{Plate: plate})
 				return err
 			})
 			wantCode(t, err, "invalid_plate")
 		}
 		for _, plate := range []string{"粤B·D12345", "京A·12345", "沪A12345F", "苏E·1234学"} {
 			if err := f.in(t, func(tx *gorm.DB) error {
-				_, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: plate})
+				_, err := f.svc.AddVehicle(store.Ctx(tx), f.tenant, p.ID, resident.VehicleInput{Plate: plate})
 				return err
 			}); err != nil {
 				t.Fatalf("plate %s: %v", plate, err)
 			}
 		}
 		err := f.in(t, func(tx *gorm.DB) error {
-			_, err := resident.AddVehicle(tx, f.tenant, p.ID, resident.VehicleInput{Plate: "粤bd12345"})
+			_, err := f.svc.AddVehicle(store.Ctx(tx), f.tenant, p.ID, resident.VehicleInput{Plate: "粤bd12345"})
 			return err
 		})
 		wantCode(t, err, "duplicate_plate")
 		// The same plate in another tenant is fine.
 		if err := db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error {
-			q, err := f.svc.CreatePerson(tx, f.other, resident.PersonInput{Name: "别家"})
+			q, err := f.svc.CreatePerson(store.Ctx(tx), f.other, resident.PersonInput{Name: "别家"})
 			if err != nil {
 				return err
 			}
-			_, err = resident.AddVehicle(tx, f.other, q.ID, resident.VehicleInput{Plate: "粤B·D12345"})
+			_, err = f.svc.AddVehicle(store.Ctx(tx), f.other, q.ID, resident.VehicleInput{Plate: "粤B·D12345"})
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		// Tags.
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.SetTag(context.Background(), tx, f.tenant, p.ID, resident.TagNeedsVisits, resident.CareTagInput{Reason: "  "})
+			_, err := f.svc.SetTag(store.Ctx(tx), f.tenant, p.ID, resident.TagNeedsVisits, resident.CareTagInput{Reason: "  "})
 			return err
 		})
 		wantCode(t, err, "tag_reason_required")
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.SetTag(context.Background(), tx, f.tenant, p.ID, "two words", resident.CareTagInput{Reason: "x"})
+			_, err := f.svc.SetTag(store.Ctx(tx), f.tenant, p.ID, "two words", resident.CareTagInput{Reason: "x"})
 			return err
 		})
 		wantCode(t, err, "invalid_tag")
@@ -396,54 +426,54 @@ func TestBadInput(t *testing.T) {
 		var occ resident.Occupancy
 		otherRoom := f.rooms.add(f.other)
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveIn(tx, f.tenant, p.ID, resident.OccupancyInput{RoomID: otherRoom, Role: resident.RoleOwner, MoveIn: "2020-01-01"})
+			_, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, p.ID, resident.OccupancyInput{RoomID: otherRoom, Role: resident.RoleOwner, MoveIn: "2020-01-01"})
 			return err
 		})
 		wantCode(t, err, "unknown_room")
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveIn(tx, f.tenant, p.ID, resident.OccupancyInput{RoomID: room, Role: "landlord", MoveIn: "2020-01-01"})
+			_, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, p.ID, resident.OccupancyInput{RoomID: room, Role: "landlord", MoveIn: "2020-01-01"})
 			return err
 		})
 		wantCode(t, err, "invalid_input")
 		if err := f.in(t, func(tx *gorm.DB) error {
 			var err error
-			occ, err = f.svc.MoveIn(tx, f.tenant, p.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, Relation: "本人", MoveIn: "2020-05-01"})
+			occ, err = f.svc.MoveIn(store.Ctx(tx), f.tenant, p.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, Relation: "本人", MoveIn: "2020-05-01"})
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveIn(tx, f.tenant, p.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, MoveIn: "2021-01-01"})
+			_, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, p.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, MoveIn: "2021-01-01"})
 			return err
 		})
 		wantCode(t, err, "already_occupant")
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-04-30"})
+			_, err := f.svc.MoveOut(store.Ctx(tx), f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-04-30"})
 			return err
 		})
 		wantCode(t, err, "move_out_before_move_in")
-		err = f.in(t, func(tx *gorm.DB) error { return resident.DeletePerson(tx, f.tenant, p.ID) })
+		err = f.in(t, func(tx *gorm.DB) error { return f.svc.DeletePerson(store.Ctx(tx), f.tenant, p.ID) })
 		wantCode(t, err, "person_has_occupancy")
 		if err := f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-05-01"})
+			_, err := f.svc.MoveOut(store.Ctx(tx), f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2020-05-01"})
 			return err
 		}); err != nil {
 			t.Fatal(err)
 		}
 		err = f.in(t, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveOut(tx, f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2021-01-01"})
+			_, err := f.svc.MoveOut(store.Ctx(tx), f.tenant, occ.ID, resident.MoveOutInput{MoveOut: "2021-01-01"})
 			return err
 		})
 		wantCode(t, err, "already_moved_out")
 		// Another tenant's occupancy and person answer not_found.
 		err = db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error {
-			_, err := f.svc.MoveOut(tx, f.other, occ.ID, resident.MoveOutInput{MoveOut: "2021-01-01"})
+			_, err := f.svc.MoveOut(store.Ctx(tx), f.other, occ.ID, resident.MoveOutInput{MoveOut: "2021-01-01"})
 			return err
 		})
 		wantCode(t, err, "not_found")
-		err = db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error { return resident.DeletePerson(tx, f.other, p.ID) })
+		err = db.InTenant(context.Background(), f.other, func(tx *gorm.DB) error { return f.svc.DeletePerson(store.Ctx(tx), f.other, p.ID) })
 		wantCode(t, err, "not_found")
-		if err := f.in(t, func(tx *gorm.DB) error { return resident.DeletePerson(tx, f.tenant, p.ID) }); err != nil {
+		if err := f.in(t, func(tx *gorm.DB) error { return f.svc.DeletePerson(store.Ctx(tx), f.tenant, p.ID) }); err != nil {
 			t.Fatalf("delete after move-out: %v", err)
 		}
 	})
@@ -456,47 +486,53 @@ func TestHouseholdsAndRoomQueries(t *testing.T) {
 		owner := f.create(t, resident.PersonInput{Name: "陈明", Phones: []resident.PhoneInput{{Number: "13811110000"}}})
 		wife := f.create(t, resident.PersonInput{Name: "林芳"})
 		err := f.in(t, func(tx *gorm.DB) error {
-			o1, err := f.svc.MoveIn(tx, f.tenant, owner.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, Relation: "本人", MoveIn: "2019-03-01"})
+			o1, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, owner.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleOwner, Relation: "本人", MoveIn: "2019-03-01"})
 			if err != nil {
 				return err
 			}
-			o2, err := f.svc.MoveIn(tx, f.tenant, wife.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleFamily, Relation: "配偶", MoveIn: "2019-03-01"})
+			o2, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, wife.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleFamily, Relation: "配偶", MoveIn: "2019-03-01"})
 			if err != nil {
 				return err
 			}
 			if o1.HouseholdID != o2.HouseholdID {
 				t.Errorf("two people of one room in different households")
 			}
-			occ, err := resident.ActiveOccupants(tx, f.tenant, room)
+			occ, err := f.svc.ActiveOccupants(store.Ctx(tx), f.tenant, room)
 			if err != nil || len(occ) != 2 || occ[0].PersonID != owner.ID || occ[0].MoveIn != "2019-03-01" {
 				t.Errorf("active occupants = %+v, %v", occ, err)
 			}
-			sec, err := f.svc.RoomSection(context.Background(), tx, f.tenant, room)
+			sec, err := f.svc.RoomSection(store.Ctx(tx), f.tenant, room)
 			if err != nil || sec.([]resident.Occupant)[0].Phone != "138****0000" {
 				t.Errorf("room section = %+v, %v", sec, err)
 			}
-			if busy, err := resident.RoomOccupied(tx, f.tenant, room); !busy || err != nil {
+			if busy, err := f.svc.RoomOccupied(store.Ctx(tx), f.tenant, room); !busy || err != nil {
 				t.Errorf("RoomOccupied = %v, %v", busy, err)
 			}
-			if busy, _ := resident.RoomOccupied(tx, f.tenant, empty); busy {
+			if busy, _ := f.svc.RoomOccupied(store.Ctx(tx), f.tenant, empty); busy {
 				t.Errorf("empty room occupied")
 			}
-			if n, err := resident.CountOccupied(tx, f.tenant, []uuid.UUID{room, empty}); n != 1 || err != nil {
-				t.Errorf("CountOccupied = %d, %v", n, err)
+			if n, r, err := f.svc.RoomOccupancy(store.Ctx(tx), f.tenant, []uuid.UUID{room, empty, room}); n != 1 || r != 1 || err != nil {
+				t.Errorf("RoomOccupancy = %d, %d, %v", n, r, err)
+			}
+			if !f.rooms.occupied[room] {
+				t.Errorf("the room was not told it is occupied")
 			}
 			for _, o := range []resident.Occupancy{o1, o2} {
-				if _, err := f.svc.MoveOut(tx, f.tenant, o.ID, resident.MoveOutInput{MoveOut: "2023-06-30"}); err != nil {
+				if _, err := f.svc.MoveOut(store.Ctx(tx), f.tenant, o.ID, resident.MoveOutInput{MoveOut: "2023-06-30"}); err != nil {
 					return err
 				}
 			}
-			h, err := resident.GetHousehold(tx, f.tenant, o1.HouseholdID)
+			h, err := f.svc.GetHousehold(store.Ctx(tx), f.tenant, o1.HouseholdID)
 			if err != nil || h.Open || len(h.Members) != 2 {
 				t.Errorf("household after both left = %+v, %v", h, err)
 			}
-			if busy, _ := resident.RoomOccupied(tx, f.tenant, room); busy {
+			if busy, _ := f.svc.RoomOccupied(store.Ctx(tx), f.tenant, room); busy {
 				t.Errorf("room still occupied after everyone left")
 			}
-			o3, err := f.svc.MoveIn(tx, f.tenant, owner.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleTenant, MoveIn: "2024-01-01"})
+			if f.rooms.occupied[room] {
+				t.Errorf("the room was not told it is empty after the last move-out")
+			}
+			o3, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, owner.ID, resident.OccupancyInput{RoomID: room, Role: resident.RoleTenant, MoveIn: "2024-01-01"})
 			if err != nil {
 				return err
 			}
@@ -517,14 +553,14 @@ func TestRevealIsPermittedAndAudited(t *testing.T) {
 		p := f.create(t, resident.PersonInput{Name: "赵敏", IDType: resident.IDResident, IDNumber: validID,
 			Phones: []resident.PhoneInput{{Label: "手机", Number: "13812345678"}}})
 		clerkCtx := actor.With(context.Background(), f.clerk)
-		_, err := f.svc.RevealPII(clerkCtx, db, f.tenant, p.ID)
+		_, err := f.svc.RevealPII(clerkCtx, f.tenant, p.ID)
 		wantCode(t, err, "forbidden")
 		obj := "person/" + p.ID.String()
 		if d := f.audit.find(resident.ActionReveal, obj); len(d) != 1 || d[0].Result != audit.ResultDenied {
 			t.Fatalf("denied reveal audit = %+v", d)
 		}
 		ctx := actor.With(context.Background(), f.auditor)
-		full, err := f.svc.RevealPII(ctx, db, f.tenant, p.ID)
+		full, err := f.svc.RevealPII(ctx, f.tenant, p.ID)
 		if err != nil || full.IDNumber != validID || full.Phones[0].Number != "13812345678" {
 			t.Fatalf("reveal = %+v, %v", full, err)
 		}
@@ -533,13 +569,13 @@ func TestRevealIsPermittedAndAudited(t *testing.T) {
 			t.Fatalf("reveal audit = %+v", got)
 		}
 		// Another tenant's person: not found, whoever asks.
-		_, err = f.svc.RevealPII(ctx, db, f.other, p.ID)
+		_, err = f.svc.RevealPII(ctx, f.other, p.ID)
 		wantCode(t, err, "not_found")
 
 		// Export: masked for the clerk, full (and audited once) for the manager.
 		var rows []resident.ExportRow
 		collect := func(r resident.ExportRow) error { rows = append(rows, r); return nil }
-		if err := f.svc.Export(clerkCtx, db, f.tenant, resident.Filter{}, collect); err != nil {
+		if err := f.svc.Export(clerkCtx, f.tenant, resident.Filter{}, collect); err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) != 1 || rows[0].Phones[0].Number != "138****5678" || rows[0].IDNumber != "110***********002X" {
@@ -549,7 +585,7 @@ func TestRevealIsPermittedAndAudited(t *testing.T) {
 			t.Fatalf("masked export audited %d times as a reveal", n)
 		}
 		rows = nil
-		if err := f.svc.Export(ctx, db, f.tenant, resident.Filter{}, collect); err != nil {
+		if err := f.svc.Export(ctx, f.tenant, resident.Filter{}, collect); err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) != 1 || rows[0].Phones[0].Number != "13812345678" || rows[0].IDNumber != validID {
@@ -566,7 +602,7 @@ func TestExportPagesThroughBatches(t *testing.T) {
 	f := newFixture(t, db)
 	if err := f.in(t, func(tx *gorm.DB) error {
 		for i := range 1203 {
-			if _, err := f.svc.CreatePerson(tx, f.tenant, resident.PersonInput{Name: "住户" + string(rune('A'+i%26)) + uuid.NewString()[:6]}); err != nil {
+			if _, err := f.svc.CreatePerson(store.Ctx(tx), f.tenant, resident.PersonInput{Name: "住户" + string(rune('A'+i%26)) + uuid.NewString()[:6]}); err != nil {
 				return err
 			}
 		}
@@ -575,7 +611,7 @@ func TestExportPagesThroughBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[uuid.UUID]bool{}
-	if err := f.svc.Export(actor.With(context.Background(), f.clerk), db, f.tenant, resident.Filter{}, func(r resident.ExportRow) error {
+	if err := f.svc.Export(actor.With(context.Background(), f.clerk), f.tenant, resident.Filter{}, func(r resident.ExportRow) error {
 		seen[r.ID] = true
 		return nil
 	}); err != nil {
@@ -597,14 +633,14 @@ func TestRotateKeys(t *testing.T) {
 		rotated.PIIKeys = map[string][]byte{"k1": key(1), "k2": key(2)}
 		rotated.ActiveKeyID = "k2"
 		svc := f.service(t, rotated)
-		n, err := svc.RotateKeys(context.Background(), db, 2)
+		n, err := svc.RotateKeys(context.Background(), 2)
 		if err != nil || n != 4 {
 			t.Fatalf("rotate = %d, %v; want 4 values", n, err)
 		}
-		if n, err := svc.RotateKeys(context.Background(), db, 2); err != nil || n != 0 {
+		if n, err := svc.RotateKeys(context.Background(), 2); err != nil || n != 0 {
 			t.Fatalf("second rotate = %d, %v; want 0", n, err)
 		}
-		use, err := resident.KeyUsage(context.Background(), db)
+		use, err := svc.KeyUsage(context.Background())
 		if err != nil || use["k1"] != 0 || use["k2"] != 4 {
 			t.Fatalf("key usage = %v, %v", use, err)
 		}
@@ -613,19 +649,19 @@ func TestRotateKeys(t *testing.T) {
 		only.PIIKeys = map[string][]byte{"k2": key(2)}
 		only.ActiveKeyID = "k2"
 		svc2 := f.service(t, only)
-		full, err := svc2.RevealPII(actor.With(context.Background(), f.auditor), db, f.tenant, p.ID)
+		full, err := svc2.RevealPII(actor.With(context.Background(), f.auditor), f.tenant, p.ID)
 		if err != nil || full.IDNumber != "E12345678" || full.Phones[1].Number != "13912345678" || full.EmergencyContacts[0].Phone != "13700000000" {
 			t.Fatalf("after rotation reveal = %+v, %v", full, err)
 		}
 		_ = f.in(t, func(tx *gorm.DB) error {
-			res, err := svc2.Search(tx, f.tenant, resident.Filter{Phone: "13912345678"}, 1, 10)
+			res, err := svc2.Search(store.Ctx(tx), f.tenant, resident.Filter{Phone: "13912345678"}, paging.Paging{Offset: 0, Limit: 10})
 			if err != nil || len(res.Items) != 1 {
 				t.Errorf("search after rotation = %+v, %v", res, err)
 			}
 			return nil
 		})
 		// The old keyring cannot read rotated data: a configuration fault, not a 4xx.
-		err = f.in(t, func(tx *gorm.DB) error { _, err := f.svc.GetPerson(tx, f.tenant, p.ID); return err })
+		err = f.in(t, func(tx *gorm.DB) error { _, err := f.svc.GetPerson(store.Ctx(tx), f.tenant, p.ID); return err })
 		if e, ok := apperr.As(err); !ok || e.Code != "pii_key_unavailable" {
 			t.Fatalf("old keyring read = %v", err)
 		}
@@ -639,45 +675,48 @@ func TestSelfServiceAndCareList(t *testing.T) {
 		me := f.create(t, resident.PersonInput{Name: "刘洋"})
 		kid := f.create(t, resident.PersonInput{Name: "刘小洋"})
 		stranger := f.create(t, resident.PersonInput{Name: "孙丽"})
-		user := store.NewID()
+		user, staff := store.NewID(), store.NewID()
+		f.users[user], f.users[staff] = resident.AccountKindResident, "staff"
 		err := f.in(t, func(tx *gorm.DB) error {
 			for _, m := range []struct {
 				p    uuid.UUID
 				room uuid.UUID
 				role string
 			}{{me.ID, mine, resident.RoleOwner}, {kid.ID, mine, resident.RoleFamily}, {stranger.ID, theirs, resident.RoleOwner}} {
-				if _, err := f.svc.MoveIn(tx, f.tenant, m.p, resident.OccupancyInput{RoomID: m.room, Role: m.role, MoveIn: "2022-01-01"}); err != nil {
+				if _, err := f.svc.MoveIn(store.Ctx(tx), f.tenant, m.p, resident.OccupancyInput{RoomID: m.room, Role: m.role, MoveIn: "2022-01-01"}); err != nil {
 					return err
 				}
 			}
-			if err := f.svc.LinkAccount(tx, f.tenant, me.ID, user); err != nil {
+			if err := f.svc.LinkAccount(store.Ctx(tx), f.tenant, me.ID, user); err != nil {
 				return err
 			}
-			wantCode(t, f.svc.LinkAccount(tx, f.tenant, stranger.ID, user), "account_already_linked")
-			if _, err := f.svc.SetTag(actor.With(context.Background(), f.clerk), tx, f.tenant, kid.ID, resident.TagChild, resident.CareTagInput{Reason: "8 岁"}); err != nil {
+			wantCode(t, f.svc.LinkAccount(store.Ctx(tx), f.tenant, stranger.ID, user), "account_already_linked")
+			wantCode(t, f.svc.LinkAccount(store.Ctx(tx), f.tenant, stranger.ID, staff), "unknown_user")
+			wantCode(t, f.svc.LinkAccount(store.Ctx(tx), f.tenant, stranger.ID, store.NewID()), "unknown_user")
+			if _, err := f.svc.SetTag(actor.With(store.Ctx(tx), f.clerk), f.tenant, kid.ID, resident.TagChild, resident.CareTagInput{Reason: "8 岁"}); err != nil {
 				return err
 			}
-			_, err := f.svc.SetTag(actor.With(context.Background(), f.clerk), tx, f.tenant, stranger.ID, "低保户", resident.CareTagInput{Reason: "街道登记"})
+			_, err := f.svc.SetTag(actor.With(store.Ctx(tx), f.clerk), f.tenant, stranger.ID, "低保户", resident.CareTagInput{Reason: "街道登记"})
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = f.in(t, func(tx *gorm.DB) error {
-			rooms, err := f.svc.MyRooms(tx, f.tenant, user)
+			rooms, err := f.svc.MyRooms(store.Ctx(tx), f.tenant, user)
 			if err != nil || len(rooms) != 1 || rooms[0].RoomID != mine || len(rooms[0].Occupants) != 2 {
 				t.Errorf("my rooms = %+v, %v", rooms, err)
 			}
-			_, err = f.svc.MyRoomByID(tx, f.tenant, user, theirs)
+			_, err = f.svc.MyRoomByID(store.Ctx(tx), f.tenant, user, theirs)
 			wantCode(t, err, "not_found")
-			if rooms, _ := f.svc.MyRooms(tx, f.tenant, store.NewID()); len(rooms) != 0 {
+			if rooms, _ := f.svc.MyRooms(store.Ctx(tx), f.tenant, store.NewID()); len(rooms) != 0 {
 				t.Errorf("unlinked user sees %v", rooms)
 			}
-			list, total, err := resident.CareList(tx, f.tenant, "child", 1, 20)
+			list, total, err := f.svc.CareList(store.Ctx(tx), f.tenant, "child", paging.Paging{Offset: 0, Limit: 20})
 			if err != nil || total != 1 || list[0].Name != "刘小洋" || list[0].SetBy != "clerk" || list[0].SetByID != f.clerk.ID.String() || list[0].RoomIDs[0] != mine {
 				t.Errorf("care list = %+v (%d), %v", list, total, err)
 			}
-			if _, total, _ := resident.CareList(tx, f.tenant, "", 1, 20); total != 2 {
+			if _, total, _ := f.svc.CareList(store.Ctx(tx), f.tenant, "", paging.Paging{Offset: 0, Limit: 20}); total != 2 {
 				t.Errorf("care list of all tags has %d rows", total)
 			}
 			return nil
@@ -685,16 +724,16 @@ func TestSelfServiceAndCareList(t *testing.T) {
 		// A built-in tag given by its Chinese label is stored as its code, as
 		// the importer does, so the care list (by code or label) finds it.
 		_ = f.in(t, func(tx *gorm.DB) error {
-			tag, err := f.svc.SetTag(context.Background(), tx, f.tenant, me.ID, " 独居老人 ", resident.CareTagInput{Reason: "子女在外地"})
+			tag, err := f.svc.SetTag(store.Ctx(tx), f.tenant, me.ID, " 独居老人 ", resident.CareTagInput{Reason: "子女在外地"})
 			if err != nil || tag.Tag != resident.TagElderlyAlone {
 				t.Errorf("set 独居老人 = %+v, %v", tag, err)
 			}
 			for _, q := range []string{resident.TagElderlyAlone, "独居老人"} {
-				if list, total, err := resident.CareList(tx, f.tenant, q, 1, 20); err != nil || total != 1 || list[0].PersonID != me.ID {
+				if list, total, err := f.svc.CareList(store.Ctx(tx), f.tenant, q, paging.Paging{Offset: 0, Limit: 20}); err != nil || total != 1 || list[0].PersonID != me.ID {
 					t.Errorf("care list %q = %+v (%d), %v", q, list, total, err)
 				}
 			}
-			if err := resident.RemoveTag(tx, f.tenant, me.ID, "独居老人"); err != nil {
+			if err := f.svc.RemoveTag(store.Ctx(tx), f.tenant, me.ID, "独居老人"); err != nil {
 				t.Errorf("remove by label: %v", err)
 			}
 			return nil
@@ -726,11 +765,23 @@ func TestValidators(t *testing.T) {
 	}
 }
 
-// resolver is a RoomResolver over "building-unit-room" keys.
-type resolver map[string]uuid.UUID
+// resolver is the seeder's SeedRooms over "building-unit-room" keys, the
+// rest answered by the fixture's rooms.
+type resolver struct {
+	keys  map[string]uuid.UUID
+	rooms *rooms
+}
+
+func (r resolver) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+	return r.rooms.RoomExists(context.Background(), tenantID, roomID)
+}
+
+func (r resolver) SetOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	return r.rooms.SetOccupied(context.Background(), tenantID, roomID, occupied)
+}
 
 func (r resolver) ResolveRoom(_ *gorm.DB, _ uuid.UUID, building, unit, room string) (uuid.UUID, error) {
-	id, ok := r[building+"-"+unit+"-"+room]
+	id, ok := r.keys[building+"-"+unit+"-"+room]
 	if !ok {
 		return uuid.Nil, apperr.NotFound
 	}
@@ -740,30 +791,41 @@ func (r resolver) ResolveRoom(_ *gorm.DB, _ uuid.UUID, building, unit, room stri
 func TestDemoSeeder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		res := resolver{}
+		r := resolver{keys: map[string]uuid.UUID{}, rooms: f.rooms}
+		res := r.keys
 		for _, k := range []string{"1-1-101", "1-1-102", "1-2-201", "2-1-301", "2-1-302"} {
 			res[k] = f.rooms.add(f.tenant)
 		}
-		seed := f.svc.DemoSeeder(res)
-		for range 2 { // the second run must not duplicate anything
-			if err := db.InTenant(context.Background(), f.tenant, func(tx *gorm.DB) error { return seed(context.Background(), tx, f.tenant, nil) }); err != nil {
+		seed := f.svc.DemoSeeder(r)
+		for i := range 2 { // the second run must not duplicate anything, and says so
+			var changed bool
+			if err := db.InTenant(context.Background(), f.tenant, func(tx *gorm.DB) (err error) {
+				changed, err = seed(context.Background(), tx, f.tenant, nil)
+				return err
+			}); err != nil {
 				t.Fatal(err)
 			}
+			if changed != (i == 0) {
+				t.Errorf("run %d: changed = %v", i, changed)
+			}
+		}
+		if !f.rooms.occupied[res["1-1-101"]] {
+			t.Error("seeding did not tell 1-1-101 it is occupied")
 		}
 		_ = f.in(t, func(tx *gorm.DB) error {
-			all, err := f.svc.Search(tx, f.tenant, resident.Filter{}, 1, 50)
+			all, err := f.svc.Search(store.Ctx(tx), f.tenant, resident.Filter{}, paging.Paging{Offset: 0, Limit: 50})
 			if err != nil || all.Total != int64(len(resident.DefaultDemo().Residents)) {
 				t.Errorf("seeded persons = %d, %v", all.Total, err)
 			}
-			alone, _, err := resident.CareList(tx, f.tenant, resident.TagElderlyAlone, 1, 10)
+			alone, _, err := f.svc.CareList(store.Ctx(tx), f.tenant, resident.TagElderlyAlone, paging.Paging{Offset: 0, Limit: 10})
 			if err != nil || len(alone) != 1 || alone[0].Name != "王秀英" || alone[0].SetBy != "demo-seed" {
 				t.Errorf("elderly alone = %+v, %v", alone, err)
 			}
-			occ, err := resident.ActiveOccupants(tx, f.tenant, res["1-1-101"])
+			occ, err := f.svc.ActiveOccupants(store.Ctx(tx), f.tenant, res["1-1-101"])
 			if err != nil || len(occ) != 3 {
 				t.Errorf("1-1-101 occupants = %+v, %v", occ, err)
 			}
-			if v, err := resident.FindVehicle(tx, f.tenant, "粤B·D12345"); err != nil || v.Plate != "粤B·D12345" {
+			if v, err := f.svc.FindVehicle(store.Ctx(tx), f.tenant, "粤B·D12345"); err != nil || v.Plate != "粤B·D12345" {
 				t.Errorf("seeded plate = %+v, %v", v, err)
 			}
 			return nil
@@ -775,7 +837,10 @@ func TestDemoSeeder(t *testing.T) {
 		if err := insertRoom(db, other, res["1-1-101"]); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.InTenant(context.Background(), other, func(tx *gorm.DB) error { return seed(context.Background(), tx, other, raw) }); err != nil {
+		if err := db.InTenant(context.Background(), other, func(tx *gorm.DB) error {
+			_, err := seed(context.Background(), tx, other, raw)
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -1,6 +1,7 @@
 package resident
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -8,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/pii"
 )
 
@@ -115,14 +117,24 @@ func orderBy(unordered bool) string {
 
 // Search lists persons matching f, ordered by name, numbers masked. The
 // total is counted up to MaxCount so a broad search stays fast at millions.
-func (s *Service) Search(tx *gorm.DB, tenantID uuid.UUID, f Filter, page, pageSize int) (Result, error) {
-	if page < 1 || pageSize < 1 || pageSize > 1000 {
-		return Result{}, apperr.Invalid.WithDetails([]apperr.FieldError{fieldErr("page", "out_of_range", "page from 1, page_size 1-1000", "page 从 1 开始,page_size 为 1-1000")})
+// The order is fixed (name, id): the paging's order is not used.
+func (s *Service) Search(ctx context.Context, tenantID uuid.UUID, f Filter, pg paging.Paging) (res Result, err error) {
+	if pg.Offset < 0 || pg.Limit < 1 || pg.Limit > 1000 {
+		return Result{}, apperr.Invalid.WithDetails([]apperr.FieldError{fieldErr("page_size", "out_of_range", "page_size is 1-1000", "每页条数须为 1 到 1000")})
 	}
 	where, args, unordered, err := s.where(tenantID, f)
 	if err != nil {
 		return Result{}, err
 	}
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		res, err = s.search(tx, tenantID, where, args, unordered, pg)
+		return err
+	})
+	return res, err
+}
+
+func (s *Service) search(tx *gorm.DB, tenantID uuid.UUID, where string, args []any, unordered bool, pg paging.Paging) (Result, error) {
+	page, pageSize := pg.Offset, pg.Limit
 	var rows []struct {
 		ID       uuid.UUID
 		Name     string
@@ -130,16 +142,16 @@ func (s *Service) Search(tx *gorm.DB, tenantID uuid.UUID, f Filter, page, pageSi
 		IDType   string
 		IDCipher string
 	}
-	if err := tx.Raw("SELECT p.id, p.name, p.gender, p.id_type, p.id_cipher FROM persons p WHERE "+where+
-		orderBy(unordered)+" LIMIT ? OFFSET ?", append(args, pageSize, (page-1)*pageSize)...).Scan(&rows).Error; err != nil {
+	if err := tx.Raw("SELECT p.id, p.name, p.gender, p.id_type, p.id_cipher FROM persons p WHERE "+where+ // unscoped: where starts with p.tenant_id = ? (see where)
+		orderBy(unordered)+" LIMIT ? OFFSET ?", append(args, pageSize, page)...).Scan(&rows).Error; err != nil {
 		return Result{}, err
 	}
 	res := Result{Items: make([]PersonSummary, 0, len(rows))}
 	// A short first page is the whole answer; only otherwise is counting needed.
-	if page == 1 && len(rows) < pageSize {
+	if page == 0 && len(rows) < pageSize {
 		res.Total = int64(len(rows))
 	} else {
-		if err := tx.Raw("SELECT count(*) FROM (SELECT 1 FROM persons p WHERE "+where+" LIMIT ?) c", append(args, MaxCount+1)...).Scan(&res.Total).Error; err != nil {
+		if err := tx.Raw("SELECT count(*) FROM (SELECT 1 FROM persons p WHERE "+where+" LIMIT ?) c", append(args, MaxCount+1)...).Scan(&res.Total).Error; err != nil { // unscoped: where starts with p.tenant_id = ?
 			return Result{}, err
 		}
 		if res.Total > MaxCount {

@@ -12,10 +12,24 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 )
 
-// RoomResolver finds a room by building, unit and room number (the property
-// package implements it for the demo seeder).
-type RoomResolver interface {
+// SeedRooms is what the demo seeder needs of the property package's rooms,
+// inside the tenant package's transaction (a platform one, which a tenant
+// transaction cannot join): find a room by building, unit and number, and
+// keep its status in step as people move in (see Rooms.SetOccupied).
+type SeedRooms interface {
 	ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error)
+	RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error)
+	SetOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error
+}
+
+type seedRooms struct{ r SeedRooms }
+
+func (s seedRooms) roomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+	return s.r.RoomExists(tx, tenantID, roomID)
+}
+
+func (s seedRooms) setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
+	return s.r.SetOccupied(tx, tenantID, roomID, occupied)
 }
 
 // DemoResident is one person of the demo data. Room is "building-unit-room", e.g. "1-1-101".
@@ -40,42 +54,43 @@ type DemoData struct {
 	Residents []DemoResident `json:"residents"`
 }
 
-// DemoSeeder returns the seeder for tenants/demo.yaml's seed section. raw is
-// the decoded YAML (nil means the built-in demo residents). It does nothing
-// when the tenant already has persons, so a restart does not duplicate them.
-func (s *Service) DemoSeeder(rooms RoomResolver) func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) error {
-	return func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) error {
+// DemoSeeder returns the seeder for tenants/demo.yaml's seed section, run in
+// the tenant package's transaction tx. raw is the decoded YAML (nil means the
+// built-in demo residents). It does nothing when the tenant already has
+// persons, so a restart does not duplicate them; changed says it added some.
+func (s *Service) DemoSeeder(rooms SeedRooms) func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (changed bool, err error) {
+	return func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (bool, error) {
 		data := DefaultDemo()
 		if raw != nil {
 			b, err := json.Marshal(raw)
 			if err != nil {
-				return fmt.Errorf("resident seed: %w", err)
+				return false, fmt.Errorf("resident seed: %w", err)
 			}
 			data = DemoData{}
 			if err := json.Unmarshal(b, &data); err != nil {
-				return fmt.Errorf("resident seed: %w", err)
+				return false, fmt.Errorf("resident seed: %w", err)
 			}
 		}
 		var n int64
 		if err := tx.Model(&personRow{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
-			return err
+			return false, err
 		}
-		if n > 0 {
-			return nil
+		if n > 0 || len(data.Residents) == 0 {
+			return false, nil
 		}
 		if _, ok := actor.From(ctx); !ok {
 			ctx = actor.With(ctx, actor.Actor{Kind: actor.System, Name: "demo-seed"})
 		}
 		for _, d := range data.Residents {
 			if err := s.seedOne(ctx, tx, tenantID, rooms, d); err != nil {
-				return fmt.Errorf("resident seed %s: %w", d.Name, err)
+				return false, fmt.Errorf("resident seed %s: %w", d.Name, err)
 			}
 		}
-		return nil
+		return true, nil
 	}
 }
 
-func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rooms RoomResolver, d DemoResident) error {
+func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rooms SeedRooms, d DemoResident) error {
 	in := PersonInput{Name: d.Name, Gender: d.Gender, BirthDate: d.BirthDate}
 	if d.IDNumber != "" {
 		in.IDType, in.IDNumber = IDResident, d.IDNumber
@@ -86,7 +101,7 @@ func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 	if d.Contact != nil {
 		in.EmergencyContacts = []ContactInput{*d.Contact}
 	}
-	p, err := s.CreatePerson(tx, tenantID, in)
+	p, err := s.createPerson(tx, tenantID, in)
 	if err != nil {
 		return err
 	}
@@ -99,22 +114,22 @@ func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		if err != nil {
 			return fmt.Errorf("room %s: %w", d.Room, err)
 		}
-		if _, err := s.MoveIn(tx, tenantID, p.ID, OccupancyInput{RoomID: roomID, Role: d.Role, Relation: d.Relation, MoveIn: d.MoveIn}); err != nil {
+		if _, err := s.moveIn(tx, seedRooms{rooms}, tenantID, p.ID, OccupancyInput{RoomID: roomID, Role: d.Role, Relation: d.Relation, MoveIn: d.MoveIn}); err != nil {
 			return err
 		}
 	}
 	for tag, reason := range d.Tags {
-		if _, err := s.SetTag(ctx, tx, tenantID, p.ID, tag, CareTagInput{Reason: reason}); err != nil {
+		if _, err := s.setTag(ctx, tx, tenantID, p.ID, tag, CareTagInput{Reason: reason}); err != nil {
 			return err
 		}
 	}
 	for _, plate := range d.Plates {
-		if _, err := AddVehicle(tx, tenantID, p.ID, VehicleInput{Plate: plate}); err != nil {
+		if _, err := addVehicle(tx, tenantID, p.ID, VehicleInput{Plate: plate}); err != nil {
 			return err
 		}
 	}
 	for _, pet := range d.Pets {
-		if _, err := AddPet(tx, tenantID, p.ID, pet); err != nil {
+		if _, err := addPet(tx, tenantID, p.ID, pet); err != nil {
 			return err
 		}
 	}

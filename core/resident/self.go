@@ -1,6 +1,7 @@
 package resident
 
 import (
+	"context"
 	"errors"
 
 	"github.com/google/uuid"
@@ -19,8 +20,8 @@ type MyRoom struct {
 	Occupants []Occupant `json:"occupants"`
 }
 
-// LinkedPerson returns the person linked to a user account; found is false when none is.
-func LinkedPerson(tx *gorm.DB, tenantID, userID uuid.UUID) (uuid.UUID, bool, error) {
+// linkedPerson returns the person linked to a user account; found is false when none is.
+func linkedPerson(tx *gorm.DB, tenantID, userID uuid.UUID) (uuid.UUID, bool, error) {
 	var row personRow
 	err := tx.Select("id").Where("tenant_id = ? AND user_id = ?", tenantID, userID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -31,8 +32,16 @@ func LinkedPerson(tx *gorm.DB, tenantID, userID uuid.UUID) (uuid.UUID, bool, err
 
 // MyRooms lists the rooms the user's person lives in now (empty when the
 // account is linked to no person).
-func (s *Service) MyRooms(tx *gorm.DB, tenantID, userID uuid.UUID) ([]MyRoom, error) {
-	pid, ok, err := LinkedPerson(tx, tenantID, userID)
+func (s *Service) MyRooms(ctx context.Context, tenantID, userID uuid.UUID) (out []MyRoom, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.myRooms(tx, tenantID, userID)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) myRooms(tx *gorm.DB, tenantID, userID uuid.UUID) ([]MyRoom, error) {
+	pid, ok, err := linkedPerson(tx, tenantID, userID)
 	if err != nil || !ok {
 		return []MyRoom{}, err
 	}
@@ -52,8 +61,16 @@ func (s *Service) MyRooms(tx *gorm.DB, tenantID, userID uuid.UUID) ([]MyRoom, er
 }
 
 // MyRoomByID returns one of the user's rooms; any other room is not_found.
-func (s *Service) MyRoomByID(tx *gorm.DB, tenantID, userID, roomID uuid.UUID) (MyRoom, error) {
-	pid, ok, err := LinkedPerson(tx, tenantID, userID)
+func (s *Service) MyRoomByID(ctx context.Context, tenantID, userID, roomID uuid.UUID) (out MyRoom, err error) {
+	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = s.myRoomByID(tx, tenantID, userID, roomID)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) myRoomByID(tx *gorm.DB, tenantID, userID, roomID uuid.UUID) (MyRoom, error) {
+	pid, ok, err := linkedPerson(tx, tenantID, userID)
 	if err != nil {
 		return MyRoom{}, err
 	}
@@ -72,7 +89,7 @@ func (s *Service) MyRoomByID(tx *gorm.DB, tenantID, userID, roomID uuid.UUID) (M
 }
 
 func (s *Service) roomFor(tx *gorm.DB, tenantID uuid.UUID, o occupancyRow) (MyRoom, error) {
-	occ, err := ActiveOccupants(tx, tenantID, o.RoomID)
+	occ, err := activeOccupants(tx, tenantID, o.RoomID)
 	if err != nil {
 		return MyRoom{}, err
 	}

@@ -19,21 +19,21 @@ var tagText = strings.NewReplacer(";", ",", "；", "，", "\n", " ")
 // person living nowhere. It goes through Export, so phone and ID numbers are
 // masked unless the caller in ctx holds resident.pii.read (and such an export
 // is audited); only an unmasked export imports again.
-func (s *Service) ExportSheet(ctx context.Context, db *store.DB, tenantID uuid.UUID, f Filter, rooms RoomDirectory) ([][]string, error) {
+func (s *Service) ExportSheet(ctx context.Context, tenantID uuid.UUID, f Filter) ([][]string, error) {
 	var out, batch = [][]string{}, []ExportRow{}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-			rows, err := s.sheetRows(tx, tenantID, batch, rooms)
+		err := s.in(ctx, tenantID, func(tx *gorm.DB) error {
+			rows, err := s.sheetRows(tx, tenantID, batch)
 			out = append(out, rows...)
 			return err
 		})
 		batch = batch[:0]
 		return err
 	}
-	err := s.Export(ctx, db, tenantID, f, func(r ExportRow) error {
+	err := s.Export(ctx, tenantID, f, func(r ExportRow) error {
 		batch = append(batch, r)
 		if len(batch) == exportBatch {
 			return flush()
@@ -47,7 +47,7 @@ func (s *Service) ExportSheet(ctx context.Context, db *store.DB, tenantID uuid.U
 }
 
 // sheetRows adds the occupancies, tag reasons and plates of a batch.
-func (s *Service) sheetRows(tx *gorm.DB, tenantID uuid.UUID, batch []ExportRow, rooms RoomDirectory) ([][]string, error) {
+func (s *Service) sheetRows(tx *gorm.DB, tenantID uuid.UUID, batch []ExportRow) ([][]string, error) {
 	ids := make([]uuid.UUID, len(batch))
 	for i, r := range batch {
 		ids[i] = r.ID
@@ -70,7 +70,7 @@ func (s *Service) sheetRows(tx *gorm.DB, tenantID uuid.UUID, batch []ExportRow, 
 		roomIDs = append(roomIDs, o.RoomID)
 		occOf[o.PersonID] = append(occOf[o.PersonID], o)
 	}
-	paths, err := rooms.RoomPaths(tx, tenantID, roomIDs)
+	paths, err := s.rooms.RoomPaths(store.Ctx(tx), tenantID, roomIDs)
 	if err != nil {
 		return nil, err
 	}

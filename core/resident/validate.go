@@ -153,3 +153,14 @@ func parseDate(s string) (time.Time, bool) {
 	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
 }
+
+// Labels accepted besides the stored values, the same by the API and the
+// importer (matched after trimming and lowercasing; see choice).
+var (
+	genderNames = map[string]string{"男": "male", "女": "female"}
+	idTypeNames = map[string]string{"身份证": IDResident, "居民身份证": IDResident, "护照": IDPassport, "港澳通行证": IDHKMacauPermit,
+		"港澳居民来往内地通行证": IDHKMacauPermit, "台湾通行证": IDTaiwanPermit, "台胞证": IDTaiwanPermit, "台湾居民来往大陆通行证": IDTaiwanPermit, "其他": IDOther}
+	roleNames = map[string]string{"业主": RoleOwner, "租户": RoleTenant, "租客": RoleTenant, "家属": RoleFamily, "家庭成员": RoleFamily,
+		RoleOwner: RoleOwner, RoleTenant: RoleTenant, RoleFamily: RoleFamily}
+	tagNames = map[string]string{"独居老人": TagElderlyAlone, "儿童": TagChild, "残障": TagDisabled, "残疾": TagDisabled, "需定期探访": TagNeedsVisits, "需探访": TagNeedsVisits}
+)

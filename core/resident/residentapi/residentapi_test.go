@@ -1,4 +1,4 @@
-package httpapi_test
+package residentapi_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -46,11 +48,31 @@ func (r residentAuth) Allowed(_ context.Context, a actor.Actor, perm string) (bo
 	return false, nil
 }
 
-// roomSet is a RoomChecker over known room ids.
+// roomSet is resident.Rooms over known room ids.
 type roomSet map[uuid.UUID]uuid.UUID // room -> tenant
 
-func (r roomSet) RoomExists(_ *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
+func (r roomSet) RoomExists(_ context.Context, tenantID, roomID uuid.UUID) (bool, error) {
 	return r[roomID] == tenantID, nil
+}
+
+func (r roomSet) SetOccupied(context.Context, uuid.UUID, uuid.UUID, bool) error { return nil }
+
+func (r roomSet) FindRooms(context.Context, uuid.UUID, []resident.RoomPath) (map[resident.RoomPath]uuid.UUID, error) {
+	return map[resident.RoomPath]uuid.UUID{}, nil
+}
+
+func (r roomSet) RoomPaths(context.Context, uuid.UUID, []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
+	return map[uuid.UUID]resident.RoomPath{}, nil
+}
+
+// residentAccounts: the given user ids are resident accounts.
+type residentAccounts map[uuid.UUID]bool
+
+func (a residentAccounts) AccountKind(_ context.Context, _, id uuid.UUID) (string, bool, error) {
+	if a[id] {
+		return resident.AccountKindResident, true, nil
+	}
+	return "", false, nil
 }
 
 type auditLog struct {
@@ -143,13 +165,26 @@ func newResidentAPI(t *testing.T, db *store.DB) residentAPI {
 		t.Fatal(err)
 	}
 	log := &auditLog{}
-	svc, err := resident.New(resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
-		resident.Deps{Rooms: roomSet{room: tenant, room2: tenant}, Perms: auth, Audit: log})
+	svc, err := resident.New(db, resident.Config{PIIKeys: map[string][]byte{"k1": bytes.Repeat([]byte{1}, 32)}, ActiveKeyID: "k1", IndexKey: bytes.Repeat([]byte{2}, 32)},
+		resident.Deps{Rooms: roomSet{room: tenant, room2: tenant}, Perms: auth, Audit: log, Accounts: residentAccounts{res.ID: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Residents: svc})
+	srv := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Routes: residentapi.Routes(svc)})
 	return residentAPI{t: t, h: srv.Handler(), log: log, room: room, user: res.ID}
+}
+
+// detailFields are the fields an error's details name.
+func detailFields(body map[string]any) map[string]bool {
+	out := map[string]bool{}
+	e, _ := body["error"].(map[string]any)
+	ds, _ := e["details"].([]any)
+	for _, d := range ds {
+		if m, ok := d.(map[string]any); ok {
+			out[m["field"].(string)] = true
+		}
+	}
+	return out
 }
 
 func TestResidentHTTP(t *testing.T) {
@@ -186,6 +221,31 @@ func TestResidentHTTP(t *testing.T) {
 		code, body = api.do("staff", "GET", "/api/v1/persons?room_id=nope", nil)
 		if code != 400 {
 			t.Fatalf("bad room filter: %d %v", code, body)
+		}
+		// A bad query value names its field, and every problem comes at once.
+		code, body = api.do("staff", "GET", "/api/v1/persons?room_id=nope&page=0", nil)
+		if fields := detailFields(body); code != 400 || !fields["room_id"] || !fields["page"] {
+			t.Fatalf("bad room and page: %d %v", code, body)
+		}
+		code, body = api.do("staff", "GET", "/api/v1/vehicles?person_id=x", nil)
+		if code != 400 || !detailFields(body)["person_id"] {
+			t.Fatalf("bad person filter: %d %v", code, body)
+		}
+		code, body = api.do("staff", "GET", "/api/v1/exports/residents?room_id=x", nil)
+		if code != 400 || !detailFields(body)["room_id"] {
+			t.Fatalf("bad export filter: %d %v", code, body)
+		}
+		// Every field problem of a body at once, and Chinese messages all Chinese.
+		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "", "gender": "x", "id_type": "resident_id", "id_number": "110105194912310021",
+			"phones": []map[string]string{{"number": "555"}}})
+		if fields := detailFields(body); code != 400 || residentErrCode(body) != "invalid_input" || !fields["name"] || !fields["gender"] || !fields["id_number"] || !fields["phones[0].number"] {
+			t.Fatalf("all problems at once: %d %v", code, body)
+		}
+		for _, d := range body["error"].(map[string]any)["details"].([]any) {
+			zh, _ := d.(map[string]any)["message_zh"].(string)
+			if strings.ContainsAny(zh, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				t.Errorf("Chinese message with Latin letters: %q", zh)
+			}
 		}
 		// Reveal needs resident.pii.read and is audited.
 		if code, body = api.do("staff", "GET", "/api/v1/persons/"+id+"/pii", nil); code != 403 {
@@ -229,7 +289,15 @@ func TestResidentHTTP(t *testing.T) {
 		if code, body = api.do("staff", "PUT", "/api/v1/persons/"+id+"/tags/elderly_alone", map[string]string{"reason": ""}); code != 400 || residentErrCode(body) != "tag_reason_required" {
 			t.Fatalf("tag without reason: %d %v", code, body)
 		}
-		// Occupancy: move in, move out twice.
+		// Occupancy: move in, move out twice. Roles are accepted as the importer takes them.
+		code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/occupancies", map[string]any{"room_id": api.room, "role": "业主", "relation": "本人", "move_in": "2020-01-01"})
+		if code != 201 || body["role"] != "owner" {
+			t.Fatalf("move in as 业主: %d %v", code, body)
+		}
+		code, body = api.do("staff", "POST", "/api/v1/occupancies/"+body["id"].(string)+"/move-out", map[string]string{"move_out": "2020-01-01"})
+		if code != 200 {
+			t.Fatalf("move out: %d %v", code, body)
+		}
 		code, body = api.do("staff", "POST", "/api/v1/persons/"+id+"/occupancies", map[string]any{"room_id": api.room, "role": "owner", "relation": "本人", "move_in": "2020-01-01"})
 		if code != 201 {
 			t.Fatalf("move in: %d %v", code, body)
