@@ -158,7 +158,7 @@ func TestIdentityHTTP(t *testing.T) {
 			t.Fatalf("zh message: %v", e["message"])
 		}
 		st, body, _ = api.call("POST", "/api/v1/auth/login", "", map[string]any{"login": "admin", "password": goodPW, "extra": 1})
-		wantErr(t, st, body, 400, "malformed_json")
+		wantErr(t, st, body, 400, "unknown_field")
 		st, body, _ = api.call("POST", "/api/v1/auth/login", "", map[string]any{"login": ""})
 		wantErr(t, st, body, 400, "invalid_input")
 

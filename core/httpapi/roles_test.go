@@ -127,7 +127,7 @@ func TestRoleRoutes(t *testing.T) {
 		f.want("adminA", "POST", "/api/v1/roles", `{"name":"cashier","permissions":["billing.read","nope.x"]}`, 400, "unknown_permission")
 		f.want("adminA", "POST", "/api/v1/roles", `{"name":"finance","permissions":["billing.read"]}`, 409, "role_name_builtin")
 		f.want("adminA", "POST", "/api/v1/roles", `{"name":"Cash-ier","permissions":["billing.read"]}`, 400, "invalid_input")
-		f.want("adminA", "POST", "/api/v1/roles", `{"name":"cashier","permissions":["billing.read"],"admin":true}`, 400, "malformed_json")
+		f.want("adminA", "POST", "/api/v1/roles", `{"name":"cashier","permissions":["billing.read"],"admin":true}`, 400, "unknown_field")
 		role := f.want("adminA", "POST", "/api/v1/roles", `{"name":"cashier","description":"收银","permissions":["billing.read","payment.collect"]}`, 201, "")
 		id, _ := role["id"].(string)
 		if id == "" || role["builtin"] != false {

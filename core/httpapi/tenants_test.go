@@ -149,7 +149,7 @@ func TestTenantRoutes(t *testing.T) {
 			t.Fatalf("duplicate: %d %s", r.Status, r.raw)
 		}
 		r = api.json("POST", base, "op", map[string]any{"code": "x1y", "name": "X", "plan": "trial", "admin": map[string]any{"username": "admin"}, "extra": true})
-		if r.Status != 400 || r.code() != "malformed_json" {
+		if r.Status != 400 || r.code() != "unknown_field" {
 			t.Fatalf("unknown field: %d %s", r.Status, r.raw)
 		}
 
