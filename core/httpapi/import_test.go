@@ -21,6 +21,7 @@ import (
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/sheet"
@@ -50,7 +51,7 @@ func importAPI(t *testing.T, db *store.DB) (map[string]client, *auditLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
+	s := httpapi.New(httpapi.Deps{DB: db, Tx: db, Idempotency: idempotency.New(db), Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
 		Property: property.New(db), Assets: asset.New(db), Residents: res, Rooms: app.RoomDirectory{}})
 	out := map[string]client{}
 	for name := range tk {

@@ -19,6 +19,7 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -96,7 +97,7 @@ func newAPI(db *store.DB) (http.Handler, tokens, *httpapi.Server) {
 	ro := tk["readonly"]
 	ro.a.TenantID = tk["a"].a.TenantID
 	tk["readonly"] = ro
-	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Property: property.New(db), Assets: asset.New(db)})
+	s := httpapi.New(httpapi.Deps{DB: db, Tx: db, Idempotency: idempotency.New(db), Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Property: property.New(db), Assets: asset.New(db)})
 	return s.Handler(), tk, s
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -148,7 +149,7 @@ func newResidentAPI(t *testing.T, db *store.DB) residentAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Residents: svc})
+	srv := httpapi.New(httpapi.Deps{DB: db, Tx: db, Idempotency: idempotency.New(db), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Residents: svc})
 	return residentAPI{t: t, h: srv.Handler(), log: log, room: room, user: res.ID}
 }
 
