@@ -12,21 +12,28 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/audit"
+	"github.com/wuye-project/wuye/core/audit/auditapi"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
+	"github.com/wuye-project/wuye/core/identity/identityapi"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/queue"
+	"github.com/wuye-project/wuye/core/queue/queueapi"
 	"github.com/wuye-project/wuye/core/rbac"
+	"github.com/wuye-project/wuye/core/rbac/rbacapi"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
+	"github.com/wuye-project/wuye/core/tenant/tenantapi"
 )
 
 // App is one running Wuye process.
@@ -43,6 +50,8 @@ type App struct {
 	Assets    *asset.Service
 	Residents *resident.Service
 	API       *httpapi.Server
+	// Idempotency keeps the answers of Idempotency-Key requests.
+	Idempotency *idempotency.Store
 
 	jobs     sync.Map      // token -> job body, see jobs.go
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
@@ -136,14 +145,27 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: WUYE_TRUSTED_PROXIES: %w", err)
 	}
+	a.Idempotency = idempotency.New(a.DB)
+	var routes []httpapi.Route
+	routes = append(routes, identityapi.Routes(a.Identity)...)
+	routes = append(routes, tenantapi.Routes(a.Tenants)...)
+	routes = append(routes, rbacapi.Routes(a.RBAC, func(ctx context.Context, tenantID, userID uuid.UUID) error {
+		_, err := a.Identity.GetUser(ctx, tenantID, userID)
+		return err
+	})...)
+	routes = append(routes, auditapi.Routes(a.Audit)...)
+	routes = append(routes, queueapi.Routes(a.Queue)...)
+	routes = append(routes, propertyapi.Routes(a.Property)...)
+	routes = append(routes, assetapi.Routes(a.Assets)...)
+	routes = append(routes, residentapi.Routes(a.Residents)...)
 	a.API = httpapi.New(httpapi.Deps{
-		DB: a.DB, Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
+		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
-		Identity: a.Identity, Tenants: a.Tenants, RBAC: a.RBAC, Audit: a.Audit, AuditLog: a.Audit,
-		Queue: a.Queue, Collectors: a.Queue.Collectors(),
-		Probes:   map[string]func(context.Context) error{"queue": a.Queue.Ping},
-		Routes:   append(append(propertyapi.Routes(a.Property), assetapi.Routes(a.Assets)...), residentapi.Routes(a.Residents)...),
-		StartJob: a.startJob,
+		Tx: a.DB, Audit: a.Audit, Idempotency: a.Idempotency, Sheets: a.DB, IsNotFound: store.IsNotFound,
+		Collectors: append(a.Queue.Collectors(), collectors.NewDBStatsCollector(a.DB.SQL(), string(a.DB.Dialect()))),
+		Probes:     map[string]func(context.Context) error{"database": a.DB.Ping, "queue": a.Queue.Ping},
+		Routes:     routes,
+		StartJob:   a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {
 		return nil, err

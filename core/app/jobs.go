@@ -72,7 +72,7 @@ func (a *App) runJob(ctx context.Context, t queue.Task) error {
 func (a *App) registerTasks() error {
 	a.Queue.Handle(taskRunJob, a.runJob)
 	a.Queue.Handle(taskPurgeIdempotency, func(ctx context.Context, _ queue.Task) error {
-		n, err := a.API.PurgeIdempotencyKeys(ctx, time.Now())
+		n, err := a.Idempotency.Purge(ctx, time.Now())
 		if n > 0 {
 			a.Log.Info("purged expired idempotency keys", "count", n)
 		}

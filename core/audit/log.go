@@ -144,6 +144,13 @@ type TxRecorder interface {
 	RecordTx(tx *gorm.DB, e Entry) error
 }
 
+// RecordInRequest appends e inside the request transaction ctx carries
+// (InTenant of e's tenant joins it), so the entry commits or rolls back with
+// the write it describes. httpapi calls it through an interface of its own.
+func (l *Log) RecordInRequest(ctx context.Context, e Entry) error {
+	return l.db.InTenant(ctx, e.TenantID, func(tx *gorm.DB) error { return l.RecordTx(tx, e) })
+}
+
 // RecordTx appends e inside tx; see the package function RecordTx.
 func (l *Log) RecordTx(tx *gorm.DB, e Entry) error { return RecordTx(tx, e) }
 

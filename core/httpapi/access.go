@@ -9,7 +9,6 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/store"
 )
 
 // access authenticates and authorises one route as its table row declares.
@@ -19,9 +18,9 @@ func (s *Server) access(r Route) gin.HandlerFunc {
 	read := r.Method == http.MethodGet
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		if read {
+		if read && s.Tx != nil {
 			// On SQLite a GET must not queue behind a long write (an import).
-			ctx = store.ReadMostly(ctx)
+			ctx = s.Tx.ReadMostly(ctx)
 			c.Request = c.Request.WithContext(ctx)
 		}
 		base := actor.Actor{IP: c.ClientIP(), RequestID: requestID(c)}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/audit"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -17,11 +18,11 @@ type failingAudit struct {
 	fail bool
 }
 
-func (f *failingAudit) RecordTx(tx *gorm.DB, e audit.Entry) error {
+func (f *failingAudit) RecordInRequest(ctx context.Context, e audit.Entry) error {
 	if f.fail {
 		return errors.New("audit insert failed")
 	}
-	return audit.RecordTx(tx, e)
+	return f.Log.RecordInRequest(ctx, e)
 }
 
 // TestWriteCommitsWithItsAuditEntry: a tenant's write, its audit entry and
@@ -30,12 +31,12 @@ func TestWriteCommitsWithItsAuditEntry(t *testing.T) {
 	dialects(t, func(t *testing.T, d store.Dialect) {
 		e := newEnv(t, d)
 		rec := &failingAudit{Log: audit.NewLog(e.db), fail: true}
-		e.srv = New(Deps{DB: e.db, Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes(), Audit: rec})
+		e.srv = New(Deps{Tx: e.db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(e.db), Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes(), Audit: rec})
 		count := func() (widgets, entries, keys int64) {
 			err := e.db.InTenant(context.Background(), e.tenant, func(tx *gorm.DB) error {
 				tx.Model(&widget{}).Count(&widgets)
 				tx.Table("audit_log").Where("result = ?", audit.ResultOK).Count(&entries)
-				return tx.Model(&idempotencyKey{}).Count(&keys).Error
+				return tx.Model(&idempotency.Record{}).Count(&keys).Error
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -35,7 +36,7 @@ func BenchmarkTenantRead(b *testing.B) {
 			}
 			e := newEnv(b, d)
 			// Log as production does (JSON lines), into the void.
-			e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes()})
+			e.srv = New(Deps{Tx: e.db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(e.db), Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes()})
 			w := widget{Name: "bench", Size: 1}
 			if err := e.db.InTenant(context.Background(), e.tenant, func(tx *gorm.DB) error { return tx.Create(&w).Error }); err != nil {
 				b.Fatal(err)

@@ -46,6 +46,10 @@ func BindJSON(c *gin.Context, dst any) error {
 		if e, ok := apperr.As(err); ok {
 			return e // a field type's own parse error (e.g. an area) keeps its code
 		}
+		if name, ok := unknownField(err); ok {
+			return ErrUnknownField.WithDetails([]apperr.FieldError{{Field: name, Code: "unknown_field",
+				EN: name + " is not a field of this request", ZH: name + " 不是此请求的字段"}})
+		}
 		return apperr.BadJSON.WithDetails(map[string]string{"reason": jsonReason(err)})
 	}
 	if dec.More() {
@@ -61,6 +65,9 @@ func BindJSON(c *gin.Context, dst any) error {
 
 // Errors of hostile JSON that encoding/json would accept.
 var (
+	// ErrUnknownField: a misspelt or stale field is refused by name rather
+	// than silently dropped, so a client learns which one.
+	ErrUnknownField = apperr.New(apperr.KindInvalid, "unknown_field", "The body has a field this endpoint does not take; see details.", "请求体含有此接口不接受的字段,详见 details。")
 	// ErrDuplicateKey: encoding/json keeps the last of two equal keys, so a
 	// body could say one thing to a proxy or log and another to the handler.
 	ErrDuplicateKey = apperr.New(apperr.KindInvalid, "duplicate_json_key", "The JSON body names the same key twice; see details.", "JSON 请求体中有重复的键,详见 details。")
@@ -195,6 +202,20 @@ func scanJSONBytes(body []byte) error {
 		}
 	}
 	return nil
+}
+
+// unknownField reads the field name out of the decoder's DisallowUnknownFields
+// error (encoding/json has no typed error for it).
+func unknownField(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	name, e := strconv.Unquote(rest)
+	if e != nil {
+		name = strings.Trim(rest, `"`)
+	}
+	return name, true
 }
 
 // jsonReason names what was wrong without echoing Go type internals.

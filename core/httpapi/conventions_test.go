@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -41,7 +43,7 @@ func TestErrorShapeAndLanguage(t *testing.T) {
 
 func TestBodyLimit(t *testing.T) {
 	e := newEnv(t, store.SQLite)
-	e.srv = New(Deps{DB: e.db, Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes(), MaxBodyBytes: 1024})
+	e.srv = New(Deps{Tx: e.db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(e.db), Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes(), MaxBodyBytes: 1024})
 	big := `{"name":"` + strings.Repeat("a", 2000) + `"}`
 	// Declared length.
 	if w := e.call("POST", "/api/v1/test/widgets", e.token, big); w.Code != 413 || apiError(t, w).Code != "body_too_large" {
@@ -117,7 +119,7 @@ func TestMetrics(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	extra := prometheus.NewCounter(prometheus.CounterOpts{Name: "wuye_queue_test_total", Help: "test"})
 	extra.Add(7)
-	e.srv = New(Deps{DB: e.db, Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes(), Collectors: []prometheus.Collector{extra}})
+	e.srv = New(Deps{Tx: e.db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(e.db), Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes(), Collectors: []prometheus.Collector{extra, collectors.NewDBStatsCollector(e.db.SQL(), string(e.db.Dialect()))}})
 	e.call("GET", "/api/v1/test/widgets/"+store.NewID().String(), e.token, "")
 	e.call("GET", "/no/such/thing", "", "")
 	w := e.call("GET", MetricsPath, "", "")

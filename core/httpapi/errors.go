@@ -1,13 +1,11 @@
 package httpapi
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
 )
@@ -62,7 +60,7 @@ func lang(c *gin.Context) string {
 func (s *Server) writeError(c *gin.Context, err error) {
 	e, ok := apperr.As(err)
 	if !ok {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+		if s.IsNotFound != nil && s.IsNotFound(err) {
 			e = apperr.NotFound
 		} else {
 			s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestID(c)), slog.Any("err", err))

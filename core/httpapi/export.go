@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/sheet"
 )
 
@@ -45,10 +44,23 @@ type lister interface{ exportItem() reflect.Type }
 
 func (Page[T]) exportItem() reflect.Type { return reflect.TypeFor[T]() }
 
-// The unpaged lists (roles, the permission catalogue) and the operator's
-// archived tasks export too; a handler that ignores page answers once.
-func (listBody[T]) exportItem() reflect.Type  { return reflect.TypeFor[T]() }
-func (ArchivedPage) exportItem() reflect.Type { return reflect.TypeFor[queue.ArchivedTask]() }
+// List is the body of a short, unpaged list (roles, the permission
+// catalogue, plans): {items: [...]}, never a bare array. It exports too (a
+// handler that ignores page answers once), and so does any body embedding
+// it (the operator's archived tasks).
+type List[T any] struct {
+	Items []T `json:"items"`
+}
+
+func (List[T]) exportItem() reflect.Type { return reflect.TypeFor[T]() }
+
+// WriteList answers a short, unpaged list; an empty one is [], never null.
+func WriteList[T any](c *gin.Context, items []T) {
+	if items == nil {
+		items = []T{}
+	}
+	c.JSON(http.StatusOK, List[T]{Items: items})
+}
 
 // isList reports whether r is a list route that can be exported.
 func isList(r Route) (reflect.Type, bool) {

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -123,7 +124,7 @@ func TestExportAnyList(t *testing.T) {
 		}
 
 		// The cap: beyond it 400 with a code, within it the file.
-		capped := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Routes: domainRoutes(db), MaxExportRows: 219})
+		capped := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Sheets: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Routes: domainRoutes(db), MaxExportRows: 219})
 		c := client{t, capped.Handler(), "a"}
 		if st, body := c.do("GET", "/api/v1/rooms?format=xlsx", nil); st != 400 || errCode(body) != "export_too_large" {
 			t.Fatalf("over the cap: %d %v", st, body)

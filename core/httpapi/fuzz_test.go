@@ -68,12 +68,12 @@ func FuzzBindJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
 		s.Handler().ServeHTTP(w, httptest.NewRequest("POST", "/fuzz", bytes.NewReader(body)))
-		checkAnswer(t, w, "malformed_json", "invalid_input", "body_too_large", "duplicate_json_key")
+		checkAnswer(t, w, "malformed_json", "invalid_input", "body_too_large", "duplicate_json_key", "unknown_field")
 		// The same body through a real create route into each engine's store:
 		// whatever the decoder lets through must be storable (no 500).
 		for _, e := range envs {
 			checkAnswer(t, e.call("POST", "/api/v1/test/widgets", e.token, string(body)),
-				"malformed_json", "invalid_input", "body_too_large", "duplicate_json_key")
+				"malformed_json", "invalid_input", "body_too_large", "duplicate_json_key", "unknown_field")
 		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/paging"
 )
 
@@ -35,14 +34,6 @@ func TenantOf(ctx context.Context) uuid.UUID {
 func ListPaging(c *gin.Context, sortable ...string) (PageQuery, paging.Paging, error) {
 	pq, order, err := pageQuery(c, sortable...)
 	return pq, paging.Paging{Offset: pq.offset(), Limit: pq.PageSize, Order: order}, err
-}
-
-// BindQuery reads a list's filters from the query string.
-func BindQuery(c *gin.Context, dst any) error {
-	if err := c.ShouldBindQuery(dst); err != nil {
-		return apperr.Invalid.WithDetails(map[string]string{"reason": err.Error()})
-	}
-	return nil
 }
 
 // WritePage answers one page of a list; an empty page is [], never null.

@@ -35,13 +35,6 @@ func (s *Server) readyz(c *gin.Context) error {
 	defer cancel()
 	checks := map[string]string{}
 	failed := false
-	if s.DB != nil {
-		if err := s.DB.Ping(ctx); err != nil {
-			checks["database"], failed = err.Error(), true
-		} else {
-			checks["database"] = "ok"
-		}
-	}
 	for name, p := range s.Probes {
 		if err := p(ctx); err != nil {
 			checks[name], failed = err.Error(), true

@@ -3,12 +3,8 @@ package httpapi_test
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"log/slog"
-	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -16,8 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/wuye-project/wuye/core/httpapi"
-	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -88,9 +82,9 @@ func TestDuplicateJSONKeys(t *testing.T) {
 			t.Errorf("%s: %d %v, want 400 duplicate_json_key on %q", body, rec.Code, out, key)
 		}
 	}
-	// Equal keys in different objects are fine (then the unknown field is refused as before).
+	// Equal keys in different objects are fine (then the unknown field is refused by name).
 	rec := a.raw("POST", "/api/v1/communities", "application/json", []byte(`{"name":"a","x":{"name":1}}`))
-	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "malformed_json") {
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), `"code":"unknown_field"`) || !strings.Contains(rec.Body.String(), `"field":"x"`) {
 		t.Errorf("nested equal key: %d %s", rec.Code, rec.Body)
 	}
 	if st, out := a.do("POST", "/api/v1/communities", map[string]any{"name": "阳光花园"}); st != 201 {
@@ -98,73 +92,6 @@ func TestDuplicateJSONKeys(t *testing.T) {
 	}
 }
 
-// TestForwardedHeadersNeedTrustedProxy: X-Forwarded-For / X-Real-IP are
-// believed only from a configured proxy. Without one, a caller cannot escape
-// the per-address login limit by changing the header, nor put an address of
-// its choice in the audit.
-func TestForwardedHeadersNeedTrustedProxy(t *testing.T) {
-	db := storetest.SQLite(t)
-	acme := tenant(t, db, "acme")
-	svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, &entries{}, &roleBook{})
-	svc.CreateUser(context.Background(), acme, identity.NewUser{Username: "lara", Password: goodPW})
-	login := func(h *httpapi.Server, xff string) int {
-		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"login":"nobody","password":"x"}`))
-		req.RemoteAddr = "198.51.100.7:4321"
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Forwarded-For", xff)
-		req.Header.Set("X-Real-IP", xff)
-		w := httptest.NewRecorder()
-		h.Handler().ServeHTTP(w, req)
-		return w.Code
-	}
-
-	t.Run("no trusted proxy", func(t *testing.T) {
-		log := &entries{}
-		srv := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Audit: log, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		st := 0
-		for i := 0; i < 30 && st != 429; i++ {
-			st = login(srv, fmt.Sprintf("203.0.113.%d", i))
-		}
-		if st != 429 {
-			t.Fatalf("a new X-Forwarded-For per attempt escaped the limiter (last %d)", st)
-		}
-		if st = login(srv, "203.0.113.200"); st != 429 {
-			t.Fatalf("a fresh X-Forwarded-For got in again after 429: %d", st)
-		}
-		for _, e := range log.e {
-			if e.IP != "198.51.100.7" {
-				t.Fatalf("audit IP %q, want the connection's address", e.IP)
-			}
-		}
-		if len(log.e) == 0 {
-			t.Fatal("nothing audited")
-		}
-	})
-
-	t.Run("trusted proxy", func(t *testing.T) {
-		log := &entries{}
-		proxies, err := httpapi.ParseTrustedProxies(" 10.0.0.0/8, 198.51.100.7 ,")
-		if err != nil || len(proxies) != 2 {
-			t.Fatal(proxies, err)
-		}
-		srv := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Audit: log, TrustedProxies: proxies, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		for i := 0; i < 30; i++ {
-			if st := login(srv, fmt.Sprintf("192.0.2.%d", i)); st == 429 {
-				t.Fatalf("clients behind a trusted proxy share one budget: 429 at attempt %d", i)
-			}
-		}
-		if ip := log.e[len(log.e)-1].IP; ip != "192.0.2.29" {
-			t.Fatalf("audit IP %q, want the forwarded client", ip)
-		}
-	})
-
-	if _, err := httpapi.ParseTrustedProxies("10.0.0.0/8,not-an-ip"); err == nil {
-		t.Fatal("a bad proxy entry was accepted")
-	}
-}
-
-// bombXLSX is an .xlsx of one sheet: a header row "小区" and one row whose
-// first cell is n bytes of 'a'; the zip is about n/1000 bytes.
 func bombXLSX(t *testing.T, n int) []byte {
 	t.Helper()
 	var out bytes.Buffer

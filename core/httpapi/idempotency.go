@@ -14,13 +14,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/idempotency"
 )
 
 const (
@@ -45,24 +42,14 @@ var (
 		"使用此 Idempotency-Key 的请求仍在处理中,请稍后重试。")
 )
 
-// idempotencyKey is one remembered answer. Status 0 means the first request
-// is still running.
-type idempotencyKey struct {
-	TenantID    uuid.UUID `gorm:"primaryKey"`
-	ID          uuid.UUID `gorm:"primaryKey"`
-	ActorID     uuid.UUID
-	Key         string
-	Method      string
-	Path        string
-	BodyHash    string
-	Status      int
-	Response    string
-	ContentType string
-	CreatedAt   time.Time
-	ExpiresAt   time.Time
+// IdempotencyStore keeps the answers of Idempotency-Key requests
+// (*idempotency.Store): the middleware decides, the store holds the SQL.
+type IdempotencyStore interface {
+	Reserve(ctx context.Context, sc idempotency.Scope, r *idempotency.Record, stale time.Time) (prior *idempotency.Record, err error)
+	Complete(ctx context.Context, sc idempotency.Scope, r idempotency.Record) error
+	Insert(ctx context.Context, sc idempotency.Scope, r idempotency.Record) error
+	Forget(ctx context.Context, sc idempotency.Scope, r idempotency.Record) error
 }
-
-func (idempotencyKey) TableName() string { return "idempotency_keys" }
 
 func validIdempotencyKey(k string) bool {
 	if len(k) == 0 || len(k) > 200 {
@@ -76,15 +63,6 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// idemTx opens the transaction for the actor's keys: the tenant's own, or
-// the platform's (nil tenant) for operators.
-func (s *Server) idemTx(ctx context.Context, tenant uuid.UUID, fn func(tx *gorm.DB) error) error {
-	if tenant == uuid.Nil {
-		return s.DB.Platform(ctx, fn)
-	}
-	return s.DB.InTenant(ctx, tenant, fn)
-}
-
 // idempotency makes a creating POST safe to retry. It runs after access, so
 // the key is scoped to a verified actor: (tenant, actor, key). Without the
 // header the request passes through unchanged. Inside a tenant's request
@@ -95,7 +73,7 @@ func (s *Server) idempotency(r Route) gin.HandlerFunc {
 
 func (s *Server) idempotent(c *gin.Context, r Route) {
 	vals, sent := c.Request.Header["Idempotency-Key"]
-	if !sent || s.DB == nil {
+	if !sent || s.Idempotency == nil {
 		c.Next()
 		return
 	}
@@ -118,35 +96,15 @@ func (s *Server) idempotent(c *gin.Context, r Route) {
 	sum := sha256.Sum256(body)
 	a, _ := actor.From(ctx)
 	now := time.Now().UTC()
-	row := idempotencyKey{TenantID: a.TenantID, ActorID: a.ID, Key: vals[0], Method: c.Request.Method,
+	// An operator's keys are the platform's; anyone else's are their tenant's.
+	scope := idempotency.Tenant(a.TenantID)
+	if a.Kind == actor.Operator {
+		scope = idempotency.Platform
+	}
+	row := idempotency.Record{TenantID: a.TenantID, ActorID: a.ID, Key: vals[0], Method: c.Request.Method,
 		Path: c.Request.URL.Path, BodyHash: hex.EncodeToString(sum[:]), CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL)}
 
-	var prior *idempotencyKey
-	err = s.idemTx(ctx, a.TenantID, func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil || res.RowsAffected == 1 {
-			return res.Error
-		}
-		var old idempotencyKey
-		if err := tx.Where("tenant_id = ? AND actor_id = ? AND key = ?", a.TenantID, a.ID, row.Key).Take(&old).Error; err != nil {
-			return err
-		}
-		// An expired answer, or one abandoned by a dead process, is taken over.
-		// The condition is re-checked by the UPDATE so two takers cannot both win.
-		res = tx.Model(&idempotencyKey{}).
-			Where("tenant_id = ? AND id = ? AND (expires_at < ? OR (status = 0 AND created_at < ?))", old.TenantID, old.ID, now, now.Add(-idempotencyStale)).
-			Updates(map[string]any{"method": row.Method, "path": row.Path, "body_hash": row.BodyHash, "status": 0,
-				"response": "", "content_type": "", "created_at": now, "expires_at": row.ExpiresAt})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 1 {
-			row.ID = old.ID
-			return nil
-		}
-		prior = &old
-		return nil
-	})
+	prior, err := s.Idempotency.Reserve(ctx, scope, &row, now.Add(-idempotencyStale))
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -175,7 +133,9 @@ func (s *Server) idempotent(c *gin.Context, r Route) {
 	defer func() {
 		// 5xx, panic or an answer too big to keep: forget the key so a retry runs again.
 		if !stored {
-			s.forgetIdempotencyKey(ctx, row)
+			if err := s.Idempotency.Forget(context.WithoutCancel(ctx), scope, row); err != nil {
+				s.log.ErrorContext(ctx, "idempotency: forget key", slog.Any("err", err))
+			}
 		}
 	}()
 	c.Next()
@@ -190,26 +150,20 @@ func (s *Server) idempotent(c *gin.Context, r Route) {
 			return
 		}
 	}
-	if st >= 400 && store.InRequestTx(c.Request.Context()) {
+	if st >= 400 && s.Tx != nil && s.Tx.InRequestTx(c.Request.Context()) {
 		// The request transaction rolls back on a 4xx, taking the reservation
 		// with it; the answer is stored afterwards so a retry replays it.
 		stored = true
 		row.Status, row.Response, row.ContentType = st, answer, w.Header().Get("Content-Type")
 		onRollback(c, func(ctx context.Context) {
-			err := s.idemTx(ctx, row.TenantID, func(tx *gorm.DB) error {
-				return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
-			})
-			if err != nil {
+			if err := s.Idempotency.Insert(ctx, scope, row); err != nil {
 				s.log.ErrorContext(ctx, "idempotency: store answer", slog.String("request_id", requestID(c)), slog.Any("err", err))
 			}
 		})
 		return
 	}
-	err = s.idemTx(context.WithoutCancel(c.Request.Context()), row.TenantID, func(tx *gorm.DB) error {
-		return tx.Model(&idempotencyKey{}).Where("tenant_id = ? AND id = ?", row.TenantID, row.ID).
-			Updates(map[string]any{"status": st, "response": answer, "content_type": w.Header().Get("Content-Type")}).Error
-	})
-	if err != nil {
+	row.Status, row.Response, row.ContentType = st, answer, w.Header().Get("Content-Type")
+	if err := s.Idempotency.Complete(context.WithoutCancel(c.Request.Context()), scope, row); err != nil {
 		s.log.ErrorContext(ctx, "idempotency: store answer", slog.String("request_id", requestID(c)), slog.Any("err", err))
 		return
 	}
@@ -229,28 +183,6 @@ func redactReplay(answer string, fields []string) (string, error) {
 	}
 	b, err := json.Marshal(obj)
 	return string(b), err
-}
-
-func (s *Server) forgetIdempotencyKey(ctx context.Context, row idempotencyKey) {
-	err := s.idemTx(context.WithoutCancel(ctx), row.TenantID, func(tx *gorm.DB) error {
-		return tx.Where("tenant_id = ? AND id = ?", row.TenantID, row.ID).Delete(&idempotencyKey{}).Error
-	})
-	if err != nil {
-		s.log.ErrorContext(ctx, "idempotency: forget key", slog.Any("err", err))
-	}
-}
-
-// PurgeIdempotencyKeys deletes the answers that expired before the given
-// time, across all tenants; the queue's scheduler calls it periodically
-// (with time.Now()). It returns how many it deleted.
-func (s *Server) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
-	var n int64
-	err := s.DB.Platform(ctx, func(tx *gorm.DB) error {
-		res := tx.Where("expires_at < ?", before.UTC()).Delete(&idempotencyKey{})
-		n = res.RowsAffected
-		return res.Error
-	})
-	return n, err
 }
 
 // captureWriter keeps a copy of the body it writes, up to maxReplayBytes.

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -121,7 +122,7 @@ func TestIdempotencyExpiryAndPurge(t *testing.T) {
 		}
 		// An expired key is as good as new: a different body is accepted.
 		err := e.db.InTenant(ctx, e.tenant, func(tx *gorm.DB) error {
-			return tx.Model(&idempotencyKey{}).Where("key = ?", "old").Update("expires_at", time.Now().Add(-time.Minute)).Error
+			return tx.Model(&idempotency.Record{}).Where("key = ?", "old").Update("expires_at", time.Now().Add(-time.Minute)).Error
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -131,7 +132,7 @@ func TestIdempotencyExpiryAndPurge(t *testing.T) {
 		}
 		// An operator's key lives under the nil tenant, through the platform scope.
 		op := e.auth.issue(tokenClaims{Kind: actor.Operator, ID: store.NewID()})
-		e.srv = New(Deps{DB: e.db, Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: []Route{{
+		e.srv = New(Deps{Tx: e.db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(e.db), Log: e.srv.log, Auth: e.auth, Authz: claimRoles{}, Routes: []Route{{
 			Method: "POST", Path: "/api/v1/test/ops", Operator: true, Idempotent: true, Response: HealthStatus{}, Status: 201,
 			Handler: func(c *gin.Context) error { c.JSON(201, HealthStatus{Status: "made"}); return nil }}}})
 		for i := 0; i < 2; i++ {
@@ -139,10 +140,10 @@ func TestIdempotencyExpiryAndPurge(t *testing.T) {
 				t.Fatalf("operator try %d: %d %v", i, w.Code, w.Header())
 			}
 		}
-		if n, err := e.srv.PurgeIdempotencyKeys(ctx, time.Now()); err != nil || n != 0 {
+		if n, err := idempotency.New(e.db).Purge(ctx, time.Now()); err != nil || n != 0 {
 			t.Fatalf("purge now removed %d (err %v); fresh keys must stay 24 h", n, err)
 		}
-		n, err := e.srv.PurgeIdempotencyKeys(ctx, time.Now().Add(IdempotencyTTL+time.Minute))
+		n, err := idempotency.New(e.db).Purge(ctx, time.Now().Add(IdempotencyTTL+time.Minute))
 		if err != nil || n != 2 {
 			t.Fatalf("purge after the TTL removed %d (err %v), want 2", n, err)
 		}

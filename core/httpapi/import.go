@@ -133,7 +133,7 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 			}
 			return err
 		}
-		job := &sheet.Job{DB: s.DB, TenantID: Tenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
+		job := &sheet.Job{DB: s.Sheets, TenantID: Tenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
 		if len(rows) > syncImportRows && s.StartJob != nil {
 			who, _ := actor.From(c.Request.Context())
 			id, err := s.StartJob(c.Request.Context(), job.TenantID, "import."+im.Spec().Kind, func(ctx context.Context, progress func(done, total int)) (any, error) {

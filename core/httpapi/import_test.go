@@ -25,6 +25,7 @@ import (
 	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/resident"
@@ -64,7 +65,7 @@ func importAPI(t *testing.T, db *store.DB) (map[string]client, *auditLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
+	s := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Sheets: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk,
 		Routes: append(append(propertyapi.Routes(props), assetapi.Routes(assets)...), residentapi.Routes(res)...)})
 	out := map[string]client{}
 	for name := range tk {

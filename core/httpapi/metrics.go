@@ -42,9 +42,6 @@ func newMetrics(d Deps) *metrics {
 	m.reg.MustRegister(m.latency, m.inFlight,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if d.DB != nil {
-		m.reg.MustRegister(collectors.NewDBStatsCollector(d.DB.SQL(), string(d.DB.Dialect())))
-	}
 	m.reg.MustRegister(d.Collectors...)
 	return m
 }

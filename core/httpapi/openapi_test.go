@@ -52,8 +52,8 @@ var apiSamples = []apiSample{
 	{Name: "create invalid", Method: "POST", Path: "/api/v1/test/widgets", Body: `{"name":"","size":-1}`, Auth: true, Status: 400},
 	{Name: "create bad key", Method: "POST", Path: "/api/v1/test/widgets", Body: `{"name":"a"}`, Auth: true, Header: map[string]string{"Idempotency-Key": ""}, Status: 400},
 	{Name: "read", Method: "GET", Path: "/api/v1/test/widgets/{widget}", Auth: true, Status: 200},
-	{Name: "operator route without credential", Method: "GET", Path: "/api/v1/operator/plans", Status: 401},
-	{Name: "operator route as tenant user", Method: "GET", Path: "/api/v1/operator/plans", Auth: true, Status: 403},
+	{Name: "operator route without credential", Method: "GET", Path: "/api/v1/operator/test/ping", Status: 401},
+	{Name: "operator route as tenant user", Method: "GET", Path: "/api/v1/operator/test/ping", Auth: true, Status: 403},
 	{Name: "read missing", Method: "GET", Path: "/api/v1/test/widgets/" + uuid.NewString(), Auth: true, Status: 404},
 }
 

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/identity"
 )
 
 // Page limits.
@@ -84,13 +83,14 @@ func PageFields(c *gin.Context, allowed ...string) (p PageQuery, orderBy string,
 	return p, orderBy, nil
 }
 
-// statusFilter checks an account list's status filter (empty means any).
-func statusFilter(status string) []apperr.FieldError {
-	if status == "" || status == identity.StatusActive || status == identity.StatusDisabled {
-		return nil
-	}
-	return []apperr.FieldError{{Field: "status", Code: "invalid", EN: "status is active or disabled", ZH: "status 只能是 active 或 disabled"}}
-}
-
 // offset is the row offset of the page.
 func (p PageQuery) offset() int { return (p.Page - 1) * p.PageSize }
+
+// Offset is the row offset of the page.
+func (p PageQuery) Offset() int { return p.offset() }
+
+// PageQueryOf reads and checks page, page_size and sort (one of sortable,
+// "-x" for descending) and returns the order clause.
+func PageQueryOf(c *gin.Context, sortable ...string) (PageQuery, string, error) {
+	return pageQuery(c, sortable...)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/store"
@@ -99,7 +100,7 @@ func newAPI(db *store.DB) (http.Handler, tokens, *httpapi.Server) {
 	ro := tk["readonly"]
 	ro.a.TenantID = tk["a"].a.TenantID
 	tk["readonly"] = ro
-	s := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Routes: domainRoutes(db)})
+	s := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Sheets: db, Log: slog.New(slog.DiscardHandler), Auth: tk, Authz: tk, Routes: domainRoutes(db)})
 	return s.Handler(), tk, s
 }
 

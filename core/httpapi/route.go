@@ -55,16 +55,12 @@ type Route struct {
 // HandlerFunc handles a request; a returned error is written by writeError.
 type HandlerFunc func(c *gin.Context) error
 
-// routes is the route table: each area contributes its rows.
+// routes are the server's own rows of the route table; each domain's
+// route package contributes the rest through Deps.Routes.
 func (s *Server) routes() []Route {
 	var rs []Route
 	rs = append(rs, s.healthRoutes()...)
-	rs = append(rs, s.identityRoutes()...)
-	rs = append(rs, s.tenantRoutes()...)
 	rs = append(rs, s.openAPIRoutes()...)
 	rs = append(rs, s.metricsRoutes()...)
-	rs = append(rs, s.queueRoutes()...)
-	rs = append(rs, s.roleRoutes()...)
-	rs = append(rs, s.auditRoutes()...)
 	return rs
 }

@@ -19,11 +19,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/audit"
-	"github.com/wuye-project/wuye/core/identity"
-	"github.com/wuye-project/wuye/core/queue"
-	"github.com/wuye-project/wuye/core/rbac"
-	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
+	"github.com/wuye-project/wuye/core/sheet"
 )
 
 // Authenticator turns a bearer credential (access JWT or API key) into an actor.
@@ -41,31 +37,44 @@ type TenantGate interface {
 	CheckActive(ctx context.Context, tenantID uuid.UUID) error
 }
 
-// Deps are what the API needs from the rest of the core.
+// TxOpener opens the request transaction of a tenant's write and reads a
+// context's transaction state; *store.DB satisfies it. The service calls a
+// handler makes with the context fn receives join that transaction, and so
+// do the audit entry and the idempotency record.
+type TxOpener interface {
+	InRequest(ctx context.Context, tenantID uuid.UUID, fn func(ctx context.Context) error) error
+	// InRequestTx reports whether ctx carries a request transaction.
+	InRequestTx(ctx context.Context) bool
+	// Detach returns ctx without its request transaction.
+	Detach(ctx context.Context) context.Context
+	// ReadMostly marks a GET's context: on SQLite its reads never queue behind a write.
+	ReadMostly(ctx context.Context) context.Context
+}
+
+// JobStarter runs long work (large imports) in the background and returns
+// the id of a job the caller polls.
+type JobStarter func(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (jobID string, err error)
+
+// Deps are what the API needs from the rest of the core: interfaces only
+// (the domains' services reach it as route rows in Routes).
 type Deps struct {
-	DB     *store.DB
 	Log    *slog.Logger
 	Auth   Authenticator
 	Authz  Authorizer
 	Tenant TenantGate
-	// Identity serves sign-in, sessions, API keys and users; nil leaves those routes out.
-	Identity *identity.Service
-	// Tenants serves the operator's tenant routes and GET /api/v1/tenant.
-	Tenants *tenant.Service
-	// Queue serves job progress and the operator's queue endpoints; nil in
-	// processes without a queue.
-	Queue *queue.Queue
-	// Audit records every write and every refusal; nil records nothing.
+	// Tx opens the request transaction of a tenant's write; nil runs writes
+	// without one (tests of a single handler).
+	Tx TxOpener
+	// Audit records every write and every refusal; nil records nothing. A
+	// RequestRecorder writes inside the request transaction.
 	Audit audit.Recorder
-	// AuditLog answers the audit log queries.
-	AuditLog *audit.Log
-	// RBAC manages roles and their assignments.
-	RBAC *rbac.Enforcer
-	// Probes are readiness checks beyond the database (the queue's Redis, …).
+	// Idempotency keeps Idempotency-Key answers; nil ignores the header.
+	Idempotency IdempotencyStore
+	// Probes are readiness checks (the database, the queue's Redis, …).
 	Probes map[string]func(context.Context) error
 	// MaxBodyBytes bounds request bodies (413 beyond); 1 MiB when zero.
 	MaxBodyBytes int64
-	// Collectors are extra Prometheus collectors (the queue's) served on /metrics.
+	// Collectors are extra Prometheus collectors (the database's, the queue's) served on /metrics.
 	Collectors []prometheus.Collector
 	// MetricsDisabled leaves /metrics out of the route table.
 	MetricsDisabled bool
@@ -75,15 +84,18 @@ type Deps struct {
 	// (the default) trusts none, so a caller cannot pick the address the
 	// login limiter and the audit see. See ParseTrustedProxies.
 	TrustedProxies []string
-	// Routes are rows appended to the route table (tests, embedders).
+	// Routes are the domains' rows of the route table (identityapi.Routes, …).
 	Routes []Route
-
 	// MaxExportRows caps a list exported as a file (?format=xlsx|csv);
 	// DefaultMaxExportRows when zero.
 	MaxExportRows int
-	// StartJob runs long work (large imports) in the background and returns
-	// the id of a job the caller polls; nil runs every import synchronously.
-	StartJob func(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (jobID string, err error)
+	// StartJob runs large imports in the background; nil runs every import synchronously.
+	StartJob JobStarter
+	// IsNotFound recognises the store's "no such row" that a domain forgot to
+	// map, so it still answers 404 rather than 500 (store.IsNotFound).
+	IsNotFound func(error) bool
+	// Sheets runs spreadsheet imports in a tenant's transaction (*store.DB).
+	Sheets sheet.TenantTx
 }
 
 // Server is the API.

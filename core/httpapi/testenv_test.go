@@ -24,6 +24,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -169,7 +170,7 @@ func newEnv(tb testing.TB, d store.Dialect) *env {
 	tb.Helper()
 	e := &env{t: tb, db: openWithWidgets(tb, d), auth: hmacAuth{secret: []byte("test-secret-0123456789")}, tenant: store.NewID(), faults: true}
 	e.token = e.tokenFor(e.tenant, "widget.read", "widget.create")
-	e.srv = New(Deps{DB: e.db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes()})
+	e.srv = New(Deps{Tx: e.db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(e.db), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: e.auth, Authz: claimRoles{}, Routes: e.widgetRoutes()})
 	return e
 }
 
@@ -179,6 +180,8 @@ func (e *env) tokenFor(tenant uuid.UUID, roles ...string) string {
 
 func (e *env) widgetRoutes() []Route {
 	return []Route{
+		{Method: "GET", Path: "/api/v1/operator/test/ping", Operator: true, Tag: "test", Summary: "An operator-only route",
+			Response: HealthStatus{}, Handler: func(c *gin.Context) error { c.JSON(http.StatusOK, HealthStatus{Status: "ok"}); return nil }},
 		{Method: "POST", Path: "/api/v1/test/widgets", Permission: "widget.create", Idempotent: true, Tag: "test",
 			Summary: "Create a widget", Request: widgetRequest{}, Response: widget{}, Status: http.StatusCreated,
 			Handler: func(c *gin.Context) error {

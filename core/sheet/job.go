@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
-	"github.com/wuye-project/wuye/core/store"
 )
 
 // Problem is one thing wrong with one cell (or row, when Column is empty).
@@ -54,9 +53,14 @@ type Report struct {
 // details are the Report.
 var ErrRejected = apperr.New(apperr.KindUnprocessable, "import_rejected", "Nothing was imported: the file has problems, listed by row and column. Fix them, or import the good rows only.", "未导入任何数据:文件有错误(按行列列出)。请修正,或选择只导入正确的行。")
 
+// TenantTx runs fn in a transaction of one tenant (*store.DB is one).
+type TenantTx interface {
+	InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm.DB) error) error
+}
+
 // Job is one import: the parsed rows of a file and how to treat bad ones.
 type Job struct {
-	DB           *store.DB
+	DB           TenantTx
 	TenantID     uuid.UUID
 	Importer     Importer
 	Rows         []Row

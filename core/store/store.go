@@ -390,6 +390,9 @@ func IsUniqueViolation(err error) bool {
 	return strings.Contains(s, "SQLSTATE 23505") || strings.Contains(s, "UNIQUE constraint failed")
 }
 
+// IsNotFound reports whether err is gorm's missing row.
+func IsNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }
+
 // NotFound maps gorm's missing row to apperr.NotFound, for a Get by id.
 func NotFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -19,6 +19,7 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/store"
@@ -170,7 +171,7 @@ func newResidentAPI(t *testing.T, db *store.DB) residentAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpapi.New(httpapi.Deps{DB: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Routes: residentapi.Routes(svc)})
+	srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Sheets: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth, Authz: auth, Routes: residentapi.Routes(svc)})
 	return residentAPI{t: t, h: srv.Handler(), log: log, room: room, user: res.ID}
 }
 
@@ -200,7 +201,7 @@ func TestResidentHTTP(t *testing.T) {
 			t.Fatalf("bad phone: %d %v", code, body)
 		}
 		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "shoe_size": 42})
-		if code != 400 || residentErrCode(body) != "malformed_json" {
+		if code != 400 || residentErrCode(body) != "unknown_field" {
 			t.Fatalf("unknown field: %d %v", code, body)
 		}
 		code, body = api.do("staff", "POST", "/api/v1/persons", map[string]any{"name": "张三", "id_type": "resident_id", "id_number": "11010519491231002X",

@@ -1,4 +1,4 @@
-package httpapi_test
+package identityapi_test
 
 import (
 	"bytes"
@@ -17,7 +17,9 @@ import (
 
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
+	"github.com/wuye-project/wuye/core/identity/identityapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -30,7 +32,7 @@ func TestOperatorManagementHTTP(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rec := &entries{}
 		svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, rec, nil)
-		srv := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Audit: rec, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: svc, Routes: identityapi.Routes(svc), Audit: rec, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		api := apiT{t: t, h: srv.Handler(), db: db, svc: svc}
 		ctx := context.Background()
 		rootPass, _, err := svc.EnsureOperator(ctx, "root")
@@ -117,7 +119,7 @@ func TestOperatorManagementHTTP(t *testing.T) {
 func TestOperatorRoutesMatchOpenAPI(t *testing.T) {
 	db := storetest.SQLite(t)
 	svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, &entries{}, nil)
-	h := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Identity: svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	h := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: svc, Routes: identityapi.Routes(svc), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
 	serve := func(method, path, token, body string) (*http.Request, *httptest.ResponseRecorder) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -1,4 +1,6 @@
-package httpapi
+// Package rbacapi is the HTTP face of core/rbac: the permission catalogue,
+// custom roles and users' role assignments.
+package rbacapi
 
 import (
 	"context"
@@ -12,13 +14,9 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
+	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/rbac"
 )
-
-// listBody wraps a short, unpaginated list.
-type listBody[T any] struct {
-	Items []T `json:"items"`
-}
 
 type createRoleRequest struct {
 	Name        string   `json:"name"`
@@ -104,50 +102,61 @@ func (r userRolesRequest) Validate() []apperr.FieldError {
 	return nil
 }
 
-// roleRoutes manage custom roles and who holds which role; nil RBAC leaves them out.
-func (s *Server) roleRoutes() []Route {
-	if s.RBAC == nil {
-		return nil
+// UserExists answers nil when the tenant has the user, else an error
+// (apperr.NotFound): roles are assigned to existing users only.
+type UserExists func(ctx context.Context, tenantID, userID uuid.UUID) error
+
+// api serves the role routes.
+type api struct {
+	svc        *rbac.Enforcer
+	userExists UserExists
+}
+
+// Routes manage custom roles and who holds which role.
+func Routes(svc *rbac.Enforcer, userExists UserExists) []httpapi.Route {
+	if svc == nil || userExists == nil {
+		panic("rbacapi: nil dependency")
 	}
-	return []Route{
+	h := &api{svc: svc, userExists: userExists}
+	return []httpapi.Route{
 		{Method: "GET", Path: "/api/v1/permissions", Permission: "role.read", Tag: "roles",
-			Summary: "The permission catalogue roles are built from", Response: listBody[rbac.Permission]{},
+			Summary: "The permission catalogue roles are built from", Response: httpapi.List[rbac.Permission]{},
 			Handler: func(c *gin.Context) error {
-				c.JSON(http.StatusOK, listBody[rbac.Permission]{Items: rbac.Catalogue()})
+				httpapi.WriteList(c, rbac.Catalogue())
 				return nil
 			}},
 		{Method: "GET", Path: "/api/v1/roles", Permission: "role.read", Tag: "roles",
-			Summary: "Built-in and custom roles of the tenant", Response: listBody[rbac.Role]{}, Handler: s.listRoles},
+			Summary: "Built-in and custom roles of the tenant", Response: httpapi.List[rbac.Role]{}, Handler: h.listRoles},
 		{Method: "POST", Path: "/api/v1/roles", Permission: "role.manage", Idempotent: true, Tag: "roles",
 			Summary: "Create a custom role", Request: createRoleRequest{}, Response: rbac.Role{}, Status: http.StatusCreated,
-			Handler: s.createRole},
+			Handler: h.createRole},
 		{Method: "PATCH", Path: "/api/v1/roles/:id", Permission: "role.manage", Object: true, Tag: "roles",
-			Summary: "Change a custom role", Request: patchRoleRequest{}, Response: rbac.Role{}, Handler: s.patchRole},
+			Summary: "Change a custom role", Request: patchRoleRequest{}, Response: rbac.Role{}, Handler: h.patchRole},
 		{Method: "DELETE", Path: "/api/v1/roles/:id", Permission: "role.manage", Object: true, Tag: "roles",
-			Summary: "Delete a custom role nobody holds", Status: http.StatusNoContent, Handler: s.deleteRole},
+			Summary: "Delete a custom role nobody holds", Status: http.StatusNoContent, Handler: h.deleteRole},
 		{Method: "GET", Path: "/api/v1/users/:id/roles", Permission: "role.read", Object: true, Tag: "roles",
-			Summary: "Roles a user holds", Response: userRolesBody{}, Handler: s.userRoles},
+			Summary: "Roles a user holds", Response: userRolesBody{}, Handler: h.userRoles},
 		{Method: "PUT", Path: "/api/v1/users/:id/roles", Permission: "role.manage", Object: true, Tag: "roles",
-			Summary: "Replace the roles a user holds", Request: userRolesRequest{}, Response: userRolesBody{}, Handler: s.setUserRoles},
+			Summary: "Replace the roles a user holds", Request: userRolesRequest{}, Response: userRolesBody{}, Handler: h.setUserRoles},
 	}
 }
 
-func (s *Server) listRoles(c *gin.Context) error {
-	roles, err := s.RBAC.ListRoles(c.Request.Context(), TenantOf(c.Request.Context()))
+func (h *api) listRoles(c *gin.Context) error {
+	roles, err := h.svc.ListRoles(c.Request.Context(), httpapi.TenantOf(c.Request.Context()))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, listBody[rbac.Role]{Items: roles})
+	httpapi.WriteList(c, roles)
 	return nil
 }
 
-func (s *Server) createRole(c *gin.Context) error {
+func (h *api) createRole(c *gin.Context) error {
 	var req createRoleRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpapi.BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	r, err := s.RBAC.CreateRole(ctx, TenantOf(ctx), rbac.RoleInput{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
+	r, err := h.svc.CreateRole(ctx, httpapi.TenantOf(ctx), rbac.RoleInput{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
 	if err != nil {
 		return err
 	}
@@ -155,17 +164,17 @@ func (s *Server) createRole(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) patchRole(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) patchRole(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var req patchRoleRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpapi.BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	r, err := s.RBAC.UpdateRole(ctx, TenantOf(ctx), id, rbac.RolePatch{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
+	r, err := h.svc.UpdateRole(ctx, httpapi.TenantOf(ctx), id, rbac.RolePatch{Name: req.Name, Description: req.Description, Permissions: req.Permissions})
 	if err != nil {
 		return err
 	}
@@ -173,40 +182,40 @@ func (s *Server) patchRole(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) deleteRole(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) deleteRole(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	if err := s.RBAC.DeleteRole(ctx, TenantOf(ctx), id); err != nil {
+	if err := h.svc.DeleteRole(ctx, httpapi.TenantOf(ctx), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-// userOf reads the :id of a user route and checks, when identity is wired,
-// that the user exists in the caller's tenant (another tenant's user is 404).
-func (s *Server) userOf(c *gin.Context) (uuid.UUID, error) {
-	id, err := PathID(c, "id")
-	if err != nil || s.Identity == nil {
+// userOf reads the :id of a user route and checks that the user exists in
+// the caller's tenant (another tenant's user is 404).
+func (h *api) userOf(c *gin.Context) (uuid.UUID, error) {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
 		return id, err
 	}
 	ctx := c.Request.Context()
-	if _, err := s.Identity.GetUser(ctx, TenantOf(ctx), id); err != nil {
+	if err := h.userExists(ctx, httpapi.TenantOf(ctx), id); err != nil {
 		return uuid.Nil, err
 	}
 	return id, nil
 }
 
-func (s *Server) userRoles(c *gin.Context) error {
-	id, err := s.userOf(c)
+func (h *api) userRoles(c *gin.Context) error {
+	id, err := h.userOf(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	roles, err := s.RBAC.RolesOf(ctx, TenantOf(ctx), id)
+	roles, err := h.svc.RolesOf(ctx, httpapi.TenantOf(ctx), id)
 	if err != nil {
 		return err
 	}
@@ -217,21 +226,21 @@ func (s *Server) userRoles(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) setUserRoles(c *gin.Context) error {
-	id, err := s.userOf(c)
+func (h *api) setUserRoles(c *gin.Context) error {
+	id, err := h.userOf(c)
 	if err != nil {
 		return err
 	}
 	var req userRolesRequest
-	if err := BindJSON(c, &req); err != nil {
+	if err := httpapi.BindJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	before, err := s.RBAC.RolesOf(ctx, TenantOf(ctx), id)
+	before, err := h.svc.RolesOf(ctx, httpapi.TenantOf(ctx), id)
 	if err != nil {
 		return err
 	}
-	roles, err := s.RBAC.SetUserRoles(ctx, TenantOf(ctx), id, req.Roles)
+	roles, err := h.svc.SetUserRoles(ctx, httpapi.TenantOf(ctx), id, req.Roles)
 	if err != nil {
 		return err
 	}

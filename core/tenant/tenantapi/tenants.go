@@ -1,4 +1,6 @@
-package httpapi
+// Package tenantapi is the HTTP face of core/tenant: the operator's tenant
+// administration and plans, and a tenant's view of itself.
+package tenantapi
 
 import (
 	"errors"
@@ -11,39 +13,46 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/tenant"
 )
 
-// tenantRoutes are the operator's tenant administration and a tenant's view
-// of itself. They need Deps.Tenants.
-func (s *Server) tenantRoutes() []Route {
+// api serves the tenant routes.
+type api struct{ svc *tenant.Service }
+
+// Routes are the operator's tenant administration and a tenant's view of itself.
+func Routes(svc *tenant.Service) []httpapi.Route {
+	if svc == nil {
+		panic("tenantapi: nil service")
+	}
+	h := &api{svc: svc}
 	const base = "/api/v1/operator/tenants"
-	return []Route{
+	return []httpapi.Route{
 		{Method: "POST", Path: base, Operator: true, Idempotent: true, ReplayRedacts: []string{"generated_passwords"}, Tag: "tenants", Summary: "Create a tenant and its first administrator",
-			Request: tenant.CreateInput{}, Response: tenant.Created{}, Status: http.StatusCreated, Handler: s.createTenant},
+			Request: tenant.CreateInput{}, Response: tenant.Created{}, Status: http.StatusCreated, Handler: h.createTenant},
 		{Method: "GET", Path: base, Operator: true, Tag: "tenants", Summary: "List tenants (filter by status, plan, q)",
-			Query: tenantListQuery{}, Response: Page[tenant.Tenant]{}, Handler: s.listTenants},
+			Query: tenantListQuery{}, Response: httpapi.Page[tenant.Tenant]{}, Handler: h.listTenants},
 		{Method: "GET", Path: base + "/:id", Operator: true, Tag: "tenants", Summary: "A tenant with its plan and usage",
-			Response: tenant.Overview{}, Handler: s.getTenant},
+			Response: tenant.Overview{}, Handler: h.getTenant},
 		{Method: "POST", Path: base + "/:id/suspend", Operator: true, Tag: "tenants", Summary: "Suspend a tenant: its users get 403 tenant_suspended",
-			Request: suspendRequest{}, Response: tenant.Tenant{}, Handler: s.suspendTenant},
+			Request: suspendRequest{}, Response: tenant.Tenant{}, Handler: h.suspendTenant},
 		{Method: "POST", Path: base + "/:id/resume", Operator: true, Tag: "tenants", Summary: "Resume a suspended tenant",
-			Response: tenant.Tenant{}, Handler: s.resumeTenant},
+			Response: tenant.Tenant{}, Handler: h.resumeTenant},
 		{Method: "PUT", Path: base + "/:id/plan", Operator: true, Tag: "tenants", Summary: "Move a tenant to another plan (refused below current usage)",
-			Request: planRequest{}, Response: tenant.Tenant{}, Handler: s.setTenantPlan},
+			Request: planRequest{}, Response: tenant.Tenant{}, Handler: h.setTenantPlan},
 		{Method: "DELETE", Path: base + "/:id", Operator: true, Tag: "tenants", Summary: "Close a tenant (soft delete; data kept, code reusable)",
-			Status: http.StatusNoContent, Handler: s.deleteTenant},
+			Status: http.StatusNoContent, Handler: h.deleteTenant},
 		{Method: "POST", Path: base + "/apply", Operator: true, Tag: "tenants", Summary: "Apply a tenant manifest (YAML or JSON body); idempotent",
-			Request: tenant.Manifest{}, Response: tenant.ApplyResult{}, Handler: s.applyManifest},
+			Request: tenant.Manifest{}, Response: tenant.ApplyResult{}, Handler: h.applyManifest},
 		{Method: "GET", Path: "/api/v1/operator/plans", Operator: true, Tag: "tenants", Summary: "List plans and their quotas",
-			Response: []tenant.Plan{}, Handler: s.listPlans},
+			Response: httpapi.List[tenant.Plan]{}, Handler: h.listPlans},
 		{Method: "GET", Path: "/api/v1/tenant", Permission: "tenant.read", Tag: "tenants", Summary: "The caller's own tenant with plan, quotas and usage",
-			Response: tenantSelf{}, Handler: s.ownTenant},
+			Response: tenantSelf{}, Handler: h.ownTenant},
 	}
 }
 
 type tenantListQuery struct {
-	PageQuery
+	httpapi.PageQuery
 	Status string `form:"status" json:"status"`
 	Plan   string `form:"plan" json:"plan"`
 	Q      string `form:"q" json:"q"`
@@ -83,12 +92,12 @@ type tenantSelf struct {
 	Plugins map[string]bool  `json:"plugins"`
 }
 
-func (s *Server) createTenant(c *gin.Context) error {
+func (h *api) createTenant(c *gin.Context) error {
 	var in tenant.CreateInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	out, err := s.Tenants.Create(c.Request.Context(), in)
+	out, err := h.svc.Create(c.Request.Context(), in)
 	if err != nil {
 		return err
 	}
@@ -96,14 +105,14 @@ func (s *Server) createTenant(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) listTenants(c *gin.Context) error {
-	p, orderBy, err := pageQuery(c, "code", "name", "created_at")
+func (h *api) listTenants(c *gin.Context) error {
+	p, orderBy, err := httpapi.PageQueryOf(c, "code", "name", "created_at")
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Tenants.List(c.Request.Context(), tenant.ListFilter{
+	items, total, err := h.svc.List(c.Request.Context(), tenant.ListFilter{
 		Status: c.Query("status"), Plan: c.Query("plan"), Q: c.Query("q"),
-		OrderBy: orderBy, Offset: p.offset(), Limit: p.PageSize,
+		OrderBy: orderBy, Offset: p.Offset(), Limit: p.PageSize,
 	})
 	if err != nil {
 		return err
@@ -111,16 +120,16 @@ func (s *Server) listTenants(c *gin.Context) error {
 	if items == nil {
 		items = []tenant.Tenant{}
 	}
-	c.JSON(http.StatusOK, Page[tenant.Tenant]{Items: items, Total: total, Page: p.Page, PageSize: p.PageSize})
+	c.JSON(http.StatusOK, httpapi.Page[tenant.Tenant]{Items: items, Total: total, Page: p.Page, PageSize: p.PageSize})
 	return nil
 }
 
-func (s *Server) getTenant(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) getTenant(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	o, err := s.Tenants.Overview(c.Request.Context(), id)
+	o, err := h.svc.Overview(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -128,16 +137,16 @@ func (s *Server) getTenant(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) suspendTenant(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) suspendTenant(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in suspendRequest
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	t, err := s.Tenants.Suspend(c.Request.Context(), id, in.Reason)
+	t, err := h.svc.Suspend(c.Request.Context(), id, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -145,12 +154,12 @@ func (s *Server) suspendTenant(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) resumeTenant(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) resumeTenant(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	t, err := s.Tenants.Resume(c.Request.Context(), id)
+	t, err := h.svc.Resume(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -158,16 +167,16 @@ func (s *Server) resumeTenant(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) setTenantPlan(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) setTenantPlan(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	var in planRequest
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	t, err := s.Tenants.SetPlan(c.Request.Context(), id, in.Plan)
+	t, err := h.svc.SetPlan(c.Request.Context(), id, in.Plan)
 	if err != nil {
 		return err
 	}
@@ -175,12 +184,12 @@ func (s *Server) setTenantPlan(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) deleteTenant(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) deleteTenant(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := s.Tenants.Delete(c.Request.Context(), id); err != nil {
+	if _, err := h.svc.Delete(c.Request.Context(), id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
@@ -189,7 +198,7 @@ func (s *Server) deleteTenant(c *gin.Context) error {
 
 // applyManifest takes the manifest as YAML (Content-Type containing "yaml")
 // or JSON. password_file is refused here: a request may not read server files.
-func (s *Server) applyManifest(c *gin.Context) error {
+func (h *api) applyManifest(c *gin.Context) error {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -206,7 +215,7 @@ func (s *Server) applyManifest(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.Tenants.Apply(c.Request.Context(), m)
+	res, err := h.svc.Apply(c.Request.Context(), m)
 	if err != nil {
 		return err
 	}
@@ -218,18 +227,18 @@ func (s *Server) applyManifest(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) listPlans(c *gin.Context) error {
-	ps, err := s.Tenants.Plans(c.Request.Context())
+func (h *api) listPlans(c *gin.Context) error {
+	ps, err := h.svc.Plans(c.Request.Context())
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, ps)
+	httpapi.WriteList(c, ps)
 	return nil
 }
 
-func (s *Server) ownTenant(c *gin.Context) error {
+func (h *api) ownTenant(c *gin.Context) error {
 	a, _ := actor.From(c.Request.Context())
-	o, err := s.Tenants.Overview(c.Request.Context(), a.TenantID)
+	o, err := h.svc.Overview(c.Request.Context(), a.TenantID)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,10 @@
-package httpapi_test
+package identityapi_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,7 +21,9 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
+	"github.com/wuye-project/wuye/core/identity/identityapi"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
@@ -116,12 +119,12 @@ func wantErr(t *testing.T, status int, body map[string]any, wantStatus int, code
 
 func setup(t *testing.T, db *store.DB) (apiT, *roleBook) {
 	book := &roleBook{users: map[uuid.UUID][]string{}, perms: map[string][]string{
-		"admin":    {httpapi.PermUserRead, httpapi.PermUserCreate, httpapi.PermUserUpdate, httpapi.PermUserResetPassword, httpapi.PermAPIKeyRead, httpapi.PermAPIKeyCreate, httpapi.PermAPIKeyRevoke},
-		"reader":   {httpapi.PermUserRead},
+		"admin":    {identityapi.PermUserRead, identityapi.PermUserCreate, identityapi.PermUserUpdate, identityapi.PermUserResetPassword, identityapi.PermAPIKeyRead, identityapi.PermAPIKeyCreate, identityapi.PermAPIKeyRevoke},
+		"reader":   {identityapi.PermUserRead},
 		"resident": {},
 	}}
 	svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, &entries{}, book)
-	srv := httpapi.New(httpapi.Deps{DB: db, Auth: svc, Authz: book, Identity: svc, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: svc, Authz: book, Routes: identityapi.Routes(svc), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return apiT{t: t, h: srv.Handler(), db: db, svc: svc}, book
 }
 
@@ -158,7 +161,7 @@ func TestIdentityHTTP(t *testing.T) {
 			t.Fatalf("zh message: %v", e["message"])
 		}
 		st, body, _ = api.call("POST", "/api/v1/auth/login", "", map[string]any{"login": "admin", "password": goodPW, "extra": 1})
-		wantErr(t, st, body, 400, "malformed_json")
+		wantErr(t, st, body, 400, "unknown_field")
 		st, body, _ = api.call("POST", "/api/v1/auth/login", "", map[string]any{"login": ""})
 		wantErr(t, st, body, 400, "invalid_input")
 
@@ -337,3 +340,71 @@ func TestLoginLockoutAndRateLimitHTTP(t *testing.T) {
 		t.Fatal("429 without Retry-After")
 	}
 }
+
+// TestForwardedHeadersNeedTrustedProxy: X-Forwarded-For / X-Real-IP are
+// believed only from a configured proxy. Without one, a caller cannot escape
+// the per-address login limit by changing the header, nor put an address of
+// its choice in the audit.
+func TestForwardedHeadersNeedTrustedProxy(t *testing.T) {
+	db := storetest.SQLite(t)
+	acme := tenant(t, db, "acme")
+	svc := identity.New(db, identity.Config{JWTSecret: []byte("http-test-secret-http-test-secret-32")}, &entries{}, &roleBook{})
+	svc.CreateUser(context.Background(), acme, identity.NewUser{Username: "lara", Password: goodPW})
+	login := func(h *httpapi.Server, xff string) int {
+		req := httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(`{"login":"nobody","password":"x"}`))
+		req.RemoteAddr = "198.51.100.7:4321"
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", xff)
+		req.Header.Set("X-Real-IP", xff)
+		w := httptest.NewRecorder()
+		h.Handler().ServeHTTP(w, req)
+		return w.Code
+	}
+
+	t.Run("no trusted proxy", func(t *testing.T) {
+		log := &entries{}
+		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: svc, Routes: identityapi.Routes(svc), Audit: log, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		st := 0
+		for i := 0; i < 30 && st != 429; i++ {
+			st = login(srv, fmt.Sprintf("203.0.113.%d", i))
+		}
+		if st != 429 {
+			t.Fatalf("a new X-Forwarded-For per attempt escaped the limiter (last %d)", st)
+		}
+		if st = login(srv, "203.0.113.200"); st != 429 {
+			t.Fatalf("a fresh X-Forwarded-For got in again after 429: %d", st)
+		}
+		for _, e := range log.e {
+			if e.IP != "198.51.100.7" {
+				t.Fatalf("audit IP %q, want the connection's address", e.IP)
+			}
+		}
+		if len(log.e) == 0 {
+			t.Fatal("nothing audited")
+		}
+	})
+
+	t.Run("trusted proxy", func(t *testing.T) {
+		log := &entries{}
+		proxies, err := httpapi.ParseTrustedProxies(" 10.0.0.0/8, 198.51.100.7 ,")
+		if err != nil || len(proxies) != 2 {
+			t.Fatal(proxies, err)
+		}
+		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: svc, Routes: identityapi.Routes(svc), Audit: log, TrustedProxies: proxies, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		for i := 0; i < 30; i++ {
+			if st := login(srv, fmt.Sprintf("192.0.2.%d", i)); st == 429 {
+				t.Fatalf("clients behind a trusted proxy share one budget: 429 at attempt %d", i)
+			}
+		}
+		if ip := log.e[len(log.e)-1].IP; ip != "192.0.2.29" {
+			t.Fatalf("audit IP %q, want the forwarded client", ip)
+		}
+	})
+
+	if _, err := httpapi.ParseTrustedProxies("10.0.0.0/8,not-an-ip"); err == nil {
+		t.Fatal("a bad proxy entry was accepted")
+	}
+}
+
+// bombXLSX is an .xlsx of one sheet: a header row "小区" and one row whose
+// first cell is n bytes of 'a'; the zip is about n/1000 bytes.

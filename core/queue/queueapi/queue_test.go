@@ -1,4 +1,4 @@
-package httpapi_test
+package queueapi_test
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/queue"
+	"github.com/wuye-project/wuye/core/queue/queueapi"
 	"github.com/wuye-project/wuye/core/queue/queuetest"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
@@ -43,7 +45,7 @@ func TestQueueRoutes(t *testing.T) {
 			"b":  {Kind: actor.User, ID: store.NewID(), TenantID: b},
 			"op": {Kind: actor.Operator, ID: store.NewID()},
 		}
-		srv := httpapi.New(httpapi.Deps{DB: db, Auth: auth, Authz: allowAll{}, Queue: q})
+		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: auth, Authz: allowAll{}, Routes: queueapi.Routes(q)})
 		var job queue.Job
 		err := db.InTenant(ctx, a, func(tx *gorm.DB) (err error) {
 			job, err = queue.StartJob(tx, "import", queue.Task{Type: "import.rooms"})

@@ -1,4 +1,6 @@
-package httpapi
+// Package identityapi is the HTTP face of core/identity: sign-in, sessions,
+// API keys, tenant users and platform operators, as rows of the route table.
+package identityapi
 
 import (
 	"context"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/identity"
 )
 
@@ -24,39 +27,44 @@ const (
 	PermAPIKeyRevoke      = "api_key.revoke"
 )
 
-// identityRoutes are sign-in, sessions, API keys and user management. The
-// self-service routes (me, password) need a signed-in principal but no
-// permission: every user may see themselves and change their own password.
-func (s *Server) identityRoutes() []Route {
-	if s.Identity == nil {
-		return nil
+// api serves the identity routes.
+type api struct{ svc *identity.Service }
+
+// Routes are sign-in, sessions, API keys, user management and the operators'
+// own accounts. The self-service routes (me, password) need a signed-in
+// principal but no permission: every user may see themselves and change
+// their own password.
+func Routes(svc *identity.Service) []httpapi.Route {
+	if svc == nil {
+		panic("identityapi: nil service")
 	}
-	return append([]Route{
+	h := &api{svc: svc}
+	return append([]httpapi.Route{
 		{Method: "POST", Path: "/api/v1/auth/login", Public: true, Tag: "auth", Summary: "Sign a tenant user in by username, phone or email",
-			Request: identity.LoginInput{}, Response: identity.Session{}, Handler: s.login},
+			Request: identity.LoginInput{}, Response: identity.Session{}, Handler: h.login},
 		{Method: "POST", Path: "/api/v1/operator/auth/login", Public: true, Tag: "auth", Summary: "Sign a platform operator in",
-			Request: identity.LoginInput{}, Response: identity.Session{}, Handler: s.operatorLogin},
+			Request: identity.LoginInput{}, Response: identity.Session{}, Handler: h.operatorLogin},
 		{Method: "POST", Path: "/api/v1/auth/refresh", Public: true, Tag: "auth", Summary: "Exchange a refresh token for a new token pair",
-			Request: refreshBody{}, Response: identity.Session{}, Handler: s.refresh},
+			Request: refreshBody{}, Response: identity.Session{}, Handler: h.refresh},
 		{Method: "POST", Path: "/api/v1/auth/logout", Public: true, Tag: "auth", Summary: "End the session of a refresh token",
-			Request: refreshBody{}, Status: http.StatusNoContent, Handler: s.logout},
+			Request: refreshBody{}, Status: http.StatusNoContent, Handler: h.logout},
 		{Method: "GET", Path: "/api/v1/auth/me", Self: true, Tag: "auth", Summary: "The signed-in user or API key",
-			Response: meBody{}, Handler: s.me},
+			Response: meBody{}, Handler: h.me},
 		{Method: "POST", Path: "/api/v1/auth/password", Self: true, Tag: "auth", Summary: "Change your own password (ends your other sessions)",
-			Request: identity.PasswordChange{}, Response: identity.Session{}, Handler: s.changePassword},
+			Request: identity.PasswordChange{}, Response: identity.Session{}, Handler: h.changePassword},
 		{Method: "GET", Path: "/api/v1/operator/auth/me", Operator: true, Tag: "auth", Summary: "The signed-in operator",
-			Response: meBody{}, Handler: s.me},
+			Response: meBody{}, Handler: h.me},
 		{Method: "POST", Path: "/api/v1/operator/auth/password", Operator: true, Tag: "auth", Summary: "Change your own operator password",
-			Request: identity.PasswordChange{}, Response: identity.Session{}, Handler: s.changePassword},
+			Request: identity.PasswordChange{}, Response: identity.Session{}, Handler: h.changePassword},
 
 		{Method: "POST", Path: "/api/v1/api-keys", Permission: PermAPIKeyCreate, Idempotent: true, ReplayRedacts: []string{"key"}, Tag: "api-keys",
 			Summary: "Create an API key (the key is shown only in this response)", Request: identity.NewAPIKey{},
-			Response: identity.CreatedAPIKey{}, Status: http.StatusCreated, Handler: s.createAPIKey},
+			Response: identity.CreatedAPIKey{}, Status: http.StatusCreated, Handler: h.createAPIKey},
 		{Method: "GET", Path: "/api/v1/api-keys", Permission: PermAPIKeyRead, Tag: "api-keys", Summary: "List API keys",
-			Query: PageQuery{}, Response: Page[identity.APIKey]{}, Handler: s.listAPIKeys},
+			Query: httpapi.PageQuery{}, Response: httpapi.Page[identity.APIKey]{}, Handler: h.listAPIKeys},
 		{Method: "DELETE", Path: "/api/v1/api-keys/:id", Permission: PermAPIKeyRevoke, Object: true, Tag: "api-keys",
-			Summary: "Revoke an API key", Status: http.StatusNoContent, Handler: s.revokeAPIKey},
-	}, append(s.userRoutes(), s.operatorRoutes()...)...)
+			Summary: "Revoke an API key", Status: http.StatusNoContent, Handler: h.revokeAPIKey},
+	}, append(h.userRoutes(), h.operatorRoutes()...)...)
 }
 
 type refreshBody struct {
@@ -81,17 +89,17 @@ type meBody struct {
 	Operator *identity.Operator `json:"operator,omitempty"`
 }
 
-func (s *Server) login(c *gin.Context) error {
-	return s.doLogin(c, s.Identity.Login)
+func (h *api) login(c *gin.Context) error {
+	return h.doLogin(c, h.svc.Login)
 }
 
-func (s *Server) operatorLogin(c *gin.Context) error {
-	return s.doLogin(c, s.Identity.OperatorLogin)
+func (h *api) operatorLogin(c *gin.Context) error {
+	return h.doLogin(c, h.svc.OperatorLogin)
 }
 
-func (s *Server) doLogin(c *gin.Context, login func(context.Context, identity.LoginInput) (identity.Session, error)) error {
+func (h *api) doLogin(c *gin.Context, login func(context.Context, identity.LoginInput) (identity.Session, error)) error {
 	var in identity.LoginInput
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
 	in.IP = c.ClientIP()
@@ -115,12 +123,12 @@ func retryAfter(c *gin.Context, err error) {
 	}
 }
 
-func (s *Server) refresh(c *gin.Context) error {
+func (h *api) refresh(c *gin.Context) error {
 	var in refreshBody
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	sess, err := s.Identity.Refresh(c.Request.Context(), in.RefreshToken)
+	sess, err := h.svc.Refresh(c.Request.Context(), in.RefreshToken)
 	if err != nil {
 		return err
 	}
@@ -128,19 +136,19 @@ func (s *Server) refresh(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) logout(c *gin.Context) error {
+func (h *api) logout(c *gin.Context) error {
 	var in refreshBody
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
-	if err := s.Identity.Logout(c.Request.Context(), in.RefreshToken); err != nil {
+	if err := h.svc.Logout(c.Request.Context(), in.RefreshToken); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) me(c *gin.Context) error {
+func (h *api) me(c *gin.Context) error {
 	a, _ := actor.From(c.Request.Context())
 	out := meBody{Kind: string(a.Kind), ID: a.ID, TenantID: a.TenantID, Name: a.Name}
 	if a.Kind == actor.APIKey {
@@ -148,7 +156,7 @@ func (s *Server) me(c *gin.Context) error {
 		c.JSON(http.StatusOK, out)
 		return nil
 	}
-	who, err := s.Identity.Me(c.Request.Context(), a)
+	who, err := h.svc.Me(c.Request.Context(), a)
 	if err != nil {
 		return err
 	}
@@ -162,13 +170,13 @@ func (s *Server) me(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) changePassword(c *gin.Context) error {
+func (h *api) changePassword(c *gin.Context) error {
 	var in identity.PasswordChange
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
 	a, _ := actor.From(c.Request.Context())
-	sess, err := s.Identity.ChangePassword(c.Request.Context(), a, in)
+	sess, err := h.svc.ChangePassword(c.Request.Context(), a, in)
 	if err != nil {
 		return err
 	}
@@ -176,13 +184,13 @@ func (s *Server) changePassword(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) createAPIKey(c *gin.Context) error {
+func (h *api) createAPIKey(c *gin.Context) error {
 	var in identity.NewAPIKey
-	if err := BindJSON(c, &in); err != nil {
+	if err := httpapi.BindJSON(c, &in); err != nil {
 		return err
 	}
 	a, _ := actor.From(c.Request.Context())
-	k, err := s.Identity.CreateAPIKey(c.Request.Context(), a, in)
+	k, err := h.svc.CreateAPIKey(c.Request.Context(), a, in)
 	if err != nil {
 		return err
 	}
@@ -190,30 +198,30 @@ func (s *Server) createAPIKey(c *gin.Context) error {
 	return nil
 }
 
-func (s *Server) listAPIKeys(c *gin.Context) error {
-	p, _, err := pageQuery(c)
+func (h *api) listAPIKeys(c *gin.Context) error {
+	p, _, err := httpapi.PageQueryOf(c)
 	if err != nil {
 		return err
 	}
 	a, _ := actor.From(c.Request.Context())
-	keys, total, err := s.Identity.ListAPIKeys(c.Request.Context(), a.TenantID, p.PageSize, p.offset())
+	keys, total, err := h.svc.ListAPIKeys(c.Request.Context(), a.TenantID, p.PageSize, p.Offset())
 	if err != nil {
 		return err
 	}
 	if keys == nil {
 		keys = []identity.APIKey{}
 	}
-	c.JSON(http.StatusOK, Page[identity.APIKey]{Items: keys, Total: total, Page: p.Page, PageSize: p.PageSize})
+	c.JSON(http.StatusOK, httpapi.Page[identity.APIKey]{Items: keys, Total: total, Page: p.Page, PageSize: p.PageSize})
 	return nil
 }
 
-func (s *Server) revokeAPIKey(c *gin.Context) error {
-	id, err := PathID(c, "id")
+func (h *api) revokeAPIKey(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
 	if err != nil {
 		return err
 	}
 	a, _ := actor.From(c.Request.Context())
-	if err := s.Identity.RevokeAPIKey(c.Request.Context(), a.TenantID, id); err != nil {
+	if err := h.svc.RevokeAPIKey(c.Request.Context(), a.TenantID, id); err != nil {
 		return err
 	}
 	c.Status(http.StatusNoContent)
