@@ -117,6 +117,28 @@ func TestTenantScope(t *testing.T) {
 				if n := tx.Where("id = ?", target).Delete(&probe{}).RowsAffected; n != 0 {
 					t.Errorf("tenant B deleted %d of tenant A's rows", n)
 				}
+				// A service's own tenant filter stands in for the scope's only
+				// when it is B's and no OR can reach around it.
+				for name, q := range map[string]*gorm.DB{
+					"A's filter":          tx.Where("tenant_id = ?", a),
+					"B's filter, OR":      tx.Where("tenant_id = ?", b).Or("id = ?", target),
+					"OR first":            tx.Where("id = ?", target).Or("tenant_id = ?", b),
+					"B's filter, OR text": tx.Where("tenant_id = ?", b).Where("1 = 1 OR id = ?", target),
+				} {
+					var got []probe
+					if err := q.Find(&got).Error; err != nil {
+						t.Fatal(err)
+					}
+					for _, p := range got {
+						if p.TenantID != b {
+							t.Errorf("%s: tenant B read tenant A's row", name)
+						}
+					}
+				}
+				var own []probe
+				if err := tx.Where("tenant_id = ?", b).Find(&own).Error; err != nil || len(own) != 2 {
+					t.Errorf("tenant B with its own filter sees %d rows (err %v), want 2", len(own), err)
+				}
 				return nil
 			})
 			if err != nil {
