@@ -71,7 +71,7 @@ type verifiedToken struct {
 	iat, exp int64
 }
 
-// maxVerified bounds the cache: a few MB of tokens, more than the tokens
+// maxVerified bounds the cache (about 10 MB at most): more than the tokens
 // live (15 minutes) on one node at once in any deployment we size for.
 const maxVerified = 20000
 
