@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -27,7 +28,7 @@ import (
 
 // BenchmarkAuthenticatedGet is the request-cost target: GET /api/v1/rooms/{id}
 // through the whole wired server (request id, security headers, body limit,
-// access log, JWT check, tenant gate, casbin decision, metrics, audit,
+// access log at info level, JWT check, tenant gate, casbin decision, metrics, audit,
 // InTenant, RLS) against what a bare app would do: a gin handler and plain
 // gorm on a plain pool, logged in as the table owner (no RLS), no transaction,
 // no tenant setting; on SQLite a plain read connection, not Wuye's writer pool.
@@ -39,7 +40,18 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		b.Run(string(d), func(b *testing.B) {
 			cfg := testConfig(b, d)
+			// The access log is part of a request's cost: log at info, as
+			// production does, into /dev/null (the logger writes to stderr).
+			cfg.LogLevel = "info"
+			devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { devNull.Close() })
+			stderr := os.Stderr
+			os.Stderr = devNull
 			r := startWith(b, cfg)
+			os.Stderr = stderr
 			slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "bench"})
 			m, err := tenant.LoadManifest("../../tenants/demo.yaml")

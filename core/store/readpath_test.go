@@ -109,3 +109,84 @@ func TestReadPathTenant(t *testing.T) {
 		t.Fatalf("write on the read path: %d rows, want 3", n)
 	}
 }
+
+// TestReadPathSQLite checks the SQLite read path of GET requests (plain
+// SELECTs without a transaction): the tenant scope still hides other
+// tenants' rows, a write on it is a transaction (a failure or a panic undoes
+// it all, nested calls are savepoints), and a failed call leaves the pool
+// usable.
+func TestReadPathSQLite(t *testing.T) {
+	db, _ := openWithProbeTB(t, store.SQLite)
+	ctx := context.Background()
+	a, b := store.NewID(), store.NewID()
+	for tid, n := range map[uuid.UUID]int{a: 2, b: 1} {
+		for range n {
+			if err := db.InTenant(ctx, tid, func(tx *gorm.DB) error { return tx.Create(&probe{Note: "x"}).Error }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	get := store.ReadMostly(ctx)
+	look := func(tid uuid.UUID) int64 {
+		t.Helper()
+		var n int64
+		if err := db.InTenant(get, tid, func(tx *gorm.DB) error { return tx.Model(&probe{}).Count(&n).Error }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if na, nb := look(a), look(b); na != 2 || nb != 1 {
+		t.Fatalf("reads: %d and %d rows, want 2 and 1", na, nb)
+	}
+
+	boom := errors.New("boom")
+	err := db.InTenant(get, a, func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&probe{}).Count(&n).Error; err != nil {
+			return err
+		}
+		if err := tx.Create(&[]probe{{Note: "1"}, {Note: "2"}}).Error; err != nil {
+			return err
+		}
+		return boom
+	})
+	if n := look(a); !errors.Is(err, boom) || n != 2 {
+		t.Fatalf("failed write on the read path: err=%v, %d rows (want 2)", err, n)
+	}
+	func() {
+		defer func() { recover() }()
+		db.InTenant(get, a, func(tx *gorm.DB) error {
+			tx.Create(&probe{Note: "panic"})
+			panic("handler bug")
+		})
+	}()
+	if n := look(a); n != 2 {
+		t.Fatalf("panic on the read path kept its write: %d rows", n)
+	}
+	if err := db.InTenant(get, b, func(tx *gorm.DB) error { return tx.Exec("SELECT no_such_column FROM rls_probe").Error }); err == nil {
+		t.Fatal("bad statement succeeded")
+	}
+	// A nested call is a savepoint: its failure undoes only its own write.
+	err = db.InTenant(get, a, func(tx *gorm.DB) error {
+		if err := tx.Create(&probe{Note: "kept"}).Error; err != nil {
+			return err
+		}
+		_ = tx.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&probe{Note: "undone"}).Error; err != nil {
+				return err
+			}
+			return boom
+		})
+		return nil
+	})
+	if n := look(a); err != nil || n != 3 {
+		t.Fatalf("write with a failed savepoint on the read path: err=%v, %d rows, want 3", err, n)
+	}
+	// Writes from the read path do not hold the database: the main pool writes next.
+	if err := db.InTenant(ctx, b, func(tx *gorm.DB) error { return tx.Create(&probe{Note: "y"}).Error }); err != nil {
+		t.Fatal(err)
+	}
+	if n := look(b); n != 2 {
+		t.Fatalf("after a write: %d rows, want 2", n)
+	}
+}

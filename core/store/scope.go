@@ -70,11 +70,60 @@ func scopeWhere(tx *gorm.DB) {
 	case !ok:
 		_ = tx.AddError(ErrNoTenant)
 	case s.platform:
+	case scopedBy(tx.Statement, f.DBName, s.tenant):
 	default:
-		tx.Statement.AddClause(clause.Where{Exprs: []clause.Expression{
-			clause.Eq{Column: clause.Column{Table: tx.Statement.Table, Name: f.DBName}, Value: s.tenant},
-		}})
+		eq := clause.Eq{Column: clause.Column{Table: tx.Statement.Table, Name: f.DBName}, Value: s.tenant}
+		// gorm joins a top-level Or to its neighbours without parentheses, so
+		// "a OR b" AND tenant would read "a OR (b AND tenant)": group what is
+		// there first.
+		if c, ok := tx.Statement.Clauses["WHERE"]; ok {
+			if w, ok := c.Expression.(clause.Where); ok && hasOr(w.Exprs) {
+				c.Expression = clause.Where{Exprs: []clause.Expression{clause.AndConditions{Exprs: w.Exprs}, eq}}
+				tx.Statement.Clauses["WHERE"] = c
+				return
+			}
+		}
+		tx.Statement.AddClause(clause.Where{Exprs: []clause.Expression{eq}})
 	}
+}
+
+func hasOr(exprs []clause.Expression) bool {
+	for _, e := range exprs {
+		if _, ok := e.(clause.OrConditions); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// scopedBy reports whether st's WHERE already holds "col = ?" bound to
+// tenant as one of its top-level AND terms (a service's own tenant filter),
+// so the scope's identical condition would only lengthen the statement
+// (SQLite parses every statement anew). Any top-level OR, which could reach
+// around the term, makes it answer false.
+func scopedBy(st *gorm.Statement, col string, tenant uuid.UUID) bool {
+	c, ok := st.Clauses["WHERE"]
+	if !ok {
+		return false
+	}
+	w, ok := c.Expression.(clause.Where)
+	if !ok {
+		return false
+	}
+	found := false
+	for _, e := range w.Exprs {
+		switch e := e.(type) {
+		case clause.OrConditions:
+			return false
+		case clause.Expr:
+			if e.SQL == col+" = ?" && len(e.Vars) == 1 {
+				if v, ok := e.Vars[0].(uuid.UUID); ok && v == tenant {
+					found = true
+				}
+			}
+		}
+	}
+	return found
 }
 
 // stampCreate sets TenantID (and a UUIDv7 ID where it is zero) on every row

@@ -317,7 +317,9 @@ func openSQLite(dir string, immediate bool) (*sql.DB, error) {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
 	// One writer at a time is SQLite's rule; a small pool keeps readers concurrent under WAL.
+	// Idle connections are kept: a new one must open the file and parse the schema again.
 	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
 	return sqlDB, nil
 }
 
@@ -327,10 +329,12 @@ var ErrNoTenant = errors.New("store: tenant-owned table used without a tenant sc
 type readMostlyKey struct{}
 
 // ReadMostly marks ctx as serving a request that reads (a GET). On SQLite its
-// transactions begin deferred on a second pool, so they run beside a long
-// write (an import) instead of queueing behind it; the main pool begins
-// immediate, so writers queue rather than fail on lock upgrade. A deferred
-// transaction may still write (an audit entry). On Postgres its InTenant
+// work runs on a second pool, so it runs beside a long write (an import)
+// instead of queueing behind it; the main pool begins immediate, so writers
+// queue rather than fail on lock upgrade. Its InTenant calls take the read
+// path of sqliteread.go (plain SELECTs without BEGIN/COMMIT, a
+// deferred transaction from the first write: an audit entry); its Platform
+// calls a deferred transaction. On Postgres its InTenant
 // calls take the read path of pgtx.go: session tenant on a pool of their own,
 // plain SELECTs without BEGIN/COMMIT, a real transaction from the first write.
 func ReadMostly(ctx context.Context) context.Context {
@@ -360,7 +364,10 @@ func (db *DB) InTenant(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm
 		}
 		return db.inPostgresTx(ctx, db.tenantSetup(tenantID), fn)
 	}
-	return db.sqliteFor(ctx).WithContext(ctx).Transaction(fn)
+	if db.read != nil && ctx.Value(readMostlyKey{}) != nil {
+		return db.inSQLiteRead(ctx, fn)
+	}
+	return db.gdb.WithContext(ctx).Transaction(fn)
 }
 
 // Platform runs fn in a transaction that may read and write across tenants.

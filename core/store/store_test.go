@@ -117,6 +117,28 @@ func TestTenantScope(t *testing.T) {
 				if n := tx.Where("id = ?", target).Delete(&probe{}).RowsAffected; n != 0 {
 					t.Errorf("tenant B deleted %d of tenant A's rows", n)
 				}
+				// A service's own tenant filter stands in for the scope's only
+				// when it is B's and no OR can reach around it.
+				for name, q := range map[string]*gorm.DB{
+					"A's filter":          tx.Where("tenant_id = ?", a),
+					"B's filter, OR":      tx.Where("tenant_id = ?", b).Or("id = ?", target),
+					"OR first":            tx.Where("id = ?", target).Or("tenant_id = ?", b),
+					"B's filter, OR text": tx.Where("tenant_id = ?", b).Where("1 = 1 OR id = ?", target),
+				} {
+					var got []probe
+					if err := q.Find(&got).Error; err != nil {
+						t.Fatal(err)
+					}
+					for _, p := range got {
+						if p.TenantID != b {
+							t.Errorf("%s: tenant B read tenant A's row", name)
+						}
+					}
+				}
+				var own []probe
+				if err := tx.Where("tenant_id = ?", b).Find(&own).Error; err != nil || len(own) != 2 {
+					t.Errorf("tenant B with its own filter sees %d rows (err %v), want 2", len(own), err)
+				}
 				return nil
 			})
 			if err != nil {
@@ -212,6 +234,10 @@ func TestRowLevelSecurity(t *testing.T) {
 			"DROP POLICY tenant_isolation ON rls_probe",
 			"SELECT password_hash FROM operators",
 			"SELECT key FROM rls_keys",
+			// The signed-tenant view reads rls_keys with its owner's rights: it must not let anything through.
+			"DELETE FROM wuye_tenant",
+			"UPDATE wuye_tenant SET id = id",
+			"CREATE OR REPLACE VIEW wuye_tenant AS SELECT '" + b.String() + "'::uuid AS id",
 			"UPDATE tenants SET plan_code = 'enterprise'",
 			"INSERT INTO rls_probe VALUES ('" + b.String() + "', '" + store.NewID().String() + "', 'smuggled', now())",
 			"CREATE FUNCTION public.leak() RETURNS int LANGUAGE sql AS 'SELECT 1'",
@@ -235,6 +261,20 @@ func TestRowLevelSecurity(t *testing.T) {
 	}
 	var notes []string
 	if err := db.Platform(ctx, func(tx *gorm.DB) error { return tx.Model(&probe{}).Order("note").Pluck("note", &notes).Error }); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{"DELETE FROM wuye_tenant", "DELETE FROM rls_keys"} {
+		if err := db.Platform(ctx, func(tx *gorm.DB) error { return tx.Exec(sql).Error }); err == nil {
+			t.Errorf("platform role was allowed: %s", sql)
+		}
+	}
+	// The key is still there: tenant reads still see their rows.
+	if err := db.InTenant(ctx, a, func(tx *gorm.DB) error {
+		if n := visible(tx, ""); n != 1 {
+			t.Errorf("tenant A sees %d rows after the attempts, want 1", n)
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if len(notes) != 2 || notes[0] == "hijacked" || notes[1] == "hijacked" {
@@ -262,8 +302,8 @@ func TestEveryTenantTableHasRLS(t *testing.T) {
 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, pg_get_userbyid(c.relowner),
        EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped),
        (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polroles = '{0}'
-          AND pg_get_expr(p.polqual, p.polrelid) LIKE '%wuye_current_tenant()%'
-          AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%wuye_current_tenant()%'),
+          AND pg_get_expr(p.polqual, p.polrelid) LIKE '%tenant_id = ( SELECT wuye_tenant.id%FROM wuye_tenant))'
+          AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%tenant_id = ( SELECT wuye_tenant.id%FROM wuye_tenant))'),
        (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND p.polroles = ARRAY['wuye_platform'::regrole::oid]),
        (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid AND pg_get_expr(p.polqual, p.polrelid) LIKE '%app.platform%'),
        has_table_privilege('wuye_app', c.oid, 'SELECT'),
@@ -292,7 +332,7 @@ WHERE n.nspname = 'public' AND c.relkind IN ('r','p')`)
 		switch {
 		case tenantOwned:
 			if !rls || !force || tenantPolicies != 1 || platformPolicies != 1 {
-				t.Errorf("table %s: rls=%v force=%v tenant policies=%d platform policies=%d; every tenant table needs RLS forced, one policy on wuye_current_tenant() and one for wuye_platform",
+				t.Errorf("table %s: rls=%v force=%v tenant policies=%d platform policies=%d; every tenant table needs RLS forced, one policy on the signed tenant (wuye_tenant) and one for wuye_platform",
 					name, rls, force, tenantPolicies, platformPolicies)
 			}
 		case readable[name]:
@@ -351,7 +391,9 @@ func TestSchemasMatch(t *testing.T) {
 	}
 
 	pgCols := map[string][]string{}
-	rows, err := pg.Query(ctx, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'")
+	rows, err := pg.Query(ctx, `SELECT c.table_name, c.column_name FROM information_schema.columns c
+		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+		WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'`)
 	if err != nil {
 		t.Fatal(err)
 	}
