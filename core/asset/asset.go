@@ -107,14 +107,20 @@ type Service struct {
 	Files *attachment.Store
 	// Today gives the current day for due views; the local day when nil.
 	Today func() Date
+	// Zone is the tenant's time zone ("today" is the tenant's day, not the
+	// server's); the server's zone when nil.
+	Zone func(ctx context.Context, tenantID uuid.UUID) *time.Location
 }
 
 // New returns a Service on db.
 func New(db *store.DB) *Service { return &Service{DB: db, Files: attachment.NewStore(db)} }
 
-func (s *Service) today() Date {
+func (s *Service) today(ctx context.Context, tenantID uuid.UUID) Date {
 	if s.Today != nil {
 		return s.Today()
+	}
+	if s.Zone != nil {
+		return DateOf(time.Now().In(s.Zone(ctx, tenantID)))
 	}
 	return DateOf(time.Now())
 }

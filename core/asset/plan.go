@@ -50,10 +50,9 @@ type PlanView struct {
 	State     string   `json:"state"` // scheduled, due_soon, overdue, inactive
 }
 
-func (s *Service) planView(p Plan) PlanView {
+func (s *Service) planView(p Plan, today Date) PlanView {
 	v := PlanView{Plan: p, Cycle: p.Cycle(), Checklist: []string{}}
 	_ = json.Unmarshal([]byte(p.Checklist), &v.Checklist)
-	today := s.today()
 	switch {
 	case !p.Active:
 		v.State = "inactive"
@@ -131,9 +130,10 @@ func (s *Service) CreatePlan(ctx context.Context, tenantID uuid.UUID, inp PlanIn
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
+	today := s.today(ctx, tenantID)
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		p, err := createPlan(tx, tenantID, inp)
-		v = s.planView(p)
+		v = s.planView(p, today)
 		return err
 	})
 	return v, err
@@ -149,10 +149,11 @@ func createPlan(tx *gorm.DB, tenantID uuid.UUID, inp PlanInput) (Plan, error) {
 }
 
 func (s *Service) GetPlan(ctx context.Context, tenantID, id uuid.UUID) (v PlanView, err error) {
+	today := s.today(ctx, tenantID)
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var p Plan
 		err := notFound(in(tx, tenantID).First(&p, "id = ?", id).Error)
-		v = s.planView(p)
+		v = s.planView(p, today)
 		return err
 	})
 	return v, err
@@ -163,6 +164,7 @@ func (s *Service) UpdatePlan(ctx context.Context, tenantID, id uuid.UUID, inp Pl
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
+	today := s.today(ctx, tenantID)
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var p Plan
 		if err := notFound(in(tx, tenantID).First(&p, "id = ?", id).Error); err != nil {
@@ -170,7 +172,7 @@ func (s *Service) UpdatePlan(ctx context.Context, tenantID, id uuid.UUID, inp Pl
 		}
 		inp.AssetID = p.AssetID
 		inp.apply(&p)
-		v = s.planView(p)
+		v = s.planView(p, today)
 		return tx.Save(&p).Error
 	})
 	return v, err
@@ -199,7 +201,7 @@ var ErrView = apperr.New(apperr.KindInvalid, "unknown_view", "view must be due_s
 // ListPlans lists plans by next due date. due_soon: active plans due from
 // today until their reminder window ends; overdue: active plans due before today.
 func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilter, p paging.Paging) (out []PlanView, total int64, err error) {
-	today := s.today()
+	today := s.today(ctx, tenantID) // before the transaction: the zone may need a platform read
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Plan{}), tenantID)
 		if f.AssetID != "" {
@@ -242,7 +244,7 @@ func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilte
 		}
 		out = make([]PlanView, len(rows))
 		for i, pl := range rows {
-			out[i] = s.planView(pl)
+			out[i] = s.planView(pl, today)
 		}
 		return nil
 	})
@@ -334,7 +336,7 @@ func (s *Service) AddRecord(ctx context.Context, tenantID, assetID uuid.UUID, in
 	if err := invalid(inp.Validate()); err != nil {
 		return r, err
 	}
-	if inp.DoneOn.After(s.today()) {
+	if inp.DoneOn.After(s.today(ctx, tenantID)) {
 		return r, ErrFutureRecord
 	}
 	err = s.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
