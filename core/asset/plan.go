@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/money"
 	"github.com/wuye-project/wuye/core/paging"
 )
 
@@ -321,8 +322,11 @@ func (r RecordInput) Validate() []apperr.FieldError {
 	if r.CostMinor < 0 || r.CostMinor > 1_000_000_000_00 {
 		fe = append(fe, apperr.FieldError{Field: "cost_minor", Code: "out_of_range", EN: "cost_minor must be 0 or more fen", ZH: "费用(分)不能为负"})
 	}
-	if r.Currency != "" && len(r.Currency) != 3 {
-		fe = append(fe, apperr.FieldError{Field: "currency", Code: "invalid_currency", EN: "currency is a 3-letter ISO code", ZH: "币种为 3 位 ISO 代码"})
+	if r.Currency != "" {
+		if _, err := money.ParseCurrency("currency", r.Currency); err != nil {
+			e, _ := apperr.As(err)
+			fe = append(fe, e.Details.([]apperr.FieldError)...)
+		}
 	}
 	return fe
 }
