@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Identity.TenantGate = a.Tenants.CheckActive
 	a.Property = property.New(a.DB)
 	a.Assets = asset.New(a.DB)
+	a.Assets.Zone = a.Tenants.Location // due views count days in the tenant's zone
 	if a.Residents, err = resident.New(piiCfg, resident.Deps{Rooms: RoomDirectory{}, Perms: a.RBAC, Audit: a.Audit, Users: residentUsers{}}); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,8 @@ func (s *Server) tenantRoutes() []Route {
 			Response: tenant.Tenant{}, Handler: s.resumeTenant},
 		{Method: "PUT", Path: base + "/:id/plan", Operator: true, Tag: "tenants", Summary: "Move a tenant to another plan (refused below current usage)",
 			Request: planRequest{}, Response: tenant.Tenant{}, Handler: s.setTenantPlan},
+		{Method: "PUT", Path: base + "/:id/time-zone", Operator: true, Tag: "tenants", Summary: "Set a tenant's time zone (IANA name such as Asia/Shanghai; empty restores the default): its \"today\", months and due dates",
+			Request: timeZoneRequest{}, Response: tenant.Tenant{}, Handler: s.setTenantTimeZone},
 		{Method: "DELETE", Path: base + "/:id", Operator: true, Tag: "tenants", Summary: "Close a tenant (soft delete; data kept, code reusable)",
 			Status: http.StatusNoContent, Handler: s.deleteTenant},
 		{Method: "POST", Path: base + "/apply", Operator: true, Tag: "tenants", Summary: "Apply a tenant manifest (YAML or JSON body); idempotent",
@@ -168,6 +170,27 @@ func (s *Server) setTenantPlan(c *gin.Context) error {
 		return err
 	}
 	t, err := s.Tenants.SetPlan(c.Request.Context(), id, in.Plan)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, t)
+	return nil
+}
+
+type timeZoneRequest struct {
+	TimeZone string `json:"time_zone"`
+}
+
+func (s *Server) setTenantTimeZone(c *gin.Context) error {
+	id, err := PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in timeZoneRequest
+	if err := BindJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := s.Tenants.SetTimeZone(c.Request.Context(), id, in.TimeZone)
 	if err != nil {
 		return err
 	}

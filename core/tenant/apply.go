@@ -73,7 +73,7 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 		switch {
 		case errors.Is(err, apperr.NotFound):
 			res.Outcome = OutcomeCreated
-			t = Tenant{Code: m.Code, Name: m.Name, Status: StatusActive, PlanCode: m.Plan, Settings: Settings{Plugins: plugins}}
+			t = Tenant{Code: m.Code, Name: m.Name, Status: StatusActive, PlanCode: m.Plan, Settings: Settings{Plugins: plugins, TimeZone: m.TimeZone}}
 			if m.Status == StatusSuspended {
 				setStatus(&t, StatusSuspended, "declared in manifest")
 			}
@@ -137,6 +137,10 @@ func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]
 			reason = "declared in manifest"
 		}
 		setStatus(t, m.Status, reason)
+	}
+	if m.TimeZone != "" && m.TimeZone != t.Settings.TimeZone {
+		res.Changes = append(res.Changes, "time_zone: "+t.TimeZone()+" -> "+m.TimeZone)
+		t.Settings.TimeZone = m.TimeZone
 	}
 	if !samePlugins(t.Settings.Plugins, plugins) {
 		res.Changes = append(res.Changes, "plugins")
