@@ -41,7 +41,6 @@ type App struct {
 	Residents *resident.Service
 	API       *httpapi.Server
 
-	jobs     sync.Map      // token -> job body, see jobs.go
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
 	listener net.Listener

@@ -25,6 +25,7 @@ import (
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/resident"
+	"github.com/wuye-project/wuye/core/sheet"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -90,9 +91,11 @@ type Deps struct {
 	// MaxExportRows caps a list exported as a file (?format=xlsx|csv);
 	// DefaultMaxExportRows when zero.
 	MaxExportRows int
-	// StartJob runs long work (large imports) in the background and returns
-	// the id of a job the caller polls; nil runs every import synchronously.
-	StartJob func(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (jobID string, err error)
+	// StartJob queues long work (a large import) as a job whose input is
+	// payload, kept durably so any node can run it there with RunJob, and
+	// returns the id of a job the caller polls; nil runs every import
+	// synchronously.
+	StartJob func(ctx context.Context, tenantID uuid.UUID, kind string, payload []byte) (jobID string, err error)
 }
 
 // Server is the API.
@@ -104,6 +107,9 @@ type Server struct {
 	metrics *metrics
 	// bodyLimits are the routes' own body caps by "METHOD /path".
 	bodyLimits map[string]int64
+	// importers make the table's spreadsheet importers, so a queued
+	// import runs on any node (RunJob).
+	importers []func() sheet.Importer
 
 	openAPIJSON []byte // built once from the table
 	docsHTML    []byte
