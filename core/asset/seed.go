@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/civil"
 	"github.com/wuye-project/wuye/core/property"
 )
 
@@ -42,11 +43,13 @@ func SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (ch
 		if s == "" {
 			return Date{}
 		}
-		d, e := ParseDate(s)
+		// "2024-01-01", or relative to the tenant's today ("-30d", "+2m"):
+		// a fresh install's plans then fall due around now, not years ago.
+		d, e := civil.ParseRelative(s, civil.TodayOf(ctx))
 		if e != nil && err == nil {
 			err = e
 		}
-		return d
+		return NewDate(d.Year, d.Month, d.Day)
 	}
 	for _, as := range data {
 		var n int64

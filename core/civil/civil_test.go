@@ -85,3 +85,17 @@ func TestJSON(t *testing.T) {
 		t.Fatal(s, err)
 	}
 }
+
+func TestParseRelative(t *testing.T) {
+	today := Date{2026, 1, 31}
+	for s, want := range map[string]Date{"today": today, "+3d": {2026, 2, 3}, "-2w": {2026, 1, 17}, "+1m": {2026, 2, 28}, "-1y": {2025, 1, 31}, "2024-06-15": {2024, 6, 15}} {
+		if got, err := ParseRelative(s, today); err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"+d", "3d", "+3x", "-1.5m", "yesterday", "+-3d"} {
+		if _, err := ParseRelative(s, today); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+}
