@@ -3,12 +3,12 @@
 // by store.Migrate. Both folders must define the same tables and columns
 // (a test in core/store checks it). Postgres files also enable row-level
 // security on every tenant-owned table, with the tenant's policy and the
-// platform role's (00011 explains both):
+// platform role's (00011 and 00015 explain them):
 //
 //	ALTER TABLE t ENABLE ROW LEVEL SECURITY;
 //	ALTER TABLE t FORCE ROW LEVEL SECURITY;
-//	CREATE POLICY tenant_isolation ON t USING (tenant_id = (SELECT wuye_current_tenant()))
-//	    WITH CHECK (tenant_id = (SELECT wuye_current_tenant()));
+//	CREATE POLICY tenant_isolation ON t USING (tenant_id = (SELECT id FROM wuye_tenant))
+//	    WITH CHECK (tenant_id = (SELECT id FROM wuye_tenant));
 //	CREATE POLICY platform_access ON t TO wuye_platform USING (true) WITH CHECK (true);
 package migrations
 

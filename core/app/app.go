@@ -53,7 +53,6 @@ type App struct {
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
 
-	jobs     sync.Map      // token -> job body, see jobs.go
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
 	listener net.Listener
@@ -130,7 +129,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, residentOccupancy{a}); err != nil {
 		return nil, err
 	}
-	if a.Assets, err = asset.New(a.DB, assetPlaces{a.Property}); err != nil {
+	// Due views count days in the tenant's zone.
+	if a.Assets, err = asset.New(a.DB, assetPlaces{a.Property}, asset.WithZone(a.Tenants.Location)); err != nil {
 		return nil, err
 	}
 	if a.Residents, err = resident.New(a.DB, piiCfg, resident.Deps{Rooms: NewRoomDirectory(a.Property), Perms: a.RBAC, Audit: a.Audit, Accounts: residentAccounts{a.Identity}}); err != nil {

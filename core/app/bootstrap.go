@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/tenant"
+	"github.com/wuye-project/wuye/tenants"
 )
 
 // FirstStart is what Bootstrap did, for serve to print.
@@ -38,11 +40,15 @@ func (a *App) Bootstrap(ctx context.Context) (FirstStart, error) {
 	if a.Config.NoSeed {
 		return out, nil
 	}
-	res, err := a.Tenants.SeedOnFirstStart(ctx, filepath.Join(a.Config.TenantsDir, "demo.yaml"))
-	if errors.Is(err, fs.ErrNotExist) {
-		a.Log.Warn("no demo manifest; starting without a demo tenant", "dir", a.Config.TenantsDir)
-		return out, nil
-	}
+	// tenants/demo.yaml of the tenants folder when there is one, else the
+	// copy built into the binary: `wuye serve` seeds the demo from any folder.
+	res, err := a.Tenants.SeedManifestOnFirstStart(ctx, func() (tenant.Manifest, error) {
+		m, err := tenant.LoadManifest(filepath.Join(a.Config.TenantsDir, "demo.yaml"))
+		if errors.Is(err, fs.ErrNotExist) {
+			return tenant.ParseManifest(tenants.Demo)
+		}
+		return m, err
+	})
 	if err != nil || res == nil {
 		return out, err
 	}

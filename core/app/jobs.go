@@ -10,7 +10,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/queue"
-	"github.com/wuye-project/wuye/core/store"
 )
 
 // Task types the core itself handles.
@@ -19,35 +18,29 @@ const (
 	taskPurgeIdempotency = "core.purge_idempotency"
 )
 
-// jobBody is long work handed to the queue by an HTTP handler (a large import).
-type jobBody func(ctx context.Context, progress func(done, total int)) (any, error)
-
 type runJobPayload struct {
-	Token uuid.UUID `json:"token"`
+	Kind string `json:"kind"`
 }
 
-// startJob runs body as a queued job whose progress the caller polls at
-// /api/v1/jobs/:id. The body (holding the parsed upload) stays in this
-// process's memory under a token carried by the task: the job record and its
-// progress are durable, the body is not, so a job whose process restarted
-// before it ran ends failed with a message asking to upload again.
-func (a *App) startJob(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (string, error) {
-	token := store.NewID()
-	a.jobs.Store(token, jobBody(run))
-	payload, _ := json.Marshal(runJobPayload{Token: token})
+// startJob queues long work (a large import) as a job whose progress the
+// caller polls at /api/v1/jobs/:id. Its input goes to the database with the
+// job, in one transaction, so whichever node takes the task (a `wuye worker`,
+// another server, this one after a restart) runs it; it is deleted when the
+// job ends.
+func (a *App) startJob(ctx context.Context, tenantID uuid.UUID, kind string, input []byte) (string, error) {
+	payload, _ := json.Marshal(runJobPayload{Kind: kind})
 	var job queue.Job
 	err := a.DB.InTenant(ctx, tenantID, func(tx *gorm.DB) (err error) {
-		job, err = queue.StartJob(tx, kind, queue.Task{Type: taskRunJob, TenantID: tenantID, Queue: queue.Low, Payload: payload, MaxRetry: 0})
+		job, err = queue.StartJobWith(tx, kind, queue.Task{Type: taskRunJob, TenantID: tenantID, Queue: queue.Low, Payload: payload, MaxRetry: 0}, input)
 		return err
 	})
 	if err != nil {
-		a.jobs.Delete(token)
 		return "", err
 	}
 	return job.ID.String(), nil
 }
 
-var errJobLost = errors.New("the server restarted before this job ran; upload the file again (服务器在任务执行前重启,请重新上传文件)")
+var errJobLost = errors.New("this job's input is gone; upload the file again (任务的输入已丢失,请重新上传文件)")
 
 func (a *App) runJob(ctx context.Context, t queue.Task) error {
 	var p runJobPayload
@@ -55,11 +48,14 @@ func (a *App) runJob(ctx context.Context, t queue.Task) error {
 		return err
 	}
 	jobID := queue.JobID(ctx)
-	v, ok := a.jobs.LoadAndDelete(p.Token)
-	if !ok {
+	input, err := a.Queue.JobPayload(ctx, t.TenantID, jobID)
+	if errors.Is(err, queue.ErrNoPayload) {
 		return a.Queue.Finish(ctx, jobID, "", errJobLost)
 	}
-	result, err := v.(jobBody)(ctx, func(done, total int) {
+	if err != nil {
+		return err
+	}
+	result, err := a.API.RunJob(ctx, t.TenantID, p.Kind, input, func(done, total int) {
 		if perr := a.Queue.Progress(ctx, jobID, int64(done), int64(total), ""); perr != nil {
 			a.Log.Warn("job progress", "job", jobID, "err", perr)
 		}

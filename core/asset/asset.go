@@ -131,25 +131,43 @@ type Service struct {
 	db     *store.DB
 	places Places
 	files  *attachment.Store
-	today  func() Date
+	clock  func() Date                                                  // tests fix the day; nil: now
+	zone   func(ctx context.Context, tenantID uuid.UUID) *time.Location // the tenant's zone; nil: the server's
 }
 
 // Option configures a Service.
 type Option func(*Service)
 
-// WithToday sets the clock of the due views (tests); the local day otherwise.
-func WithToday(fn func() Date) Option { return func(s *Service) { s.today = fn } }
+// WithToday fixes the day of the due views (tests).
+func WithToday(fn func() Date) Option { return func(s *Service) { s.clock = fn } }
+
+// WithZone makes "today" the tenant's day in its time zone, not the server's.
+func WithZone(fn func(ctx context.Context, tenantID uuid.UUID) *time.Location) Option {
+	return func(s *Service) { s.zone = fn }
+}
 
 // New returns a Service on db, finding communities and locations in places.
 func New(db *store.DB, places Places, opts ...Option) (*Service, error) {
 	if db == nil || places == nil {
 		return nil, errors.New("asset: New needs a database and the property domain's places")
 	}
-	s := &Service{db: db, places: places, files: attachment.NewStore(db), today: func() Date { return DateOf(time.Now()) }}
+	s := &Service{db: db, places: places, files: attachment.NewStore(db)}
 	for _, o := range opts {
 		o(s)
 	}
 	return s, nil
+}
+
+// today is the tenant's current day. Callers read it before opening their
+// transaction: the zone may need a read of its own.
+func (s *Service) today(ctx context.Context, tenantID uuid.UUID) Date {
+	switch {
+	case s.clock != nil:
+		return s.clock()
+	case s.zone != nil:
+		return DateOf(time.Now().In(s.zone(ctx, tenantID)))
+	}
+	return DateOf(time.Now())
 }
 
 func in(tx *gorm.DB, tenantID uuid.UUID) *gorm.DB { return tx.Where("tenant_id = ?", tenantID) }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/money"
 	"github.com/wuye-project/wuye/core/paging"
 )
 
@@ -50,10 +51,9 @@ type PlanView struct {
 	State     string   `json:"state"` // scheduled, due_soon, overdue, inactive
 }
 
-func (s *Service) planView(p Plan) PlanView {
+func (s *Service) planView(p Plan, today Date) PlanView {
 	v := PlanView{Plan: p, Cycle: p.Cycle(), Checklist: []string{}}
 	_ = json.Unmarshal([]byte(p.Checklist), &v.Checklist)
-	today := s.today()
 	switch {
 	case !p.Active:
 		v.State = "inactive"
@@ -131,9 +131,10 @@ func (s *Service) CreatePlan(ctx context.Context, tenantID uuid.UUID, inp PlanIn
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
+	today := s.today(ctx, tenantID)
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		p, err := createPlan(tx, tenantID, inp)
-		v = s.planView(p)
+		v = s.planView(p, today)
 		return err
 	})
 	return v, err
@@ -149,10 +150,11 @@ func createPlan(tx *gorm.DB, tenantID uuid.UUID, inp PlanInput) (Plan, error) {
 }
 
 func (s *Service) GetPlan(ctx context.Context, tenantID, id uuid.UUID) (v PlanView, err error) {
+	today := s.today(ctx, tenantID)
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var p Plan
 		err := notFound(in(tx, tenantID).First(&p, "id = ?", id).Error)
-		v = s.planView(p)
+		v = s.planView(p, today)
 		return err
 	})
 	return v, err
@@ -163,6 +165,7 @@ func (s *Service) UpdatePlan(ctx context.Context, tenantID, id uuid.UUID, inp Pl
 	if err := invalid(inp.Validate()); err != nil {
 		return v, err
 	}
+	today := s.today(ctx, tenantID)
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var p Plan
 		if err := notFound(in(tx, tenantID).First(&p, "id = ?", id).Error); err != nil {
@@ -170,7 +173,7 @@ func (s *Service) UpdatePlan(ctx context.Context, tenantID, id uuid.UUID, inp Pl
 		}
 		inp.AssetID = p.AssetID
 		inp.apply(&p)
-		v = s.planView(p)
+		v = s.planView(p, today)
 		return tx.Save(&p).Error
 	})
 	return v, err
@@ -199,7 +202,7 @@ var ErrView = apperr.New(apperr.KindInvalid, "unknown_view", "view must be due_s
 // ListPlans lists plans by next due date. due_soon: active plans due from
 // today until their reminder window ends; overdue: active plans due before today.
 func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilter, p paging.Paging) (out []PlanView, total int64, err error) {
-	today := s.today()
+	today := s.today(ctx, tenantID) // before the transaction: the zone may need a platform read
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		q := in(tx.Model(&Plan{}), tenantID)
 		if f.AssetID != "" {
@@ -242,7 +245,7 @@ func (s *Service) ListPlans(ctx context.Context, tenantID uuid.UUID, f PlanFilte
 		}
 		out = make([]PlanView, len(rows))
 		for i, pl := range rows {
-			out[i] = s.planView(pl)
+			out[i] = s.planView(pl, today)
 		}
 		return nil
 	})
@@ -319,8 +322,11 @@ func (r RecordInput) Validate() []apperr.FieldError {
 	if r.CostMinor < 0 || r.CostMinor > 1_000_000_000_00 {
 		fe = append(fe, apperr.FieldError{Field: "cost_minor", Code: "out_of_range", EN: "cost_minor must be 0 or more fen", ZH: "费用(分)不能为负"})
 	}
-	if r.Currency != "" && len(r.Currency) != 3 {
-		fe = append(fe, apperr.FieldError{Field: "currency", Code: "invalid_currency", EN: "currency is a 3-letter ISO code", ZH: "币种为 3 位 ISO 代码"})
+	if r.Currency != "" {
+		if _, err := money.ParseCurrency("currency", r.Currency); err != nil {
+			e, _ := apperr.As(err)
+			fe = append(fe, e.Details.([]apperr.FieldError)...)
+		}
 	}
 	return fe
 }
@@ -334,7 +340,7 @@ func (s *Service) AddRecord(ctx context.Context, tenantID, assetID uuid.UUID, in
 	if err := invalid(inp.Validate()); err != nil {
 		return r, err
 	}
-	if inp.DoneOn.After(s.today()) {
+	if inp.DoneOn.After(s.today(ctx, tenantID)) {
 		return r, ErrFutureRecord
 	}
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {

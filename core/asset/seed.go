@@ -8,6 +8,8 @@ import (
 	"github.com/google/uuid"
 	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/civil"
 )
 
 // SeedData is the "assets" section of a tenant manifest's seed data. It runs
@@ -56,11 +58,13 @@ func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 		if s == "" {
 			return Date{}
 		}
-		d, e := ParseDate(s)
+		// "2024-01-01", or relative to the tenant's today ("-30d", "+2m"):
+		// a fresh install's plans then fall due around now, not years ago.
+		d, e := civil.ParseRelative(s, civil.TodayOf(ctx))
 		if e != nil && err == nil {
 			err = e
 		}
-		return d
+		return NewDate(d.Year, d.Month, d.Day)
 	}
 	for _, as := range data {
 		var n int64

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +85,7 @@ func sendFile(c *gin.Context, f sheet.Format, name string, body []byte) {
 // importFile reads an upload (multipart field "file", or the raw body) and
 // runs the import: synchronously, or as a job for large files.
 func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
+	s.importers = append(s.importers, newImporter)
 	return func(c *gin.Context) error {
 		var q ImportQuery
 		if err := BindQuery(c, &q); err != nil {
@@ -136,15 +136,11 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 		job := &sheet.Job{DB: s.Sheets, TenantID: Tenant(c), Importer: im, Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun}
 		if len(rows) > syncImportRows && s.StartJob != nil {
 			who, _ := actor.From(c.Request.Context())
-			id, err := s.StartJob(c.Request.Context(), job.TenantID, "import."+im.Spec().Kind, func(ctx context.Context, progress func(done, total int)) (any, error) {
-				// The uploader stays the actor (care tags record who set them).
-				rep, err := job.Run(actor.With(ctx, who), progress)
-				if err == nil && rep.BadRows > 0 && !q.GoodRowsOnly && !q.DryRun {
-					// Nothing was written: the job fails, its result is the report.
-					err = sheet.ErrRejected
-				}
-				return rep, err
-			})
+			payload, err := encodeImportJob(importJob{Rows: rows, GoodRowsOnly: q.GoodRowsOnly, DryRun: q.DryRun, Actor: who})
+			if err != nil {
+				return err
+			}
+			id, err := s.StartJob(c.Request.Context(), job.TenantID, importJobPrefix+im.Spec().Kind, payload)
 			if err != nil {
 				return err
 			}

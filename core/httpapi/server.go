@@ -51,9 +51,9 @@ type TxOpener interface {
 	ReadMostly(ctx context.Context) context.Context
 }
 
-// JobStarter runs long work (large imports) in the background and returns
-// the id of a job the caller polls.
-type JobStarter func(ctx context.Context, tenantID uuid.UUID, kind string, run func(ctx context.Context, progress func(done, total int)) (any, error)) (jobID string, err error)
+// JobStarter queues a job of kind with its input payload and returns the id
+// the caller polls.
+type JobStarter func(ctx context.Context, tenantID uuid.UUID, kind string, payload []byte) (jobID string, err error)
 
 // Deps are what the API needs from the rest of the core: interfaces only
 // (the domains' services reach it as route rows in Routes).
@@ -89,7 +89,10 @@ type Deps struct {
 	// MaxExportRows caps a list exported as a file (?format=xlsx|csv);
 	// DefaultMaxExportRows when zero.
 	MaxExportRows int
-	// StartJob runs large imports in the background; nil runs every import synchronously.
+	// StartJob queues long work (a large import) as a job whose input is
+	// payload, kept durably so any node can run it there with RunJob, and
+	// returns the id of a job the caller polls; nil runs every import
+	// synchronously.
 	StartJob JobStarter
 	// IsNotFound recognises the store's "no such row" that a domain forgot to
 	// map, so it still answers 404 rather than 500 (store.IsNotFound).
@@ -107,6 +110,9 @@ type Server struct {
 	metrics *metrics
 	// bodyLimits are the routes' own body caps by "METHOD /path".
 	bodyLimits map[string]int64
+	// importers make the table's spreadsheet importers, so a queued
+	// import runs on any node (RunJob).
+	importers []func() sheet.Importer
 
 	openAPIJSON []byte // built once from the table
 	docsHTML    []byte

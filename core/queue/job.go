@@ -132,6 +132,9 @@ func (q *Queue) updateJob(ctx context.Context, jobID uuid.UUID, v map[string]any
 		if res.Error == nil && res.RowsAffected == 0 {
 			return apperr.NotFound
 		}
+		if res.Error == nil && (v["state"] == jobSucceeded || v["state"] == jobFailed) {
+			return dropPayload(tx, jobID) // the job ended: its input is no longer needed
+		}
 		return res.Error
 	})
 }
@@ -155,6 +158,12 @@ func (q *Queue) setJobState(ctx context.Context, tenant, job uuid.UUID, state, m
 		}
 	}
 	return q.db.InTenant(ctx, tenant, func(tx *gorm.DB) error {
-		return tx.Model(&Job{}).Where("id = ? AND state IN ?", job, from).Updates(v).Error
+		if err := tx.Model(&Job{}).Where("id = ? AND state IN ?", job, from).Updates(v).Error; err != nil {
+			return err
+		}
+		if state == jobSucceeded || state == jobFailed {
+			return dropPayload(tx, job)
+		}
+		return nil
 	})
 }

@@ -33,8 +33,15 @@ func (e every) Next(t time.Time) time.Time {
 }
 
 // ParseSpec reads "@every 10m" (aligned to the epoch) or a standard 5-field
-// cron spec / descriptor ("0 3 1 * *", "@daily", "CRON_TZ=Asia/Shanghai 0 9 * * 1"), UTC by default.
-func ParseSpec(spec string) (cron.Schedule, error) {
+// cron spec / descriptor ("0 3 1 * *", "@daily") in UTC, whatever the
+// server's zone; a spec may name its own zone ("CRON_TZ=Asia/Shanghai 0 9 * * 1").
+func ParseSpec(spec string) (cron.Schedule, error) { return ParseSpecIn(spec, time.UTC) }
+
+// ParseSpecIn reads spec as ParseSpec does, with cron fields read in loc:
+// "0 2 * * *" in Asia/Shanghai fires at 02:00 Shanghai time (18:00 UTC), and a
+// monthly "0 0 1 * *" at the start of the month there. An "@every" spec is
+// zone-free (aligned to the epoch).
+func ParseSpecIn(spec string, loc *time.Location) (cron.Schedule, error) {
 	if d, ok := strings.CutPrefix(spec, "@every "); ok {
 		dur, err := time.ParseDuration(strings.TrimSpace(d))
 		if err != nil || dur < time.Second {
@@ -42,18 +49,34 @@ func ParseSpec(spec string) (cron.Schedule, error) {
 		}
 		return every(dur), nil
 	}
-	s, err := cron.ParseStandard(spec)
+	if loc == nil {
+		loc = time.UTC
+	}
+	full := spec
+	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
+		// Without a zone the cron library uses the server's local zone; say which.
+		full = "CRON_TZ=" + loc.String() + " " + spec
+	}
+	s, err := cron.ParseStandard(full)
 	if err != nil {
 		return nil, fmt.Errorf("queue: schedule %q: %w", spec, err)
 	}
 	return s, nil
 }
 
-// Schedule registers periodic work under a unique name. t.TenantID may be
-// uuid.Nil for platform-wide work (whose handler fans out per tenant).
-// Call it before Start.
+// Schedule registers periodic work under a unique name, its cron fields in
+// UTC (see ScheduleIn). t.TenantID may be uuid.Nil for platform-wide work
+// (whose handler fans out per tenant). Call it before Start.
 func (q *Queue) Schedule(name, spec string, t Task) error {
-	s, err := ParseSpec(spec)
+	return q.ScheduleIn(name, spec, time.UTC, t)
+}
+
+// ScheduleIn registers periodic work whose cron fields are read in loc: a
+// nightly job "at 02:00 Asia/Shanghai", or a tenant's monthly task in the
+// tenant's zone (tenant.Service.Location). Slots are stored in UTC, so
+// processes in different zones still agree on them. Call it before Start.
+func (q *Queue) ScheduleIn(name, spec string, loc *time.Location, t Task) error {
+	s, err := ParseSpecIn(spec, loc)
 	if err != nil {
 		return err
 	}

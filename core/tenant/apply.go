@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/civil"
 )
 
 // Apply outcomes.
@@ -73,7 +75,7 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 		switch {
 		case errors.Is(err, apperr.NotFound):
 			res.Outcome = OutcomeCreated
-			t = Tenant{Code: m.Code, Name: m.Name, Status: StatusActive, PlanCode: m.Plan, Settings: Settings{Plugins: plugins}}
+			t = Tenant{Code: m.Code, Name: m.Name, Status: StatusActive, PlanCode: m.Plan, Settings: Settings{Plugins: plugins, TimeZone: m.TimeZone}}
 			if m.Status == StatusSuspended {
 				setStatus(&t, StatusSuspended, "declared in manifest")
 			}
@@ -138,6 +140,10 @@ func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]
 		}
 		setStatus(t, m.Status, reason)
 	}
+	if m.TimeZone != "" && m.TimeZone != t.Settings.TimeZone {
+		res.Changes = append(res.Changes, "time_zone: "+t.TimeZone()+" -> "+m.TimeZone)
+		t.Settings.TimeZone = m.TimeZone
+	}
 	if !samePlugins(t.Settings.Plugins, plugins) {
 		res.Changes = append(res.Changes, "plugins")
 		t.Settings.Plugins = plugins
@@ -162,6 +168,12 @@ func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]
 // seed hands each seed key to its seeder: registered keys in registration
 // order, then the unknown ones (noted) in key order.
 func (s *Service) seed(ctx context.Context, tx *gorm.DB, t Tenant, data map[string]any, res *ApplyResult) error {
+	// Relative dates in seed data ("-30d") count from the tenant's today.
+	loc, err := time.LoadLocation(t.TimeZone())
+	if err != nil {
+		loc = defaultLocation
+	}
+	ctx = civil.WithToday(ctx, civil.Today(loc))
 	s.mu.RLock()
 	var keys []string
 	for _, k := range s.order {
@@ -197,9 +209,16 @@ func (s *Service) seed(ctx context.Context, tx *gorm.DB, t Tenant, data map[stri
 }
 
 // SeedOnFirstStart applies the manifest at path when the database has no
-// tenant at all (deleted ones included), and returns nil otherwise. serve
-// calls it with tenants/demo.yaml so a fresh install has a demo company.
+// tenant at all (deleted ones included), and returns nil otherwise.
 func (s *Service) SeedOnFirstStart(ctx context.Context, path string) (*ApplyResult, error) {
+	return s.SeedManifestOnFirstStart(ctx, func() (Manifest, error) { return LoadManifest(path) })
+}
+
+// SeedManifestOnFirstStart applies the manifest load returns when the
+// database has no tenant at all (deleted ones included), and returns nil
+// otherwise. serve calls it with the demo manifest so a fresh install has a
+// demo company.
+func (s *Service) SeedManifestOnFirstStart(ctx context.Context, load func() (Manifest, error)) (*ApplyResult, error) {
 	var n int64
 	if err := s.db.Platform(ctx, func(tx *gorm.DB) error { return tx.Model(&Tenant{}).Count(&n).Error }); err != nil {
 		return nil, err
@@ -207,7 +226,7 @@ func (s *Service) SeedOnFirstStart(ctx context.Context, path string) (*ApplyResu
 	if n > 0 {
 		return nil, nil
 	}
-	m, err := LoadManifest(path)
+	m, err := load()
 	if err != nil {
 		return nil, err
 	}

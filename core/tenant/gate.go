@@ -51,4 +51,5 @@ func (s *Service) CheckActive(ctx context.Context, tenantID uuid.UUID) error {
 // forget drops the cached gate answer after a local change.
 func (s *Service) forget(tenantID uuid.UUID) {
 	s.gate.Delete(tenantID)
+	s.zones.Delete(tenantID)
 }

@@ -25,11 +25,14 @@ type Manifest struct {
 	// Status is active or suspended. When empty, Apply leaves an existing
 	// tenant's status alone (so an operator's suspension survives re-applying)
 	// and creates a new tenant active.
-	Status  string         `yaml:"status" json:"status,omitempty"`
-	Admins  []UserSpec     `yaml:"admins" json:"admins"`
-	Users   []UserSpec     `yaml:"users" json:"users,omitempty"`
-	Plugins []PluginSpec   `yaml:"plugins" json:"plugins,omitempty"`
-	Seed    map[string]any `yaml:"seed" json:"seed,omitempty"`
+	Status string `yaml:"status" json:"status,omitempty"`
+	// TimeZone is the tenant's IANA zone. When empty, Apply leaves an
+	// existing tenant's zone alone and creates a new one with DefaultTimeZone.
+	TimeZone string         `yaml:"time_zone" json:"time_zone,omitempty"`
+	Admins   []UserSpec     `yaml:"admins" json:"admins"`
+	Users    []UserSpec     `yaml:"users" json:"users,omitempty"`
+	Plugins  []PluginSpec   `yaml:"plugins" json:"plugins,omitempty"`
+	Seed     map[string]any `yaml:"seed" json:"seed,omitempty"`
 
 	dir string // folder password_file is relative to; empty when not read from a file
 }
@@ -172,6 +175,7 @@ func (m *Manifest) validate() error {
 	default:
 		fe = append(fe, apperr.FieldError{Field: "status", Code: "invalid_status", EN: "status must be active or suspended", ZH: "status 只能是 active 或 suspended"})
 	}
+	fe = append(fe, checkTimeZone("time_zone", m.TimeZone)...)
 	if len(m.Admins) == 0 {
 		fe = append(fe, apperr.FieldError{Field: "admins", Code: "required", EN: "declare at least one administrator under admins", ZH: "admins 中至少要有一个管理员"})
 	}

@@ -27,6 +27,8 @@ type CreateInput struct {
 	Name  string    `json:"name"`
 	Plan  string    `json:"plan"`
 	Admin AdminSpec `json:"admin"`
+	// TimeZone is an IANA zone name; DefaultTimeZone when empty.
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // Created is the result of Create. Passwords holds passwords that were
@@ -90,6 +92,7 @@ func (in CreateInput) Validate() []apperr.FieldError {
 		fe = append(fe, apperr.FieldError{Field: "plan", Code: "required", EN: "plan is required", ZH: "套餐必填"})
 	}
 	fe = append(fe, checkUser("admin", in.Admin)...)
+	fe = append(fe, checkTimeZone("time_zone", in.TimeZone)...)
 	return fe
 }
 
@@ -106,7 +109,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 		if _, err := findPlan(tx, in.Plan); err != nil {
 			return err
 		}
-		t := Tenant{Code: in.Code, Name: in.Name, Status: StatusActive, PlanCode: in.Plan}
+		t := Tenant{Code: in.Code, Name: in.Name, Status: StatusActive, PlanCode: in.Plan, Settings: Settings{TimeZone: in.TimeZone}}
 		if err := insertTenant(tx, &t); err != nil {
 			return err
 		}

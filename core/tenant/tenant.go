@@ -54,6 +54,8 @@ type Settings struct {
 	// Apply provisions only names missing here, so re-applying a manifest never
 	// resets a password nor revives a user the tenant has since removed.
 	Users []string `json:"provisioned_users,omitempty"`
+	// TimeZone is the tenant's IANA zone; DefaultTimeZone when empty (see Location).
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // PluginSetting is one plugin's declared state for a tenant.
@@ -123,7 +125,8 @@ type Service struct {
 	seeders  map[string]Seeder
 	order    []string // seed keys in registration order
 
-	gate sync.Map // uuid.UUID -> *gateEntry
+	gate  sync.Map // uuid.UUID -> *gateEntry
+	zones sync.Map // uuid.UUID -> *zoneEntry
 }
 
 // New returns the tenant service. It registers the "plugins" counter itself

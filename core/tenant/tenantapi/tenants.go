@@ -40,6 +40,8 @@ func Routes(svc *tenant.Service) []httpapi.Route {
 			Response: tenant.Tenant{}, Handler: h.resumeTenant},
 		{Method: "PUT", Path: base + "/:id/plan", Operator: true, Tag: "tenants", Summary: "Move a tenant to another plan (refused below current usage)",
 			Request: planRequest{}, Response: tenant.Tenant{}, Handler: h.setTenantPlan},
+		{Method: "PUT", Path: base + "/:id/time-zone", Operator: true, Tag: "tenants", Summary: "Set a tenant's time zone (IANA name such as Asia/Shanghai; empty restores the default): its \"today\", months and due dates",
+			Request: timeZoneRequest{}, Response: tenant.Tenant{}, Handler: h.setTenantTimeZone},
 		{Method: "DELETE", Path: base + "/:id", Operator: true, Tag: "tenants", Summary: "Close a tenant (soft delete; data kept, code reusable)",
 			Status: http.StatusNoContent, Handler: h.deleteTenant},
 		{Method: "POST", Path: base + "/apply", Operator: true, Tag: "tenants", Summary: "Apply a tenant manifest (YAML or JSON body); idempotent",
@@ -177,6 +179,27 @@ func (h *api) setTenantPlan(c *gin.Context) error {
 		return err
 	}
 	t, err := h.svc.SetPlan(c.Request.Context(), id, in.Plan)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, t)
+	return nil
+}
+
+type timeZoneRequest struct {
+	TimeZone string `json:"time_zone"`
+}
+
+func (h *api) setTenantTimeZone(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in timeZoneRequest
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	t, err := h.svc.SetTimeZone(c.Request.Context(), id, in.TimeZone)
 	if err != nil {
 		return err
 	}

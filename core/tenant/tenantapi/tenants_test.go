@@ -231,6 +231,14 @@ func TestTenantRoutes(t *testing.T) {
 			t.Fatalf("missing plan: %d %s", r.Status, r.raw)
 		}
 
+		// Time zone: an IANA name, or 400 naming the field.
+		if r = api.json("PUT", base+"/"+id+"/time-zone", "op", map[string]any{"time_zone": "Asia/Tokyo"}); r.Status != 200 || r.Body["settings"].(map[string]any)["time_zone"] != "Asia/Tokyo" {
+			t.Fatalf("set time zone: %d %s", r.Status, r.raw)
+		}
+		if r = api.json("PUT", base+"/"+id+"/time-zone", "op", map[string]any{"time_zone": "Asia/Atlantis"}); r.Status != 400 || !strings.Contains(string(r.raw), `"field":"time_zone"`) {
+			t.Fatalf("bad time zone: %d %s", r.Status, r.raw)
+		}
+
 		// Plans.
 		if r = api.do("GET", "/api/v1/operator/plans", "op", "", ""); r.Status != 200 || len(r.Body["items"].([]any)) != 3 {
 			t.Fatalf("plans: %d %s", r.Status, r.raw)
@@ -286,7 +294,7 @@ func TestTenantRoutesDeclareAccess(t *testing.T) {
 			t.Errorf("%s %s: access must be exactly operator or one permission", r.Method, r.Path)
 		}
 	}
-	if n != 10 {
-		t.Fatalf("%d tenant routes, want 10", n)
+	if n != 11 {
+		t.Fatalf("%d tenant routes, want 11", n)
 	}
 }
