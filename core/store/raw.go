@@ -34,7 +34,7 @@ type unscopedKey struct{}
 
 // Unscoped returns tx for hand-written SQL that is deliberately not bound to
 // the transaction's tenant; reason says why (TestUnscopedCallsHaveReasons in
-// core/app lists every call).
+// core/arch lists every call).
 func Unscoped(tx *gorm.DB, reason string) *gorm.DB {
 	if strings.TrimSpace(reason) == "" {
 		_ = tx.AddError(errors.New("store: Unscoped needs a reason"))
