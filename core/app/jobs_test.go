@@ -76,7 +76,7 @@ func TestQueuedImportRunsOnAnotherNode(t *testing.T) {
 
 			second := startWith(t, cfg)
 			tok = second.login(t, m.Code, "admin", password(res, "admin"))
-			deadline := time.Now().Add(90 * time.Second)
+			deadline := time.Now().Add(jobDeadline)
 			var job map[string]any
 			for time.Now().Before(deadline) {
 				var st int
