@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/chunk"
 )
 
 // The room directory: what other domains (residents first) ask about rooms.
@@ -99,7 +101,7 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 		name   string
 	}
 	var cs []Community
-	if err := chunked(names(func(p RoomPath) string { return p.Community }), func(part []string) error {
+	if err := chunk.Each(names(func(p RoomPath) string { return p.Community }), func(part []string) error {
 		return tx.Select("id", "name").Where("tenant_id = ? AND name IN ?", tenantID, part).Find(&cs).Error
 	}); err != nil {
 		return nil, err
@@ -110,7 +112,7 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 		cids = append(cids, c.ID)
 	}
 	var bs []Building
-	if err := chunked(cids, func(part []uuid.UUID) error {
+	if err := chunk.Each(cids, func(part []uuid.UUID) error {
 		return tx.Select("id", "community_id", "name").Where("tenant_id = ? AND community_id IN ? AND name IN ?", tenantID, part,
 			names(func(p RoomPath) string { return p.Building })).Find(&bs).Error
 	}); err != nil {
@@ -122,7 +124,7 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 		bids = append(bids, b.ID)
 	}
 	var us []Unit
-	if err := chunked(bids, func(part []uuid.UUID) error {
+	if err := chunk.Each(bids, func(part []uuid.UUID) error {
 		return tx.Select("id", "building_id", "name").Where("tenant_id = ? AND building_id IN ? AND name IN ?", tenantID, part,
 			names(func(p RoomPath) string { return p.Unit })).Find(&us).Error
 	}); err != nil {
@@ -135,8 +137,8 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 	}
 	var rs []Room
 	numbers := names(func(p RoomPath) string { return p.Room })
-	if err := chunked(uids, func(part []uuid.UUID) error {
-		return chunked(numbers, func(nums []string) error {
+	if err := chunk.Each(uids, func(part []uuid.UUID) error {
+		return chunk.Each(numbers, func(nums []string) error {
 			var batch []Room
 			err := tx.Select("id", "unit_id", "number").Where("tenant_id = ? AND unit_id IN ? AND number IN ?", tenantID, part, nums).Find(&batch).Error
 			rs = append(rs, batch...)
@@ -170,7 +172,7 @@ func (s *Service) RoomPaths(ctx context.Context, tenantID uuid.UUID, ids []uuid.
 func roomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]RoomPath, error) {
 	out := map[uuid.UUID]RoomPath{}
 	var rs []Room
-	if err := chunked(ids, func(part []uuid.UUID) error {
+	if err := chunk.Each(ids, func(part []uuid.UUID) error {
 		var batch []Room
 		err := tx.Select("id", "community_id", "building_id", "unit_id", "number").Where("tenant_id = ? AND id IN ?", tenantID, part).Find(&batch).Error
 		rs = append(rs, batch...)
@@ -187,7 +189,7 @@ func roomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]
 		parents = append(parents, id)
 	}
 	name := map[uuid.UUID]string{}
-	if err := chunked(parents, func(part []uuid.UUID) error {
+	if err := chunk.Each(parents, func(part []uuid.UUID) error {
 		var cs []Community
 		var bs []Building
 		var us []Unit
@@ -218,14 +220,4 @@ func roomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]
 		out[r.ID] = RoomPath{Community: name[r.CommunityID], Building: name[r.BuildingID], Unit: name[r.UnitID], Room: r.Number}
 	}
 	return out, nil
-}
-
-// chunked calls fn with at most 500 values at a time (bind-parameter limits).
-func chunked[T any](vs []T, fn func([]T) error) error {
-	for i := 0; i < len(vs); i += 500 {
-		if err := fn(vs[i:min(i+500, len(vs))]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
