@@ -24,7 +24,9 @@ func (p RoomPath) String() string {
 // RoomExists tells whether roomID is a room of the tenant.
 func (s *Service) RoomExists(ctx context.Context, tenantID, roomID uuid.UUID) (ok bool, err error) {
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		ok, err = s.RoomExistsTx(tx, tenantID, roomID)
+		var n int64
+		err := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID).Count(&n).Error
+		ok = n > 0
 		return err
 	})
 	return ok, err
@@ -35,31 +37,16 @@ func (s *Service) RoomExists(ctx context.Context, tenantID, roomID uuid.UUID) (o
 // it vacant. A room under renovation keeps its status.
 func (s *Service) SetRoomOccupied(ctx context.Context, tenantID, roomID uuid.UUID, occupied bool) error {
 	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		return s.SetRoomOccupiedTx(tx, tenantID, roomID, occupied)
+		q := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID)
+		if occupied {
+			return q.Where("status IN ?", []Status{Vacant, SoldUnoccupied}).Update("status", Occupied).Error
+		}
+		return q.Where("status = ?", Occupied).Update("status", Vacant).Error
 	})
 }
 
-// The Tx forms run in the caller's transaction tx as it is. They serve
-// callers whose transaction InTenant cannot join: a manifest's platform
-// transaction (the residents' seeder moves people in while the tenant is
-// created), and the resident domain's tx-based interfaces. Every query names
-// tenantID itself.
-
-// RoomExistsTx is RoomExists inside tx.
-func (s *Service) RoomExistsTx(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	var n int64
-	err := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID).Count(&n).Error
-	return n > 0, err
-}
-
-// SetRoomOccupiedTx is SetRoomOccupied inside tx.
-func (s *Service) SetRoomOccupiedTx(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	q := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID)
-	if occupied {
-		return q.Where("status IN ?", []Status{Vacant, SoldUnoccupied}).Update("status", Occupied).Error
-	}
-	return q.Where("status = ?", Occupied).Update("status", Vacant).Error
-}
+// The Tx forms run in the caller's transaction tx as it is, for the
+// resident domain's tx-based interfaces. Every query names tenantID itself.
 
 // FindRoomsTx is FindRooms inside tx.
 func (s *Service) FindRoomsTx(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]uuid.UUID, error) {
