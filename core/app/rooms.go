@@ -5,15 +5,14 @@ import (
 	"errors"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/resident"
 )
 
-// RoomDirectory connects the resident domain's room interfaces (resident.Rooms
-// and the demo seeder's resident.SeedRooms) to the property service: the rules
+// RoomDirectory connects the resident domain's resident.Rooms to the property
+// service (the demo seeder's resident.RoomResolver is the service itself): the rules
 // and queries are the property domain's; this only converts types.
 type RoomDirectory struct{ p *property.Service }
 
@@ -52,22 +51,6 @@ func (d RoomDirectory) RoomPaths(ctx context.Context, tenantID uuid.UUID, ids []
 	return out, err
 }
 
-// seedRooms is resident.SeedRooms: the demo seeder runs in the tenant
-// package's manifest transaction, so it hands over tx.
-type seedRooms struct{ p *property.Service }
-
-func (d seedRooms) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
-	return d.p.ResolveRoom(tx, tenantID, building, unit, room)
-}
-
-func (d seedRooms) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	return d.p.RoomExistsTx(tx, tenantID, roomID)
-}
-
-func (d seedRooms) SetOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	return d.p.SetRoomOccupiedTx(tx, tenantID, roomID, occupied)
-}
-
 // residentOccupancy is property's OccupancyChecker, answered by the
 // residents' records. The two services need each other, so it reaches the
 // resident service through the App once both are built.
@@ -101,13 +84,4 @@ func (a assetPlaces) Place(ctx context.Context, tenantID, id uuid.UUID) (asset.P
 
 func (a assetPlaces) FindPlace(ctx context.Context, tenantID, communityID uuid.UUID, name string) (uuid.UUID, bool, error) {
 	return a.p.FindLocation(ctx, tenantID, communityID, name)
-}
-
-func (a assetPlaces) SeedCommunity(tx *gorm.DB, tenantID uuid.UUID, name string) (uuid.UUID, bool, error) {
-	return a.p.SeedCommunity(tx, tenantID, name)
-}
-
-func (a assetPlaces) SeedPlace(tx *gorm.DB, tenantID, communityID uuid.UUID, name string) (asset.Place, bool, error) {
-	id, kind, ok, err := a.p.SeedLocation(tx, tenantID, communityID, name)
-	return asset.Place{ID: id, Kind: string(kind), CommunityID: communityID}, ok, err
 }

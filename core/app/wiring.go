@@ -49,9 +49,10 @@ func (a *App) piiConfig() (resident.Config, error) {
 }
 
 // provisionUser creates a manifest's or a new tenant's user and gives it its
-// role, inside the tenant-creation transaction.
-func (a *App) provisionUser(ctx context.Context, tx *gorm.DB, t tenant.Tenant, u tenant.AdminSpec) error {
-	user, err := identity.CreateUserTx(tx, t.ID, identity.NewUser{Username: u.Username, Name: u.Name, Phone: u.Phone, Email: u.Email, Password: u.Password})
+// role. ctx carries the tenant's provisioning transaction (tenant.ProvisionHook),
+// which CreateUser joins; the role is assigned in the same transaction.
+func (a *App) provisionUser(ctx context.Context, t tenant.Tenant, u tenant.AdminSpec) error {
+	user, err := a.Identity.CreateUser(ctx, t.ID, identity.NewUser{Username: u.Username, Name: u.Name, Phone: u.Phone, Email: u.Email, Password: u.Password})
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (a *App) provisionUser(ctx context.Context, tx *gorm.DB, t tenant.Tenant, u
 	if role == "" {
 		role = "admin"
 	}
-	return a.RBAC.AssignTx(tx, t.ID, user.ID, role)
+	return a.DB.InTenant(ctx, t.ID, func(tx *gorm.DB) error { return a.RBAC.AssignTx(tx, t.ID, user.ID, role) })
 }
 
 // reloadRoles makes role assignments a tenant change committed visible at once
@@ -86,15 +87,16 @@ func (a *App) connectDomains() {
 	})
 
 	// Seeders run in this order: assets and residents need the property's rooms.
-	t.RegisterSeeder("property", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		return a.Property.SeedDemo(ctx, tx, tn.ID, d)
+	// Each runs in the tenant's scope and joins the provisioning transaction ctx carries.
+	t.RegisterSeeder("property", func(ctx context.Context, tn tenant.Tenant, d any) (bool, error) {
+		return a.Property.SeedDemo(ctx, tn.ID, d)
 	})
-	t.RegisterSeeder("assets", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		return a.Assets.SeedDemo(ctx, tx, tn.ID, d)
+	t.RegisterSeeder("assets", func(ctx context.Context, tn tenant.Tenant, d any) (bool, error) {
+		return a.Assets.SeedDemo(ctx, tn.ID, d)
 	})
-	seedResidents := res.DemoSeeder(seedRooms{a.Property})
-	t.RegisterSeeder("residents", func(ctx context.Context, tx *gorm.DB, tn tenant.Tenant, d any) (bool, error) {
-		return seedResidents(ctx, tx, tn.ID, d)
+	seedResidents := res.DemoSeeder(a.Property)
+	t.RegisterSeeder("residents", func(ctx context.Context, tn tenant.Tenant, d any) (bool, error) {
+		return seedResidents(ctx, tn.ID, d)
 	})
 }
 

@@ -111,9 +111,8 @@ type Place struct {
 }
 
 // Places is what this package needs from the property domain, which owns
-// communities and locations. Methods taking ctx are called with store.Ctx(tx)
-// inside this package's transaction; the Seed ones run inside a manifest's
-// platform transaction, which a tenant transaction cannot join.
+// communities and locations. Its methods are called with store.Ctx(tx)
+// inside this package's transaction, so they join it.
 type Places interface {
 	CommunityExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error)
 	CommunityNames(ctx context.Context, tenantID uuid.UUID) (map[uuid.UUID]string, error)
@@ -122,8 +121,6 @@ type Places interface {
 	// FindPlace finds a community's location by name: a common area's, or
 	// "building unit number" for a room.
 	FindPlace(ctx context.Context, tenantID, communityID uuid.UUID, name string) (uuid.UUID, bool, error)
-	SeedCommunity(tx *gorm.DB, tenantID uuid.UUID, name string) (uuid.UUID, bool, error)
-	SeedPlace(tx *gorm.DB, tenantID, communityID uuid.UUID, name string) (Place, bool, error)
 }
 
 // Service manages assets and their maintenance.

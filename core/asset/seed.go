@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/civil"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // SeedData is the "assets" section of a tenant manifest's seed data. It runs
@@ -48,12 +49,22 @@ func decodeSeed[T any](raw any) (T, error) {
 }
 
 // SeedDemo creates the assets (by code) and their plans that do not exist
-// yet. It runs inside the manifest's platform transaction tx (see Places).
-func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (changed bool, err error) {
+// yet, in one tenant transaction (joining the caller's when ctx carries one).
+func (s *Service) SeedDemo(ctx context.Context, tenantID uuid.UUID, raw any) (changed bool, err error) {
 	data, err := decodeSeed[SeedData](raw)
 	if err != nil {
 		return false, fmt.Errorf("asset seed: %w", err)
 	}
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		changed, err = s.seedDemo(ctx, tx, tenantID, data)
+		return err
+	})
+	return changed, err
+}
+
+func (s *Service) seedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, data SeedData) (changed bool, err error) {
+	jctx := store.Ctx(tx) // the property domain joins this transaction
+	var communities map[string]uuid.UUID
 	date := func(s string) Date {
 		if s == "" {
 			return Date{}
@@ -74,10 +85,17 @@ func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 		if n > 0 {
 			continue
 		}
-		cid, ok, err := s.places.SeedCommunity(tx, tenantID, as.Community)
-		if err != nil {
-			return changed, err
+		if communities == nil {
+			names, err := s.places.CommunityNames(jctx, tenantID)
+			if err != nil {
+				return changed, err
+			}
+			communities = make(map[string]uuid.UUID, len(names))
+			for id, name := range names {
+				communities[name] = id
+			}
 		}
+		cid, ok := communities[as.Community]
 		if !ok {
 			return changed, fmt.Errorf("asset seed: %s: no community %q", as.Code, as.Community)
 		}
@@ -85,7 +103,14 @@ func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 			Supplier: as.Supplier, InstallDate: date(as.InstallDate), WarrantyEnd: date(as.WarrantyEnd)}
 		var loc *Place
 		if as.Location != "" {
-			p, ok, err := s.places.SeedPlace(tx, tenantID, cid, as.Location)
+			id, ok, err := s.places.FindPlace(jctx, tenantID, cid, as.Location)
+			if err != nil {
+				return changed, err
+			}
+			var p Place
+			if ok {
+				p, ok, err = s.places.Place(jctx, tenantID, id)
+			}
 			if err != nil {
 				return changed, err
 			}

@@ -16,8 +16,9 @@ import (
 	"github.com/wuye-project/wuye/core/store/storetest"
 )
 
-// TestSeedDemo applies the demo compound twice, inside a Platform
-// transaction as the tenant manifest loader does: the second run changes nothing.
+// TestSeedDemo applies the demo compound twice, both seeders in one tenant
+// transaction as the tenant manifest loader runs them (each joins it through
+// store.Ctx): the second run changes nothing.
 func TestSeedDemo(t *testing.T) {
 	raw, err := os.ReadFile("../../tenants/demo.yaml")
 	if err != nil {
@@ -38,12 +39,12 @@ func TestSeedDemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, want := range []bool{true, false} {
-			err := db.Platform(ctx, func(tx *gorm.DB) error {
-				c1, err := props.SeedDemo(ctx, tx, tenant, doc.Seed["property"])
+			err := db.InTenant(ctx, tenant, func(tx *gorm.DB) error {
+				c1, err := props.SeedDemo(store.Ctx(tx), tenant, doc.Seed["property"])
 				if err != nil {
 					return err
 				}
-				c2, err := as.SeedDemo(ctx, tx, tenant, doc.Seed["assets"])
+				c2, err := as.SeedDemo(store.Ctx(tx), tenant, doc.Seed["assets"])
 				if c1 != want || c2 != want {
 					t.Errorf("run %d changed = %v/%v, want %v", i, c1, c2, want)
 				}

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/poll"
 )
 
 // Access tokens are not looked up per request, so ending an account's
@@ -214,16 +215,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = RevocationPollInterval
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.PollRevocations(ctx); err != nil && ctx.Err() == nil {
-				s.cfg.Log.Warn("identity revocation poll failed", "err", err)
-			}
-		}
-	}
+	poll.Every(ctx, interval, s.PollRevocations, func(err error) {
+		s.cfg.Log.Warn("identity revocation poll failed", "err", err)
+	})
 }

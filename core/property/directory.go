@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/chunk"
 )
 
 // The room directory: what other domains (residents first) ask about rooms.
@@ -22,7 +24,9 @@ func (p RoomPath) String() string {
 // RoomExists tells whether roomID is a room of the tenant.
 func (s *Service) RoomExists(ctx context.Context, tenantID, roomID uuid.UUID) (ok bool, err error) {
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		ok, err = s.RoomExistsTx(tx, tenantID, roomID)
+		var n int64
+		err := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID).Count(&n).Error
+		ok = n > 0
 		return err
 	})
 	return ok, err
@@ -33,31 +37,16 @@ func (s *Service) RoomExists(ctx context.Context, tenantID, roomID uuid.UUID) (o
 // it vacant. A room under renovation keeps its status.
 func (s *Service) SetRoomOccupied(ctx context.Context, tenantID, roomID uuid.UUID, occupied bool) error {
 	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		return s.SetRoomOccupiedTx(tx, tenantID, roomID, occupied)
+		q := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID)
+		if occupied {
+			return q.Where("status IN ?", []Status{Vacant, SoldUnoccupied}).Update("status", Occupied).Error
+		}
+		return q.Where("status = ?", Occupied).Update("status", Vacant).Error
 	})
 }
 
-// The Tx forms run in the caller's transaction tx as it is. They serve
-// callers whose transaction InTenant cannot join: a manifest's platform
-// transaction (the residents' seeder moves people in while the tenant is
-// created), and the resident domain's tx-based interfaces. Every query names
-// tenantID itself.
-
-// RoomExistsTx is RoomExists inside tx.
-func (s *Service) RoomExistsTx(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	var n int64
-	err := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID).Count(&n).Error
-	return n > 0, err
-}
-
-// SetRoomOccupiedTx is SetRoomOccupied inside tx.
-func (s *Service) SetRoomOccupiedTx(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	q := in(tx.Model(&Room{}), tenantID).Where("id = ?", roomID)
-	if occupied {
-		return q.Where("status IN ?", []Status{Vacant, SoldUnoccupied}).Update("status", Occupied).Error
-	}
-	return q.Where("status = ?", Occupied).Update("status", Vacant).Error
-}
+// The Tx forms run in the caller's transaction tx as it is, for the
+// resident domain's tx-based interfaces. Every query names tenantID itself.
 
 // FindRoomsTx is FindRooms inside tx.
 func (s *Service) FindRoomsTx(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]uuid.UUID, error) {
@@ -99,7 +88,7 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 		name   string
 	}
 	var cs []Community
-	if err := chunked(names(func(p RoomPath) string { return p.Community }), func(part []string) error {
+	if err := chunk.Each(names(func(p RoomPath) string { return p.Community }), func(part []string) error {
 		return tx.Select("id", "name").Where("tenant_id = ? AND name IN ?", tenantID, part).Find(&cs).Error
 	}); err != nil {
 		return nil, err
@@ -110,7 +99,7 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 		cids = append(cids, c.ID)
 	}
 	var bs []Building
-	if err := chunked(cids, func(part []uuid.UUID) error {
+	if err := chunk.Each(cids, func(part []uuid.UUID) error {
 		return tx.Select("id", "community_id", "name").Where("tenant_id = ? AND community_id IN ? AND name IN ?", tenantID, part,
 			names(func(p RoomPath) string { return p.Building })).Find(&bs).Error
 	}); err != nil {
@@ -122,7 +111,7 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 		bids = append(bids, b.ID)
 	}
 	var us []Unit
-	if err := chunked(bids, func(part []uuid.UUID) error {
+	if err := chunk.Each(bids, func(part []uuid.UUID) error {
 		return tx.Select("id", "building_id", "name").Where("tenant_id = ? AND building_id IN ? AND name IN ?", tenantID, part,
 			names(func(p RoomPath) string { return p.Unit })).Find(&us).Error
 	}); err != nil {
@@ -135,8 +124,8 @@ func findRooms(tx *gorm.DB, tenantID uuid.UUID, paths []RoomPath) (map[RoomPath]
 	}
 	var rs []Room
 	numbers := names(func(p RoomPath) string { return p.Room })
-	if err := chunked(uids, func(part []uuid.UUID) error {
-		return chunked(numbers, func(nums []string) error {
+	if err := chunk.Each(uids, func(part []uuid.UUID) error {
+		return chunk.Each(numbers, func(nums []string) error {
 			var batch []Room
 			err := tx.Select("id", "unit_id", "number").Where("tenant_id = ? AND unit_id IN ? AND number IN ?", tenantID, part, nums).Find(&batch).Error
 			rs = append(rs, batch...)
@@ -170,7 +159,7 @@ func (s *Service) RoomPaths(ctx context.Context, tenantID uuid.UUID, ids []uuid.
 func roomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]RoomPath, error) {
 	out := map[uuid.UUID]RoomPath{}
 	var rs []Room
-	if err := chunked(ids, func(part []uuid.UUID) error {
+	if err := chunk.Each(ids, func(part []uuid.UUID) error {
 		var batch []Room
 		err := tx.Select("id", "community_id", "building_id", "unit_id", "number").Where("tenant_id = ? AND id IN ?", tenantID, part).Find(&batch).Error
 		rs = append(rs, batch...)
@@ -187,7 +176,7 @@ func roomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]
 		parents = append(parents, id)
 	}
 	name := map[uuid.UUID]string{}
-	if err := chunked(parents, func(part []uuid.UUID) error {
+	if err := chunk.Each(parents, func(part []uuid.UUID) error {
 		var cs []Community
 		var bs []Building
 		var us []Unit
@@ -218,14 +207,4 @@ func roomPaths(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]
 		out[r.ID] = RoomPath{Community: name[r.CommunityID], Building: name[r.BuildingID], Unit: name[r.UnitID], Room: r.Number}
 	}
 	return out, nil
-}
-
-// chunked calls fn with at most 500 values at a time (bind-parameter limits).
-func chunked[T any](vs []T, fn func([]T) error) error {
-	for i := 0; i < len(vs); i += 500 {
-		if err := fn(vs[i:min(i+500, len(vs))]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

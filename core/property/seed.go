@@ -49,17 +49,22 @@ func decodeSeed[T any](raw any) (T, error) {
 
 // SeedDemo creates the communities, generated buildings and common areas of
 // the manifest's "property" seed section that do not exist yet (by name), so
-// applying a manifest again changes nothing.
-//
-// The seeding methods take the manifest's transaction itself: a manifest
-// creates its tenant and seeds it in one store.Platform transaction, which a
-// tenant InTenant cannot join (another pool on Postgres, a second writer on
-// SQLite). Every row names tenantID itself.
-func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (changed bool, err error) {
+// applying a manifest again changes nothing. Like every method it runs in
+// its own tenant transaction, joining the caller's (the manifest's seeding
+// transaction) when ctx carries one.
+func (s *Service) SeedDemo(ctx context.Context, tenantID uuid.UUID, raw any) (changed bool, err error) {
 	data, err := decodeSeed[SeedData](raw)
 	if err != nil {
 		return false, fmt.Errorf("property seed: %w", err)
 	}
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		changed, err = s.seedDemo(ctx, tx, tenantID, data)
+		return err
+	})
+	return changed, err
+}
+
+func (s *Service) seedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, data SeedData) (changed bool, err error) {
 	area := func(s string) (*Area, error) {
 		if s == "" {
 			return nil, nil
@@ -124,37 +129,19 @@ func (s *Service) SeedDemo(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID,
 	return changed, nil
 }
 
-// SeedCommunity finds a community by name inside a manifest's transaction
-// (see SeedDemo), for the seeders of other domains.
-func (s *Service) SeedCommunity(tx *gorm.DB, tenantID uuid.UUID, name string) (uuid.UUID, bool, error) {
-	var c Community
-	err := in(tx, tenantID).Limit(1).Find(&c, "name = ?", name).Error
-	return c.ID, c.ID != uuid.Nil, err
-}
-
-// SeedLocation is FindLocation inside a manifest's transaction (see
-// SeedDemo), also telling what the location is.
-func (s *Service) SeedLocation(tx *gorm.DB, tenantID, communityID uuid.UUID, name string) (uuid.UUID, LocationKind, bool, error) {
-	id, ok, err := findLocation(tx, tenantID, communityID, name)
-	if err != nil || !ok {
-		return id, "", ok, err
-	}
-	l, err := resolveLocation(tx, tenantID, id)
-	return id, l.Kind, true, err
-}
-
 // ResolveRoom finds a room by building, unit and number as people write them
-// ("1", "1栋" or "1号楼"; "2" or "2单元"), inside a manifest's transaction
-// (see SeedDemo); the residents' seeder names rooms so.
-func (s *Service) ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
+// ("1", "1栋" or "1号楼"; "2" or "2单元"); the residents' seeder names rooms so.
+func (s *Service) ResolveRoom(ctx context.Context, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error) {
 	var r Room
-	err := tx.Model(&Room{}).
-		Joins("JOIN buildings b ON b.tenant_id = rooms.tenant_id AND b.id = rooms.building_id").
-		Joins("JOIN units u ON u.tenant_id = rooms.tenant_id AND u.id = rooms.unit_id").
-		Where("rooms.tenant_id = ? AND rooms.number = ?", tenantID, room).
-		Where("b.name IN ?", []string{building, building + "栋", building + "号楼"}).
-		Where("u.name IN ?", []string{unit, unit + "单元"}).
-		Order("rooms.id").Take(&r).Error
+	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		return tx.Model(&Room{}).
+			Joins("JOIN buildings b ON b.tenant_id = rooms.tenant_id AND b.id = rooms.building_id").
+			Joins("JOIN units u ON u.tenant_id = rooms.tenant_id AND u.id = rooms.unit_id").
+			Where("rooms.tenant_id = ? AND rooms.number = ?", tenantID, room).
+			Where("b.name IN ?", []string{building, building + "栋", building + "号楼"}).
+			Where("u.name IN ?", []string{unit, unit + "单元"}).
+			Order("rooms.id").Take(&r).Error
+	})
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("room %s-%s-%s: %w", building, unit, room, err)
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
+
+	"github.com/wuye-project/wuye/core/poll"
 )
 
 // The relay moves due outbox rows into Redis. It keeps at most Window tasks
@@ -256,18 +258,7 @@ func (q *Queue) resendAllSent(ctx context.Context) error {
 // deletes finished rows past retention.
 func (q *Queue) sweep(ctx context.Context) {
 	every := min(q.cfg.StaleAfter/2, time.Minute)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := q.sweepOnce(ctx); err != nil && ctx.Err() == nil {
-			q.log.Warn("queue sweep", "err", err)
-		}
-	}
+	poll.Every(ctx, every, q.sweepOnce, func(err error) { q.log.Warn("queue sweep", "err", err) })
 }
 
 func (q *Queue) sweepOnce(ctx context.Context) error {

@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/poll"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -391,18 +392,7 @@ func (e *Enforcer) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = PollInterval
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := e.Poll(ctx); err != nil && ctx.Err() == nil {
-				e.log.Warn("rbac poll failed", "err", err)
-			}
-		}
-	}
+	poll.Every(ctx, interval, e.Poll, func(err error) { e.log.Warn("rbac poll failed", "err", err) })
 }
 
 // Poll reloads every tenant whose version moved since it was last loaded.

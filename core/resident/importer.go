@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/chunk"
 	"github.com/wuye-project/wuye/core/sheet"
 	"github.com/wuye-project/wuye/core/store"
 )
@@ -201,7 +202,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 	byID := map[string]personRef{}      // id index -> person
 	byPhone := map[string][]personRef{} // phone index -> persons
 	plateOwner := map[string]uuid.UUID{}
-	err = inChunks(otherTags, func(part []string) error {
+	err = chunk.Unique(otherTags, func(part []string) error {
 		var ts []string
 		if err := tx.Model(&tagRow{}).Distinct("tag").Where("tenant_id = ? AND tag IN ?", tenantID, part).Pluck("tag", &ts).Error; err != nil {
 			return err
@@ -212,7 +213,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		return nil
 	})
 	if err == nil {
-		err = inChunks(idIdx, func(part []string) error {
+		err = chunk.Unique(idIdx, func(part []string) error {
 			var ps []personRef
 			if err := tx.Raw("SELECT id, name, id_index AS idx FROM persons WHERE tenant_id = ? AND id_index IN ?", tenantID, part).Scan(&ps).Error; err != nil { // unscoped: tenant_id = ? in the query; scan struct without TenantID
 				return err
@@ -224,7 +225,7 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		})
 	}
 	if err == nil {
-		err = inChunks(phoneIdx, func(part []string) error {
+		err = chunk.Unique(phoneIdx, func(part []string) error {
 			var ps []personRef
 			// unscoped: a join of two tenant tables, both scoped by tenant_id = ?
 			if err := tx.Raw(`SELECT p.id, p.name, ph.phone_index AS idx FROM person_phones ph
@@ -239,7 +240,7 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 		})
 	}
 	if err == nil {
-		err = inChunks(plates, func(part []string) error {
+		err = chunk.Unique(plates, func(part []string) error {
 			var vs []vehicleRow
 			if err := tx.Select("plate", "person_id").Where("tenant_id = ? AND plate IN ?", tenantID, part).Find(&vs).Error; err != nil {
 				return err
@@ -298,7 +299,7 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 		}
 	}
 	occupied := map[[2]uuid.UUID]bool{} // person, room living there now
-	err = inChunks(matched, func(part []uuid.UUID) error {
+	err = chunk.Unique(matched, func(part []uuid.UUID) error {
 		var os []occupancyRow
 		if err := tx.Select("person_id", "room_id").Where("tenant_id = ? AND person_id IN ? AND move_out IS NULL", tenantID, part).Find(&os).Error; err != nil {
 			return err
@@ -349,25 +350,6 @@ type personRef struct {
 	ID   uuid.UUID
 	Name string
 	Idx  string
-}
-
-// inChunks calls fn with the distinct values of vs, at most 500 at a time
-// (bind-parameter limits).
-func inChunks[T comparable](vs []T, fn func([]T) error) error {
-	seen := map[T]bool{}
-	var u []T
-	for _, v := range vs {
-		if !seen[v] {
-			seen[v] = true
-			u = append(u, v)
-		}
-	}
-	for i := 0; i < len(u); i += 500 {
-		if err := fn(u[i:min(i+500, len(u))]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // parseRow reads one row on its own, reporting what is wrong with it.

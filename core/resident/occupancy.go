@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/chunk"
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/store"
 )
@@ -223,7 +224,7 @@ func (s *Service) RoomOccupied(ctx context.Context, tenantID, roomID uuid.UUID) 
 // an occupied one vacant; it calls this inside its own transaction.
 func (s *Service) RoomOccupancy(ctx context.Context, tenantID uuid.UUID, roomIDs []uuid.UUID) (occupied, recorded int64, err error) {
 	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
-		return inChunks(roomIDs, func(part []uuid.UUID) error {
+		return chunk.Unique(roomIDs, func(part []uuid.UUID) error {
 			o, err := countOccupied(tx, tenantID, part)
 			if err != nil {
 				return err

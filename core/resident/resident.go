@@ -63,8 +63,7 @@ type Rooms interface {
 }
 
 // txRooms is the part of Rooms a move-in uses, bound to its transaction:
-// the service's Rooms joined through store.Ctx, or the demo seeder's rooms
-// inside the tenant package's platform transaction (which InTenant cannot join).
+// the service's Rooms joined through store.Ctx.
 type txRooms interface {
 	roomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error)
 	setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error

@@ -765,22 +765,13 @@ func TestValidators(t *testing.T) {
 	}
 }
 
-// resolver is the seeder's SeedRooms over "building-unit-room" keys, the
-// rest answered by the fixture's rooms.
+// resolver is the seeder's RoomResolver over "building-unit-room" keys; the
+// rest is answered by the fixture's rooms (the service's Rooms).
 type resolver struct {
-	keys  map[string]uuid.UUID
-	rooms *rooms
+	keys map[string]uuid.UUID
 }
 
-func (r resolver) RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	return r.rooms.RoomExists(context.Background(), tenantID, roomID)
-}
-
-func (r resolver) SetOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	return r.rooms.SetOccupied(context.Background(), tenantID, roomID, occupied)
-}
-
-func (r resolver) ResolveRoom(_ *gorm.DB, _ uuid.UUID, building, unit, room string) (uuid.UUID, error) {
+func (r resolver) ResolveRoom(_ context.Context, _ uuid.UUID, building, unit, room string) (uuid.UUID, error) {
 	id, ok := r.keys[building+"-"+unit+"-"+room]
 	if !ok {
 		return uuid.Nil, apperr.NotFound
@@ -791,18 +782,15 @@ func (r resolver) ResolveRoom(_ *gorm.DB, _ uuid.UUID, building, unit, room stri
 func TestDemoSeeder(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		r := resolver{keys: map[string]uuid.UUID{}, rooms: f.rooms}
+		r := resolver{keys: map[string]uuid.UUID{}}
 		res := r.keys
 		for _, k := range []string{"1-1-101", "1-1-102", "1-2-201", "2-1-301", "2-1-302"} {
 			res[k] = f.rooms.add(f.tenant)
 		}
 		seed := f.svc.DemoSeeder(r)
 		for i := range 2 { // the second run must not duplicate anything, and says so
-			var changed bool
-			if err := db.InTenant(context.Background(), f.tenant, func(tx *gorm.DB) (err error) {
-				changed, err = seed(context.Background(), tx, f.tenant, nil)
-				return err
-			}); err != nil {
+			changed, err := seed(context.Background(), f.tenant, nil)
+			if err != nil {
 				t.Fatal(err)
 			}
 			if changed != (i == 0) {
@@ -837,10 +825,7 @@ func TestDemoSeeder(t *testing.T) {
 		if err := insertRoom(db, other, res["1-1-101"]); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.InTenant(context.Background(), other, func(tx *gorm.DB) error {
-			_, err := seed(context.Background(), tx, other, raw)
-			return err
-		}); err != nil {
+		if _, err := seed(context.Background(), other, raw); err != nil {
 			t.Fatal(err)
 		}
 	})

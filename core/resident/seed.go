@@ -10,26 +10,14 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/store"
 )
 
-// SeedRooms is what the demo seeder needs of the property package's rooms,
-// inside the tenant package's transaction (a platform one, which a tenant
-// transaction cannot join): find a room by building, unit and number, and
-// keep its status in step as people move in (see Rooms.SetOccupied).
-type SeedRooms interface {
-	ResolveRoom(tx *gorm.DB, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error)
-	RoomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error)
-	SetOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error
-}
-
-type seedRooms struct{ r SeedRooms }
-
-func (s seedRooms) roomExists(tx *gorm.DB, tenantID, roomID uuid.UUID) (bool, error) {
-	return s.r.RoomExists(tx, tenantID, roomID)
-}
-
-func (s seedRooms) setOccupied(tx *gorm.DB, tenantID, roomID uuid.UUID, occupied bool) error {
-	return s.r.SetOccupied(tx, tenantID, roomID, occupied)
+// RoomResolver is what the demo seeder needs beyond Rooms: find a room by
+// building, unit and number as people write them ("1-1-101"). Called with
+// store.Ctx(tx), it joins the seeder's transaction.
+type RoomResolver interface {
+	ResolveRoom(ctx context.Context, tenantID uuid.UUID, building, unit, room string) (uuid.UUID, error)
 }
 
 // DemoResident is one person of the demo data. Room is "building-unit-room", e.g. "1-1-101".
@@ -54,12 +42,13 @@ type DemoData struct {
 	Residents []DemoResident `json:"residents"`
 }
 
-// DemoSeeder returns the seeder for tenants/demo.yaml's seed section, run in
-// the tenant package's transaction tx. raw is the decoded YAML (nil means the
-// built-in demo residents). It does nothing when the tenant already has
-// persons, so a restart does not duplicate them; changed says it added some.
-func (s *Service) DemoSeeder(rooms SeedRooms) func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (changed bool, err error) {
-	return func(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, raw any) (bool, error) {
+// DemoSeeder returns the seeder for tenants/demo.yaml's seed section. It runs
+// in one tenant transaction, joining the caller's when ctx carries one, and
+// moves people in through the service's Rooms. raw is the decoded YAML (nil
+// means the built-in demo residents). It does nothing when the tenant already
+// has persons, so a restart does not duplicate them; changed says it added some.
+func (s *Service) DemoSeeder(rooms RoomResolver) func(ctx context.Context, tenantID uuid.UUID, raw any) (changed bool, err error) {
+	return func(ctx context.Context, tenantID uuid.UUID, raw any) (changed bool, err error) {
 		data := DefaultDemo()
 		if raw != nil {
 			b, err := json.Marshal(raw)
@@ -71,26 +60,30 @@ func (s *Service) DemoSeeder(rooms SeedRooms) func(ctx context.Context, tx *gorm
 				return false, fmt.Errorf("resident seed: %w", err)
 			}
 		}
-		var n int64
-		if err := tx.Model(&personRow{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
-			return false, err
-		}
-		if n > 0 || len(data.Residents) == 0 {
-			return false, nil
-		}
 		if _, ok := actor.From(ctx); !ok {
 			ctx = actor.With(ctx, actor.Actor{Kind: actor.System, Name: "demo-seed"})
 		}
-		for _, d := range data.Residents {
-			if err := s.seedOne(ctx, tx, tenantID, rooms, d); err != nil {
-				return false, fmt.Errorf("resident seed %s: %w", d.Name, err)
+		err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+			var n int64
+			if err := tx.Model(&personRow{}).Count(&n).Error; err != nil {
+				return err
 			}
-		}
-		return true, nil
+			if n > 0 || len(data.Residents) == 0 {
+				return nil
+			}
+			for _, d := range data.Residents {
+				if err := s.seedOne(ctx, tx, tenantID, rooms, d); err != nil {
+					return fmt.Errorf("resident seed %s: %w", d.Name, err)
+				}
+			}
+			changed = true
+			return nil
+		})
+		return changed, err
 	}
 }
 
-func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rooms SeedRooms, d DemoResident) error {
+func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rooms RoomResolver, d DemoResident) error {
 	in := PersonInput{Name: d.Name, Gender: d.Gender, BirthDate: d.BirthDate}
 	if d.IDNumber != "" {
 		in.IDType, in.IDNumber = IDResident, d.IDNumber
@@ -110,11 +103,11 @@ func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		if len(parts) != 3 {
 			return fmt.Errorf("room %q is not building-unit-room", d.Room)
 		}
-		roomID, err := rooms.ResolveRoom(tx, tenantID, parts[0], parts[1], parts[2])
+		roomID, err := rooms.ResolveRoom(store.Ctx(tx), tenantID, parts[0], parts[1], parts[2])
 		if err != nil {
 			return fmt.Errorf("room %s: %w", d.Room, err)
 		}
-		if _, err := s.moveIn(tx, seedRooms{rooms}, tenantID, p.ID, OccupancyInput{RoomID: roomID, Role: d.Role, Relation: d.Relation, MoveIn: d.MoveIn}); err != nil {
+		if _, err := s.moveIn(tx, joinedRooms{s.rooms}, tenantID, p.ID, OccupancyInput{RoomID: roomID, Role: d.Role, Relation: d.Relation, MoveIn: d.MoveIn}); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/civil"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // Apply outcomes.
@@ -45,10 +46,14 @@ func (s *Service) RegisterSeeder(key string, fn Seeder) {
 }
 
 // Apply makes the live tenant with the manifest's code match the manifest,
-// creating it if there is none, all in one transaction. It is idempotent:
-// applying the same manifest again reports OutcomeUnchanged. Name, plan,
-// status (when declared) and plugins are updated; users not yet provisioned
-// are created through the hooks; users already provisioned are not touched.
+// creating it if there is none. It is idempotent: applying the same manifest
+// again reports OutcomeUnchanged. Name, plan, status (when declared) and
+// plugins are updated; users not yet provisioned are created through the
+// hooks; users already provisioned are not touched; seeders run last. The
+// hooks and seeders run in the tenant's own scope (see provisioning): a new
+// tenant whose provisioning fails is not left behind; an existing one keeps
+// the updates of its row, and applying again completes the rest. A tenant
+// left StatusProvisioning is finished as if created now.
 func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 	if err := m.validate(); err != nil {
 		return ApplyResult{}, err
@@ -61,43 +66,75 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	var res ApplyResult
+	// The tenant's id is needed before its row is written (SQLite runs the
+	// whole apply in one transaction of that tenant); a tenant created by
+	// someone else meanwhile makes the apply fail, and applying again updates it.
+	id := store.NewID()
 	err = s.db.Platform(ctx, func(tx *gorm.DB) error {
+		t, err := getTenant(tx, m.Code, false)
+		if err == nil {
+			id = t.ID
+		}
+		if errors.Is(err, apperr.NotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	var res ApplyResult
+	err = s.provisioning(ctx, id, func(ctx context.Context) error {
 		res = ApplyResult{}
-		p, err := findPlan(tx, m.Plan)
+		var t Tenant
+		err := s.db.Platform(ctx, func(tx *gorm.DB) error {
+			p, err := findPlan(tx, m.Plan)
+			if err != nil {
+				return err
+			}
+			if n := enabledPlugins(plugins); p.MaxPlugins > 0 && n > p.MaxPlugins {
+				return quotaError(QuotaDetails{Resource: ResourcePlugins, Limit: p.MaxPlugins, Used: int64(n), Plan: p.Code})
+			}
+			t, err = getTenant(tx, m.Code, true)
+			switch {
+			case errors.Is(err, apperr.NotFound):
+				res.Outcome = OutcomeCreated
+				t = Tenant{ID: id, Code: m.Code, Name: m.Name, Status: StatusProvisioning, PlanCode: m.Plan, Settings: Settings{Plugins: plugins, TimeZone: m.TimeZone}}
+				return insertTenant(tx, &t)
+			case err != nil:
+				return err
+			case t.ID != id:
+				return fmt.Errorf("tenant %s was created concurrently; apply again", m.Code)
+			case t.Status == StatusProvisioning: // an earlier provisioning cut short
+				res.Outcome = OutcomeCreated
+				m := m
+				m.Status = "" // set once provisioned, below
+				return s.update(tx, &t, m, plugins, &res)
+			}
+			return s.update(tx, &t, m, plugins, &res)
+		})
 		if err != nil {
 			return err
 		}
-		if n := enabledPlugins(plugins); p.MaxPlugins > 0 && n > p.MaxPlugins {
-			return quotaError(QuotaDetails{Resource: ResourcePlugins, Limit: p.MaxPlugins, Used: int64(n), Plan: p.Code})
+		err = s.db.InTenant(ctx, t.ID, func(tx *gorm.DB) error {
+			before := len(t.Settings.Users)
+			var err error
+			if res.Passwords, err = s.provision(store.Ctx(tx), tx, &t, users); err != nil {
+				return err
+			}
+			for _, u := range t.Settings.Users[before:] {
+				res.Changes = append(res.Changes, "user "+u+" created")
+			}
+			return s.seed(store.Ctx(tx), t, m.Seed, &res)
+		})
+		if err != nil {
+			return err
 		}
-		t, err := getTenant(tx, m.Code, true)
-		switch {
-		case errors.Is(err, apperr.NotFound):
-			res.Outcome = OutcomeCreated
-			t = Tenant{Code: m.Code, Name: m.Name, Status: StatusActive, PlanCode: m.Plan, Settings: Settings{Plugins: plugins, TimeZone: m.TimeZone}}
+		if t.Status == StatusProvisioning {
+			setStatus(&t, StatusActive, "")
 			if m.Status == StatusSuspended {
 				setStatus(&t, StatusSuspended, "declared in manifest")
 			}
-			if err := insertTenant(tx, &t); err != nil {
-				return err
-			}
-		case err != nil:
-			return err
-		default:
-			if err := s.update(tx, &t, m, plugins, &res); err != nil {
-				return err
-			}
-		}
-		before := len(t.Settings.Users)
-		if res.Passwords, err = s.provision(ctx, tx, &t, users); err != nil {
-			return err
-		}
-		for _, u := range t.Settings.Users[before:] {
-			res.Changes = append(res.Changes, "user "+u+" created")
-		}
-		if err := s.seed(ctx, tx, t, m.Seed, &res); err != nil {
-			return err
 		}
 		if res.Outcome == "" {
 			res.Outcome = OutcomeUnchanged
@@ -106,7 +143,7 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 			}
 		}
 		if res.Outcome != OutcomeUnchanged {
-			if err := tx.Save(&t).Error; err != nil {
+			if err := s.db.Platform(ctx, func(tx *gorm.DB) error { return tx.Save(&t).Error }); err != nil {
 				return err
 			}
 		}
@@ -167,7 +204,8 @@ func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]
 
 // seed hands each seed key to its seeder: registered keys in registration
 // order, then the unknown ones (noted) in key order.
-func (s *Service) seed(ctx context.Context, tx *gorm.DB, t Tenant, data map[string]any, res *ApplyResult) error {
+// ctx carries the tenant's provisioning transaction, which the seeders join.
+func (s *Service) seed(ctx context.Context, t Tenant, data map[string]any, res *ApplyResult) error {
 	// Relative dates in seed data ("-30d") count from the tenant's today.
 	loc, err := time.LoadLocation(t.TimeZone())
 	if err != nil {
@@ -197,7 +235,7 @@ func (s *Service) seed(ctx context.Context, tx *gorm.DB, t Tenant, data map[stri
 			res.Notes = append(res.Notes, "seed."+k+": no seeder registered yet; kept as data in the manifest only")
 			continue
 		}
-		changed, err := fn(ctx, tx, t, data[k])
+		changed, err := fn(ctx, t, data[k])
 		if err != nil {
 			return fmt.Errorf("seed.%s: %w", k, err)
 		}

@@ -43,6 +43,8 @@ func (s *Service) CheckActive(ctx context.Context, tenantID uuid.UUID) error {
 		ans = ErrDeleted
 	case t.Status == StatusSuspended:
 		ans = ErrSuspended
+	case t.Status == StatusProvisioning:
+		ans = ErrProvisioning
 	}
 	s.gate.Store(tenantID, &gateEntry{err: ans, until: now.Add(s.opt.GateTTL)})
 	return ans

@@ -96,28 +96,36 @@ func (in CreateInput) Validate() []apperr.FieldError {
 	return fe
 }
 
-// Create creates a tenant and provisions its first administrator, all in one
-// transaction: if any provisioning hook fails nothing is left behind.
+// Create creates a tenant and provisions its first administrator (see
+// provisioning): if any provisioning hook fails no tenant is left behind.
 func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if fe := in.Validate(); len(fe) > 0 {
 		return Created{}, apperr.Invalid.WithDetails(fe)
 	}
 	in.Admin.Role = "admin"
+	t := Tenant{ID: store.NewID(), Code: in.Code, Name: in.Name, Status: StatusProvisioning, PlanCode: in.Plan, Settings: Settings{TimeZone: in.TimeZone}}
 	var out Created
-	err := s.db.Platform(ctx, func(tx *gorm.DB) error {
-		if _, err := findPlan(tx, in.Plan); err != nil {
-			return err
-		}
-		t := Tenant{Code: in.Code, Name: in.Name, Status: StatusActive, PlanCode: in.Plan, Settings: Settings{TimeZone: in.TimeZone}}
-		if err := insertTenant(tx, &t); err != nil {
-			return err
-		}
-		pw, err := s.provision(ctx, tx, &t, []AdminSpec{in.Admin})
+	err := s.provisioning(ctx, t.ID, func(ctx context.Context) error {
+		err := s.db.Platform(ctx, func(tx *gorm.DB) error {
+			if _, err := findPlan(tx, in.Plan); err != nil {
+				return err
+			}
+			return insertTenant(tx, &t)
+		})
 		if err != nil {
 			return err
 		}
-		if err := tx.Save(&t).Error; err != nil {
+		var pw []GeneratedPassword
+		err = s.db.InTenant(ctx, t.ID, func(tx *gorm.DB) (err error) {
+			pw, err = s.provision(store.Ctx(tx), tx, &t, []AdminSpec{in.Admin})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		t.Status = StatusActive
+		if err := s.db.Platform(ctx, func(tx *gorm.DB) error { return tx.Save(&t).Error }); err != nil {
 			return err
 		}
 		out = Created{Tenant: t, Passwords: pw}
@@ -131,6 +139,41 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 		s.opt.Committed(ctx, out.Tenant.ID)
 	}
 	return out, nil
+}
+
+// provisioning runs fn, which makes tenant id in three steps: a platform
+// transaction inserts its row as StatusProvisioning, a transaction in the
+// tenant's own scope (store.InTenant) runs the hooks and seeders, a platform
+// transaction records the outcome and the final status.
+//
+// On SQLite the three are savepoints of one writer transaction (the request
+// transaction of store.InRequest, which Platform and InTenant join, each with
+// its own scope): a failure anywhere leaves nothing, and no second writer
+// waits on the first. On Postgres the platform and tenant pools are separate
+// connections under separate roles, so the row commits first (the tenant
+// transaction's foreign keys and quota check need to see it) and a failure
+// afterwards deletes it again; the status keeps a tenant whose provisioning
+// was cut short (a crash, a failed delete) from signing anyone in, and Apply
+// finishes it.
+func (s *Service) provisioning(ctx context.Context, id uuid.UUID, fn func(ctx context.Context) error) error {
+	var err error
+	if s.db.Dialect() == store.SQLite {
+		err = s.db.InRequest(ctx, id, fn)
+	} else {
+		err = fn(ctx)
+	}
+	if err == nil {
+		return nil
+	}
+	// Only a row still provisioning: an existing tenant that failed to update keeps its row.
+	del := s.db.Platform(context.WithoutCancel(ctx), func(tx *gorm.DB) error {
+		return tx.Where("id = ? AND status = ?", id, StatusProvisioning).Delete(&Tenant{}).Error
+	})
+	if del != nil {
+		s.opt.Log.Error("tenant: failed provisioning not cleaned up; the tenant stays provisioning until applied again or deleted",
+			"tenant", id, "err", del)
+	}
+	return err
 }
 
 // insertTenant inserts t, answering tenant_code_taken when a live tenant has its code.
@@ -154,7 +197,8 @@ func insertTenant(tx *gorm.DB, t *Tenant) error {
 // provision creates each user not yet provisioned in t, generating a password
 // where none is given, and records them in t.Settings (the caller saves t).
 // Without hooks nothing can create users, so nothing is recorded either: a
-// later apply with hooks wired still creates them.
+// later apply with hooks wired still creates them. tx is the tenant's
+// provisioning transaction and ctx carries it (store.Ctx), for the hooks.
 func (s *Service) provision(ctx context.Context, tx *gorm.DB, t *Tenant, users []AdminSpec) ([]GeneratedPassword, error) {
 	if len(s.opt.Hooks) == 0 {
 		return nil, nil
@@ -174,7 +218,7 @@ func (s *Service) provision(ctx context.Context, tx *gorm.DB, t *Tenant, users [
 			}
 		}
 		for _, h := range s.opt.Hooks {
-			if err := h(ctx, tx, *t, u); err != nil {
+			if err := h(ctx, *t, u); err != nil {
 				return nil, err
 			}
 		}

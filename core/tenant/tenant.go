@@ -4,8 +4,9 @@
 //
 // Tenants are platform rows (no tenant_id, no RLS): this package reaches them
 // through store.Platform. Other packages plug in at three points, all wired by
-// core/app: provisioning hooks create users inside the creating transaction,
-// counters report usage for quotas, and seeders consume a manifest's seed data.
+// core/app: provisioning hooks create users and seeders consume a manifest's
+// seed data, both in the tenant's own scope (store.InTenant, see provisioning
+// in service.go), and counters report usage for quotas.
 package tenant
 
 import (
@@ -27,6 +28,11 @@ const (
 	StatusActive    = "active"
 	StatusSuspended = "suspended"
 	StatusDeleted   = "deleted"
+	// StatusProvisioning marks a tenant whose row is committed while its
+	// users and seed data are being made (Postgres: another pool, see
+	// provisioning in service.go). It signs nobody in; a failed provisioning
+	// deletes the row, and Apply finishes one a crash left behind.
+	StatusProvisioning = "provisioning"
 )
 
 // Tenant is one property company.
@@ -84,10 +90,11 @@ type AdminSpec struct {
 	Role     string `json:"role,omitempty"`
 }
 
-// ProvisionHook creates a user in tenant t inside tx (the tenant's creating
-// or updating transaction, a store.Platform one: set TenantID explicitly).
-// An error rolls the whole operation back.
-type ProvisionHook func(ctx context.Context, tx *gorm.DB, t Tenant, user AdminSpec) error
+// ProvisionHook creates a user in tenant t. ctx carries t's provisioning
+// transaction (a store.InTenant one): service methods called with ctx join
+// it, so the users, their roles and the seed data commit together. An error
+// rolls the whole provisioning back.
+type ProvisionHook func(ctx context.Context, t Tenant, user AdminSpec) error
 
 // Counter reports a tenant's current usage of a resource. It must filter by
 // tenantID itself: it runs inside store.Platform as well as store.InTenant.
@@ -95,8 +102,9 @@ type Counter func(tx *gorm.DB, tenantID uuid.UUID) (int64, error)
 
 // Seeder consumes one key of a manifest's seed section. Apply calls it on
 // every apply, so it must be idempotent (create what is missing by a natural
-// key) and report whether it changed anything.
-type Seeder func(ctx context.Context, tx *gorm.DB, t Tenant, data any) (changed bool, err error)
+// key) and report whether it changed anything. Like a ProvisionHook it runs
+// in t's scope, ctx carrying the provisioning transaction.
+type Seeder func(ctx context.Context, t Tenant, data any) (changed bool, err error)
 
 // GeneratedPassword is a password this package generated; it is shown once.
 type GeneratedPassword struct {
@@ -151,6 +159,9 @@ var (
 	ErrSuspended = apperr.New(apperr.KindForbidden, "tenant_suspended",
 		"Your property company's account is suspended; please contact the platform operator to restore it.",
 		"贵公司的账户已被暂停使用,请联系平台运营方恢复。")
+	ErrProvisioning = apperr.New(apperr.KindForbidden, "tenant_provisioning",
+		"Your property company's account is still being set up; please try again in a moment.",
+		"贵公司的账户仍在开通中,请稍后再试。")
 	ErrDeleted = apperr.New(apperr.KindForbidden, "tenant_deleted",
 		"Your property company's account has been closed; please contact the platform operator.",
 		"贵公司的账户已被关闭,请联系平台运营方。")

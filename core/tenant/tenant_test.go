@@ -50,10 +50,10 @@ type provisioned struct {
 	tenants []uuid.UUID // tenant of each user
 }
 
-func (p *provisioned) hook(_ context.Context, tx *gorm.DB, t tenant.Tenant, u tenant.AdminSpec) error {
-	// A real write in the creating transaction, to prove it shares its fate.
-	if err := tx.Exec("UPDATE tenants SET name = name WHERE id = ?", t.ID).Error; err != nil {
-		return err
+func (p *provisioned) hook(ctx context.Context, t tenant.Tenant, u tenant.AdminSpec) error {
+	// Hooks run in the tenant's provisioning transaction, carried by ctx.
+	if !store.InRequestTx(ctx) {
+		return errors.New("hook called without the tenant's provisioning transaction")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -107,7 +107,7 @@ func TestCreateProvisionsAdminAndRollsBackOnFailingHook(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := operatorCtx()
 		p := &provisioned{}
-		fail := func(context.Context, *gorm.DB, tenant.Tenant, tenant.AdminSpec) error {
+		fail := func(context.Context, tenant.Tenant, tenant.AdminSpec) error {
 			return apperr.Invalid.WithDetails("weak password")
 		}
 		s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{p.hook, fail}})
@@ -412,7 +412,7 @@ func TestApplyIsIdempotentAndDetectsChanges(t *testing.T) {
 		rec := &memAudit{}
 		s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{p.hook}, Audit: rec})
 		seeded := map[string]bool{}
-		s.RegisterSeeder("compounds", func(_ context.Context, tx *gorm.DB, tn tenant.Tenant, data any) (bool, error) {
+		s.RegisterSeeder("compounds", func(_ context.Context, tn tenant.Tenant, data any) (bool, error) {
 			list := data.([]any)
 			name := list[0].(map[string]any)["name"].(string)
 			if seeded[tn.ID.String()+name] {
@@ -609,7 +609,7 @@ func TestDemoManifest(t *testing.T) {
 		var seeded []string
 		var property map[string]any
 		for _, key := range []string{"property", "assets", "residents"} {
-			s.RegisterSeeder(key, func(_ context.Context, _ *gorm.DB, _ tenant.Tenant, data any) (bool, error) {
+			s.RegisterSeeder(key, func(_ context.Context, _ tenant.Tenant, data any) (bool, error) {
 				seeded = append(seeded, key)
 				if key == "property" {
 					property = data.(map[string]any)
@@ -717,4 +717,81 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, <-second, "quota_exceeded")
+}
+
+// TestProvisioningInTenantScope: hooks and seeders write in the new tenant's
+// own scope (joining one transaction), a failure anywhere leaves neither the
+// tenant nor its rows, and a tenant left provisioning signs nobody in until
+// an apply finishes it.
+func TestProvisioningInTenantScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := operatorCtx()
+		write := func(ctx context.Context, id uuid.UUID, name string) error {
+			return db.InTenant(ctx, id, func(tx *gorm.DB) error {
+				if got, ok := store.TenantOf(tx); !ok || got != id {
+					return errors.New("not in the new tenant's scope")
+				}
+				return tx.Exec("INSERT INTO communities (tenant_id, id, name) VALUES (?, ?, ?)", id, store.NewID(), name).Error
+			})
+		}
+		hook := func(ctx context.Context, tn tenant.Tenant, u tenant.AdminSpec) error {
+			return write(ctx, tn.ID, "user "+u.Username)
+		}
+		var failSeed bool
+		seed := func(ctx context.Context, tn tenant.Tenant, _ any) (bool, error) {
+			if err := write(ctx, tn.ID, "seeded"); err != nil {
+				return false, err
+			}
+			if failSeed {
+				return false, errors.New("seed failed")
+			}
+			return true, nil
+		}
+		s := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{hook}})
+		s.RegisterSeeder("x", seed)
+		communities := func() (n int64) {
+			if err := db.Platform(ctx, func(tx *gorm.DB) error { return tx.Raw("SELECT count(*) FROM communities").Scan(&n).Error }); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		m := tenant.Manifest{Code: "scoped", Name: "Scoped", Plan: "trial", Admins: []tenant.UserSpec{{Username: "admin"}}, Seed: map[string]any{"x": 1}}
+
+		failSeed = true
+		if _, err := s.Apply(ctx, m); err == nil {
+			t.Fatal("apply with a failing seeder succeeded")
+		}
+		if _, err := s.Get(ctx, "scoped"); !errors.Is(err, apperr.NotFound) {
+			t.Fatalf("tenant left behind after a failing seeder: %v", err)
+		}
+		if n := communities(); n != 0 {
+			t.Fatalf("%d rows of the failed provisioning left behind", n)
+		}
+
+		failSeed = false
+		res, err := s.Apply(ctx, m)
+		if err != nil || res.Outcome != tenant.OutcomeCreated || res.Tenant.Status != tenant.StatusActive {
+			t.Fatalf("apply %+v %v", res, err)
+		}
+		if n := communities(); n != 2 {
+			t.Fatalf("hook and seeder wrote %d rows, want 2", n)
+		}
+
+		// A provisioning cut short (a crash between the steps on Postgres).
+		half := tenant.Tenant{ID: store.NewID(), Code: "half", Name: "Half", Status: tenant.StatusProvisioning, PlanCode: "trial"}
+		if err := db.Platform(ctx, func(tx *gorm.DB) error { return tx.Create(&half).Error }); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, s.CheckActive(ctx, half.ID), "tenant_provisioning")
+		wantCode(t, func() error {
+			_, err := s.Create(ctx, tenant.CreateInput{Code: "half", Name: "Half", Plan: "trial", Admin: tenant.AdminSpec{Username: "admin"}})
+			return err
+		}(), "tenant_code_taken")
+		m.Code, m.Status = "half", tenant.StatusSuspended
+		res, err = s.Apply(ctx, m)
+		if err != nil || res.Outcome != tenant.OutcomeCreated || res.Tenant.ID != half.ID || res.Tenant.Status != tenant.StatusSuspended {
+			t.Fatalf("apply finishing a provisioning tenant %+v %v", res, err)
+		}
+		wantCode(t, s.CheckActive(ctx, half.ID), "tenant_suspended")
+	})
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
@@ -124,7 +123,7 @@ func (c apiClient) json(method, path, token string, body any) apiResp {
 func TestTenantRoutes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		// The hook stands in for identity's user creation.
-		noop := func(context.Context, *gorm.DB, tenant.Tenant, tenant.AdminSpec) error { return nil }
+		noop := func(context.Context, tenant.Tenant, tenant.AdminSpec) error { return nil }
 		svc := tenant.New(db, tenant.Options{Hooks: []tenant.ProvisionHook{noop}})
 		auth := &tokenAuth{tokens: map[string]actor.Actor{
 			"op": {Kind: actor.Operator, ID: uuid.New(), Name: "operator"},
