@@ -31,6 +31,34 @@ var Categories = []string{"elevator", "fire", "water_pump", "power", "hvac", "ac
 // Statuses of assets.
 var Statuses = []string{"in_service", "under_repair", "out_of_service", "retired"}
 
+// Chinese labels accepted besides the stored values, by the API and the
+// spreadsheet import alike (the stored value is always the code; an export
+// writes the code).
+var (
+	categoryNames = map[string]string{"电梯": "elevator", "消防": "fire", "水泵": "water_pump", "供配电": "power", "配电": "power",
+		"暖通": "hvac", "空调": "hvac", "门禁": "access", "监控": "camera", "照明": "lighting", "道闸": "gate", "其他": "other"}
+	statusNames = map[string]string{"在用": "in_service", "维修中": "under_repair", "停用": "out_of_service", "报废": "retired"}
+)
+
+// CanonicalCategory returns the stored category for a code or its Chinese
+// label; anything else comes back trimmed, for Validate to refuse.
+func CanonicalCategory(s string) string {
+	s = strings.TrimSpace(s)
+	if v, ok := categoryNames[s]; ok {
+		return v
+	}
+	return s
+}
+
+// CanonicalStatus is CanonicalCategory for statuses.
+func CanonicalStatus(s string) string {
+	s = strings.TrimSpace(s)
+	if v, ok := statusNames[s]; ok {
+		return v
+	}
+	return s
+}
+
 // Document is a link to a document kept elsewhere (a vendor's manual page,
 // a contract in another system). Uploaded files are attachments (see
 // document.go); an asset shows both.
@@ -191,7 +219,15 @@ type AssetInput struct {
 	Notes        string     `json:"notes"`
 }
 
+// canonical replaces Chinese labels by the stored codes.
+func (a *AssetInput) canonical() {
+	a.Category, a.Status = CanonicalCategory(a.Category), CanonicalStatus(a.Status)
+}
+
+// Validate reports every problem of a; categories and statuses may be
+// codes or their Chinese labels.
 func (a AssetInput) Validate() []apperr.FieldError {
+	a.canonical()
 	var fe []apperr.FieldError
 	add := func(field, code, en, zh string) {
 		fe = append(fe, apperr.FieldError{Field: field, Code: code, EN: en, ZH: zh})
@@ -246,6 +282,7 @@ func (s *Service) resolve(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput) (*Pla
 
 // fill copies inp onto a with its resolved location (nil: none).
 func fill(a *Asset, inp AssetInput, loc *Place) error {
+	inp.canonical()
 	a.LocationID, a.LocationKind = nil, ""
 	if loc != nil {
 		if loc.CommunityID != inp.CommunityID {
@@ -386,10 +423,10 @@ func (f AssetFilter) apply(q *gorm.DB) (*gorm.DB, error) {
 		}
 	}
 	if f.Category != "" {
-		q = q.Where("category = ?", f.Category)
+		q = q.Where("category = ?", CanonicalCategory(f.Category))
 	}
 	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
+		q = q.Where("status = ?", CanonicalStatus(f.Status))
 	}
 	if f.Q != "" {
 		q = q.Where("(code LIKE ? OR name LIKE ?)", "%"+f.Q+"%", "%"+f.Q+"%")

@@ -13,13 +13,6 @@ import (
 	"github.com/wuye-project/wuye/core/store"
 )
 
-// Spellings accepted besides the stored values (an export writes the stored ones).
-var (
-	categoryNames = map[string]string{"电梯": "elevator", "消防": "fire", "水泵": "water_pump", "供配电": "power", "配电": "power",
-		"暖通": "hvac", "空调": "hvac", "门禁": "access", "监控": "camera", "照明": "lighting", "道闸": "gate", "其他": "other"}
-	statusNames = map[string]string{"在用": "in_service", "维修中": "under_repair", "停用": "out_of_service", "报废": "retired"}
-)
-
 var (
 	errImportCommunity = apperr.New(apperr.KindInvalid, "unknown_community", "No community of that name.", "没有该名称的小区。")
 	errImportLocation  = apperr.New(apperr.KindInvalid, "unknown_location", "No room (building unit number) or common area of that name in the community.", "该小区没有此名称的房屋(楼栋 单元 房号)或公共区域。")
@@ -64,12 +57,7 @@ func (im *AssetImporter) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.U
 		n := len(probs)
 		inp := AssetInput{Code: r.Get("code"), Name: r.Get("name"), Category: r.Get("category"), Brand: r.Get("brand"),
 			Model: r.Get("model"), Serial: r.Get("serial"), Supplier: r.Get("supplier"), Status: r.Get("status"), Notes: r.Get("notes")}
-		if v, ok := categoryNames[inp.Category]; ok {
-			inp.Category = v
-		}
-		if v, ok := statusNames[inp.Status]; ok {
-			inp.Status = v
-		}
+		inp.canonical()
 		for _, d := range []struct {
 			key string
 			dst *Date

@@ -9,6 +9,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/sheet"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // RoomSpec is the column set of the rooms template, import and export (an
@@ -43,13 +44,26 @@ var (
 )
 
 // RoomImporter imports rooms into existing communities, buildings and units.
+// A row naming a room that exists (same community, building, unit and
+// number) updates it: a blank cell leaves that field as it is, as a missing
+// field of PATCH does; other rows create rooms.
 type RoomImporter struct {
-	quota  QuotaFunc
-	parsed map[int]Room
+	quota     QuotaFunc
+	occupancy OccupancyChecker
+	rows      map[int]roomRow // good rows by line, after Check
 }
 
-// NewRoomImporter returns an importer for one file, under the service's quota.
-func (s *Service) NewRoomImporter() *RoomImporter { return &RoomImporter{quota: s.quota} }
+// roomRow is what Check decided for one good row.
+type roomRow struct {
+	room   Room
+	action sheet.Action
+}
+
+// NewRoomImporter returns an importer for one file, under the service's
+// quota and occupancy rule.
+func (s *Service) NewRoomImporter() *RoomImporter {
+	return &RoomImporter{quota: s.quota, occupancy: s.occupancy}
+}
 
 func (im *RoomImporter) Spec() sheet.Spec { return RoomSpec }
 
@@ -57,177 +71,299 @@ type place struct {
 	community, building, unit uuid.UUID
 }
 
+// placeIndex is the tenant's community/building/unit tree by name path.
+type placeIndex struct {
+	units       map[[3]string]place
+	buildings   map[[2]string]bool
+	communities map[string]bool
+}
+
 // places loads every community/building/unit of the tenant by name path.
-func places(tx *gorm.DB, tenantID uuid.UUID) (map[[3]string]place, map[[2]string]bool, map[string]bool, error) {
+func places(tx *gorm.DB, tenantID uuid.UUID) (placeIndex, error) {
 	var cs []Community
 	var bs []Building
 	var us []Unit
 	if err := in(tx, tenantID).Select("id", "name").Find(&cs).Error; err != nil {
-		return nil, nil, nil, err
+		return placeIndex{}, err
 	}
 	if err := in(tx, tenantID).Select("id", "community_id", "name").Find(&bs).Error; err != nil {
-		return nil, nil, nil, err
+		return placeIndex{}, err
 	}
 	if err := in(tx, tenantID).Select("id", "building_id", "name").Find(&us).Error; err != nil {
-		return nil, nil, nil, err
+		return placeIndex{}, err
 	}
+	ix := placeIndex{units: map[[3]string]place{}, buildings: map[[2]string]bool{}, communities: map[string]bool{}}
 	cname := map[uuid.UUID]string{}
-	comms := map[string]bool{}
 	for _, c := range cs {
-		cname[c.ID], comms[c.Name] = c.Name, true
+		cname[c.ID], ix.communities[c.Name] = c.Name, true
 	}
 	bpath := map[uuid.UUID][2]string{}
-	bld := map[[2]string]bool{}
-	for _, b := range bs {
-		bpath[b.ID] = [2]string{cname[b.CommunityID], b.Name}
-		bld[bpath[b.ID]] = true
-	}
 	bcomm := map[uuid.UUID]uuid.UUID{}
 	for _, b := range bs {
+		bpath[b.ID] = [2]string{cname[b.CommunityID], b.Name}
 		bcomm[b.ID] = b.CommunityID
+		ix.buildings[bpath[b.ID]] = true
 	}
-	units := map[[3]string]place{}
 	for _, u := range us {
 		p := bpath[u.BuildingID]
-		units[[3]string{p[0], p[1], u.Name}] = place{bcomm[u.BuildingID], u.BuildingID, u.ID}
+		ix.units[[3]string{p[0], p[1], u.Name}] = place{bcomm[u.BuildingID], u.BuildingID, u.ID}
 	}
-	return units, bld, comms, nil
+	return ix, nil
 }
 
-// Check parses every row, resolves its unit by name and looks for duplicate
-// numbers within the file and against the database.
+// problems collects the row problems of one Check.
+type problems []sheet.Problem
+
+func (ps *problems) add(r sheet.Row, col string, e error) {
+	ae, ok := apperr.As(e)
+	if !ok {
+		ae = apperr.Invalid
+	}
+	*ps = append(*ps, sheet.Problemf(r.Line, col, r.Get(col), ae))
+}
+
+func (ps *problems) fields(r sheet.Row, fe []apperr.FieldError) {
+	for _, f := range fe {
+		*ps = append(*ps, sheet.Problem{Line: r.Line, Column: f.Field, Value: r.Get(f.Field), Code: f.Code, Message: f.EN, ZH: f.ZH})
+	}
+}
+
+// parsedRow is a row whose cells parsed: its unit and its input.
+type parsedRow struct {
+	row   sheet.Row
+	place place
+	input RoomInput
+}
+
+// Check parses every row, resolves its unit by name, finds the rooms it
+// names, checks each room as it would be stored (new, or existing with the
+// row applied) and refuses emptying the status of a room people live in.
 func (im *RoomImporter) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row) ([]sheet.Problem, error) {
-	units, blds, comms, err := places(tx, tenantID)
+	ix, err := places(tx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	var probs []sheet.Problem
-	bad := func(r sheet.Row, col string, e error) {
-		ae, ok := apperr.As(e)
-		if !ok {
-			ae = apperr.Invalid
-		}
-		probs = append(probs, sheet.Problemf(r.Line, col, r.Get(col), ae))
+	var probs problems
+	parsed := im.parseRows(ix, rows, &probs)
+	existing, err := existingRooms(tx, tenantID, parsed)
+	if err != nil {
+		return nil, err
 	}
-	im.parsed = make(map[int]Room, len(rows))
-	firstLine := map[[2]string]int{} // unit id + number → line
-	usedUnits := map[uuid.UUID]bool{}
-	for _, r := range rows {
-		room := newRoom(tenantID)
-		ok := true
-		c, b, u := r.Get("community"), r.Get("building"), r.Get("unit")
-		p, found := units[[3]string{c, b, u}]
-		switch {
-		case found:
-		case !comms[c]:
-			bad(r, "community", errImportCommunity)
-		case !blds[[2]string{c, b}]:
-			bad(r, "building", errImportBuilding)
-		default:
-			bad(r, "unit", errImportUnit)
+	im.rows = make(map[int]roomRow, len(parsed))
+	for _, pr := range parsed {
+		rr, fe := decide(tenantID, pr, existing)
+		if len(fe) > 0 {
+			probs.fields(pr.row, fe)
+			continue
 		}
-		ok = ok && found
-		room.CommunityID, room.BuildingID, room.UnitID = p.community, p.building, p.unit
-		room.Number = r.Get("number")
-		in := RoomInput{}
-		for _, f := range []struct {
-			key string
-			dst **Area
-		}{{"built_area", &in.BuiltArea}, {"interior_area", &in.InteriorArea}, {"shared_area", &in.SharedArea}} {
-			if v := r.Get(f.key); v != "" {
-				a, err := ParseArea(v)
-				if err != nil {
-					bad(r, f.key, err)
-					ok = false
-					continue
-				}
-				*f.dst = &a
-			}
-		}
-		for _, f := range []struct {
-			key string
-			dst **int
-		}{{"floor", &in.Floor}, {"year_built", &in.YearBuilt}} {
-			if v := r.Get(f.key); v != "" {
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					bad(r, f.key, errImportInt)
-					ok = false
-					continue
-				}
-				*f.dst = &n
-			}
-		}
-		if v := r.Get("usage"); v != "" {
-			if us, good := ParseUsage(v); good {
-				in.Usage = &us
-			} else {
-				bad(r, "usage", errImportUsage)
-				ok = false
-			}
-		}
-		if v := r.Get("status"); v != "" {
-			if st, good := ParseStatus(v); good {
-				in.Status = &st
-			} else {
-				bad(r, "status", errImportStatus)
-				ok = false
-			}
-		}
-		if v := r.Get("fee_coefficient"); v != "" {
-			co, err := ParseCoefficient(v)
-			if err != nil {
-				bad(r, "fee_coefficient", err)
-				ok = false
-			} else {
-				in.FeeCoefficient = &co
-			}
-		}
-		layout, orient, structure, notes := r.Get("layout"), r.Get("orientation"), r.Get("structure"), r.Get("notes")
-		in.Layout, in.Orientation, in.Structure, in.Notes = &layout, &orient, &structure, &notes
-		in.apply(&room)
-		for _, fe := range checkRoom(room) {
-			probs = append(probs, sheet.Problem{Line: r.Line, Column: fe.Field, Value: r.Get(fe.Field), Code: fe.Code, Message: fe.EN, ZH: fe.ZH})
-			ok = false
-		}
-		if found && room.Number != "" {
-			k := [2]string{p.unit.String(), room.Number}
-			if prev, dup := firstLine[k]; dup {
-				bad(r, "number", errDupInFile.Withf(prev))
-				ok = false
-			} else {
-				firstLine[k] = r.Line
-				usedUnits[p.unit] = true
-			}
-		}
-		if ok {
-			im.parsed[r.Line] = room
-		}
+		im.rows[pr.row.Line] = rr
 	}
-	// Numbers already taken in the database.
-	ids := make([]uuid.UUID, 0, len(usedUnits))
-	for id := range usedUnits {
-		ids = append(ids, id)
-	}
-	for i := 0; i < len(ids); i += 500 {
-		var existing []Room
-		if err := in(tx, tenantID).Select("unit_id", "number").Where("unit_id IN ?", ids[i:min(i+500, len(ids))]).Find(&existing).Error; err != nil {
-			return nil, err
-		}
-		for _, e := range existing {
-			if line, hit := firstLine[[2]string{e.UnitID.String(), e.Number}]; hit {
-				probs = append(probs, sheet.Problem{Line: line, Column: "number", Value: e.Number, Code: ErrDuplicateRoom.Code, Message: ErrDuplicateRoom.EN, ZH: ErrDuplicateRoom.ZH})
-				delete(im.parsed, line)
-			}
-		}
+	if err := im.checkVacating(tx, tenantID, existing, &probs); err != nil {
+		return nil, err
 	}
 	return probs, nil
 }
 
-// Write inserts the rooms of rows in batches.
-func (im *RoomImporter) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row, progress func(int)) error {
-	if err := im.quota(ctx, tx, tenantID, ResourceRooms, len(rows)); err != nil {
+// parseRows parses the cells of every row and refuses a room number given
+// twice in the file for one unit; it returns the rows without problems.
+func (im *RoomImporter) parseRows(ix placeIndex, rows []sheet.Row, probs *problems) []parsedRow {
+	out := make([]parsedRow, 0, len(rows))
+	firstLine := map[[2]string]int{} // unit id + number → line
+	for _, r := range rows {
+		n := len(*probs)
+		p, found := resolvePlace(ix, r, probs)
+		inp := roomCells(r, probs)
+		if number := r.Get("number"); found && number != "" {
+			k := [2]string{p.unit.String(), number}
+			if prev, dup := firstLine[k]; dup {
+				probs.add(r, "number", errDupInFile.Withf(prev))
+			} else {
+				firstLine[k] = r.Line
+			}
+		}
+		if found && len(*probs) == n {
+			out = append(out, parsedRow{row: r, place: p, input: inp})
+		}
+	}
+	return out
+}
+
+// resolvePlace finds the row's unit by its name path, naming the first
+// level that does not exist.
+func resolvePlace(ix placeIndex, r sheet.Row, probs *problems) (place, bool) {
+	c, b, u := r.Get("community"), r.Get("building"), r.Get("unit")
+	p, found := ix.units[[3]string{c, b, u}]
+	switch {
+	case found:
+	case !ix.communities[c]:
+		probs.add(r, "community", errImportCommunity)
+	case !ix.buildings[[2]string{c, b}]:
+		probs.add(r, "building", errImportBuilding)
+	default:
+		probs.add(r, "unit", errImportUnit)
+	}
+	return p, found
+}
+
+// roomCells parses the row's cells into a RoomInput; a blank cell stays nil
+// (the default for a new room, unchanged for an existing one).
+func roomCells(r sheet.Row, probs *problems) RoomInput {
+	number := r.Get("number")
+	in := RoomInput{Number: &number}
+	for _, f := range []struct {
+		key string
+		dst **Area
+	}{{"built_area", &in.BuiltArea}, {"interior_area", &in.InteriorArea}, {"shared_area", &in.SharedArea}} {
+		if v := r.Get(f.key); v != "" {
+			if a, err := ParseArea(v); err != nil {
+				probs.add(r, f.key, err)
+			} else {
+				*f.dst = &a
+			}
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst **int
+	}{{"floor", &in.Floor}, {"year_built", &in.YearBuilt}} {
+		if v := r.Get(f.key); v != "" {
+			if n, err := strconv.Atoi(v); err != nil {
+				probs.add(r, f.key, errImportInt)
+			} else {
+				*f.dst = &n
+			}
+		}
+	}
+	if v := r.Get("usage"); v != "" {
+		if us, ok := ParseUsage(v); ok {
+			in.Usage = &us
+		} else {
+			probs.add(r, "usage", errImportUsage)
+		}
+	}
+	if v := r.Get("status"); v != "" {
+		if st, ok := ParseStatus(v); ok {
+			in.Status = &st
+		} else {
+			probs.add(r, "status", errImportStatus)
+		}
+	}
+	if v := r.Get("fee_coefficient"); v != "" {
+		if co, err := ParseCoefficient(v); err != nil {
+			probs.add(r, "fee_coefficient", err)
+		} else {
+			in.FeeCoefficient = &co
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst **string
+	}{{"layout", &in.Layout}, {"orientation", &in.Orientation}, {"structure", &in.Structure}, {"notes", &in.Notes}} {
+		if v := r.Get(f.key); v != "" {
+			*f.dst = &v
+		}
+	}
+	return in
+}
+
+// existingRooms loads the rooms the parsed rows name, by unit and number.
+func existingRooms(tx *gorm.DB, tenantID uuid.UUID, parsed []parsedRow) (map[[2]string]Room, error) {
+	seen := map[uuid.UUID]bool{}
+	ids := []uuid.UUID{}
+	for _, pr := range parsed {
+		if !seen[pr.place.unit] {
+			seen[pr.place.unit] = true
+			ids = append(ids, pr.place.unit)
+		}
+	}
+	out := map[[2]string]Room{}
+	for i := 0; i < len(ids); i += 500 {
+		var rooms []Room
+		if err := in(tx, tenantID).Where("unit_id IN ?", ids[i:min(i+500, len(ids))]).Find(&rooms).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rooms {
+			out[[2]string{r.UnitID.String(), r.Number}] = r
+		}
+	}
+	return out, nil
+}
+
+// decide builds the room a row stores: the existing room with the row
+// applied (updated, or unchanged when nothing differs) or a new room.
+func decide(tenantID uuid.UUID, pr parsedRow, existing map[[2]string]Room) (roomRow, []apperr.FieldError) {
+	old, found := existing[[2]string{pr.place.unit.String(), *pr.input.Number}]
+	room := old
+	action := sheet.Updated
+	if !found {
+		room, action = newRoom(tenantID), sheet.Created
+		room.CommunityID, room.BuildingID, room.UnitID = pr.place.community, pr.place.building, pr.place.unit
+	}
+	pr.input.apply(&room)
+	if fe := checkRoom(room); len(fe) > 0 {
+		return roomRow{}, fe
+	}
+	if found && room == old {
+		action = sheet.Unchanged
+	}
+	return roomRow{room: room, action: action}, nil
+}
+
+// checkVacating applies the API's rule to status changes: a room someone
+// lives in may not be set vacant or sold_unoccupied (their move-out does
+// that). One occupancy query for all such rooms; per room only when some are
+// lived in, to name the rows.
+func (im *RoomImporter) checkVacating(tx *gorm.DB, tenantID uuid.UUID, existing map[[2]string]Room, probs *problems) error {
+	var ids []uuid.UUID
+	lines := map[uuid.UUID]int{}
+	for line, rr := range im.rows {
+		old := existing[[2]string{rr.room.UnitID.String(), rr.room.Number}]
+		if rr.action == sheet.Updated && rr.room.Status != old.Status && (rr.room.Status == Vacant || rr.room.Status == SoldUnoccupied) {
+			ids = append(ids, rr.room.ID)
+			lines[rr.room.ID] = line
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx := store.Ctx(tx)
+	occupied, _, err := im.occupancy.RoomOccupancy(ctx, tenantID, ids)
+	if err != nil || occupied == 0 {
 		return err
+	}
+	for _, id := range ids {
+		n, _, err := im.occupancy.RoomOccupancy(ctx, tenantID, []uuid.UUID{id})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			line := lines[id]
+			*probs = append(*probs, sheet.Problemf(line, "status", string(im.rows[line].room.Status), ErrRoomOccupied))
+			delete(im.rows, line)
+		}
+	}
+	return nil
+}
+
+// Count says what Write does with the good rows: created, updated or
+// unchanged rooms.
+func (im *RoomImporter) Count(rows []sheet.Row) sheet.Counts {
+	var c sheet.Counts
+	for _, r := range rows {
+		if rr, ok := im.rows[r.Line]; ok {
+			c.Add(rr.action)
+		}
+	}
+	return c
+}
+
+// Write inserts the new rooms in batches (after the quota check, which
+// counts only them) and saves the changed ones.
+func (im *RoomImporter) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row, progress func(int)) error {
+	if n := im.Count(rows).Created; n > 0 {
+		if err := im.quota(ctx, tx, tenantID, ResourceRooms, n); err != nil {
+			return err
+		}
 	}
 	const batch = 1000
 	rooms := make([]Room, 0, batch)
@@ -245,18 +381,31 @@ func (im *RoomImporter) Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UU
 		return ctx.Err()
 	}
 	for _, r := range rows {
-		room, ok := im.parsed[r.Line]
-		if !ok {
+		rr, ok := im.rows[r.Line]
+		switch {
+		case !ok || rr.action == sheet.Unchanged:
+			continue
+		case rr.action == sheet.Updated:
+			if err := uniqueAs(tx.Save(&rr.room).Error, ErrDuplicateRoom); err != nil {
+				return err
+			}
+			if done++; done%batch == 0 {
+				progress(done)
+			}
 			continue
 		}
-		rooms = append(rooms, room)
+		rooms = append(rooms, rr.room)
 		if len(rooms) == batch {
 			if err := flush(); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	progress(done)
+	return nil
 }
 
 // ExportRooms returns the rooms matching f as rows of RoomSpec.

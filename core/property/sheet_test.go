@@ -44,16 +44,16 @@ func TestImportAllOrNothing(t *testing.T) {
 			"阳光花园,9栋,1单元,102,1,89.56,,,,,,\n" + // 3 missing building
 			"阳光花园,1栋,1单元,103,1,-5,,,,,,\n" + // 4 negative area
 			"阳光花园,1栋,1单元,101,1,80,,,,,,\n" + // 5 duplicate in file
-			"阳光花园,1栋,1单元,999,9,80,,,,,,\n" + // 6 duplicate in database
+			"阳光花园,1栋,1单元,999,9,80,,,,,,\n" + // 6 names an existing room: updates it
 			"阳光花园,1栋,1单元,105,x,80.123,,,,城堡,,\n" + // 7 three problems
 			"\n" +
 			"阳光花园,1栋,1单元,106,1,90,,,,商业,已入住,1.5\n" // 9 good
 		rep := runImport(t, db, f, []byte(csv), sheet.CSV, false)
-		if rep.Written || rep.Imported != 0 || rep.Rows != 7 || rep.BadRows != 5 {
+		if rep.Written || rep.Imported != 0 || rep.Rows != 7 || rep.BadRows != 4 || rep.Created+rep.Updated+rep.Unchanged != 0 {
 			t.Fatalf("report %+v", rep)
 		}
 		want := map[string]bool{"3 building unknown_building": true, "4 built_area negative_area": true, "5 number duplicate_room_number": true,
-			"6 number duplicate_room_number": true, "7 floor not_a_whole_number": true, "7 built_area area_too_precise": true, "7 usage unknown_usage": true}
+			"7 floor not_a_whole_number": true, "7 built_area area_too_precise": true, "7 usage unknown_usage": true}
 		for _, p := range rep.Problems {
 			k := fmt.Sprintf("%d %s %s", p.Line, p.Column, p.Code)
 			if !want[k] {
@@ -69,8 +69,15 @@ func TestImportAllOrNothing(t *testing.T) {
 		}
 		// Good rows only, asked for explicitly.
 		rep = runImport(t, db, f, []byte(csv), sheet.CSV, true)
-		if !rep.Written || rep.Imported != 2 || rep.BadRows != 5 {
+		if !rep.Written || rep.Imported != 3 || rep.BadRows != 4 || rep.Created != 2 || rep.Updated != 1 || rep.Unchanged != 0 {
 			t.Fatalf("good rows report %+v", rep)
+		}
+		if n, _ := countRooms(db, f.tenant); n != 3 {
+			t.Fatalf("good rows: %d rooms, want 3", n)
+		}
+		upd, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Number: "999"}, paging.Paging{})
+		if len(upd) != 1 || upd[0].Floor != 9 || upd[0].BuiltArea != 8000 {
+			t.Fatalf("updated room %+v", upd)
 		}
 		rooms, _, _ := f.svc.ListRooms(ctx, f.tenant, property.RoomFilter{Number: "10"}, paging.Paging{Order: "number"})
 		if len(rooms) != 2 || rooms[0].SharedArea != 1436 || rooms[1].Usage != property.Commercial || rooms[1].Status != property.Occupied || rooms[1].FeeCoefficient != 15000 {

@@ -150,6 +150,45 @@ func parseTags(s string) []tagItem {
 	return out
 }
 
+// addFunc records a problem of a row's column.
+type addFunc func(r sheet.Row, col string, e *apperr.Error)
+
+// importKeys are the values of a file to look up in the tenant at once.
+type importKeys struct {
+	paths     []RoomPath
+	idIdx     []string
+	phoneIdx  []string
+	plates    []string
+	otherTags []string // neither built in nor given with a reason
+}
+
+func (k *importKeys) add(p *importRow) {
+	if p.hasRoom {
+		k.paths = append(k.paths, p.path)
+	}
+	if p.idIndex != "" {
+		k.idIdx = append(k.idIdx, p.idIndex)
+	}
+	if p.phoneIdx != "" {
+		k.phoneIdx = append(k.phoneIdx, p.phoneIdx)
+	}
+	k.plates = append(k.plates, p.plates...)
+	for _, t := range p.tags {
+		if !slices.Contains(KnownTags, t.tag) && !t.explicit {
+			k.otherTags = append(k.otherTags, t.tag)
+		}
+	}
+}
+
+// tenantData is what the tenant already has of a file's keys.
+type tenantData struct {
+	roomIDs    map[RoomPath]uuid.UUID
+	usedTags   map[string]bool
+	byID       map[string]personRef   // id index -> person
+	byPhone    map[string][]personRef // phone index -> persons
+	plateOwner map[string]uuid.UUID
+}
+
 // Check reads every row, matches rooms, persons, tags and plates against the
 // tenant's data and the rest of the file, and reports every problem.
 func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []sheet.Row) ([]sheet.Problem, error) {
@@ -166,66 +205,59 @@ func (im *Importer) Check(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		bad[r.Line] = true
 	}
 	im.parsed = make(map[int]*importRow, len(rows))
-	var (
-		paths     []RoomPath
-		idIdx     []string
-		phoneIdx  []string
-		plates    []string
-		otherTags []string
-	)
+	var keys importKeys
 	for _, r := range rows {
 		p := im.parseRow(tenantID, r, add)
 		im.parsed[r.Line] = p
-		if p.hasRoom {
-			paths = append(paths, p.path)
-		}
-		if p.idIndex != "" {
-			idIdx = append(idIdx, p.idIndex)
-		}
-		if p.phoneIdx != "" {
-			phoneIdx = append(phoneIdx, p.phoneIdx)
-		}
-		plates = append(plates, p.plates...)
-		for _, t := range p.tags {
-			if !slices.Contains(KnownTags, t.tag) && !t.explicit {
-				otherTags = append(otherTags, t.tag)
-			}
-		}
+		keys.add(p)
 	}
-
-	// What the tenant already has.
-	roomIDs, err := im.svc.rooms.FindRooms(store.Ctx(tx), tenantID, paths)
+	td, err := im.lookup(tx, tenantID, keys)
 	if err != nil {
 		return nil, err
 	}
-	usedTags := map[string]bool{}
-	byID := map[string]personRef{}      // id index -> person
-	byPhone := map[string][]personRef{} // phone index -> persons
-	plateOwner := map[string]uuid.UUID{}
-	err = chunk.Unique(otherTags, func(part []string) error {
+	matched := im.matchPersons(rows, td, add)
+	occupied, err := currentOccupancies(tx, tenantID, matched)
+	if err != nil {
+		return nil, err
+	}
+	im.checkConflicts(rows, td, occupied, add)
+	for line := range bad {
+		delete(im.parsed, line)
+	}
+	return probs, nil
+}
+
+// lookup reads what the tenant already has of keys: rooms, tags in use,
+// persons by ID number and phone, plates.
+func (im *Importer) lookup(tx *gorm.DB, tenantID uuid.UUID, keys importKeys) (td tenantData, err error) {
+	td = tenantData{usedTags: map[string]bool{}, byID: map[string]personRef{}, byPhone: map[string][]personRef{}, plateOwner: map[string]uuid.UUID{}}
+	if td.roomIDs, err = im.svc.rooms.FindRooms(store.Ctx(tx), tenantID, keys.paths); err != nil {
+		return td, err
+	}
+	err = chunk.Unique(keys.otherTags, func(part []string) error {
 		var ts []string
 		if err := tx.Model(&tagRow{}).Distinct("tag").Where("tenant_id = ? AND tag IN ?", tenantID, part).Pluck("tag", &ts).Error; err != nil {
 			return err
 		}
 		for _, t := range ts {
-			usedTags[t] = true
+			td.usedTags[t] = true
 		}
 		return nil
 	})
 	if err == nil {
-		err = chunk.Unique(idIdx, func(part []string) error {
+		err = chunk.Unique(keys.idIdx, func(part []string) error {
 			var ps []personRef
 			if err := tx.Raw("SELECT id, name, id_index AS idx FROM persons WHERE tenant_id = ? AND id_index IN ?", tenantID, part).Scan(&ps).Error; err != nil { // unscoped: tenant_id = ? in the query; scan struct without TenantID
 				return err
 			}
 			for _, p := range ps {
-				byID[p.Idx] = p
+				td.byID[p.Idx] = p
 			}
 			return nil
 		})
 	}
 	if err == nil {
-		err = chunk.Unique(phoneIdx, func(part []string) error {
+		err = chunk.Unique(keys.phoneIdx, func(part []string) error {
 			var ps []personRef
 			// unscoped: a join of two tenant tables, both scoped by tenant_id = ?
 			if err := tx.Raw(`SELECT p.id, p.name, ph.phone_index AS idx FROM person_phones ph
@@ -234,28 +266,29 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 				return err
 			}
 			for _, p := range ps {
-				byPhone[p.Idx] = append(byPhone[p.Idx], p)
+				td.byPhone[p.Idx] = append(td.byPhone[p.Idx], p)
 			}
 			return nil
 		})
 	}
 	if err == nil {
-		err = chunk.Unique(plates, func(part []string) error {
+		err = chunk.Unique(keys.plates, func(part []string) error {
 			var vs []vehicleRow
 			if err := tx.Select("plate", "person_id").Where("tenant_id = ? AND plate IN ?", tenantID, part).Find(&vs).Error; err != nil {
 				return err
 			}
 			for _, v := range vs {
-				plateOwner[v.Plate] = v.PersonID
+				td.plateOwner[v.Plate] = v.PersonID
 			}
 			return nil
 		})
 	}
-	if err != nil {
-		return nil, err
-	}
+	return td, err
+}
 
-	// Match persons, then look for what the file and the tenant disagree on.
+// matchPersons finds each row's person in the tenant (by ID number, or by
+// name and first phone), its room and its tags; it returns the persons found.
+func (im *Importer) matchPersons(rows []sheet.Row, td tenantData, add addFunc) []uuid.UUID {
 	nameOf := map[string]string{} // person key -> name of its first row
 	var matched []uuid.UUID
 	for _, r := range rows {
@@ -265,14 +298,14 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 			if prev, ok := nameOf[p.key]; ok && prev != name {
 				add(r, "name", errImportOtherName)
 			}
-			if ref, ok := byID[p.idIndex]; ok {
+			if ref, ok := td.byID[p.idIndex]; ok {
 				if ref.Name != name {
 					add(r, "id_number", errImportOtherName)
 				}
 				p.existing = ref.ID
 			}
 		} else if p.phoneIdx != "" {
-			for _, ref := range byPhone[p.phoneIdx] {
+			for _, ref := range td.byPhone[p.phoneIdx] {
 				if ref.Name == name {
 					p.existing = ref.ID
 					break
@@ -286,20 +319,25 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 			matched = append(matched, p.existing)
 		}
 		if p.hasRoom {
-			if id, ok := roomIDs[p.path]; ok {
+			if id, ok := td.roomIDs[p.path]; ok {
 				p.occ.RoomID = id
 			} else {
 				add(r, "room", errImportUnknownRoom.Withf(p.path.String()))
 			}
 		}
 		for _, t := range p.tags {
-			if !slices.Contains(KnownTags, t.tag) && !usedTags[t.tag] && !t.explicit {
+			if !slices.Contains(KnownTags, t.tag) && !td.usedTags[t.tag] && !t.explicit {
 				add(r, "care_tags", errImportUnknownTag.Withf(t.tag))
 			}
 		}
 	}
-	occupied := map[[2]uuid.UUID]bool{} // person, room living there now
-	err = chunk.Unique(matched, func(part []uuid.UUID) error {
+	return matched
+}
+
+// currentOccupancies returns the (person, room) pairs of persons living there now.
+func currentOccupancies(tx *gorm.DB, tenantID uuid.UUID, persons []uuid.UUID) (map[[2]uuid.UUID]bool, error) {
+	occupied := map[[2]uuid.UUID]bool{}
+	err := chunk.Unique(persons, func(part []uuid.UUID) error {
 		var os []occupancyRow
 		if err := tx.Select("person_id", "room_id").Where("tenant_id = ? AND person_id IN ? AND move_out IS NULL", tenantID, part).Find(&os).Error; err != nil {
 			return err
@@ -309,9 +347,13 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
+	return occupied, err
+}
+
+// checkConflicts reports occupancies and plates the file and the tenant
+// disagree on: a person moved into a room twice, or already living there; a
+// plate registered to someone else, in the tenant or earlier in the file.
+func (im *Importer) checkConflicts(rows []sheet.Row, td tenantData, occupied map[[2]uuid.UUID]bool, add addFunc) {
 	plateLine := map[string]int{}   // plate -> first row naming it
 	plateKey := map[string]string{} // plate -> person key of that row
 	occLine := map[string]int{}     // person key + room -> first row
@@ -329,7 +371,7 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 			}
 		}
 		for _, pl := range p.plates {
-			if owner, ok := plateOwner[pl]; ok && owner != p.existing {
+			if owner, ok := td.plateOwner[pl]; ok && owner != p.existing {
 				add(r, "plates", ErrDuplicatePlate)
 			}
 			if prev, ok := plateLine[pl]; ok && plateKey[pl] != p.key {
@@ -339,10 +381,6 @@ WHERE ph.tenant_id = ? AND ph.phone_index IN ?`, tenantID, part).Scan(&ps).Error
 			}
 		}
 	}
-	for line := range bad {
-		delete(im.parsed, line)
-	}
-	return probs, nil
 }
 
 // personRef is a person found by a blind index.
@@ -353,9 +391,18 @@ type personRef struct {
 }
 
 // parseRow reads one row on its own, reporting what is wrong with it.
-func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row, string, *apperr.Error)) *importRow {
-	s := im.svc
+func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add addFunc) *importRow {
 	p := &importRow{key: fmt.Sprintf("line:%d", r.Line)}
+	im.parsePerson(tenantID, r, p, add)
+	parseOccupancy(r, p, add)
+	parseTagsAndPlates(r, p, add)
+	return p
+}
+
+// parsePerson reads the person's columns and checks them as the API does;
+// a clean ID number or first phone names the person within the file.
+func (im *Importer) parsePerson(tenantID uuid.UUID, r sheet.Row, p *importRow, add addFunc) {
+	s := im.svc
 	in := PersonInput{Name: r.Get("name"), Gender: r.Get("gender"), IDType: r.Get("id_type"), IDNumber: r.Get("id_number")}
 	// Labels (男, 身份证 …) and the id_type default are the service's, as on the API.
 	if v := r.Get("birth_date"); v != "" {
@@ -391,40 +438,46 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 		}
 	}
 	p.person = in
+}
 
-	// The room and the occupancy.
+// parseOccupancy reads the room and the occupancy: all four room columns or
+// none; with a room, role and move-in date are required.
+func parseOccupancy(r sheet.Row, p *importRow, add addFunc) {
 	p.path = RoomPath{r.Get("community"), r.Get("building"), r.Get("unit"), r.Get("room")}
-	if p.path != (RoomPath{}) {
-		p.hasRoom = true
-		for col, v := range map[string]string{"community": p.path.Community, "building": p.path.Building, "unit": p.path.Unit, "room": p.path.Room} {
-			if v == "" {
-				add(r, col, errImportRequired)
-				p.hasRoom = false
-			}
-		}
-		role := choice(roleNames, r.Get("role"))
-		_, ok := roleNames[role]
-		switch {
-		case r.Get("role") == "":
-			add(r, "role", errImportRequired)
-		case !ok:
-			add(r, "role", errImportChoice)
-		}
-		p.occ.Role = role
-		p.occ.Relation = r.Get("relation")
-		if utf8.RuneCountInString(p.occ.Relation) > 32 {
-			add(r, "relation", errImportTooLong.Withf(32))
-		}
-		if v := r.Get("move_in"); v == "" {
-			add(r, "move_in", errImportRequired)
-		} else if d, ok := importDate(v); !ok {
-			add(r, "move_in", errImportDate)
-		} else {
-			p.occ.MoveIn = d
+	if p.path == (RoomPath{}) {
+		return
+	}
+	p.hasRoom = true
+	for col, v := range map[string]string{"community": p.path.Community, "building": p.path.Building, "unit": p.path.Unit, "room": p.path.Room} {
+		if v == "" {
+			add(r, col, errImportRequired)
+			p.hasRoom = false
 		}
 	}
+	role := choice(roleNames, r.Get("role"))
+	_, ok := roleNames[role]
+	switch {
+	case r.Get("role") == "":
+		add(r, "role", errImportRequired)
+	case !ok:
+		add(r, "role", errImportChoice)
+	}
+	p.occ.Role = role
+	p.occ.Relation = r.Get("relation")
+	if utf8.RuneCountInString(p.occ.Relation) > 32 {
+		add(r, "relation", errImportTooLong.Withf(32))
+	}
+	if v := r.Get("move_in"); v == "" {
+		add(r, "move_in", errImportRequired)
+	} else if d, ok := importDate(v); !ok {
+		add(r, "move_in", errImportDate)
+	} else {
+		p.occ.MoveIn = d
+	}
+}
 
-	// Care tags and plates.
+// parseTagsAndPlates reads the care tags and the plates (normalised, each once).
+func parseTagsAndPlates(r sheet.Row, p *importRow, add addFunc) {
 	p.tags = parseTags(r.Get("care_tags"))
 	for i, t := range p.tags {
 		tag, ok := normaliseTag(t.tag)
@@ -446,7 +499,6 @@ func (im *Importer) parseRow(tenantID uuid.UUID, r sheet.Row, add func(sheet.Row
 			p.plates = append(p.plates, pl)
 		}
 	}
-	return p
 }
 
 // Write creates the persons of rows (once per person, or finds the one

@@ -37,13 +37,52 @@ type Importer interface {
 	Write(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, rows []Row, progress func(written int)) error
 }
 
+// Action is what an import does with one good row.
+type Action int
+
+const (
+	Created   Action = iota // a new record
+	Updated                 // an existing record changed
+	Unchanged               // an existing record the row does not change
+)
+
+// Counts tells the good rows apart by Action.
+type Counts struct {
+	Created, Updated, Unchanged int
+}
+
+// Add counts one row.
+func (c *Counts) Add(a Action) {
+	switch a {
+	case Created:
+		c.Created++
+	case Updated:
+		c.Updated++
+	default:
+		c.Unchanged++
+	}
+}
+
+// Counter is an Importer whose rows may update existing records: after
+// Check, Count says what Write does with the given (good) rows. An Importer
+// that is not a Counter creates a record per row.
+type Counter interface {
+	Count(rows []Row) Counts
+}
+
 // Report is the outcome of an import.
 type Report struct {
-	Kind         string    `json:"kind"`
-	Rows         int       `json:"rows"`     // data rows in the file
-	BadRows      int       `json:"bad_rows"` // rows with at least one problem
-	Imported     int       `json:"imported"` // rows written
-	Written      bool      `json:"written"`  // whether anything was committed
+	Kind     string `json:"kind"`
+	Rows     int    `json:"rows"`     // data rows in the file
+	BadRows  int    `json:"bad_rows"` // rows with at least one problem
+	Imported int    `json:"imported"` // rows written (created + updated)
+	// Of the good rows, written or (dry run) to be written: new records,
+	// changed records and rows matching a record they do not change. All
+	// zero when nothing would be written.
+	Created      int       `json:"created"`
+	Updated      int       `json:"updated"`
+	Unchanged    int       `json:"unchanged"`
+	Written      bool      `json:"written"` // whether anything was committed
 	GoodRowsOnly bool      `json:"good_rows_only"`
 	DryRun       bool      `json:"dry_run"`
 	Problems     []Problem `json:"problems"`
@@ -97,7 +136,7 @@ func (j *Job) Run(ctx context.Context, progress func(done, total int)) (Report, 
 			bad[p.Line] = true
 		}
 		rep.BadRows = len(bad)
-		if j.DryRun || (len(bad) > 0 && !j.GoodRowsOnly) {
+		if len(bad) > 0 && !j.GoodRowsOnly {
 			return errRollback
 		}
 		good := j.Rows
@@ -109,11 +148,19 @@ func (j *Job) Run(ctx context.Context, progress func(done, total int)) (Report, 
 				}
 			}
 		}
+		counts := Counts{Created: len(good)}
+		if c, ok := j.Importer.(Counter); ok {
+			counts = c.Count(good)
+		}
+		rep.Created, rep.Updated, rep.Unchanged = counts.Created, counts.Updated, counts.Unchanged
+		if j.DryRun {
+			return errRollback
+		}
 		progress(0, len(good))
 		if err := j.Importer.Write(ctx, tx, j.TenantID, good, func(n int) { progress(n, len(good)) }); err != nil {
 			return err
 		}
-		rep.Imported = len(good)
+		rep.Imported = counts.Created + counts.Updated
 		return nil
 	})
 	if errors.Is(err, errRollback) {

@@ -119,83 +119,113 @@ type Row struct {
 // Get returns the value of a column ("" when absent).
 func (r Row) Get(key string) string { return r.Values[key] }
 
+// records calls yield with each record of a file until yield returns false.
+type records func(yield func([]string) bool) error
+
 // Read parses an upload into rows keyed by column. The header must name only
 // known columns and every required one; blank rows are skipped.
 func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
-	var records func(yield func([]string) bool) error
+	var recs records
 	switch f {
 	case CSV:
-		data, err := io.ReadAll(io.LimitReader(r, MaxUnpackedBytes+1))
-		if err != nil {
+		var err error
+		if recs, err = csvRecords(r); err != nil {
 			return nil, err
-		}
-		if len(data) > MaxUnpackedBytes {
-			return nil, tooLarge(map[string]any{"limit_bytes": MaxUnpackedBytes})
-		}
-		data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-		if !utf8.Valid(data) {
-			// Excel in a Chinese locale saves CSV as GB18030.
-			if d, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data); err == nil {
-				data = d
-			}
-		}
-		cr := csv.NewReader(bufio.NewReader(bytes.NewReader(data)))
-		cr.FieldsPerRecord = -1
-		records = func(yield func([]string) bool) error {
-			for {
-				rec, err := cr.Read()
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				if err != nil {
-					return ErrBadFile.Withf("CSV").Wrap(err)
-				}
-				if !yield(rec) {
-					return nil
-				}
-			}
 		}
 	case XLSX:
-		data, err := io.ReadAll(r) // the upload itself is size-limited by the caller
-		if err != nil {
+		var err error
+		var done func()
+		if recs, done, err = xlsxRecords(r); err != nil {
 			return nil, err
 		}
-		if err := checkXLSX(data); err != nil {
-			return nil, err
-		}
-		x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: MaxUnpackedBytes})
-		if err != nil {
-			return nil, ErrBadFile.Withf("XLSX").Wrap(err)
-		}
-		defer x.Close()
-		rows, err := x.Rows(x.GetSheetName(0))
-		if err != nil {
-			return nil, ErrBadFile.Withf("XLSX").Wrap(err)
-		}
-		defer rows.Close()
-		records = func(yield func([]string) bool) error {
-			for rows.Next() {
-				rec, err := rows.Columns()
-				if err != nil {
-					return ErrBadFile.Withf("XLSX").Wrap(err)
-				}
-				if !yield(rec) {
-					return nil
-				}
-			}
-			return rows.Error()
-		}
+		defer done()
 	default:
 		return nil, ErrFormat
 	}
+	return readRows(recs, spec, maxRows)
+}
 
+// csvRecords reads a CSV upload (UTF-8 with or without BOM, or GB18030).
+func csvRecords(r io.Reader) (records, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxUnpackedBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxUnpackedBytes {
+		return nil, tooLarge(map[string]any{"limit_bytes": MaxUnpackedBytes})
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		// Excel in a Chinese locale saves CSV as GB18030.
+		if d, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data); err == nil {
+			data = d
+		}
+	}
+	cr := csv.NewReader(bufio.NewReader(bytes.NewReader(data)))
+	cr.FieldsPerRecord = -1
+	return func(yield func([]string) bool) error {
+		for {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return ErrBadFile.Withf("CSV").Wrap(err)
+			}
+			if !yield(rec) {
+				return nil
+			}
+		}
+	}, nil
+}
+
+// xlsxRecords reads the first sheet of an .xlsx upload, after the hostile
+// file checks; done closes the workbook.
+func xlsxRecords(r io.Reader) (recs records, done func(), err error) {
+	data, err := io.ReadAll(r) // the upload itself is size-limited by the caller
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkXLSX(data); err != nil {
+		return nil, nil, err
+	}
+	x, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: MaxUnpackedBytes})
+	if err != nil {
+		return nil, nil, ErrBadFile.Withf("XLSX").Wrap(err)
+	}
+	rows, err := x.Rows(x.GetSheetName(0))
+	if err != nil {
+		x.Close()
+		return nil, nil, ErrBadFile.Withf("XLSX").Wrap(err)
+	}
+	done = func() {
+		rows.Close()
+		x.Close()
+	}
+	return func(yield func([]string) bool) error {
+		for rows.Next() {
+			rec, err := rows.Columns()
+			if err != nil {
+				return ErrBadFile.Withf("XLSX").Wrap(err)
+			}
+			if !yield(rec) {
+				return nil
+			}
+		}
+		return rows.Error()
+	}, done, nil
+}
+
+// readRows reads the header, then the data rows keyed by column, skipping
+// blank ones, up to maxRows (0: no limit).
+func readRows(recs records, spec Spec, maxRows int) ([]Row, error) {
 	var (
 		keys []string // column key per file column ("" = ignored blank header)
 		out  []Row
 		line int
 		perr error
 	)
-	err := records(func(rec []string) bool {
+	err := recs(func(rec []string) bool {
 		line++
 		if rec, perr = checkRecord(line, rec); perr != nil {
 			return false
@@ -204,24 +234,7 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 			keys, perr = header(spec, rec)
 			return perr == nil
 		}
-		row := Row{Line: line, Values: make(map[string]string, len(keys))}
-		blank := true
-		for i, v := range rec {
-			if i >= len(keys) || keys[i] == "" {
-				continue
-			}
-			v = strings.TrimSpace(restore(validUTF8(v)))
-			if strings.IndexByte(v, 0) >= 0 {
-				// A row problem; the value goes on without it, so checks and
-				// lookups never send a NUL to the database.
-				row.Problems = append(row.Problems, Problemf(line, keys[i], strings.ReplaceAll(v, "\x00", `\u0000`), ErrNUL))
-				v = strings.ReplaceAll(v, "\x00", "")
-			}
-			if v != "" {
-				blank = false
-				row.Values[keys[i]] = v
-			}
-		}
+		row, blank := dataRow(line, keys, rec)
 		if blank {
 			return true
 		}
@@ -242,6 +255,30 @@ func Read(r io.Reader, f Format, spec Spec, maxRows int) ([]Row, error) {
 		return nil, ErrEmpty
 	}
 	return out, nil
+}
+
+// dataRow keys a record's cells by column (trimmed, a CSV defuse undone);
+// blank says the row has no value.
+func dataRow(line int, keys, rec []string) (row Row, blank bool) {
+	row = Row{Line: line, Values: make(map[string]string, len(keys))}
+	blank = true
+	for i, v := range rec {
+		if i >= len(keys) || keys[i] == "" {
+			continue
+		}
+		v = strings.TrimSpace(restore(validUTF8(v)))
+		if strings.IndexByte(v, 0) >= 0 {
+			// A row problem; the value goes on without it, so checks and
+			// lookups never send a NUL to the database.
+			row.Problems = append(row.Problems, Problemf(line, keys[i], strings.ReplaceAll(v, "\x00", `\u0000`), ErrNUL))
+			v = strings.ReplaceAll(v, "\x00", "")
+		}
+		if v != "" {
+			blank = false
+			row.Values[keys[i]] = v
+		}
+	}
+	return row, blank
 }
 
 func header(spec Spec, rec []string) ([]string, error) {
