@@ -23,12 +23,12 @@ type ApperrFieldError struct{ B int }
 
 func TestComponentNames(t *testing.T) {
 	for typ, want := range map[reflect.Type]string{
-		reflect.TypeOf(apperr.FieldError{}):            "ApperrFieldError",
-		reflect.TypeOf(paging.Paging{}):                "Paging", // already starts with its package
-		reflect.TypeOf(Page[apperr.FieldError]{}):      "PageApperrFieldError",
-		reflect.TypeOf(List[[]uuid.UUID]{}):            "ListUuidUUIDList",
-		reflect.TypeOf(namedInput{}):                   "namedInput",
-		reflect.TypeOf(Page[namedInput]{}):             "PagenamedInput",
+		reflect.TypeOf(apperr.FieldError{}):             "ApperrFieldError",
+		reflect.TypeOf(paging.Paging{}):                 "Paging", // already starts with its package
+		reflect.TypeOf(Page[apperr.FieldError]{}):       "PageApperrFieldError",
+		reflect.TypeOf(List[[]uuid.UUID]{}):             "ListUuidUUIDList",
+		reflect.TypeOf(namedInput{}):                    "namedInput",
+		reflect.TypeOf(Page[namedInput]{}):              "PagenamedInput",
 		reflect.TypeOf(struct{ X int }{}).Field(0).Type: "int",
 	} {
 		if got := componentName(typ); got != want {
