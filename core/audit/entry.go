@@ -42,7 +42,16 @@ type Entry struct {
 	At         time.Time // set by the recorder when zero
 }
 
-// Recorder writes entries; the audit package's Log implements it.
+// Recorder writes a tenant's entries; the audit package's Log implements it.
+// An entry without a tenant is an error (store.ErrNoTenant), never quietly a
+// platform event.
 type Recorder interface {
 	Record(ctx context.Context, e Entry) error
+}
+
+// PlatformRecorder also writes platform events (TenantID nil: operator
+// actions, failures before a tenant is known), through a call of their own.
+type PlatformRecorder interface {
+	Recorder
+	RecordPlatform(ctx context.Context, e Entry) error
 }

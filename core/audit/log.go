@@ -3,12 +3,14 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -125,16 +127,27 @@ type Log struct {
 // NewLog returns the audit log kept in db.
 func NewLog(db *store.DB) *Log { return &Log{db: db} }
 
-// Record appends e in a transaction of its own: inside the tenant's scope for
-// a tenant entry, in the platform scope for a platform one (nil TenantID).
+// Record appends a tenant's entry in a transaction of its own (or the
+// request's, when ctx carries one). An entry without a tenant is refused
+// (store.ErrNoTenant): a platform event goes through RecordPlatform, so a
+// tenant whose id was lost on the way never lands in the platform's log.
 func (l *Log) Record(ctx context.Context, e Entry) error {
 	// The entry must be written even when the request that caused it was cancelled.
 	ctx = context.WithoutCancel(ctx)
-	write := func(tx *gorm.DB) error { return RecordTx(tx, e) }
-	if e.TenantID == uuid.Nil {
-		return l.db.Platform(ctx, write)
+	return l.db.InTenant(ctx, e.TenantID, func(tx *gorm.DB) error { return RecordTx(tx, e) })
+}
+
+// ErrPlatformTenant refuses a platform entry that names a tenant.
+var ErrPlatformTenant = errors.New("audit: a platform entry has no tenant; record a tenant's entry with Record")
+
+// RecordPlatform appends a platform event (an operator action, a failure
+// before any tenant is known) in a platform transaction of its own.
+func (l *Log) RecordPlatform(ctx context.Context, e Entry) error {
+	if e.TenantID != uuid.Nil {
+		return ErrPlatformTenant
 	}
-	return l.db.InTenant(ctx, e.TenantID, write)
+	ctx = context.WithoutCancel(ctx)
+	return l.db.Platform(ctx, func(tx *gorm.DB) error { return RecordTx(tx, e) })
 }
 
 // TxRecorder is a Recorder that can also write inside the caller's
@@ -161,11 +174,10 @@ func RecordTx(tx *gorm.DB, e Entry) error {
 	return tx.Create(&r).Error
 }
 
-// Filter narrows a query of the log. Zero fields do not filter.
+// Filter narrows a query of the log. Zero fields do not filter. Which
+// tenant's entries a query reads is not a filter: List reads one tenant's,
+// ListPlatform the platform's and every tenant's.
 type Filter struct {
-	// Tenant limits the query to one tenant (uuid.Nil: platform events only).
-	// Nil queries every tenant and the platform; only operators may do that.
-	Tenant       *uuid.UUID
 	ActorID      uuid.UUID
 	ActorName    string // prefix, case-insensitive
 	ActionPrefix string // e.g. "user." matches user.create and user.update
@@ -177,66 +189,93 @@ type Filter struct {
 	From, To     time.Time // From inclusive, To exclusive
 }
 
-// List returns one page of entries matching f, newest first, and how many match in all.
-func (l *Log) List(ctx context.Context, f Filter, offset, limit int) ([]Item, int64, error) {
+// List returns one page of one tenant's entries matching f, newest first,
+// and how many match in all. A nil tenant is refused (store.ErrNoTenant).
+func (l *Log) List(ctx context.Context, tenantID uuid.UUID, f Filter, offset, limit int) ([]Item, int64, error) {
 	var (
 		rows  []row
 		total int64
 	)
-	query := func(tx *gorm.DB) error {
+	err := l.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		return f.query(tx.Model(&row{}).Where("tenant_id = ?", tenantID), offset, limit, &rows, &total)
+	})
+	return items(rows), total, err
+}
+
+// PlatformQuery selects whose entries ListPlatform reads.
+type PlatformQuery struct {
+	// Tenant limits the query to one tenant's entries; PlatformOnly to the
+	// platform's own (operator actions, failures before a tenant is known);
+	// neither reads everything.
+	Tenant       *uuid.UUID
+	PlatformOnly bool
+}
+
+// ListPlatform is List across tenants, for operators.
+func (l *Log) ListPlatform(ctx context.Context, pq PlatformQuery, f Filter, offset, limit int) ([]Item, int64, error) {
+	var (
+		rows  []row
+		total int64
+	)
+	err := l.db.Platform(ctx, func(tx *gorm.DB) error {
 		q := tx.Model(&row{})
-		if f.Tenant != nil {
-			q = q.Where("tenant_id = ?", *f.Tenant)
+		switch {
+		case pq.Tenant != nil && pq.PlatformOnly:
+			return apperr.Invalid
+		case pq.Tenant != nil:
+			q = q.Where("tenant_id = ?", *pq.Tenant)
+		case pq.PlatformOnly:
+			q = q.Where("tenant_id = ?", uuid.Nil)
 		}
-		if f.ActorID != uuid.Nil {
-			q = q.Where("actor_id = ?", f.ActorID)
-		}
-		if f.ActorName != "" {
-			q = q.Where(`LOWER(actor_name) LIKE ? ESCAPE '\'`, likePrefix(strings.ToLower(f.ActorName)))
-		}
-		if f.Method != "" {
-			q = q.Where("method = ?", f.Method)
-		}
-		if f.ObjectType != "" {
-			q = q.Where("object_type = ?", f.ObjectType)
-		}
-		if f.ObjectID != "" {
-			q = q.Where("object_id = ?", f.ObjectID)
-		}
-		if f.DryRun != nil {
-			q = q.Where("dry_run = ?", *f.DryRun)
-		}
-		if f.ActionPrefix != "" {
-			q = q.Where(`action LIKE ? ESCAPE '\'`, likePrefix(f.ActionPrefix))
-		}
-		if f.Result != "" {
-			q = q.Where("result = ?", f.Result)
-		}
-		if !f.From.IsZero() {
-			q = q.Where("at >= ?", f.From.UTC())
-		}
-		if !f.To.IsZero() {
-			q = q.Where("at < ?", f.To.UTC())
-		}
-		if err := q.Count(&total).Error; err != nil {
-			return err
-		}
-		return q.Order("at DESC").Order("id DESC").Offset(offset).Limit(limit).Find(&rows).Error
-	}
-	var err error
-	if f.Tenant != nil && *f.Tenant != uuid.Nil {
-		err = l.db.InTenant(ctx, *f.Tenant, query)
-	} else {
-		err = l.db.Platform(ctx, query)
-	}
-	if err != nil {
-		return nil, 0, err
-	}
-	items := make([]Item, len(rows))
+		return f.query(q, offset, limit, &rows, &total)
+	})
+	return items(rows), total, err
+}
+
+func items(rows []row) []Item {
+	out := make([]Item, len(rows))
 	for i, r := range rows {
-		items[i] = r.item()
+		out[i] = r.item()
 	}
-	return items, total, nil
+	return out
+}
+
+// query narrows q by f and reads one page and the total.
+func (f Filter) query(q *gorm.DB, offset, limit int, rows *[]row, total *int64) error {
+	if f.ActorID != uuid.Nil {
+		q = q.Where("actor_id = ?", f.ActorID)
+	}
+	if f.ActorName != "" {
+		q = q.Where(`LOWER(actor_name) LIKE ? ESCAPE '\'`, likePrefix(strings.ToLower(f.ActorName)))
+	}
+	if f.Method != "" {
+		q = q.Where("method = ?", f.Method)
+	}
+	if f.ObjectType != "" {
+		q = q.Where("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != "" {
+		q = q.Where("object_id = ?", f.ObjectID)
+	}
+	if f.DryRun != nil {
+		q = q.Where("dry_run = ?", *f.DryRun)
+	}
+	if f.ActionPrefix != "" {
+		q = q.Where(`action LIKE ? ESCAPE '\'`, likePrefix(f.ActionPrefix))
+	}
+	if f.Result != "" {
+		q = q.Where("result = ?", f.Result)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("at < ?", f.To.UTC())
+	}
+	if err := q.Count(total).Error; err != nil {
+		return err
+	}
+	return q.Order("at DESC").Order("id DESC").Offset(offset).Limit(limit).Find(rows).Error
 }
 
 // likePrefix escapes LIKE wildcards in p and appends %.

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +23,25 @@ func record(t *testing.T, l *audit.Log, e audit.Entry) {
 	}
 }
 
-func list(t *testing.T, l *audit.Log, f audit.Filter, offset, limit int) ([]audit.Item, int64) {
+func recordPlatform(t *testing.T, l *audit.Log, e audit.Entry) {
 	t.Helper()
-	items, total, err := l.List(context.Background(), f, offset, limit)
+	if err := l.RecordPlatform(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func list(t *testing.T, l *audit.Log, tenant uuid.UUID, f audit.Filter, offset, limit int) ([]audit.Item, int64) {
+	t.Helper()
+	items, total, err := l.List(context.Background(), tenant, f, offset, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items, total
+}
+
+func listPlatform(t *testing.T, l *audit.Log, pq audit.PlatformQuery, f audit.Filter) ([]audit.Item, int64) {
+	t.Helper()
+	items, total, err := l.ListPlatform(context.Background(), pq, f, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +63,14 @@ func TestRecordAndList(t *testing.T) {
 			{ActorKind: "operator", ActorID: store.NewID(), Action: "POST /api/v1/operator/tenants", Result: audit.ResultOK, IP: "10.0.0.1"},
 		} {
 			e.At = base.Add(time.Duration(i) * time.Minute)
-			record(t, l, e)
+			if e.ActorKind == "operator" {
+				recordPlatform(t, l, e)
+			} else {
+				record(t, l, e)
+			}
 		}
 
-		items, total := list(t, l, audit.Filter{Tenant: &ta}, 0, 10)
+		items, total := list(t, l, ta, audit.Filter{}, 0, 10)
 		if total != 3 || len(items) != 3 {
 			t.Fatalf("tenant A sees %d entries (total %d), want 3", len(items), total)
 		}
@@ -61,35 +82,37 @@ func TestRecordAndList(t *testing.T) {
 				t.Fatalf("tenant A's query returned an entry of %v", it.TenantID)
 			}
 		}
-		if items, total := list(t, l, audit.Filter{Tenant: &tb}, 0, 10); total != 2 || len(items) != 2 {
+		if items, total := list(t, l, tb, audit.Filter{}, 0, 10); total != 2 || len(items) != 2 {
 			t.Fatalf("tenant B sees %d entries, want only its 2", total)
 		}
 		// Platform events are invisible to every tenant, visible to operators.
-		nilT := uuid.Nil
-		if items, total := list(t, l, audit.Filter{Tenant: &nilT}, 0, 10); total != 1 || items[0].ActorKind != "operator" || items[0].IP != "10.0.0.1" {
+		if items, total := listPlatform(t, l, audit.PlatformQuery{PlatformOnly: true}, audit.Filter{}); total != 1 || items[0].ActorKind != "operator" || items[0].IP != "10.0.0.1" {
 			t.Fatalf("platform events: %d %+v", total, items)
 		}
-		if _, total := list(t, l, audit.Filter{}, 0, 10); total != 6 {
+		if _, total := listPlatform(t, l, audit.PlatformQuery{}, audit.Filter{}); total != 6 {
+			t.Fatalf("operator sees %d entries, want 6", total)
+		}
+		if _, total := listPlatform(t, l, audit.PlatformQuery{Tenant: &tb}, audit.Filter{}); total != 2 {
 			t.Fatalf("operator sees %d entries, want 6", total)
 		}
 
 		// Filters: action prefix (LIKE wildcards are literal), actor, result, time window, paging.
-		if _, total := list(t, l, audit.Filter{Tenant: &ta, ActionPrefix: "user."}, 0, 10); total != 2 {
+		if _, total := list(t, l, ta, audit.Filter{ActionPrefix: "user."}, 0, 10); total != 2 {
 			t.Fatalf("prefix user. matched %d, want 2", total)
 		}
-		if _, total := list(t, l, audit.Filter{Tenant: &ta, ActionPrefix: "user_"}, 0, 10); total != 0 {
+		if _, total := list(t, l, ta, audit.Filter{ActionPrefix: "user_"}, 0, 10); total != 0 {
 			t.Fatalf("prefix user_ matched %d: _ must not be a wildcard", total)
 		}
-		if _, total := list(t, l, audit.Filter{Tenant: &ta, ActorID: alice}, 0, 10); total != 2 {
+		if _, total := list(t, l, ta, audit.Filter{ActorID: alice}, 0, 10); total != 2 {
 			t.Fatalf("actor filter matched %d, want 2", total)
 		}
-		if items, total := list(t, l, audit.Filter{Tenant: &ta, Result: audit.ResultDenied}, 0, 10); total != 1 || items[0].ActorID != bob {
+		if items, total := list(t, l, ta, audit.Filter{Result: audit.ResultDenied}, 0, 10); total != 1 || items[0].ActorID != bob {
 			t.Fatalf("result filter: %d", total)
 		}
-		if items, total := list(t, l, audit.Filter{Tenant: &ta, From: base.Add(time.Minute), To: base.Add(2 * time.Minute)}, 0, 10); total != 1 || items[0].Action != "user.update" {
+		if items, total := list(t, l, ta, audit.Filter{From: base.Add(time.Minute), To: base.Add(2 * time.Minute)}, 0, 10); total != 1 || items[0].Action != "user.update" {
 			t.Fatalf("time window matched %d", total)
 		}
-		page2, total := list(t, l, audit.Filter{Tenant: &ta}, 2, 2)
+		page2, total := list(t, l, ta, audit.Filter{}, 2, 2)
 		if total != 3 || len(page2) != 1 || page2[0].Action != "user.create" {
 			t.Fatalf("page 2: %d items of %d", len(page2), total)
 		}
@@ -104,7 +127,7 @@ func TestRecordAndList(t *testing.T) {
 		if err == nil {
 			t.Fatal("expected the rollback error")
 		}
-		if _, total := list(t, l, audit.Filter{Tenant: &tb, ActionPrefix: "rolled."}, 0, 10); total != 0 {
+		if _, total := list(t, l, tb, audit.Filter{ActionPrefix: "rolled."}, 0, 10); total != 0 {
 			t.Fatal("entry of a rolled back transaction was kept")
 		}
 		// A tenant entry cannot be smuggled into another tenant's transaction.
@@ -124,7 +147,7 @@ func TestAppendOnly(t *testing.T) {
 		l := audit.NewLog(db)
 		ta := store.NewID()
 		record(t, l, audit.Entry{TenantID: ta, Action: "user.create", Result: audit.ResultOK})
-		record(t, l, audit.Entry{Action: "platform.thing", Result: audit.ResultOK})
+		recordPlatform(t, l, audit.Entry{Action: "platform.thing", Result: audit.ResultOK})
 		// The statements name the tenant so the store's hand-written-SQL guard lets
 		// them through: it is the database that must refuse them.
 		for _, stmt := range []string{
@@ -143,10 +166,10 @@ func TestAppendOnly(t *testing.T) {
 				}
 			}
 		}
-		if _, total := list(t, l, audit.Filter{}, 0, 10); total != 2 {
+		if _, total := listPlatform(t, l, audit.PlatformQuery{}, audit.Filter{}); total != 2 {
 			t.Fatalf("%d entries left, want 2 untouched", total)
 		}
-		items, _ := list(t, l, audit.Filter{Tenant: &ta}, 0, 10)
+		items, _ := list(t, l, ta, audit.Filter{}, 0, 10)
 		if items[0].Result != audit.ResultOK {
 			t.Fatal("entry changed")
 		}
@@ -166,7 +189,7 @@ func TestAppendOnlyPostgresRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	record(t, audit.NewLog(db), audit.Entry{Action: "x", Result: audit.ResultOK})
+	recordPlatform(t, audit.NewLog(db), audit.Entry{Action: "x", Result: audit.ResultOK})
 
 	for _, stmt := range []string{"UPDATE audit_log SET result = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"} {
 		err := db.Platform(ctx, func(tx *gorm.DB) error { return tx.Exec(stmt).Error })
@@ -188,4 +211,25 @@ func TestAppendOnlyPostgresRoles(t *testing.T) {
 	if err := owner.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("%d entries left (err %v), want 1", n, err)
 	}
+}
+
+// TestNoTenantIsNoPlatform: a tenant call without a tenant is an error, not
+// a platform event; a platform call naming a tenant is refused too.
+func TestNoTenantIsNoPlatform(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		l := audit.NewLog(db)
+		if err := l.Record(ctx, audit.Entry{Action: "lost.tenant", Result: audit.ResultOK}); !errors.Is(err, store.ErrNoTenant) {
+			t.Errorf("Record without a tenant: %v, want store.ErrNoTenant", err)
+		}
+		if err := l.RecordPlatform(ctx, audit.Entry{TenantID: store.NewID(), Action: "x", Result: audit.ResultOK}); !errors.Is(err, audit.ErrPlatformTenant) {
+			t.Errorf("RecordPlatform with a tenant: %v", err)
+		}
+		if _, _, err := l.List(ctx, uuid.Nil, audit.Filter{}, 0, 10); !errors.Is(err, store.ErrNoTenant) {
+			t.Errorf("List without a tenant: %v, want store.ErrNoTenant", err)
+		}
+		if _, total := listPlatform(t, l, audit.PlatformQuery{}, audit.Filter{}); total != 0 {
+			t.Errorf("%d entries written, want none", total)
+		}
+	})
 }

@@ -93,6 +93,16 @@ func checkAccess(r Route) {
 	if n != 1 {
 		panic("httpapi: route " + r.Method + " " + r.Path + " must declare exactly one of Public, Operator, Self or Permission")
 	}
+	// A tenant route naming something in its path is walked by the BOLA
+	// test unless it says, in its row, why that is no tenant object.
+	_, params := openAPIPath(r.Path)
+	tenant := !r.Public && !r.Operator
+	switch {
+	case r.Object && r.NotObject != "":
+		panic("httpapi: route " + r.Method + " " + r.Path + " declares both Object and NotObject")
+	case tenant && len(params) > 0 && !r.Object && r.NotObject == "":
+		panic("httpapi: route " + r.Method + " " + r.Path + " has a path parameter: declare Object, or NotObject with the reason it names no tenant object")
+	}
 }
 
 // bearer returns the credential of "Authorization: Bearer …" (JWT or API key).

@@ -139,7 +139,13 @@ func (s *Server) audit(c *gin.Context, r Route, body []byte) {
 	if s.Tx != nil {
 		ctx = s.Tx.Detach(ctx)
 	}
-	if err := s.Audit.Record(ctx, e); err != nil {
+	var err error
+	if a, _ := actor.From(c.Request.Context()); a.Kind == actor.User || a.Kind == actor.APIKey {
+		err = s.Audit.Record(ctx, e)
+	} else { // an operator, or a request refused before anyone was known
+		err = s.Audit.RecordPlatform(ctx, e)
+	}
+	if err != nil {
 		s.log.ErrorContext(c.Request.Context(), "audit record failed", slog.String("request_id", requestID(c)), slog.Any("err", err))
 	}
 }

@@ -68,10 +68,9 @@ func (s *Server) openAPIRoutes() []Route {
 
 // OpenAPI builds the OpenAPI 3 document from the route table.
 func (s *Server) OpenAPI() *openapi3.T {
-	g := &schemaGen{schemas: openapi3.Schemas{}, names: map[string]reflect.Type{}, byType: map[reflect.Type]string{
-		reflect.TypeOf(errorBody{}):   errorSchemaName,
-		reflect.TypeOf(errorDetail{}): errorSchemaName + "Detail",
-	}}
+	g := newSchemaGen()
+	g.byType[schemaKey{reflect.TypeOf(errorBody{}), false}] = errorSchemaName
+	g.byType[schemaKey{reflect.TypeOf(errorDetail{}), false}] = errorSchemaName + "Detail"
 	doc := &openapi3.T{
 		OpenAPI: "3.0.3",
 		Info: &openapi3.Info{
@@ -99,6 +98,17 @@ func (s *Server) OpenAPI() *openapi3.T {
 			apiKeyScheme: {Value: &openapi3.SecurityScheme{Type: "http", Scheme: "bearer", BearerFormat: "API key",
 				Description: "Integration key of a tenant, sent the same way: Authorization: Bearer <key>."}},
 		},
+	}
+	// Answers first, so a request body sharing a type with an answer can
+	// tell whether it needs a schema of its own (see component).
+	for _, r := range s.table {
+		if r.Response != nil {
+			if _, raw := r.Response.(ContentTyper); !raw {
+				if _, file := r.Response.(MediaTyper); !file {
+					g.inline(reflect.TypeOf(r.Response), false)
+				}
+			}
+		}
 	}
 	for _, r := range s.table {
 		path, params := openAPIPath(r.Path)
@@ -138,6 +148,7 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 	op := &openapi3.Operation{
 		Tags:        []string{r.Tag},
 		Summary:     r.Summary,
+		Description: describe(r),
 		OperationID: operationID(r.Method, r.Path),
 		Responses:   openapi3.NewResponses(),
 		Extensions:  map[string]any{},
@@ -176,6 +187,25 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 		}
 	}
 	_, list := isList(r)
+	if list {
+		for _, p := range []struct{ name, desc string }{
+			{"page", "Page number, from 1 (default 1)."},
+			{"page_size", "Rows per page, 1 to 200 (default 20)."},
+			{"sort", "A sortable field, or -field for descending; an unknown field answers 400 unknown_field."},
+		} {
+			if hasParam(op, p.name) {
+				continue
+			}
+			sc := openapi3.NewStringSchema()
+			if p.name != "sort" {
+				sc = openapi3.NewIntegerSchema()
+				sc.Min = new(float64)
+				*sc.Min = 1
+			}
+			op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+				Name: p.name, In: openapi3.ParameterInQuery, Description: p.desc, Schema: sc.NewRef()}})
+		}
+	}
 	if list && !hasParam(op, "format") {
 		op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
 			Name: "format", In: openapi3.ParameterInQuery,
@@ -250,8 +280,19 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 // them. Named struct types become shared components, referenced by $ref.
 type schemaGen struct {
 	schemas openapi3.Schemas
-	names   map[string]reflect.Type
-	byType  map[reflect.Type]string
+	names   map[string]schemaKey
+	byType  map[schemaKey]string
+}
+
+// schemaKey is a Go type as an answer or as a request body: the two differ
+// in which fields are required (see object).
+type schemaKey struct {
+	t       reflect.Type
+	request bool
+}
+
+func newSchemaGen() *schemaGen {
+	return &schemaGen{schemas: openapi3.Schemas{}, names: map[string]schemaKey{}, byType: map[schemaKey]string{}}
 }
 
 var (
@@ -264,7 +305,7 @@ var (
 )
 
 // inline returns t's schema, or a $ref for named structs (see component).
-// forRequest leaves out "required": the request types' Validate decides that.
+// forRequest marks a request body: its pointer fields are optional.
 func (g *schemaGen) inline(t reflect.Type, forRequest bool) *openapi3.SchemaRef {
 	switch t {
 	case timeType:
@@ -325,22 +366,94 @@ func (g *schemaGen) inline(t reflect.Type, forRequest bool) *openapi3.SchemaRef 
 	return &openapi3.SchemaRef{Value: &openapi3.Schema{Nullable: true}}
 }
 
-// component registers a named struct once and returns a $ref to it.
+// component registers a named struct once and returns a $ref to it. A type
+// used as a request body and as an answer shares one schema when both come
+// out the same, else the request's is named …Request. Two Go types that
+// would share a name are a programming error: the build panics, so every
+// test of the server shows it.
 func (g *schemaGen) component(t reflect.Type, forRequest bool) *openapi3.SchemaRef {
-	name, ok := g.byType[t]
+	key := schemaKey{t, forRequest}
+	name, ok := g.byType[key]
 	if !ok {
-		name = componentName(t, false)
-		if other, taken := g.names[name]; taken && other != t {
-			name = componentName(t, true)
+		name = componentName(t)
+		if forRequest {
+			if resp, ok := g.byType[schemaKey{t, false}]; ok {
+				if sameSchema(g.object(t, true), g.schemas[resp].Value) {
+					g.byType[key] = resp
+					return &openapi3.SchemaRef{Ref: "#/components/schemas/" + resp}
+				}
+				name += "Request"
+			}
 		}
-		g.byType[t] = name
+		if other, taken := g.names[name]; taken && other != key {
+			panic("httpapi: openapi: schema name " + name + " would describe both " + typeName(other.t) + " and " + typeName(t))
+		}
+		g.byType[key] = name
 	}
 	if _, done := g.schemas[name]; !done {
-		g.names[name] = t
+		g.names[name] = key
 		g.schemas[name] = &openapi3.SchemaRef{Value: &openapi3.Schema{}} // placeholder for recursion
-		g.schemas[name].Value = g.object(t, forRequest)
+		sc := g.object(t, forRequest)
+		sc.Description = schemaDescription(t)
+		g.schemas[name].Value = sc
 	}
 	return &openapi3.SchemaRef{Ref: "#/components/schemas/" + name}
+}
+
+// sameSchema compares two generated schemas by their JSON.
+func sameSchema(a, b *openapi3.Schema) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ca, cb := *a, *b
+	ca.Description, cb.Description = "", ""
+	ja, _ := json.Marshal(ca)
+	jb, _ := json.Marshal(cb)
+	return string(ja) == string(jb)
+}
+
+// Describer is implemented by request and answer types that describe
+// themselves in the OpenAPI document.
+type Describer interface {
+	OpenAPIDescription() string
+}
+
+func schemaDescription(t reflect.Type) string {
+	if d, ok := reflect.Zero(t).Interface().(Describer); ok {
+		return d.OpenAPIDescription()
+	}
+	return "Go type " + typeName(t) + "."
+}
+
+// typeName is pkg.Type of a named type (generic arguments as Go writes them).
+func typeName(t reflect.Type) string {
+	pkg := t.PkgPath()
+	if j := strings.LastIndexByte(pkg, '/'); j >= 0 {
+		pkg = pkg[j+1:]
+	}
+	return pkg + "." + t.Name()
+}
+
+// describe is an operation's description: its summary and who may call it.
+func describe(r Route) string {
+	var who string
+	switch {
+	case r.Public:
+		who = "No credential needed."
+	case r.Operator:
+		who = "Platform operators only."
+	case r.Self:
+		who = "Any signed-in user or key of an active tenant, acting on itself."
+	default:
+		who = "Needs the tenant permission " + r.Permission + "."
+	}
+	if r.Object {
+		who += " Another tenant's object answers 404."
+	}
+	if r.Summary == "" {
+		return who
+	}
+	return strings.TrimSuffix(r.Summary, ".") + ". " + who
 }
 
 func hasParam(op *openapi3.Operation, name string) bool {
@@ -352,43 +465,69 @@ func hasParam(op *openapi3.Operation, name string) bool {
 	return false
 }
 
-// componentName is the Go name; Page[pkg.User] becomes PageUser, and a
-// second type of the same name gets its package as prefix (identity.User).
-func componentName(t reflect.Type, qualified bool) string {
+// componentName names a schema by package and type, so that types of the
+// same Go name in different packages stay apart: property.CommunityInput is
+// PropertyCommunityInput, a route package's type is named after its domain
+// (propertyapi.X → PropertyX, an unexported name capitalised), a name already starting with its package is
+// not repeated (auditapi.AuditItem → AuditItem), and generic arguments are
+// spelled out (httpapi.Page[identity.User] → PageIdentityUser). httpapi's
+// own envelopes (Page, List, the error) keep their bare names.
+func componentName(t reflect.Type) string {
 	name := t.Name()
 	if i := strings.IndexByte(name, '['); i >= 0 {
 		base, args := name[:i], strings.TrimSuffix(name[i+1:], "]")
 		var b strings.Builder
 		b.WriteString(base)
 		for _, a := range strings.Split(args, ",") {
-			a = strings.ReplaceAll(a, "[]", "List")
-			a = strings.TrimLeft(a, "*")
+			list := strings.Contains(a, "[]")
+			a = strings.TrimLeft(strings.ReplaceAll(a, "[]", ""), "*")
+			pkg, typ := "", a
 			if j := strings.LastIndexByte(a, '.'); j >= 0 {
-				a = a[j+1:]
+				pkg, typ = a[:j], a[j+1:]
 			}
-			b.WriteString(a)
+			if j := strings.LastIndexByte(pkg, '/'); j >= 0 {
+				pkg = pkg[j+1:]
+			}
+			b.WriteString(qualify(pkg, typ))
+			if list {
+				b.WriteString("List")
+			}
 		}
 		name = b.String()
-	}
-	if qualified {
+	} else {
 		pkg := t.PkgPath()
 		if j := strings.LastIndexByte(pkg, '/'); j >= 0 {
 			pkg = pkg[j+1:]
 		}
-		name = pkg + "." + name
+		name = qualify(pkg, name)
 	}
 	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
 			return r
 		}
 		return '_'
 	}, name)
 }
 
+// qualify prefixes a type name with its package, capitalised ("api" of a
+// route package dropped); httpapi's and the builtin types stay bare.
+func qualify(pkg, typ string) string {
+	pkg = strings.TrimSuffix(pkg, "api")
+	if pkg == "" || pkg == "http" {
+		return typ
+	}
+	prefix := strings.ToUpper(pkg[:1]) + pkg[1:]
+	if strings.HasPrefix(typ, prefix) {
+		return typ
+	}
+	return prefix + strings.ToUpper(typ[:1]) + typ[1:] // tenantapi.planRequest → TenantPlanRequest
+}
+
 type jsonField struct {
 	name      string
 	typ       reflect.Type
 	omitEmpty bool
+	doc       string // the field's doc tag: its description in the document
 }
 
 // fields lists what encoding/json writes for struct t, flattening embedded
@@ -421,7 +560,7 @@ func fields(t reflect.Type, tag string) []jsonField {
 		if strings.Contains(","+opts+",", ",string,") {
 			ft = reflect.TypeOf("")
 		}
-		out = append(out, jsonField{name: name, typ: ft, omitEmpty: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")})
+		out = append(out, jsonField{name: name, typ: ft, doc: f.Tag.Get("doc"), omitEmpty: strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")})
 	}
 	return out
 }
@@ -429,8 +568,17 @@ func fields(t reflect.Type, tag string) []jsonField {
 func (g *schemaGen) object(t reflect.Type, forRequest bool) *openapi3.Schema {
 	sc := &openapi3.Schema{Type: &openapi3.Types{"object"}, Properties: openapi3.Schemas{}}
 	for _, f := range fields(t, "json") {
-		sc.Properties[f.name] = g.inline(f.typ, forRequest)
-		if !f.omitEmpty && !forRequest {
+		p := g.inline(f.typ, forRequest)
+		if f.doc != "" {
+			if p.Ref != "" { // a $ref takes no siblings in OpenAPI 3.0
+				p = &openapi3.SchemaRef{Value: &openapi3.Schema{AllOf: openapi3.SchemaRefs{p}}}
+			}
+			p.Value.Description = f.doc
+		}
+		sc.Properties[f.name] = p
+		// An answer always writes a field without omitempty; a request
+		// body must send one unless it is a pointer (optional, as in PATCH).
+		if !f.omitEmpty && (!forRequest || f.typ.Kind() != reflect.Pointer) {
 			sc.Required = append(sc.Required, f.name)
 		}
 	}

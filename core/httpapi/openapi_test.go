@@ -210,7 +210,7 @@ type schemaProbe struct {
 }
 
 func TestSchemaReflection(t *testing.T) {
-	g := &schemaGen{schemas: openapi3.Schemas{}, names: map[string]reflect.Type{}, byType: map[reflect.Type]string{}}
+	g := newSchemaGen()
 	ref := g.inline(reflect.TypeOf(Page[schemaProbe]{}), false)
 	if ref.Ref != "#/components/schemas/PageschemaProbe" {
 		t.Fatalf("generic page ref %q", ref.Ref)

@@ -24,6 +24,11 @@ type Route struct {
 	// Object is true when the path names one tenant-owned object by :id;
 	// a caller from another tenant must get 404 from such a route.
 	Object bool
+	// NotObject, on a tenant route whose path has a parameter, says why that
+	// parameter names no tenant object (a catalogue key, an enum value), so
+	// the BOLA test leaves the route out. A tenant route with a path
+	// parameter declares Object or NotObject (New panics otherwise).
+	NotObject string
 	// Idempotent marks creating POSTs that honour Idempotency-Key.
 	Idempotent bool
 	// ReplayRedacts are top-level fields of the success answer that are

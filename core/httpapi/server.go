@@ -66,8 +66,10 @@ type Deps struct {
 	// without one (tests of a single handler).
 	Tx TxOpener
 	// Audit records every write and every refusal; nil records nothing. A
-	// RequestRecorder writes inside the request transaction.
-	Audit audit.Recorder
+	// RequestRecorder writes inside the request transaction. A tenant
+	// principal's requests go to its tenant's log, the rest (operators,
+	// requests refused before anyone is known) to the platform's.
+	Audit audit.PlatformRecorder
 	// Idempotency keeps Idempotency-Key answers; nil ignores the header.
 	Idempotency IdempotencyStore
 	// Probes are readiness checks (the database, the queue's Redis, …).

@@ -255,14 +255,15 @@ func parseKeyID(k string) (uuid.UUID, bool) {
 }
 
 func (s *Service) authenticateKey(ctx context.Context, key string) (actor.Actor, error) {
-	deny := func(tenantID, id uuid.UUID, why string) (actor.Actor, error) {
-		s.record(ctx, audit.Entry{TenantID: tenantID, ActorKind: string(actor.APIKey), ActorID: id,
+	// An unknown key has no tenant yet: its refusal is a platform event.
+	deny := func(sc scope, id uuid.UUID, why string) (actor.Actor, error) {
+		s.record(ctx, sc, audit.Entry{ActorKind: string(actor.APIKey), ActorID: id,
 			Action: "auth.api_key", Result: audit.ResultDenied, Detail: why})
 		return actor.Actor{}, errBadKey
 	}
 	id, ok := parseKeyID(key)
 	if !ok {
-		return deny(uuid.Nil, uuid.Nil, "malformed api key")
+		return deny(platformScope, uuid.Nil, "malformed api key")
 	}
 	sum := sha256.Sum256([]byte(key))
 	now := s.now()
@@ -275,11 +276,11 @@ func (s *Service) authenticateKey(ctx context.Context, key string) (actor.Actor,
 	}
 	switch {
 	case !e.valid:
-		return deny(uuid.Nil, id, "unknown or revoked api key")
+		return deny(platformScope, id, "unknown or revoked api key")
 	case subtle.ConstantTimeCompare(e.hash[:], sum[:]) != 1:
-		return deny(e.actor.TenantID, id, "wrong api key secret")
+		return deny(tenantScope(e.actor.TenantID), id, "wrong api key secret")
 	case e.expires != nil && !now.Before(*e.expires):
-		return deny(e.actor.TenantID, id, "api key expired")
+		return deny(tenantScope(e.actor.TenantID), id, "api key expired")
 	}
 	a := e.actor
 	a.Roles = slices.Clone(a.Roles)

@@ -21,7 +21,23 @@ type memRecorder struct {
 	entries []audit.Entry
 }
 
+// RecordPlatform keeps a platform entry; like audit.Log it refuses one
+// naming a tenant, and Record one without.
+func (r *memRecorder) RecordPlatform(ctx context.Context, e audit.Entry) error {
+	if e.TenantID != uuid.Nil {
+		return audit.ErrPlatformTenant
+	}
+	return r.keep(e)
+}
+
 func (r *memRecorder) Record(_ context.Context, e audit.Entry) error {
+	if e.TenantID == uuid.Nil {
+		return store.ErrNoTenant
+	}
+	return r.keep(e)
+}
+
+func (r *memRecorder) keep(e audit.Entry) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.entries = append(r.entries, e)

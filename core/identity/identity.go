@@ -91,7 +91,7 @@ func (c *Config) defaults() {
 type Service struct {
 	db      *store.DB
 	cfg     Config
-	rec     audit.Recorder
+	rec     audit.PlatformRecorder
 	roles   RoleSource
 	jwt     *signer
 	ips     LoginLimiter
@@ -111,7 +111,7 @@ type Service struct {
 }
 
 // New builds the service. It panics when cfg.JWTSecret is shorter than 32 bytes.
-func New(db *store.DB, cfg Config, rec audit.Recorder, roles RoleSource) *Service {
+func New(db *store.DB, cfg Config, rec audit.PlatformRecorder, roles RoleSource) *Service {
 	cfg.defaults()
 	if cfg.Limiter == nil {
 		cfg.Limiter = NewMemoryLimiter(cfg.LoginPerMinute, cfg.LoginBurst, cfg.Now)
@@ -152,15 +152,17 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (actor.Ac
 		}
 	}
 	if err != nil {
-		s.record(ctx, audit.Entry{Action: "auth.token", Result: audit.ResultDenied, Detail: detailOf(err)})
+		s.record(ctx, platformScope, audit.Entry{Action: "auth.token", Result: audit.ResultDenied, Detail: detailOf(err)})
 		return actor.Actor{}, err
 	}
 	return a, nil
 }
 
-// record writes an audit entry, filling the request's address and id from the
-// context's actor. A failing recorder is logged, never fatal to the request.
-func (s *Service) record(ctx context.Context, e audit.Entry) {
+// record writes an audit entry in sc's log (a tenant's, or the platform's
+// for operators and failures before a tenant is known), filling the
+// request's address and id from the context's actor. A failing recorder is
+// logged, never fatal to the request.
+func (s *Service) record(ctx context.Context, sc scope, e audit.Entry) {
 	if s.rec == nil {
 		return
 	}
@@ -176,7 +178,14 @@ func (s *Service) record(ctx context.Context, e audit.Entry) {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	if err := s.rec.Record(context.WithoutCancel(ctx), e); err != nil {
+	var err error
+	if sc.platform {
+		err = s.rec.RecordPlatform(context.WithoutCancel(ctx), e)
+	} else {
+		e.TenantID = sc.tenant
+		err = s.rec.Record(context.WithoutCancel(ctx), e)
+	}
+	if err != nil {
 		s.cfg.Log.WarnContext(ctx, "audit record failed", "action", e.Action, "err", err)
 	}
 }

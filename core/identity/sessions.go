@@ -120,12 +120,40 @@ func (a account) model() any {
 	return &User{}
 }
 
-// inScope runs fn in the tenant's transaction, or the platform's for the nil tenant (operators).
-func (s *Service) inScope(ctx context.Context, tenantID uuid.UUID, fn func(tx *gorm.DB) error) error {
-	if tenantID == uuid.Nil {
+// scope is where an account lives: a tenant, or the platform (operators).
+// It is said explicitly, never read off a nil tenant id: a tenant call with a
+// nil tenant fails (store.ErrNoTenant) instead of reaching every tenant.
+type scope struct {
+	tenant   uuid.UUID
+	platform bool
+}
+
+var platformScope = scope{platform: true}
+
+func tenantScope(id uuid.UUID) scope { return scope{tenant: id} }
+
+// scope of an account: operators live on the platform, users in their tenant.
+func (a account) scope() scope {
+	if a.kind == actor.Operator {
+		return platformScope
+	}
+	return tenantScope(a.tenantID)
+}
+
+// actorScope is the scope of a signed-in principal's own account.
+func actorScope(a actor.Actor) scope {
+	if a.Kind == actor.Operator {
+		return platformScope
+	}
+	return tenantScope(a.TenantID)
+}
+
+// inScope runs fn in the scope's transaction: the platform's, or the tenant's.
+func (s *Service) inScope(ctx context.Context, sc scope, fn func(tx *gorm.DB) error) error {
+	if sc.platform {
 		return s.db.Platform(ctx, fn)
 	}
-	return s.db.InTenant(ctx, tenantID, fn)
+	return s.db.InTenant(ctx, sc.tenant, fn)
 }
 
 // loginColumn says which column a login names: email, phone or username.
@@ -163,10 +191,10 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	switch {
 	case len(found) == 0:
 		VerifyPassword(in.Password, s.dummy, s.cfg.Argon2) // same cost as a real check: no timing oracle
-		s.record(ctx, audit.Entry{Action: "auth.login", ActorName: clip(value), Result: audit.ResultDenied, Detail: "unknown login"})
+		s.record(ctx, platformScope, audit.Entry{Action: "auth.login", ActorName: clip(value), Result: audit.ResultDenied, Detail: "unknown login"})
 		return Session{}, ErrInvalidCredentials
 	case len(found) > 1:
-		s.record(ctx, audit.Entry{Action: "auth.login", ActorName: clip(value), Result: audit.ResultFailed, Detail: "tenant_required"})
+		s.record(ctx, platformScope, audit.Entry{Action: "auth.login", ActorName: clip(value), Result: audit.ResultFailed, Detail: "tenant_required"})
 		return Session{}, ErrTenantRequired
 	}
 	return s.signIn(ctx, userAccount(found[0]), in.Password)
@@ -190,7 +218,7 @@ func (s *Service) OperatorLogin(ctx context.Context, in LoginInput) (Session, er
 	}
 	if len(found) != 1 {
 		VerifyPassword(in.Password, s.dummy, s.cfg.Argon2)
-		s.record(ctx, audit.Entry{Action: "auth.operator_login", ActorName: clip(value), Result: audit.ResultDenied, Detail: "unknown login"})
+		s.record(ctx, platformScope, audit.Entry{Action: "auth.operator_login", ActorName: clip(value), Result: audit.ResultDenied, Detail: "unknown login"})
 		return Session{}, ErrInvalidCredentials
 	}
 	return s.signIn(ctx, operatorAccount(found[0]), in.Password)
@@ -213,7 +241,7 @@ func (s *Service) allowIP(ctx context.Context, ip, action string) error {
 	if ok {
 		return nil
 	}
-	s.record(ctx, audit.Entry{Action: action, Result: audit.ResultDenied, Detail: "rate_limited", IP: ip})
+	s.record(ctx, platformScope, audit.Entry{Action: action, Result: audit.ResultDenied, Detail: "rate_limited", IP: ip})
 	secs := max(1, int(math.Ceil(wait.Seconds())))
 	return apperr.RateLimited.WithDetails(map[string]any{"retry_after_seconds": secs})
 }
@@ -232,7 +260,7 @@ func (s *Service) signIn(ctx context.Context, a account, password string) (Sessi
 		return Session{}, err
 	}
 	if a.status != StatusActive {
-		s.record(ctx, s.entry(a, loginAction(a), audit.ResultDenied, "account disabled"))
+		s.record(ctx, a.scope(), s.entry(a, loginAction(a), audit.ResultDenied, "account disabled"))
 		return Session{}, ErrAccountDisabled
 	}
 	if err := s.checkTenant(ctx, a, loginAction(a)); err != nil {
@@ -242,7 +270,7 @@ func (s *Service) signIn(ctx context.Context, a account, password string) (Sessi
 	if err != nil {
 		return Session{}, err
 	}
-	s.record(ctx, s.entry(a, loginAction(a), audit.ResultOK, ""))
+	s.record(ctx, a.scope(), s.entry(a, loginAction(a), audit.ResultOK, ""))
 	return sess, nil
 }
 
@@ -253,11 +281,11 @@ func (s *Service) entry(a account, action, result, detail string) audit.Entry {
 
 // checkTenant asks TenantGate whether a user's tenant is open; operators have none.
 func (s *Service) checkTenant(ctx context.Context, a account, action string) error {
-	if s.TenantGate == nil || a.tenantID == uuid.Nil {
+	if s.TenantGate == nil || a.kind == actor.Operator {
 		return nil
 	}
 	if err := s.TenantGate(ctx, a.tenantID); err != nil {
-		s.record(ctx, s.entry(a, action, audit.ResultDenied, detailOf(err)))
+		s.record(ctx, a.scope(), s.entry(a, action, audit.ResultDenied, detailOf(err)))
 		return err
 	}
 	return nil
@@ -270,7 +298,7 @@ func (s *Service) checkTenant(ctx context.Context, a account, action string) err
 func (s *Service) checkPassword(ctx context.Context, a account, password, action string) (newHash string, err error) {
 	now := s.now()
 	if a.lockedUntil != nil && now.Before(*a.lockedUntil) {
-		s.record(ctx, s.entry(a, action, audit.ResultDenied, "account locked"))
+		s.record(ctx, a.scope(), s.entry(a, action, audit.ResultDenied, "account locked"))
 		return "", lockedErr(*a.lockedUntil)
 	}
 	ok, rehash, err := VerifyPassword(password, a.hash, s.cfg.Argon2)
@@ -279,7 +307,7 @@ func (s *Service) checkPassword(ctx context.Context, a account, password, action
 	}
 	if !ok {
 		max, until := s.cfg.MaxFailures, now.Add(s.cfg.LockFor)
-		err := s.inScope(ctx, a.tenantID, func(tx *gorm.DB) error {
+		err := s.inScope(ctx, a.scope(), func(tx *gorm.DB) error {
 			// One statement, so concurrent failures all count.
 			return tx.Model(a.model()).Where("id = ?", a.id).Updates(map[string]any{
 				"failed_logins": gorm.Expr("CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END", max),
@@ -290,10 +318,10 @@ func (s *Service) checkPassword(ctx context.Context, a account, password, action
 			return "", err
 		}
 		if a.failed+1 >= max {
-			s.record(ctx, s.entry(a, action, audit.ResultDenied, "wrong password; account locked"))
+			s.record(ctx, a.scope(), s.entry(a, action, audit.ResultDenied, "wrong password; account locked"))
 			return "", lockedErr(until)
 		}
-		s.record(ctx, s.entry(a, action, audit.ResultDenied, "wrong password"))
+		s.record(ctx, a.scope(), s.entry(a, action, audit.ResultDenied, "wrong password"))
 		return "", ErrInvalidCredentials
 	}
 	if rehash {
@@ -312,7 +340,7 @@ func lockedErr(until time.Time) error {
 // token family.
 func (s *Service) startSession(ctx context.Context, a account, newHash string) (Session, error) {
 	var sess Session
-	err := s.inScope(ctx, a.tenantID, func(tx *gorm.DB) error {
+	err := s.inScope(ctx, a.scope(), func(tx *gorm.DB) error {
 		cols := map[string]any{"failed_logins": 0, "locked_until": nil, "last_login_at": s.now()}
 		if newHash != "" {
 			cols["password_hash"] = newHash
@@ -347,7 +375,7 @@ func (s *Service) issue(tx *gorm.DB, a account, family uuid.UUID) (Session, erro
 	// second ahead: a token issued after a revocation must not count as before it.
 	iat := max(now.Unix(), a.revokedAt)
 	c := accessClaims{Sub: a.id.String(), Kind: string(a.kind), Name: a.username, Jti: store.NewID().String(), Iat: iat, Exp: exp.Unix()}
-	if a.tenantID != uuid.Nil {
+	if !a.scope().platform {
 		c.Tid = a.tenantID.String()
 	}
 	access, err := s.jwt.sign(c)
@@ -365,17 +393,22 @@ func hashToken(t string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// parseRefresh reads the tenant out of a refresh token (wyr_<tenant hex>_<secret>).
-func parseRefresh(t string) (uuid.UUID, bool) {
+// parseRefresh reads the scope out of a refresh token (wyr_<tenant hex>_<secret>):
+// the token format writes an operator's (platform) session as the all-zero
+// tenant; that encoding is read here and nowhere else.
+func parseRefresh(t string) (scope, bool) {
 	rest, ok := strings.CutPrefix(t, refreshPrefix)
 	if !ok || len(rest) != 32+1+43 || rest[32] != '_' {
-		return uuid.Nil, false
+		return scope{}, false
 	}
 	var id uuid.UUID
 	if _, err := hex.Decode(id[:], []byte(rest[:32])); err != nil {
-		return uuid.Nil, false
+		return scope{}, false
 	}
-	return id, true
+	if id == uuid.Nil {
+		return platformScope, true
+	}
+	return tenantScope(id), true
 }
 
 // loadAccount reads a user or operator by id inside tx.
@@ -394,12 +427,13 @@ func loadAccount(tx *gorm.DB, kind string, id uuid.UUID) (account, error) {
 // revoked; presenting a revoked token again means it was copied, so the whole
 // family is revoked and both holders must sign in again.
 func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
-	tenantID, ok := parseRefresh(token)
+	sc, ok := parseRefresh(token)
 	if !ok {
-		s.record(ctx, audit.Entry{Action: "auth.refresh", Result: audit.ResultDenied, Detail: "malformed refresh token"})
+		s.record(ctx, platformScope, audit.Entry{Action: "auth.refresh", Result: audit.ResultDenied, Detail: "malformed refresh token"})
 		return Session{}, ErrInvalidRefresh
 	}
-	if err := s.gateRefresh(ctx, tenantID, token); err != nil {
+	tenantID := sc.tenant // the rows' tenant_id: nil for operators' sessions
+	if err := s.gateRefresh(ctx, sc, token); err != nil {
 		return Session{}, err
 	}
 	var (
@@ -408,7 +442,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 		a    account
 	)
 	now := s.now()
-	err := s.inScope(ctx, tenantID, func(tx *gorm.DB) error {
+	err := s.inScope(ctx, sc, func(tx *gorm.DB) error {
 		var rt refreshToken
 		err := tx.Where("tenant_id = ? AND token_hash = ?", tenantID, hashToken(token)).First(&rt).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -454,10 +488,10 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 	}
 	if fail != "" {
 		e := s.entry(a, "auth.refresh", audit.ResultDenied, fail)
-		if a.id == uuid.Nil {
-			e = audit.Entry{TenantID: tenantID, Action: "auth.refresh", Result: audit.ResultDenied, Detail: fail}
+		if a.id == uuid.Nil { // no such token: nobody to name
+			e = audit.Entry{Action: "auth.refresh", Result: audit.ResultDenied, Detail: fail}
 		}
-		s.record(ctx, e)
+		s.record(ctx, sc, e)
 		return Session{}, ErrInvalidRefresh
 	}
 	return sess, nil
@@ -467,10 +501,11 @@ func (s *Service) Refresh(ctx context.Context, token string) (Session, error) {
 // consuming it, so the session continues if the tenant is resumed. Unknown,
 // used or expired tokens pass on to Refresh, which answers them as always.
 // The gate runs outside Refresh's transaction: it may read the database itself.
-func (s *Service) gateRefresh(ctx context.Context, tenantID uuid.UUID, token string) error {
-	if s.TenantGate == nil || tenantID == uuid.Nil {
+func (s *Service) gateRefresh(ctx context.Context, sc scope, token string) error {
+	if s.TenantGate == nil || sc.platform {
 		return nil
 	}
+	tenantID := sc.tenant
 	var rt refreshToken
 	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return tx.Where("tenant_id = ? AND token_hash = ? AND revoked_at IS NULL AND expires_at > ?", tenantID, hashToken(token), s.now()).
@@ -489,11 +524,12 @@ func (s *Service) gateRefresh(ctx context.Context, tenantID uuid.UUID, token str
 // Logout revokes the family of a refresh token: that device's session ends.
 // It is idempotent; an unknown token is not an error.
 func (s *Service) Logout(ctx context.Context, token string) error {
-	tenantID, ok := parseRefresh(token)
+	sc, ok := parseRefresh(token)
 	if !ok {
 		return nil
 	}
-	return s.inScope(ctx, tenantID, func(tx *gorm.DB) error {
+	tenantID := sc.tenant
+	return s.inScope(ctx, sc, func(tx *gorm.DB) error {
 		var rt refreshToken
 		err := tx.Where("tenant_id = ? AND token_hash = ?", tenantID, hashToken(token)).First(&rt).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -541,7 +577,7 @@ func (s *Service) ChangePassword(ctx context.Context, who actor.Actor, p Passwor
 		return Session{}, apperr.Forbidden
 	}
 	var a account
-	err := s.inScope(ctx, who.TenantID, func(tx *gorm.DB) (err error) {
+	err := s.inScope(ctx, actorScope(who), func(tx *gorm.DB) (err error) {
 		a, err = loadAccount(tx, string(who.Kind), who.ID)
 		return err
 	})
@@ -564,7 +600,7 @@ func (s *Service) ChangePassword(ctx context.Context, who actor.Actor, p Passwor
 		return Session{}, ErrWeakPassword.WithDetails(map[string]any{"reason": "same_as_old"})
 	}
 	var revoked time.Time
-	err = s.inScope(ctx, a.tenantID, func(tx *gorm.DB) (err error) {
+	err = s.inScope(ctx, a.scope(), func(tx *gorm.DB) (err error) {
 		revoked, err = s.setPassword(tx, a.model(), a.id, p.NewPassword)
 		return err
 	})

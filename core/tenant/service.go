@@ -467,7 +467,7 @@ func (s *Service) record(ctx context.Context, action string, t Tenant, detail st
 	if a, ok := actor.From(ctx); ok && a.Kind != "" {
 		e.ActorKind, e.ActorID, e.ActorName, e.IP, e.RequestID = string(a.Kind), a.ID, a.Name, a.IP, a.RequestID
 	}
-	if err := s.opt.Audit.Record(ctx, e); err != nil {
+	if err := s.opt.Audit.RecordPlatform(ctx, e); err != nil {
 		s.opt.Log.ErrorContext(ctx, "audit record failed", "action", action, "tenant", t.ID, "err", err)
 	}
 }

@@ -114,10 +114,10 @@ type GeneratedPassword struct {
 
 // Options configures a Service.
 type Options struct {
-	Audit   audit.Recorder  // may be nil
-	Hooks   []ProvisionHook // run in order for every provisioned user
-	Log     *slog.Logger    // for audit failures after commit; slog.Default when nil
-	GateTTL time.Duration   // how long CheckActive trusts its cache; 2 s when zero
+	Audit   audit.PlatformRecorder // may be nil; operator actions are platform events
+	Hooks   []ProvisionHook        // run in order for every provisioned user
+	Log     *slog.Logger           // for audit failures after commit; slog.Default when nil
+	GateTTL time.Duration          // how long CheckActive trusts its cache; 2 s when zero
 	// Committed runs after a Create or a changing Apply has committed, so
 	// caches of other packages (the RBAC enforcer) can pick up what hooks wrote.
 	Committed func(ctx context.Context, tenantID uuid.UUID)

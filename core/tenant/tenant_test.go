@@ -26,7 +26,23 @@ type memAudit struct {
 	entries []audit.Entry
 }
 
+// RecordPlatform keeps a platform entry; like audit.Log it refuses one
+// naming a tenant, and Record one without.
+func (m *memAudit) RecordPlatform(ctx context.Context, e audit.Entry) error {
+	if e.TenantID != uuid.Nil {
+		return audit.ErrPlatformTenant
+	}
+	return m.keep(e)
+}
+
 func (m *memAudit) Record(_ context.Context, e audit.Entry) error {
+	if e.TenantID == uuid.Nil {
+		return store.ErrNoTenant
+	}
+	return m.keep(e)
+}
+
+func (m *memAudit) keep(e audit.Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.entries = append(m.entries, e)

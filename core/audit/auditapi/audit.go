@@ -40,7 +40,7 @@ type AuditItem struct {
 
 // auditQuery documents the filters of the audit routes.
 type auditQuery struct {
-	Tenant     string `form:"tenant" json:"tenant,omitempty"` // operator route only (400 on the tenant's); nil uuid = platform events
+	Tenant     string `form:"tenant" json:"tenant,omitempty"` // operator route only (400 on the tenant's): a tenant id, or platform for the platform's own events
 	Actor      string `form:"actor" json:"actor,omitempty"`
 	ActorName  string `form:"actor_name" json:"actor_name,omitempty"` // prefix, case-insensitive
 	Action     string `form:"action" json:"action,omitempty"`         // prefix
@@ -74,27 +74,35 @@ func Routes(log *audit.Log) []httpapi.Route {
 				if _, ok := c.GetQuery("tenant"); ok {
 					return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "tenant", Code: "invalid_filter", EN: "tenant is an operator filter; this log is your tenant's own", ZH: "tenant 仅供运营人员筛选;此日志只含本租户的记录"}})
 				}
-				t := httpapi.TenantOf(c.Request.Context())
-				return h.listAudit(c, &t)
+				tenant := httpapi.TenantOf(c.Request.Context())
+				return h.listAudit(c, func(f audit.Filter, offset, limit int) ([]audit.Item, int64, error) {
+					return log.List(c.Request.Context(), tenant, f, offset, limit)
+				})
 			}},
 		{Method: "GET", Path: "/api/v1/operator/audit", Operator: true, Tag: "audit",
 			Summary: "The audit log of every tenant and the platform, newest first", Query: auditQuery{}, Response: httpapi.Page[AuditItem]{},
 			Handler: func(c *gin.Context) error {
-				v := c.Query("tenant")
-				if v == "" {
-					return h.listAudit(c, nil)
+				var pq audit.PlatformQuery
+				switch v := c.Query("tenant"); v {
+				case "":
+				case "platform", uuid.Nil.String(): // the platform's own events (the nil id: the older spelling)
+					pq.PlatformOnly = true
+				default:
+					t, err := uuid.Parse(v)
+					if err != nil {
+						return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "tenant", Code: "invalid_uuid", EN: "tenant must be a tenant id or platform", ZH: "tenant 须为租户编号或 platform"}})
+					}
+					pq.Tenant = &t
 				}
-				t, err := uuid.Parse(v)
-				if err != nil {
-					return apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "tenant", Code: "invalid_uuid", EN: "tenant must be a tenant id", ZH: "tenant 须为租户编号"}})
-				}
-				return h.listAudit(c, &t)
+				return h.listAudit(c, func(f audit.Filter, offset, limit int) ([]audit.Item, int64, error) {
+					return log.ListPlatform(c.Request.Context(), pq, f, offset, limit)
+				})
 			}},
 	}
 }
 
-// listAudit answers one page of the log of tenant (nil: everything).
-func (h *api) listAudit(c *gin.Context, tenant *uuid.UUID) error {
+// listAudit answers one page of the log, read by list.
+func (h *api) listAudit(c *gin.Context, list func(f audit.Filter, offset, limit int) ([]audit.Item, int64, error)) error {
 	p, _, err := httpapi.PageQueryOf(c)
 	if err != nil {
 		return err
@@ -103,8 +111,7 @@ func (h *api) listAudit(c *gin.Context, tenant *uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	f.Tenant = tenant
-	items, total, err := h.log.List(c.Request.Context(), f, p.Offset(), p.PageSize)
+	items, total, err := list(f, p.Offset(), p.PageSize)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,23 @@ type entries struct {
 	e  []audit.Entry
 }
 
+// RecordPlatform keeps a platform entry; like audit.Log it refuses one
+// naming a tenant, and Record one without.
+func (r *entries) RecordPlatform(ctx context.Context, e audit.Entry) error {
+	if e.TenantID != uuid.Nil {
+		return audit.ErrPlatformTenant
+	}
+	return r.keep(e)
+}
+
 func (r *entries) Record(_ context.Context, e audit.Entry) error {
+	if e.TenantID == uuid.Nil {
+		return store.ErrNoTenant
+	}
+	return r.keep(e)
+}
+
+func (r *entries) keep(e audit.Entry) error {
 	r.mu.Lock()
 	r.e = append(r.e, e)
 	r.mu.Unlock()
