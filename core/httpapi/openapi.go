@@ -156,6 +156,16 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 	if r.Tag == "" {
 		op.Tags = []string{"other"}
 	}
+	_, list := isList(r)
+	accessExtensions(op, r)
+	g.parameters(op, r, pathParams, list)
+	g.success(op, r, list)
+	errorResponses(op, r, pathParams, list)
+	return op
+}
+
+// accessExtensions says who may call the route (x-access, x-permission, x-object).
+func accessExtensions(op *openapi3.Operation, r Route) {
 	switch {
 	case r.Public:
 		op.Security = &openapi3.SecurityRequirements{} // no credential
@@ -172,6 +182,11 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 	if r.Object {
 		op.Extensions["x-object"] = true
 	}
+}
+
+// parameters documents the path, query (with paging and export on lists)
+// and Idempotency-Key parameters, and the request body.
+func (g *schemaGen) parameters(op *openapi3.Operation, r Route, pathParams []string, list bool) {
 	for _, name := range pathParams {
 		sc := openapi3.NewStringSchema()
 		if name == "id" || strings.HasSuffix(name, "_id") {
@@ -186,7 +201,6 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 				Name: f.name, In: openapi3.ParameterInQuery, Schema: g.inline(f.typ, true)}})
 		}
 	}
-	_, list := isList(r)
 	if list {
 		for _, p := range []struct{ name, desc string }{
 			{"page", "Page number, from 1 (default 1)."},
@@ -226,6 +240,11 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 			WithContent(openapi3.NewContentWithJSONSchemaRef(g.inline(reflect.TypeOf(r.Request), true)))}
 	}
 
+}
+
+// success documents the success answer: JSON, a file, or raw text; lists
+// can also answer as a spreadsheet.
+func (g *schemaGen) success(op *openapi3.Operation, r Route, list bool) {
 	status := r.Status
 	if status == 0 {
 		status = http.StatusOK
@@ -251,7 +270,10 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 		}
 	}
 	op.Responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: ok})
+}
 
+// errorResponses lists the error statuses the route can answer, all in the one error shape.
+func errorResponses(op *openapi3.Operation, r Route, pathParams []string, list bool) {
 	errs := []int{http.StatusInternalServerError}
 	if r.Request != nil || r.Query != nil || len(pathParams) > 0 || list {
 		errs = append(errs, http.StatusBadRequest)
@@ -273,7 +295,6 @@ func (g *schemaGen) operation(r Route, pathParams []string) *openapi3.Operation 
 	}
 	// Anything else (429, 503 …) still has the error shape.
 	op.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/" + errorResponseName})
-	return op
 }
 
 // schemaGen reflects Go types into JSON schemas the way encoding/json writes
