@@ -347,23 +347,26 @@ type listJSON struct {
 // decode reads a list answer in one pass over its items (an export's cost
 // is mostly JSON decoding).
 func (l *listJSON) decode(body []byte, cols exportColumnList) error {
-	if err := json.Unmarshal(body, l); err != nil {
-		return err
-	}
 	if len(cols) == 1 && cols[0].whole {
 		var p struct {
+			listJSON
 			Items []json.RawMessage `json:"items"`
 		}
 		err := json.Unmarshal(body, &p)
+		*l = p.listJSON
 		for _, it := range p.Items {
 			l.rows = append(l.rows, []string{cellText(it)})
 		}
 		return err
 	}
+	// One pass: the paging fields and the items together.
 	var p struct {
+		listJSON
 		Items []map[string]json.RawMessage `json:"items"`
 	}
 	err := json.Unmarshal(body, &p)
+	*l = p.listJSON
+	l.rows = make([][]string, 0, len(p.Items))
 	for _, it := range p.Items {
 		l.rows = append(l.rows, cols.cells(it))
 	}
