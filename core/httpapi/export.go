@@ -359,40 +359,115 @@ func (l *listJSON) decode(body []byte, cols exportColumnList) error {
 		}
 		return err
 	}
-	// One pass: the paging fields and the items together.
 	var p struct {
 		listJSON
-		Items []map[string]json.RawMessage `json:"items"`
+		Items []json.RawMessage `json:"items"`
 	}
 	err := json.Unmarshal(body, &p)
 	*l = p.listJSON
-	l.rows = make([][]string, 0, len(p.Items))
-	for _, it := range p.Items {
-		l.rows = append(l.rows, cols.cells(it))
+	if err != nil {
+		return err
 	}
-	return err
-}
-
-// cells turns one JSON object into the row of cols.
-func (cols exportColumnList) cells(obj map[string]json.RawMessage) []string {
-	row := make([]string, len(cols))
-	var nested map[string]map[string]json.RawMessage
+	// Unmarshal has checked the JSON; each item is split by hand: a map
+	// per item cost more than the rest of the export.
+	index := make(map[string]int, len(cols))
 	for i, c := range cols {
 		if c.parent == "" {
-			row[i] = cellText(obj[c.key])
-			continue
+			index[c.key] = i
+		} else if _, ok := index[c.parent]; !ok {
+			index[c.parent] = -1
 		}
-		sub, ok := nested[c.parent]
-		if !ok {
-			if nested == nil {
-				nested = map[string]map[string]json.RawMessage{}
-			}
-			json.Unmarshal(obj[c.parent], &sub) // null leaves sub nil: empty cells
-			nested[c.parent] = sub
-		}
-		row[i] = cellText(sub[c.child])
 	}
-	return row
+	l.rows = make([][]string, 0, len(p.Items))
+	for _, it := range p.Items {
+		row := make([]string, len(cols))
+		splitObject(it, func(key string, v []byte) {
+			switch i, ok := index[key]; {
+			case !ok:
+			case i >= 0:
+				row[i] = cellText(v)
+			default: // a nested object's columns
+				var sub map[string]json.RawMessage
+				json.Unmarshal(v, &sub) // null leaves sub nil: empty cells
+				for j, c := range cols {
+					if c.parent == key {
+						row[j] = cellText(sub[c.child])
+					}
+				}
+			}
+		})
+		l.rows = append(l.rows, row)
+	}
+	return nil
+}
+
+// splitObject calls fn with each member of the JSON object b, which
+// encoding/json has already checked: the key unquoted, the value as is.
+func splitObject(b []byte, fn func(key string, v []byte)) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return
+		}
+		end := skipValue(b, i) // the key, a string
+		key := string(b[i+1 : end-1])
+		if bytes.IndexByte(b[i:end], '\\') >= 0 {
+			json.Unmarshal(b[i:end], &key)
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // past ':'
+		end = skipValue(b, i)
+		fn(key, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the (valid) JSON value starting at i.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
 }
 
 // cellText writes a JSON value as a cell: strings unquoted, numbers and

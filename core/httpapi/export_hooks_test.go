@@ -7,3 +7,6 @@ func SetExportPageSize(n int) func() {
 	exportPageSize = n
 	return func() { exportPageSize = old }
 }
+
+// SplitObject exposes splitObject to the tests.
+var SplitObject = splitObject
