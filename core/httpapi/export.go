@@ -50,7 +50,7 @@ type Snapshotter interface {
 
 // exportPageSize is the page an export reads at a time: large enough that
 // the per-page work (the count, a JSON envelope) is small against the rows.
-var exportPageSize = 5000
+var exportPageSize = 25_000
 
 // exportKey marks the context of an export's page; its value is the
 // *paging.Keyset ListPaging hands the list.
@@ -359,17 +359,25 @@ func (l *listJSON) decode(body []byte, cols exportColumnList) error {
 		}
 		return err
 	}
-	var p struct {
-		listJSON
-		Items []json.RawMessage `json:"items"`
+	// The body is the handler's own encoding/json output; it is split by
+	// hand (a map per item, or even encoding/json's pass over the items,
+	// cost more than the rest of the export).
+	var p struct{ Items [][]byte }
+	if !json.Valid(body) {
+		return errors.New("httpapi: list answer is not JSON")
 	}
-	err := json.Unmarshal(body, &p)
-	*l = p.listJSON
-	if err != nil {
-		return err
-	}
-	// Unmarshal has checked the JSON; each item is split by hand: a map
-	// per item cost more than the rest of the export.
+	splitObject(body, func(key string, v []byte) {
+		switch key {
+		case "total":
+			l.Total, _ = strconv.ParseInt(string(v), 10, 64)
+		case "page":
+			l.Page, _ = strconv.Atoi(string(v))
+		case "page_size":
+			l.PageSize, _ = strconv.Atoi(string(v))
+		case "items":
+			p.Items = splitArray(v)
+		}
+	})
 	index := make(map[string]int, len(cols))
 	for i, c := range cols {
 		if c.parent == "" {
@@ -401,6 +409,29 @@ func (l *listJSON) decode(body []byte, cols exportColumnList) error {
 	return nil
 }
 
+// splitArray returns the elements of the JSON array b (checked before).
+func splitArray(b []byte) [][]byte {
+	var out [][]byte
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil
+	}
+	for i++; ; {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == ']' {
+			return out
+		}
+		end := skipValue(b, i)
+		out = append(out, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i++
+		} else if end == i && (i >= len(b) || b[i] != ']') {
+			return out // not progressing: malformed
+		}
+	}
+}
+
 // splitObject calls fn with each member of the JSON object b, which
 // encoding/json has already checked: the key unquoted, the value as is.
 func splitObject(b []byte, fn func(key string, v []byte)) {
@@ -415,12 +446,18 @@ func splitObject(b []byte, fn func(key string, v []byte)) {
 			return
 		}
 		end := skipValue(b, i) // the key, a string
+		if b[i] != '"' || end < i+2 {
+			return // malformed
+		}
 		key := string(b[i+1 : end-1])
 		if bytes.IndexByte(b[i:end], '\\') >= 0 {
 			json.Unmarshal(b[i:end], &key)
 		}
 		i = skipSpace(b, end)
 		i = skipSpace(b, i+1) // past ':'
+		if i >= len(b) {
+			return
+		}
 		end = skipValue(b, i)
 		fn(key, b[i:end])
 		i = skipSpace(b, end)
