@@ -141,9 +141,17 @@ func (s *Server) exportable(r Route) HandlerFunc {
 			}
 			keyset := false // some page was read by keyset
 			var total int64
+			size := exportPageSize
 			for page := 1; ; page++ {
 				k.Start()
-				w, err := capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page)
+				w, err := capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, size)
+				if page == 1 && size > MaxPageSize && refusesPageSize(err) {
+					// A list with a page limit of its own (the person
+					// search): read it in pages of MaxPageSize.
+					size = MaxPageSize
+					k.Start()
+					w, err = capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, size)
+				}
 				if err != nil {
 					return err
 				}
@@ -166,7 +174,7 @@ func (s *Server) exportable(r Route) HandlerFunc {
 				}
 				// A short page is the last; so is the one page of a handler
 				// that does not page (it answers another page number or size).
-				if len(p.rows) == 0 || len(p.rows) < p.PageSize || p.Page != page || p.PageSize != exportPageSize {
+				if len(p.rows) == 0 || len(p.rows) < p.PageSize || p.Page != page || p.PageSize != size {
 					break
 				}
 			}
@@ -207,6 +215,21 @@ func (s *Server) exportable(r Route) HandlerFunc {
 	}
 }
 
+// refusesPageSize reports whether err is a list's refusal of page_size.
+func refusesPageSize(err error) bool {
+	e, ok := apperr.As(err)
+	if !ok {
+		return false
+	}
+	fe, _ := e.Details.([]apperr.FieldError)
+	for _, f := range fe {
+		if f.Field == "page_size" {
+			return true
+		}
+	}
+	return false
+}
+
 // errPassOn carries a handler's answer that is not a page out of the snapshot.
 type errPassOn struct{ w *pageBuffer }
 
@@ -214,15 +237,15 @@ func (errPassOn) Error() string { return "httpapi: list answered without a page"
 
 var errKeysetMissed = errors.New("httpapi: keyset export did not read the list's total")
 
-// capturePage runs h for one page of exportPageSize on a copy of the request,
+// capturePage runs h for one page of size rows on a copy of the request,
 // keeping its answer in memory. The copy has its own query (gin caches the
 // parsed query per Context) and its own writer.
-func capturePage(c *gin.Context, ctx context.Context, h HandlerFunc, page int) (*pageBuffer, error) {
+func capturePage(c *gin.Context, ctx context.Context, h HandlerFunc, page, size int) (*pageBuffer, error) {
 	req := c.Request.Clone(ctx)
 	q := req.URL.Query()
 	q.Del("format")
 	q.Set("page", strconv.Itoa(page))
-	q.Set("page_size", strconv.Itoa(exportPageSize))
+	q.Set("page_size", strconv.Itoa(size))
 	req.URL.RawQuery = q.Encode()
 	cp := c.Copy()
 	cp.Request = req
