@@ -2,15 +2,19 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/sheet"
 )
 
@@ -19,16 +23,38 @@ import (
 // ?format=xlsx|csv with a file of ALL the rows its filters match, not one page.
 //
 // How: New wraps such a route's handler (exportable) so that, given a
-// format, it calls the handler again page by page with page/page_size set,
-// capturing each JSON answer in a buffer, and writes the items with sheet.
-// Why not a hook in writePage: half the list handlers build their Page by
-// hand (persons, care tags, users, audit, tenants …), while the route table
-// already says which routes answer a Page. Going through the handler itself
-// means the file holds exactly what the JSON list shows — same filters, sort,
-// validation, tenant scope and masking — and the access middleware in front
-// has checked the permission for the whole export. The price is one offset
-// page per MaxPageSize rows, so the cost grows faster than the rows
-// (BenchmarkExportRooms: 10,000 rooms ≈ 0.3-0.6 s, 100,000 ≈ 12-24 s).
+// format, it calls the handler again page by page, capturing each JSON
+// answer in a buffer, and writes the items with sheet. Going through the
+// handler itself means the file holds exactly what the JSON list shows —
+// same filters, sort, validation, tenant scope and masking — and the access
+// middleware in front has checked the permission for the whole export (half
+// the list handlers build their Page by hand, while the route table already
+// says which routes answer a Page).
+//
+// Every page is read in one snapshot (a ledger exported while it is written
+// must not show a payment half-way): on a tenant route the pages run inside
+// one read-only transaction (Snapshotter: REPEATABLE READ READ ONLY on
+// Postgres, a read transaction on SQLite) that the domain's InTenant joins.
+// Pages are exportPageSize rows, and a list whose handler pages with
+// ListPaging and whose service applies paging.Paging reads them by keyset
+// (paging.Keyset: after the last row read, not OFFSET), so each page costs
+// the same; others page by offset, in the same snapshot. The file's rows
+// are checked against the list's total (same snapshot, so equal): a keyset
+// that missed or repeated a row makes the export start again by offset.
+
+// Snapshotter runs fn in one read-only transaction of a tenant that the
+// services called with its context join; *store.DB satisfies it (InSnapshot).
+type Snapshotter interface {
+	InSnapshot(ctx context.Context, tenantID uuid.UUID, fn func(ctx context.Context) error) error
+}
+
+// exportPageSize is the page an export reads at a time: large enough that
+// the per-page work (the count, a JSON envelope) is small against the rows.
+var exportPageSize = 25_000
+
+// exportKey marks the context of an export's page; its value is the
+// *paging.Keyset ListPaging hands the list.
+type exportKey struct{}
 
 // DefaultMaxExportRows caps one export when Deps.MaxExportRows is zero.
 const DefaultMaxExportRows = 100_000
@@ -107,46 +133,119 @@ func (s *Server) exportable(r Route) HandlerFunc {
 			return sheet.ErrFormat
 		}
 		var rows [][]string
-		for page := 1; ; page++ {
-			w, err := capturePage(c, h, page)
-			if err != nil {
-				return err
+		read := func(ctx context.Context, offsets bool) error {
+			rows = rows[:0]
+			k := &paging.Keyset{}
+			if offsets {
+				k.Offsets()
 			}
-			if w.status != http.StatusOK {
-				// Not a page (a handler answering on its own): pass it on as is.
-				for k, vs := range w.header {
-					c.Writer.Header()[k] = vs
+			keyset := false // some page was read by keyset
+			var total int64
+			size := exportPageSize
+			for page := 1; ; page++ {
+				k.Start()
+				w, err := capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, size)
+				if page == 1 && size > MaxPageSize && refusesPageSize(err) {
+					// A list with a page limit of its own (the person
+					// search): read it in pages of MaxPageSize.
+					size = MaxPageSize
+					k.Start()
+					w, err = capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, size)
 				}
-				c.Data(w.status, w.header.Get("Content-Type"), w.body.Bytes())
-				return nil
+				if err != nil {
+					return err
+				}
+				if w.status != http.StatusOK {
+					return errPassOn{w}
+				}
+				var p listJSON
+				if err := p.decode(w.body.Bytes(), cols); err != nil {
+					return err
+				}
+				if p.Total > int64(limit) || len(rows)+len(p.rows) > limit {
+					return ErrExportTooLarge.Withf(limit)
+				}
+				rows, total = append(rows, p.rows...), p.Total
+				if k.Used() {
+					keyset = true
+					if !k.Recorded() {
+						k.Offsets() // the next pages follow by offset, same order
+					}
+				}
+				// A short page is the last; so is the one page of a handler
+				// that does not page (it answers another page number or size).
+				if len(p.rows) == 0 || len(p.rows) < p.PageSize || p.Page != page || p.PageSize != size {
+					break
+				}
 			}
-			var p listJSON
-			if err := p.decode(w.body.Bytes(), cols); err != nil {
-				return err
+			if keyset && !offsets && int64(len(rows)) != total {
+				return errKeysetMissed
 			}
-			if p.Total > int64(limit) || len(rows)+len(p.rows) > limit {
-				return ErrExportTooLarge.Withf(limit)
+			return nil
+		}
+		run := func(ctx context.Context) error {
+			err := read(ctx, false)
+			if errors.Is(err, errKeysetMissed) {
+				// The keyset and the list's order disagree (a key the
+				// database sorts otherwise than it compares): read again by offset.
+				err = read(ctx, true)
 			}
-			rows = append(rows, p.rows...)
-			// A short page is the last; so is the one page of a handler
-			// that does not page (it answers another page number or size).
-			if len(p.rows) == 0 || len(p.rows) < p.PageSize || p.Page != page || p.PageSize != MaxPageSize {
-				break
+			return err
+		}
+		ctx := c.Request.Context()
+		var err error
+		if sn, ok := s.Tx.(Snapshotter); ok && TenantOf(ctx) != uuid.Nil {
+			err = sn.InSnapshot(ctx, TenantOf(ctx), run)
+		} else {
+			err = run(ctx) // platform lists (operators, tenants): no tenant snapshot
+		}
+		var pass errPassOn
+		if errors.As(err, &pass) {
+			// Not a page (a handler answering on its own): pass it on as is.
+			for k, vs := range pass.w.header {
+				c.Writer.Header()[k] = vs
 			}
+			c.Data(pass.w.status, pass.w.header.Get("Content-Type"), pass.w.body.Bytes())
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 		return WriteExport(c, f, spec, rows)
 	}
 }
 
-// capturePage runs h for one page of MaxPageSize on a copy of the request,
+// refusesPageSize reports whether err is a list's refusal of page_size.
+func refusesPageSize(err error) bool {
+	e, ok := apperr.As(err)
+	if !ok {
+		return false
+	}
+	fe, _ := e.Details.([]apperr.FieldError)
+	for _, f := range fe {
+		if f.Field == "page_size" {
+			return true
+		}
+	}
+	return false
+}
+
+// errPassOn carries a handler's answer that is not a page out of the snapshot.
+type errPassOn struct{ w *pageBuffer }
+
+func (errPassOn) Error() string { return "httpapi: list answered without a page" }
+
+var errKeysetMissed = errors.New("httpapi: keyset export did not read the list's total")
+
+// capturePage runs h for one page of size rows on a copy of the request,
 // keeping its answer in memory. The copy has its own query (gin caches the
 // parsed query per Context) and its own writer.
-func capturePage(c *gin.Context, h HandlerFunc, page int) (*pageBuffer, error) {
-	req := c.Request.Clone(c.Request.Context())
+func capturePage(c *gin.Context, ctx context.Context, h HandlerFunc, page, size int) (*pageBuffer, error) {
+	req := c.Request.Clone(ctx)
 	q := req.URL.Query()
 	q.Del("format")
 	q.Set("page", strconv.Itoa(page))
-	q.Set("page_size", strconv.Itoa(MaxPageSize))
+	q.Set("page_size", strconv.Itoa(size))
 	req.URL.RawQuery = q.Encode()
 	cp := c.Copy()
 	cp.Request = req
@@ -271,49 +370,164 @@ type listJSON struct {
 // decode reads a list answer in one pass over its items (an export's cost
 // is mostly JSON decoding).
 func (l *listJSON) decode(body []byte, cols exportColumnList) error {
-	if err := json.Unmarshal(body, l); err != nil {
-		return err
-	}
 	if len(cols) == 1 && cols[0].whole {
 		var p struct {
+			listJSON
 			Items []json.RawMessage `json:"items"`
 		}
 		err := json.Unmarshal(body, &p)
+		*l = p.listJSON
 		for _, it := range p.Items {
 			l.rows = append(l.rows, []string{cellText(it)})
 		}
 		return err
 	}
-	var p struct {
-		Items []map[string]json.RawMessage `json:"items"`
+	// The body is the handler's own encoding/json output; it is split by
+	// hand (a map per item, or even encoding/json's pass over the items,
+	// cost more than the rest of the export).
+	var p struct{ Items [][]byte }
+	if !json.Valid(body) {
+		return errors.New("httpapi: list answer is not JSON")
 	}
-	err := json.Unmarshal(body, &p)
-	for _, it := range p.Items {
-		l.rows = append(l.rows, cols.cells(it))
-	}
-	return err
-}
-
-// cells turns one JSON object into the row of cols.
-func (cols exportColumnList) cells(obj map[string]json.RawMessage) []string {
-	row := make([]string, len(cols))
-	var nested map[string]map[string]json.RawMessage
+	splitObject(body, func(key string, v []byte) {
+		switch key {
+		case "total":
+			l.Total, _ = strconv.ParseInt(string(v), 10, 64)
+		case "page":
+			l.Page, _ = strconv.Atoi(string(v))
+		case "page_size":
+			l.PageSize, _ = strconv.Atoi(string(v))
+		case "items":
+			p.Items = splitArray(v)
+		}
+	})
+	index := make(map[string]int, len(cols))
 	for i, c := range cols {
 		if c.parent == "" {
-			row[i] = cellText(obj[c.key])
-			continue
+			index[c.key] = i
+		} else if _, ok := index[c.parent]; !ok {
+			index[c.parent] = -1
 		}
-		sub, ok := nested[c.parent]
-		if !ok {
-			if nested == nil {
-				nested = map[string]map[string]json.RawMessage{}
-			}
-			json.Unmarshal(obj[c.parent], &sub) // null leaves sub nil: empty cells
-			nested[c.parent] = sub
-		}
-		row[i] = cellText(sub[c.child])
 	}
-	return row
+	l.rows = make([][]string, 0, len(p.Items))
+	for _, it := range p.Items {
+		row := make([]string, len(cols))
+		splitObject(it, func(key string, v []byte) {
+			switch i, ok := index[key]; {
+			case !ok:
+			case i >= 0:
+				row[i] = cellText(v)
+			default: // a nested object's columns
+				var sub map[string]json.RawMessage
+				json.Unmarshal(v, &sub) // null leaves sub nil: empty cells
+				for j, c := range cols {
+					if c.parent == key {
+						row[j] = cellText(sub[c.child])
+					}
+				}
+			}
+		})
+		l.rows = append(l.rows, row)
+	}
+	return nil
+}
+
+// splitArray returns the elements of the JSON array b (checked before).
+func splitArray(b []byte) [][]byte {
+	var out [][]byte
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil
+	}
+	for i++; ; {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == ']' {
+			return out
+		}
+		end := skipValue(b, i)
+		out = append(out, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i++
+		} else if end == i && (i >= len(b) || b[i] != ']') {
+			return out // not progressing: malformed
+		}
+	}
+}
+
+// splitObject calls fn with each member of the JSON object b, which
+// encoding/json has already checked: the key unquoted, the value as is.
+func splitObject(b []byte, fn func(key string, v []byte)) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] == '}' {
+			return
+		}
+		end := skipValue(b, i) // the key, a string
+		if b[i] != '"' || end < i+2 {
+			return // malformed
+		}
+		key := string(b[i+1 : end-1])
+		if bytes.IndexByte(b[i:end], '\\') >= 0 {
+			json.Unmarshal(b[i:end], &key)
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // past ':'
+		if i >= len(b) {
+			return
+		}
+		end = skipValue(b, i)
+		fn(key, b[i:end])
+		i = skipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i++
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the (valid) JSON value starting at i.
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
 }
 
 // cellText writes a JSON value as a cell: strings unquoted, numbers and

@@ -33,7 +33,9 @@ func TenantOf(ctx context.Context) uuid.UUID {
 // descending) into the domain's paging.
 func ListPaging(c *gin.Context, sortable ...string) (PageQuery, paging.Paging, error) {
 	pq, order, err := pageQuery(c, sortable...)
-	return pq, paging.Paging{Offset: pq.offset(), Limit: pq.PageSize, Order: order}, err
+	// An export reads the list page after page: by keyset, not offset (export.go).
+	k, _ := c.Request.Context().Value(exportKey{}).(*paging.Keyset)
+	return pq, paging.Paging{Offset: pq.offset(), Limit: pq.PageSize, Order: order, Keyset: k}, err
 }
 
 // WritePage answers one page of a list; an empty page is [], never null.

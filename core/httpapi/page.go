@@ -55,7 +55,7 @@ func PageFields(c *gin.Context, allowed ...string) (p PageQuery, orderBy string,
 	}
 	if v := c.Query("page_size"); v != "" {
 		n, e := strconv.Atoi(v)
-		if e != nil || n < 1 || n > MaxPageSize {
+		if e != nil || n < 1 || n > maxPageSize(c) {
 			fe = append(fe, apperr.FieldError{Field: "page_size", Code: "out_of_range", EN: "page_size must be between 1 and " + strconv.Itoa(MaxPageSize), ZH: "page_size 必须在 1 到 " + strconv.Itoa(MaxPageSize) + " 之间"})
 		} else {
 			p.PageSize = n
@@ -81,6 +81,14 @@ func PageFields(c *gin.Context, allowed ...string) (p PageQuery, orderBy string,
 		return p, "", fe
 	}
 	return p, orderBy, nil
+}
+
+// maxPageSize is MaxPageSize, or exportPageSize for the pages an export reads.
+func maxPageSize(c *gin.Context) int {
+	if c.Request != nil && c.Request.Context().Value(exportKey{}) != nil {
+		return exportPageSize
+	}
+	return MaxPageSize
 }
 
 // offset is the row offset of the page.

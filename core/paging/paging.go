@@ -9,6 +9,9 @@ import "gorm.io/gorm"
 type Paging struct {
 	Offset, Limit int
 	Order         string // a column name, optionally " DESC"; never raw input
+	// Keyset, when set (a list read for an export), replaces Offset by
+	// "after the last row read" (keyset.go).
+	Keyset *Keyset
 }
 
 // Apply orders q by p.Order and then by id (a stable order for equal keys),
@@ -18,6 +21,9 @@ func (p Paging) Apply(q *gorm.DB) *gorm.DB {
 		q = q.Order(p.Order)
 	}
 	q = q.Order("id")
+	if p.Keyset != nil {
+		return p.Keyset.apply(q, p)
+	}
 	if p.Limit > 0 {
 		q = q.Offset(p.Offset).Limit(p.Limit)
 	}

@@ -249,6 +249,9 @@ func openGorm(dial gorm.Dialector) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := registerAfterQuery(gdb); err != nil {
+		return nil, err
+	}
 	return gdb, registerTenantScope(gdb)
 }
 
