@@ -37,7 +37,10 @@ func bulkOutbox(t testing.TB, db *store.DB, tenant uuid.UUID, typ string, n int)
 }
 
 // TestTenantFairness: tenant A has 100,000 tasks waiting; tenant B's one task
-// still runs within a few seconds, long before A's backlog drains.
+// still runs long before A's backlog drains: most of A's tasks are still
+// pending when it has run. How soon is logged, not asserted (a few ms here,
+// seconds under the race detector on a busy machine); the queue benchmarks
+// measure speed.
 func TestTenantFairness(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -71,8 +74,8 @@ func TestTenantFairness(t *testing.T) {
 		select {
 		case at := <-bDone:
 			t.Logf("tenant B's task ran %v after it was enqueued", at.Sub(enqueued))
-		case <-time.After(5 * time.Second):
-			t.Fatal("tenant B's task did not run within 5s of being enqueued behind 100,000 of tenant A's")
+		case <-time.After(time.Minute):
+			t.Fatal("tenant B's task did not run within a minute of being enqueued behind 100,000 of tenant A's")
 		}
 		left := outboxStates(t, db)["pending"]
 		if left < 50_000 {
