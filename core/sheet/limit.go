@@ -18,7 +18,7 @@ import (
 const (
 	// MaxUnpackedBytes bounds the unpacked size of a whole .xlsx (every part
 	// of the zip, declared and actually read) and the size of a .csv.
-	MaxUnpackedBytes = 64 << 20
+	MaxUnpackedBytes = 256 << 20
 	// MaxCellBytes bounds one cell (bytes of UTF-8: about 10,000 Chinese
 	// characters); in an .xlsx the raw XML text of a cell counts.
 	MaxCellBytes = 32 << 10

@@ -94,7 +94,8 @@ func wantCode(t *testing.T, err error, code string) *apperr.Error {
 }
 
 // TestXLSXBombStopsEarly: one cell of 200 MB of 'a' (a zip of a few hundred
-// KB) is refused without unpacking it: little memory, little time.
+// KB) is refused without unpacking it (the cell passes MaxCellBytes long
+// before the file passes MaxUnpackedBytes): little memory, little time.
 func TestXLSXBombStopsEarly(t *testing.T) {
 	file := BombXLSX(t, limitSpec, func(w io.Writer) {
 		inlineRow(w, 1, "name")
@@ -110,7 +111,7 @@ func TestXLSXBombStopsEarly(t *testing.T) {
 	_, err := Read(bytes.NewReader(file), XLSX, limitSpec, 0)
 	took := time.Since(start)
 	runtime.ReadMemStats(&after)
-	wantCode(t, err, "sheet_too_large")
+	wantCode(t, err, "sheet_cell_too_long")
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("reading the bomb allocated %d MB", alloc>>20)
 	}
@@ -250,4 +251,21 @@ func TestShort(t *testing.T) {
 	if utf8.RuneCountInString(v) != shortValue+1 || !strings.HasSuffix(v, "…") || !utf8.ValidString(v) {
 		t.Fatalf("%q", v)
 	}
+}
+
+// TestXLSXTooLargeInAll: cells each within the limit but unpacking to more
+// than MaxUnpackedBytes in all are refused as sheet_too_large.
+func TestXLSXTooLargeInAll(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 260 MB sheet")
+	}
+	cell := strings.Repeat("a", 16<<10)
+	file := BombXLSX(t, limitSpec, func(w io.Writer) {
+		inlineRow(w, 1, "name")
+		for i := 0; i < (MaxUnpackedBytes>>14)+64; i++ {
+			fmt.Fprintf(w, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>`, i+2, i+2, cell)
+		}
+	}, nil)
+	_, err := Read(bytes.NewReader(file), XLSX, limitSpec, 0)
+	wantCode(t, err, "sheet_too_large")
 }
