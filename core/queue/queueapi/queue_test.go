@@ -12,6 +12,7 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/httpapi/httpapitest"
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/queue/queueapi"
@@ -40,12 +41,12 @@ func TestQueueRoutes(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, b := store.NewID(), store.NewID()
-		auth := tokenActors{
+		auth := httpapitest.TokenActors{
 			"a":  {Kind: actor.User, ID: store.NewID(), TenantID: a},
 			"b":  {Kind: actor.User, ID: store.NewID(), TenantID: b},
 			"op": {Kind: actor.Operator, ID: store.NewID()},
 		}
-		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: auth, Authz: allowAll{}, Routes: queueapi.Routes(q)})
+		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Auth: auth, Authz: httpapitest.AllowAll{}, Routes: queueapi.Routes(q)})
 		var job queue.Job
 		err := db.InTenant(ctx, a, func(tx *gorm.DB) (err error) {
 			job, err = queue.StartJob(tx, "import", queue.Task{Type: "import.rooms"})

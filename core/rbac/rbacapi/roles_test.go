@@ -16,6 +16,7 @@ import (
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/audit/auditapi"
 	"github.com/wuye-project/wuye/core/httpapi"
+	"github.com/wuye-project/wuye/core/httpapi/httpapitest"
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/identity/identityapi"
@@ -95,7 +96,7 @@ func newFixture(t *testing.T, db *store.DB, id ...*identity.Service) (fixture, m
 	}{
 		"adminA": {ta, rbac.Admin}, "resA": {ta, rbac.Resident}, "adminB": {tb, rbac.Admin}, "cashierA": {ta, ""},
 	}
-	tk := tokenActors{}
+	tk := httpapitest.TokenActors{}
 	for tok, u := range users {
 		ids[tok] = store.NewID()
 		tk[tok] = actor.Actor{Kind: actor.User, ID: ids[tok], Name: tok, TenantID: u.tenant}
