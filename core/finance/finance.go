@@ -18,16 +18,24 @@ import (
 	"github.com/wuye-project/wuye/core/store"
 )
 
-// IncomeRow is money received in one month, for one fee item through one
-// channel (cash, bank_transfer, alipay, wechat, prepaid …).
+// IncomeRow is money received in one month, summed one of two ways: By
+// "channel" (Key cash, bank_transfer, alipay, wechat …) or By "item" (Key a
+// fee item's code; "prepaid" for money kept as prepayment). Each way sums to
+// the month's income.
 type IncomeRow struct {
 	Period   civil.Period
-	ItemCode string
-	ItemName string
-	Channel  string
+	By       string // IncomeByChannel or IncomeByItem
+	Key      string
+	Name     string // the fee item's name, when known
 	Amount   int64
 	Currency money.Currency
 }
+
+// The two ways IncomeRow sums a month's income.
+const (
+	IncomeByChannel = "channel"
+	IncomeByItem    = "item"
+)
 
 // CollectionRow is what the bills of one billing month asked for and how
 // much of it has been paid so far (收缴率 = Collected / Billed).

@@ -37,7 +37,9 @@ func (l *ledger) Arrears(context.Context, uuid.UUID, civil.Date) ([]finance.Arre
 
 type rooms map[uuid.UUID]bool
 
-func (r rooms) RoomExists(_ context.Context, _ uuid.UUID, id uuid.UUID) (bool, error) { return r[id], nil }
+func (r rooms) RoomExists(_ context.Context, _ uuid.UUID, id uuid.UUID) (bool, error) {
+	return r[id], nil
+}
 
 func shanghai(context.Context, uuid.UUID) *time.Location {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
@@ -45,6 +47,22 @@ func shanghai(context.Context, uuid.UUID) *time.Location {
 }
 
 func p(y int, m time.Month) civil.Period { return civil.Period{Year: y, Month: m} }
+
+type row struct {
+	period              civil.Period
+	item, name, channel string
+	amount              int64
+}
+
+// income is billing's answer for payments: each one summed by item and by channel.
+func income(rows ...row) (out []finance.IncomeRow) {
+	for _, r := range rows {
+		out = append(out,
+			finance.IncomeRow{Period: r.period, By: finance.IncomeByItem, Key: r.item, Name: r.name, Amount: r.amount, Currency: money.CNY},
+			finance.IncomeRow{Period: r.period, By: finance.IncomeByChannel, Key: r.channel, Amount: r.amount, Currency: money.CNY})
+	}
+	return out
+}
 
 func newService(t *testing.T, db *store.DB, l *ledger, r rooms) *finance.Service {
 	t.Helper()
@@ -71,18 +89,19 @@ func TestExpensesAndReport(t *testing.T) {
 		ctx := context.Background()
 		tid, other := store.NewID(), store.NewID()
 		l := &ledger{
-			income: []finance.IncomeRow{
-				{Period: p(2025, 3), ItemCode: "property_fee", ItemName: "物业费", Channel: "wechat", Amount: 100000, Currency: money.CNY},
-				{Period: p(2026, 3), ItemCode: "property_fee", ItemName: "物业费", Channel: "wechat", Amount: 90000, Currency: money.CNY},
-				{Period: p(2026, 3), ItemCode: "water", ItemName: "水费", Channel: "cash", Amount: 30000, Currency: money.CNY},
-				{Period: p(2026, 4), ItemCode: "parking", ItemName: "停车费", Channel: "alipay", Amount: 20000, Currency: money.CNY},
-				{Period: p(2026, 4), ItemCode: "parking", Channel: "alipay", Amount: 999, Currency: "USD"}, // another currency: left out
-			},
+			income: income(
+				row{p(2025, 3), "property_fee", "物业费", "wechat", 100000},
+				row{p(2026, 3), "property_fee", "物业费", "wechat", 90000},
+				row{p(2026, 3), "water", "水费", "cash", 30000},
+				row{p(2026, 4), "parking", "停车费", "alipay", 20000},
+			),
 			coll: []finance.CollectionRow{
 				{Period: p(2026, 3), Billed: 300000, Collected: 200000, Currency: money.CNY},
 				{Period: p(2026, 4), Billed: 300000, Collected: 299999, Currency: money.CNY},
 			},
 		}
+		// Another currency is left out of a CNY report.
+		l.income = append(l.income, finance.IncomeRow{Period: p(2026, 4), By: finance.IncomeByChannel, Key: "alipay", Amount: 999, Currency: "USD"})
 		s := newService(t, db, l, rooms{})
 
 		// Every field problem is reported at once, nothing written.

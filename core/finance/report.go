@@ -104,13 +104,18 @@ func (s *Service) YearReport(ctx context.Context, tenantID uuid.UUID, year int, 
 		if in.Currency != cur {
 			continue
 		}
-		fig(in.Period).Income += in.Amount
-		name := in.ItemName
-		if name == "" {
-			name = in.ItemCode
+		this := in.Period.Year == year
+		switch in.By {
+		case IncomeByChannel:
+			fig(in.Period).Income += in.Amount
+			channels.add(in.Key, channelNames[in.Key], this, in.Amount)
+		case IncomeByItem:
+			name := in.Name
+			if in.Key == "prepaid" && name == "" {
+				name = "预存款"
+			}
+			items.add(in.Key, name, this, in.Amount)
 		}
-		items.add(in.ItemCode, name, in.Period.Year == year, in.Amount)
-		channels.add(in.Channel, channelNames[in.Channel], in.Period.Year == year, in.Amount)
 	}
 	for _, c := range coll {
 		if c.Currency != cur {
