@@ -22,6 +22,10 @@ func (f feeRooms) CommunityExists(ctx context.Context, tenantID, id uuid.UUID) (
 	return f.p.CommunityExists(ctx, tenantID, id)
 }
 
+func (f feeRooms) CommunityNames(ctx context.Context, tenantID uuid.UUID) (map[uuid.UUID]string, error) {
+	return f.p.CommunityNames(ctx, tenantID)
+}
+
 func feeRoom(r property.Room) fee.Room {
 	return fee.Room{ID: r.ID, CommunityID: r.CommunityID, BuildingID: r.BuildingID, BuiltArea: int64(r.BuiltArea),
 		InteriorArea: int64(r.InteriorArea), Coefficient: int64(r.FeeCoefficient), Status: string(r.Status)}

@@ -25,8 +25,8 @@ type split struct {
 	from    civil.Date
 	to      civil.Date
 	rule    Rule
-	used    int64            // consumption of the common meter
-	total   int64            // its amount, rounded
+	used    int64 // consumption of the common meter
+	total   int64 // its amount, rounded
 	weights map[uuid.UUID]int64
 	sum     int64
 	parts   map[uuid.UUID]int64
@@ -199,10 +199,10 @@ func ruleTiers(r Rule) []Tier {
 
 // roomData is what pricing knows of one room besides the book.
 type roomData struct {
-	room    Room
-	res     []Residence
-	use     map[string]map[string]int64 // meter kind → period → consumption
-	meters  map[string]civil.Date       // meter kind → first installed
+	room   Room
+	res    []Residence
+	use    map[string]map[string]int64 // meter kind → period → consumption
+	meters map[string]civil.Date       // meter kind → first installed
 }
 
 // loadRooms reads the residences and meter readings of a batch of rooms.

@@ -38,6 +38,7 @@ type Residence struct {
 // the caller's transaction when ctx carries one (store.Ctx).
 type Rooms interface {
 	CommunityExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error)
+	CommunityNames(ctx context.Context, tenantID uuid.UUID) (map[uuid.UUID]string, error)
 	// FeeRoom reads one room; ok is false when the tenant has none.
 	FeeRoom(ctx context.Context, tenantID, roomID uuid.UUID) (r Room, ok bool, err error)
 	// FeeRooms reads up to limit rooms of a community in id order, after

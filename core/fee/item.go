@@ -34,8 +34,8 @@ var (
 // PrepayTier is a prepayment discount: paying Months or more months ahead
 // takes Percent off (e.g. 12 months → 5).
 type PrepayTier struct {
-	Months  int    `json:"months"`
-	Percent string `json:"percent"`
+	Months  int    `json:"months" yaml:"months"`
+	Percent string `json:"percent" yaml:"percent"`
 }
 
 // Item is a fee item (收费项目) of a community.
@@ -73,9 +73,9 @@ func (Item) TableName() string { return "fee_items" }
 // ItemView is an item as the API shows it, with its rule versions.
 type ItemView struct {
 	Item
-	Late    *LatePolicy  `json:"late_fee"`
-	Prepay  []PrepayTier `json:"prepay_tiers"`
-	Versions []RuleView  `json:"versions"`
+	Late     *LatePolicy  `json:"late_fee"`
+	Prepay   []PrepayTier `json:"prepay_tiers"`
+	Versions []RuleView   `json:"versions"`
 }
 
 // Late is the item's late-fee policy, nil when it has none.
@@ -104,26 +104,26 @@ func itemView(it Item, rules []Rule) ItemView {
 // ItemInput is an item's editable fields; blanks take the defaults
 // (CNY, monthly, advance, half_up per line, built area, per room, by area).
 type ItemInput struct {
-	CommunityID    uuid.UUID      `json:"community_id"`
-	Code           string         `json:"code"`
-	Name           string         `json:"name"`
-	Kind           string         `json:"kind"`
-	Unit           string         `json:"unit"`
-	Currency       money.Currency `json:"currency"`
-	Cycle          string         `json:"cycle"`
-	Billing        string         `json:"billing"`
-	DueDays        int            `json:"due_days"`
-	Rounding       string         `json:"rounding"`
-	RoundingScope  string         `json:"rounding_scope"`
-	AreaBasis      string         `json:"area_basis"`
-	Per            string         `json:"per"`
-	MeterKind      string         `json:"meter_kind"`
-	CommonMeterID  *uuid.UUID     `json:"common_meter_id,omitempty"`
-	Apportion      string         `json:"apportion"`
-	VacancyPercent string         `json:"vacancy_percent"`
-	Late           *LatePolicy    `json:"late_fee,omitempty"`
-	PrepayTiers    []PrepayTier   `json:"prepay_tiers"`
-	Active         *bool          `json:"active,omitempty"`
+	CommunityID    uuid.UUID      `json:"community_id" yaml:"community_id"`
+	Code           string         `json:"code" yaml:"code"`
+	Name           string         `json:"name" yaml:"name"`
+	Kind           string         `json:"kind" yaml:"kind"`
+	Unit           string         `json:"unit" yaml:"unit"`
+	Currency       money.Currency `json:"currency" yaml:"currency"`
+	Cycle          string         `json:"cycle" yaml:"cycle"`
+	Billing        string         `json:"billing" yaml:"billing"`
+	DueDays        int            `json:"due_days" yaml:"due_days"`
+	Rounding       string         `json:"rounding" yaml:"rounding"`
+	RoundingScope  string         `json:"rounding_scope" yaml:"rounding_scope"`
+	AreaBasis      string         `json:"area_basis" yaml:"area_basis"`
+	Per            string         `json:"per" yaml:"per"`
+	MeterKind      string         `json:"meter_kind" yaml:"meter_kind"`
+	CommonMeterID  *uuid.UUID     `json:"common_meter_id,omitempty" yaml:"common_meter_id"`
+	Apportion      string         `json:"apportion" yaml:"apportion"`
+	VacancyPercent string         `json:"vacancy_percent" yaml:"vacancy_percent"`
+	Late           *LatePolicy    `json:"late_fee,omitempty" yaml:"late_fee"`
+	PrepayTiers    []PrepayTier   `json:"prepay_tiers" yaml:"prepay_tiers"`
+	Active         *bool          `json:"active,omitempty" yaml:"active"`
 }
 
 func orDefault(v *string, def string) {
@@ -301,13 +301,15 @@ func (s *Service) CreateItem(ctx context.Context, tenantID uuid.UUID, inp ItemIn
 }
 
 // UpdateItem replaces an item's settings (its rules stay).
+// The item is looked up before the input is checked: another tenant's id
+// answers 404 whatever the body.
 func (s *Service) UpdateItem(ctx context.Context, tenantID, id uuid.UUID, inp ItemInput) (v ItemView, err error) {
-	if err := inp.Validate(); err != nil {
-		return v, err
-	}
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var it Item
 		if err := store.NotFound(in(tx, tenantID).First(&it, "id = ?", id).Error); err != nil {
+			return err
+		}
+		if err := inp.Validate(); err != nil {
 			return err
 		}
 		if err := s.checkRefs(tx, tenantID, inp); err != nil {

@@ -82,13 +82,13 @@ func consumption(m Meter, prev, v int64, rollover bool) (int64, error) {
 
 // EnterReading records a meter's reading for a period; periods go forward.
 func (s *Service) EnterReading(ctx context.Context, tenantID, meterID uuid.UUID, inp ReadingInput) (v ReadingView, err error) {
-	p, val, err := inp.parse()
-	if err != nil {
-		return v, err
-	}
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var m Meter
 		if err := store.NotFound(in(tx, tenantID).First(&m, "id = ?", meterID).Error); err != nil {
+			return err
+		}
+		p, val, err := inp.parse()
+		if err != nil {
 			return err
 		}
 		r, err := enterReading(tx, tenantID, m, p, val, inp)
@@ -138,13 +138,13 @@ type ReplaceInput struct {
 // whatever the new one reads for the same period.
 func (s *Service) ReplaceMeter(ctx context.Context, tenantID, meterID uuid.UUID, inp ReplaceInput) (v MeterView, err error) {
 	final := ReadingInput{Period: inp.Period, ReadOn: inp.ReadOn, Value: inp.FinalReading, Note: "final reading (replaced)"}
-	p, val, err := final.parse()
-	if err != nil {
-		return v, err
-	}
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var old Meter
 		if err := store.NotFound(in(tx, tenantID).First(&old, "id = ?", meterID).Error); err != nil {
+			return err
+		}
+		p, val, err := final.parse()
+		if err != nil {
 			return err
 		}
 		if _, err := enterReading(tx, tenantID, old, p, val, final); err != nil {

@@ -26,8 +26,8 @@ const (
 // Tier is one step of a tiered (阶梯) rate: consumption up to UpTo (blank:
 // without limit) at Rate per unit.
 type Tier struct {
-	UpTo string `json:"up_to"`
-	Rate string `json:"rate"`
+	UpTo string `json:"up_to" yaml:"up_to"`
+	Rate string `json:"rate" yaml:"rate"`
 }
 
 // Rule is one version of an item's rule: effective from ValidFrom to ValidTo
