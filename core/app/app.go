@@ -17,10 +17,10 @@ import (
 
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/asset/assetapi"
-	"github.com/wuye-project/wuye/core/fee"
-	"github.com/wuye-project/wuye/core/fee/feeapi"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/audit/auditapi"
+	"github.com/wuye-project/wuye/core/fee"
+	"github.com/wuye-project/wuye/core/fee/feeapi"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"

@@ -7,7 +7,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/civil"
-	"github.com/wuye-project/wuye/core/decimal"
 	"github.com/wuye-project/wuye/core/store"
 )
 
@@ -285,5 +284,3 @@ func (b *book) months(p civil.Period) []string {
 	}
 	return out
 }
-
-var _ = decimal.HalfUp

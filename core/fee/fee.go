@@ -74,6 +74,7 @@ var (
 	ErrDuplicateCode    = apperr.New(apperr.KindConflict, "duplicate_fee_code", "Another fee item already has this code.", "已有相同编码的收费项目。")
 	ErrUnknownCommunity = apperr.New(apperr.KindInvalid, "unknown_community", "No such community.", "小区不存在。")
 	ErrUnknownRoom      = apperr.New(apperr.KindInvalid, "unknown_room", "No such room.", "房屋不存在。")
+	ErrRoomNotFound     = apperr.New(apperr.KindNotFound, "unknown_room", "No such room.", "房屋不存在。")
 	ErrUnknownItem      = apperr.New(apperr.KindNotFound, "unknown_fee_item", "No fee item has this code.", "没有此编码的收费项目。")
 	ErrOverlap          = apperr.New(apperr.KindConflict, "overlapping_rules", "The rule's dates overlap another version of the same fee item.", "该规则的生效期间与同一收费项目的其他版本重叠。")
 	ErrTooPrecise       = apperr.New(apperr.KindInvalid, "rate_too_precise", "A rate has more decimals than allowed (%d).", "费率的小数位数超过允许的位数(%d 位)。")

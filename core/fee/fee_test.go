@@ -21,18 +21,16 @@ import (
 
 // residents is the resident domain as pricing sees it, set by each test.
 type residents struct {
-	mu  sync.Mutex
-	res []fee.Residence
+	mu     sync.Mutex
+	byRoom map[uuid.UUID][]fee.Residence
 }
 
 func (r *residents) Residences(_ context.Context, _ uuid.UUID, ids []uuid.UUID) ([]fee.Residence, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []fee.Residence
-	for _, x := range r.res {
-		if slices.Contains(ids, x.RoomID) {
-			out = append(out, x)
-		}
+	for _, id := range ids {
+		out = append(out, r.byRoom[id]...)
 	}
 	return out, nil
 }
@@ -40,7 +38,10 @@ func (r *residents) Residences(_ context.Context, _ uuid.UUID, ids []uuid.UUID) 
 func (r *residents) add(x fee.Residence) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.res = append(r.res, x)
+	if r.byRoom == nil {
+		r.byRoom = map[uuid.UUID][]fee.Residence{}
+	}
+	r.byRoom[x.RoomID] = append(r.byRoom[x.RoomID], x)
 }
 
 type world struct {

@@ -30,7 +30,7 @@ func (s *Service) quoteOne(ctx context.Context, tenantID, roomID uuid.UUID, peri
 			return err
 		}
 		if !ok {
-			return apperr.NotFound
+			return ErrRoomNotFound
 		}
 		b, err := loadBook(tx, tenantID, room.CommunityID, drafts)
 		if err != nil {

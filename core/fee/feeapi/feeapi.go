@@ -5,6 +5,7 @@ package feeapi
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -12,7 +13,6 @@ import (
 	"github.com/wuye-project/wuye/core/civil"
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/httpapi"
-	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/sheet"
 )
 
@@ -25,8 +25,8 @@ type handlers struct{ svc *fee.Service }
 
 // PreviewQuery picks the room and period of a preview.
 type PreviewQuery struct {
-	RoomID string `form:"room_id" json:"room_id" binding:"required"`
-	Period string `form:"period" json:"period" binding:"required"`
+	RoomID string `form:"room_id" json:"room_id"`
+	Period string `form:"period" json:"period"` // YYYY-MM; this month when empty
 }
 
 // Routes are the fee domain's rows of the route table.
@@ -183,18 +183,23 @@ func (h handlers) ruleAction(fn ruleFunc) httpapi.HandlerFunc {
 	}
 }
 
+// preview answers 404 for a missing or unknown room (the room is the
+// object previewed); the period defaults to the current month.
 func (h handlers) preview(c *gin.Context) error {
 	var q PreviewQuery
 	if err := httpapi.BindQuery(c, &q); err != nil {
 		return err
 	}
-	p, err := civil.ParsePeriod(q.Period)
-	if err != nil {
-		return err
+	p := civil.PeriodOf(civil.Today(time.UTC))
+	if q.Period != "" {
+		var err error
+		if p, err = civil.ParsePeriod(q.Period); err != nil {
+			return err
+		}
 	}
 	room, err := uuid.Parse(q.RoomID)
 	if err != nil {
-		return fee.ErrUnknownRoom
+		return fee.ErrRoomNotFound
 	}
 	out, err := h.svc.Preview(c.Request.Context(), httpapi.Tenant(c), room, p)
 	return reply(c, http.StatusOK, out, err)
@@ -260,5 +265,3 @@ func (h handlers) listReadings(c *gin.Context) error {
 	httpapi.WritePage(c, pq, items, total)
 	return nil
 }
-
-var _ = paging.Paging{}
