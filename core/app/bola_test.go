@@ -30,6 +30,7 @@ var fixtureTables = map[string]string{
 	"persons": "persons", "occupancies": "occupancies", "households": "households",
 	"vehicles": "vehicles", "pets": "pets", "users": "users", "roles": "roles",
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
+	"fee-items": "fee_items", "fee-rules": "fee_rules", "meters": "meters",
 	"attachments": "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 }
 

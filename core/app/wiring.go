@@ -98,6 +98,9 @@ func (a *App) connectDomains() {
 	t.RegisterSeeder("residents", func(ctx context.Context, tn tenant.Tenant, d any) (bool, error) {
 		return seedResidents(ctx, tn.ID, d)
 	})
+	t.RegisterSeeder("fees", func(ctx context.Context, tn tenant.Tenant, d any) (bool, error) {
+		return a.Fees.SeedDemo(ctx, tn.ID, d)
+	})
 }
 
 func countUsers(tx *gorm.DB, tenantID uuid.UUID) (n int64, err error) {

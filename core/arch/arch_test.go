@@ -23,11 +23,11 @@ var layers = [][]string{
 	{"core/audit"}, // every domain records through audit.Recorder
 	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
 	{"core/property"},
-	{"core/asset", "core/resident", "core/finance"},
+	{"core/asset", "core/resident", "core/fee", "core/finance"},
 }
 
 // domains are the packages with an api package of their own.
-var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident", "core/finance"}
+var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident", "core/fee", "core/finance"}
 
 type pkg struct {
 	imports map[string][]string // import path (module-relative) → files importing it

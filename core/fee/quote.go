@@ -44,9 +44,9 @@ type Line struct {
 // outstanding amount each day, capped at CapPercent (e.g. "100") of it;
 // rounded half-up to the fen per day's accrual total.
 type LatePolicy struct {
-	GraceDays  int    `json:"grace_days"`
-	RatePerDay string `json:"rate_per_day"`
-	CapPercent string `json:"cap_percent"`
+	GraceDays  int    `json:"grace_days" yaml:"grace_days"`
+	RatePerDay string `json:"rate_per_day" yaml:"rate_per_day"`
+	CapPercent string `json:"cap_percent" yaml:"cap_percent"`
 }
 
 // Exception is a reason a room could not be (fully) priced, reported by a
