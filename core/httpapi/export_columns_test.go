@@ -57,10 +57,12 @@ func TestExportColumns(t *testing.T) {
 	row := func(v any) []string {
 		raw, _ := json.Marshal(map[string]any{"items": []any{v}})
 		var l listJSON
-		if err := l.decode(raw, cols); err != nil || len(l.rows) != 1 {
+		if err := l.decode(raw); err != nil || len(l.items) != 1 {
 			t.Fatalf("decode %s: %v", raw, err)
 		}
-		return l.rows[0]
+		row := make([]string, len(cols))
+		newRowReader(cols).row(l.items[0], row)
+		return row
 	}
 	got := row(it)
 	want := []string{"01900000-0000-7000-8000-000000000001", `A "q", b <&>`, "89.56", "9007199254740993", "2024-05-06T07:08:09.123+08:00",
