@@ -53,7 +53,7 @@ type Snapshotter interface {
 var exportPageSize = 25_000
 
 // exportKey marks the context of an export's page; its value is the
-// *paging.Keyset ListPaging hands the list.
+// *exportPage (export_page.go).
 type exportKey struct{}
 
 // DefaultMaxExportRows caps one export when Deps.MaxExportRows is zero.
@@ -139,6 +139,7 @@ func (s *Server) exportable(r Route) HandlerFunc {
 			rr   = newRowReader(cols)
 			row  = make([]string, len(cols))
 			page = &pageBuffer{}
+			ep   = &exportPage{}
 		)
 		read := func(ctx context.Context, offsets bool) error {
 			out.Reset()
@@ -151,18 +152,20 @@ func (s *Server) exportable(r Route) HandlerFunc {
 			if offsets {
 				k.Offsets()
 			}
+			ep.keyset = k
+			pctx := context.WithValue(ctx, exportKey{}, ep)
 			keyset := false // some page was read by keyset
 			var total int64
 			size := exportPageSize
 			for num := 1; ; num++ {
-				k.Start()
-				err := capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, num, size)
+				ep.start()
+				err := capturePage(c, pctx, h, page, num, size)
 				if num == 1 && size > MaxPageSize && refusesPageSize(err) {
 					// A list with a page limit of its own (the person
 					// search): read it in pages of MaxPageSize.
 					size = MaxPageSize
-					k.Start()
-					err = capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, num, size)
+					ep.start()
+					err = capturePage(c, pctx, h, page, num, size)
 				}
 				if err != nil {
 					return err
@@ -170,9 +173,11 @@ func (s *Server) exportable(r Route) HandlerFunc {
 				if page.status != http.StatusOK {
 					return errPassOn{page}
 				}
-				var p listJSON
-				if err := p.decode(page.body.Bytes()); err != nil {
-					return err
+				p := &ep.list
+				if !ep.filled {
+					if err := p.decode(page.body.Bytes()); err != nil {
+						return err
+					}
 				}
 				if p.Total > int64(limit) || n+len(p.items) > limit {
 					return ErrExportTooLarge.Withf(limit)
