@@ -410,8 +410,8 @@ func (l *listJSON) decode(body []byte) error {
 	if !json.Valid(body) {
 		return errors.New("httpapi: list answer is not JSON")
 	}
-	splitObject(body, func(key string, v []byte) {
-		switch key {
+	splitObject(body, func(key, v []byte) {
+		switch string(key) {
 		case "total":
 			l.Total, _ = strconv.ParseInt(string(v), 10, 64)
 		case "page":
@@ -450,8 +450,8 @@ func (r *rowReader) row(item []byte, row []string) {
 		row[0] = cellText(item)
 		return
 	}
-	splitObject(item, func(key string, v []byte) {
-		switch i, ok := r.index[key]; {
+	splitObject(item, func(key, v []byte) {
+		switch i, ok := r.index[string(key)]; {
 		case !ok:
 		case i >= 0:
 			row[i] = cellText(v)
@@ -459,7 +459,7 @@ func (r *rowReader) row(item []byte, row []string) {
 			var sub map[string]json.RawMessage
 			json.Unmarshal(v, &sub) // null leaves sub nil: empty cells
 			for j, c := range r.cols {
-				if c.parent == key {
+				if c.parent == string(key) {
 					row[j] = cellText(sub[c.child])
 				}
 			}
@@ -491,8 +491,9 @@ func splitArray(b []byte) [][]byte {
 }
 
 // splitObject calls fn with each member of the JSON object b, which
-// encoding/json has already checked: the key unquoted, the value as is.
-func splitObject(b []byte, fn func(key string, v []byte)) {
+// encoding/json has already checked: the key unquoted, the value as is
+// (both only valid during the call: no string per key and item).
+func splitObject(b []byte, fn func(key, v []byte)) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return
@@ -507,9 +508,11 @@ func splitObject(b []byte, fn func(key string, v []byte)) {
 		if b[i] != '"' || end < i+2 {
 			return // malformed
 		}
-		key := string(b[i+1 : end-1])
-		if bytes.IndexByte(b[i:end], '\\') >= 0 {
-			json.Unmarshal(b[i:end], &key)
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			json.Unmarshal(b[i:end], &k)
+			key = []byte(k)
 		}
 		i = skipSpace(b, end)
 		i = skipSpace(b, i+1) // past ':'

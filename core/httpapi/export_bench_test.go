@@ -53,7 +53,7 @@ func BenchmarkExportRooms(b *testing.B) {
 						}
 						// The process's CPU (the export's, the GC's; not
 						// Postgres's): steadier than ns/op on a loaded machine.
-						b.ReportMetric((cpuTime() - cpu).Seconds()/float64(b.N), "cpu-s/op")
+						b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 						if got, _ := strconv.Atoi(rec.Header().Get("X-Total-Count")); rec.Code != 200 || got != n {
 							b.Fatalf("%s: %d, %d rows", c.path, rec.Code, got)
 						}

@@ -55,6 +55,11 @@ func fillExportPage[T any](e *exportPage, pq PageQuery, items []T, total int64) 
 			return false // the answer as any list gives it
 		}
 		e.ends = append(e.ends, e.buf.Len()-1) // before Encode's newline
+		if i == 0 && e.buf.Cap() < e.buf.Len()*len(items) {
+			// Room for the page at the first item's size, at once (the
+			// buffer serves the next pages too).
+			e.buf.Grow(e.buf.Len() * len(items) * 5 / 4)
+		}
 	}
 	b := e.buf.Bytes()
 	e.list = listJSON{Total: total, Page: pq.Page, PageSize: pq.PageSize, items: make([][]byte, len(e.ends))}
