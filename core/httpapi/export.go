@@ -53,7 +53,7 @@ type Snapshotter interface {
 var exportPageSize = 25_000
 
 // exportKey marks the context of an export's page; its value is the
-// *paging.Keyset ListPaging hands the list.
+// *exportPage (export_page.go).
 type exportKey struct{}
 
 // DefaultMaxExportRows caps one export when Deps.MaxExportRows is zero.
@@ -132,40 +132,66 @@ func (s *Server) exportable(r Route) HandlerFunc {
 		default:
 			return sheet.ErrFormat
 		}
-		var rows [][]string
+		var (
+			out  bytes.Buffer // the file, kept until every page has been read
+			sw   *sheet.Writer
+			n    int // rows written
+			rr   = newRowReader(cols)
+			row  = make([]string, len(cols))
+			page = &pageBuffer{}
+			ep   = &exportPage{}
+		)
 		read := func(ctx context.Context, offsets bool) error {
-			rows = rows[:0]
+			out.Reset()
+			var err error
+			if sw, err = sheet.NewWriter(&out, f, spec); err != nil {
+				return err
+			}
+			n = 0
 			k := &paging.Keyset{}
 			if offsets {
 				k.Offsets()
 			}
+			ep.keyset = k
+			pctx := context.WithValue(ctx, exportKey{}, ep)
 			keyset := false // some page was read by keyset
 			var total int64
 			size := exportPageSize
-			for page := 1; ; page++ {
-				k.Start()
-				w, err := capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, size)
-				if page == 1 && size > MaxPageSize && refusesPageSize(err) {
+			for num := 1; ; num++ {
+				ep.start()
+				err := capturePage(c, pctx, h, page, num, size)
+				if num == 1 && size > MaxPageSize && refusesPageSize(err) {
 					// A list with a page limit of its own (the person
 					// search): read it in pages of MaxPageSize.
 					size = MaxPageSize
-					k.Start()
-					w, err = capturePage(c, context.WithValue(ctx, exportKey{}, k), h, page, size)
+					ep.start()
+					err = capturePage(c, pctx, h, page, num, size)
 				}
 				if err != nil {
 					return err
 				}
-				if w.status != http.StatusOK {
-					return errPassOn{w}
+				if page.status != http.StatusOK {
+					return errPassOn{page}
 				}
-				var p listJSON
-				if err := p.decode(w.body.Bytes(), cols); err != nil {
-					return err
+				p := &ep.list
+				if !ep.filled {
+					if err := p.decode(page.body.Bytes()); err != nil {
+						return err
+					}
 				}
-				if p.Total > int64(limit) || len(rows)+len(p.rows) > limit {
+				if p.Total > int64(limit) || n+len(p.items) > limit {
 					return ErrExportTooLarge.Withf(limit)
 				}
-				rows, total = append(rows, p.rows...), p.Total
+				// Rows go to the file as each page arrives: no export holds
+				// all its rows, only the file being written.
+				for _, it := range p.items {
+					rr.row(it, row)
+					sw.WriteRow(row)
+				}
+				if num == 1 && len(p.items) > 0 && p.Total > int64(len(p.items)) {
+					out.Grow(int(int64(out.Len()) * (p.Total - int64(len(p.items))) / int64(len(p.items)) * 11 / 10))
+				}
+				n, total = n+len(p.items), p.Total
 				if k.Used() {
 					keyset = true
 					if !k.Recorded() {
@@ -173,15 +199,19 @@ func (s *Server) exportable(r Route) HandlerFunc {
 					}
 				}
 				// A short page is the last; so is the one page of a handler
-				// that does not page (it answers another page number or size).
-				if len(p.rows) == 0 || len(p.rows) < p.PageSize || p.Page != page || p.PageSize != size {
+				// that does not page (it answers another page number or size),
+				// and a full one that brings the rows to the total (same
+				// snapshot: nothing follows; a total of a multiple of the
+				// page size, the cap itself, needs no empty page).
+				if len(p.items) == 0 || len(p.items) < p.PageSize || p.Page != num || p.PageSize != size ||
+					int64(n) == total {
 					break
 				}
 			}
-			if keyset && !offsets && int64(len(rows)) != total {
+			if keyset && !offsets && int64(n) != total {
 				return errKeysetMissed
 			}
-			return nil
+			return sw.Close()
 		}
 		run := func(ctx context.Context) error {
 			err := read(ctx, false)
@@ -211,7 +241,9 @@ func (s *Server) exportable(r Route) HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return WriteExport(c, f, spec, rows)
+		c.Header("X-Total-Count", strconv.Itoa(n))
+		sendFile(c, f, exportName(spec), out.Bytes())
+		return nil
 	}
 }
 
@@ -238,9 +270,10 @@ func (errPassOn) Error() string { return "httpapi: list answered without a page"
 var errKeysetMissed = errors.New("httpapi: keyset export did not read the list's total")
 
 // capturePage runs h for one page of size rows on a copy of the request,
-// keeping its answer in memory. The copy has its own query (gin caches the
-// parsed query per Context) and its own writer.
-func capturePage(c *gin.Context, ctx context.Context, h HandlerFunc, page, size int) (*pageBuffer, error) {
+// keeping its answer in w (emptied first: one buffer serves every page).
+// The copy has its own query (gin caches the parsed query per Context) and
+// its own writer.
+func capturePage(c *gin.Context, ctx context.Context, h HandlerFunc, w *pageBuffer, page, size int) error {
 	req := c.Request.Clone(ctx)
 	q := req.URL.Query()
 	q.Del("format")
@@ -249,9 +282,10 @@ func capturePage(c *gin.Context, ctx context.Context, h HandlerFunc, page, size 
 	req.URL.RawQuery = q.Encode()
 	cp := c.Copy()
 	cp.Request = req
-	w := &pageBuffer{ResponseWriter: c.Writer, header: http.Header{}, status: http.StatusOK}
+	w.ResponseWriter, w.header, w.status, w.written = c.Writer, http.Header{}, http.StatusOK, false
+	w.body.Reset()
 	cp.Writer = w
-	return w, h(cp)
+	return h(cp)
 }
 
 // pageBuffer is a gin.ResponseWriter that keeps the status, headers and
@@ -359,38 +393,25 @@ func isObject(t reflect.Type) bool {
 	return true
 }
 
-// listJSON is a list answer: its paging and its items as rows.
+// listJSON is a list answer: its paging and its items, each the item's
+// JSON as the handler wrote it (a slice of the page's body).
 type listJSON struct {
 	Total    int64 `json:"total"`
 	Page     int   `json:"page"`
 	PageSize int   `json:"page_size"`
-	rows     [][]string
+	items    [][]byte
 }
 
-// decode reads a list answer in one pass over its items (an export's cost
-// is mostly JSON decoding).
-func (l *listJSON) decode(body []byte, cols exportColumnList) error {
-	if len(cols) == 1 && cols[0].whole {
-		var p struct {
-			listJSON
-			Items []json.RawMessage `json:"items"`
-		}
-		err := json.Unmarshal(body, &p)
-		*l = p.listJSON
-		for _, it := range p.Items {
-			l.rows = append(l.rows, []string{cellText(it)})
-		}
-		return err
-	}
-	// The body is the handler's own encoding/json output; it is split by
-	// hand (a map per item, or even encoding/json's pass over the items,
-	// cost more than the rest of the export).
-	var p struct{ Items [][]byte }
+// decode reads a list answer's paging and splits its items, in one pass
+// (an export's cost is mostly JSON). The body is the handler's own
+// encoding/json output, split by hand: a map per item, or even
+// encoding/json's pass over the items, cost more than the rest of the export.
+func (l *listJSON) decode(body []byte) error {
 	if !json.Valid(body) {
 		return errors.New("httpapi: list answer is not JSON")
 	}
-	splitObject(body, func(key string, v []byte) {
-		switch key {
+	splitObject(body, func(key, v []byte) {
+		switch string(key) {
 		case "total":
 			l.Total, _ = strconv.ParseInt(string(v), 10, 64)
 		case "page":
@@ -398,9 +419,19 @@ func (l *listJSON) decode(body []byte, cols exportColumnList) error {
 		case "page_size":
 			l.PageSize, _ = strconv.Atoi(string(v))
 		case "items":
-			p.Items = splitArray(v)
+			l.items = splitArray(v)
 		}
 	})
+	return nil
+}
+
+// rowReader turns an item's JSON into the cells of its row.
+type rowReader struct {
+	cols  exportColumnList
+	index map[string]int // a column by key; -1: a nested object's parent
+}
+
+func newRowReader(cols exportColumnList) *rowReader {
 	index := make(map[string]int, len(cols))
 	for i, c := range cols {
 		if c.parent == "" {
@@ -409,27 +440,31 @@ func (l *listJSON) decode(body []byte, cols exportColumnList) error {
 			index[c.parent] = -1
 		}
 	}
-	l.rows = make([][]string, 0, len(p.Items))
-	for _, it := range p.Items {
-		row := make([]string, len(cols))
-		splitObject(it, func(key string, v []byte) {
-			switch i, ok := index[key]; {
-			case !ok:
-			case i >= 0:
-				row[i] = cellText(v)
-			default: // a nested object's columns
-				var sub map[string]json.RawMessage
-				json.Unmarshal(v, &sub) // null leaves sub nil: empty cells
-				for j, c := range cols {
-					if c.parent == key {
-						row[j] = cellText(sub[c.child])
-					}
+	return &rowReader{cols: cols, index: index}
+}
+
+// row fills row (len(cols) cells, reused from item to item) from item.
+func (r *rowReader) row(item []byte, row []string) {
+	clear(row)
+	if len(r.cols) == 1 && r.cols[0].whole {
+		row[0] = cellText(item)
+		return
+	}
+	splitObject(item, func(key, v []byte) {
+		switch i, ok := r.index[string(key)]; {
+		case !ok:
+		case i >= 0:
+			row[i] = cellText(v)
+		default: // a nested object's columns
+			var sub map[string]json.RawMessage
+			json.Unmarshal(v, &sub) // null leaves sub nil: empty cells
+			for j, c := range r.cols {
+				if c.parent == string(key) {
+					row[j] = cellText(sub[c.child])
 				}
 			}
-		})
-		l.rows = append(l.rows, row)
-	}
-	return nil
+		}
+	})
 }
 
 // splitArray returns the elements of the JSON array b (checked before).
@@ -456,8 +491,9 @@ func splitArray(b []byte) [][]byte {
 }
 
 // splitObject calls fn with each member of the JSON object b, which
-// encoding/json has already checked: the key unquoted, the value as is.
-func splitObject(b []byte, fn func(key string, v []byte)) {
+// encoding/json has already checked: the key unquoted, the value as is
+// (both only valid during the call: no string per key and item).
+func splitObject(b []byte, fn func(key, v []byte)) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return
@@ -472,9 +508,11 @@ func splitObject(b []byte, fn func(key string, v []byte)) {
 		if b[i] != '"' || end < i+2 {
 			return // malformed
 		}
-		key := string(b[i+1 : end-1])
-		if bytes.IndexByte(b[i:end], '\\') >= 0 {
-			json.Unmarshal(b[i:end], &key)
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			json.Unmarshal(b[i:end], &k)
+			key = []byte(k)
 		}
 		i = skipSpace(b, end)
 		i = skipSpace(b, i+1) // past ':'

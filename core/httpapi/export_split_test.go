@@ -22,7 +22,7 @@ func TestSplitObject(t *testing.T) {
 			t.Fatal(in, err)
 		}
 		got := map[string]json.RawMessage{}
-		httpapi.SplitObject([]byte(in), func(k string, v []byte) { got[k] = json.RawMessage(v) })
+		httpapi.SplitObject([]byte(in), func(k, v []byte) { got[string(k)] = json.RawMessage(v) })
 		for k, v := range want {
 			var a, b any
 			json.Unmarshal(v, &a)

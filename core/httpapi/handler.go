@@ -34,7 +34,10 @@ func TenantOf(ctx context.Context) uuid.UUID {
 func ListPaging(c *gin.Context, sortable ...string) (PageQuery, paging.Paging, error) {
 	pq, order, err := pageQuery(c, sortable...)
 	// An export reads the list page after page: by keyset, not offset (export.go).
-	k, _ := c.Request.Context().Value(exportKey{}).(*paging.Keyset)
+	var k *paging.Keyset
+	if e := exportPageOf(c); e != nil {
+		k = e.keyset
+	}
 	return pq, paging.Paging{Offset: pq.offset(), Limit: pq.PageSize, Order: order, Keyset: k}, err
 }
 
@@ -42,6 +45,9 @@ func ListPaging(c *gin.Context, sortable ...string) (PageQuery, paging.Paging, e
 func WritePage[T any](c *gin.Context, pq PageQuery, items []T, total int64) {
 	if items == nil {
 		items = []T{}
+	}
+	if e := exportPageOf(c); e != nil && fillExportPage(e, pq, items, total) {
+		return // an export's page (export_page.go)
 	}
 	c.JSON(http.StatusOK, Page[T]{Items: items, Total: total, Page: pq.Page, PageSize: pq.PageSize})
 }

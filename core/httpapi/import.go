@@ -170,6 +170,11 @@ func WriteExport(c *gin.Context, f sheet.Format, spec sheet.Spec, rows [][]strin
 		return err
 	}
 	c.Header("X-Total-Count", strconv.Itoa(len(rows)))
-	sendFile(c, f, spec.Kind+"-"+time.Now().UTC().Format("20060102"), buf.Bytes())
+	sendFile(c, f, exportName(spec), buf.Bytes())
 	return nil
+}
+
+// exportName names an export's file: its kind and the day (UTC).
+func exportName(spec sheet.Spec) string {
+	return spec.Kind + "-" + time.Now().UTC().Format("20060102")
 }

@@ -339,56 +339,65 @@ func restore(v string) string {
 // Write writes the header and rows (cells already formatted as text, so
 // decimals keep their exact digits) as a file of format f.
 func Write(w io.Writer, f Format, spec Spec, rows [][]string) error {
+	sw, err := NewWriter(w, f, spec)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		sw.WriteRow(r)
+	}
+	return sw.Close()
+}
+
+// Writer writes a file row by row, so a long export need not hold all its
+// rows: NewWriter writes the header, WriteRow each row, Close ends the file.
+// Cells are text: an .xlsx cell is typed as text (numbers keep their exact
+// digits and a formula is never run), a CSV cell is defused.
+type Writer struct {
+	csv  *csv.Writer
+	xlsx *xlsxWriter
+	cell []string
+}
+
+// NewWriter starts a file of format f with spec's header row.
+func NewWriter(w io.Writer, f Format, spec Spec) (*Writer, error) {
 	if f == CSV {
 		w.Write([]byte("\xef\xbb\xbf")) // so Excel reads UTF-8 Chinese
 		cw := csv.NewWriter(w)
 		cw.Write(spec.Headers())
-		cell := make([]string, 0, len(spec.Columns))
-		for _, r := range rows {
-			cell = cell[:0]
-			for _, v := range r {
-				cell = append(cell, defuse(v))
-			}
-			cw.Write(cell)
-		}
-		cw.Flush()
-		return cw.Error()
+		return &Writer{csv: cw, cell: make([]string, 0, len(spec.Columns))}, nil
 	}
-	x := excelize.NewFile()
-	defer x.Close()
 	name := spec.Title
 	if name == "" {
 		name = spec.Kind
 	}
-	if err := x.SetSheetName(x.GetSheetName(0), name); err != nil {
-		return err
-	}
-	sw, err := x.NewStreamWriter(name)
+	x, err := newXLSXWriter(w, name, spec.Headers())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	bold, _ := x.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	cells := make([]any, len(spec.Columns))
-	for i, h := range spec.Headers() {
-		cells[i] = excelize.Cell{StyleID: bold, Value: h}
+	return &Writer{xlsx: x}, nil
+}
+
+// WriteRow adds one row.
+func (w *Writer) WriteRow(r []string) {
+	if w.xlsx != nil {
+		w.xlsx.WriteRow(r)
+		return
 	}
-	if err := sw.SetRow("A1", cells); err != nil {
-		return err
+	w.cell = w.cell[:0]
+	for _, v := range r {
+		w.cell = append(w.cell, defuse(v))
 	}
-	for i, r := range rows {
-		cells := make([]any, len(r))
-		for j, v := range r {
-			cells[j] = v
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, cells); err != nil {
-			return err
-		}
+	w.csv.Write(w.cell)
+}
+
+// Close ends the file; its error is the first of any write.
+func (w *Writer) Close() error {
+	if w.xlsx != nil {
+		return w.xlsx.Close()
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return x.Write(w)
+	w.csv.Flush()
+	return w.csv.Error()
 }
 
 // Template writes an empty file with the header row; an .xlsx template also
