@@ -23,7 +23,8 @@ var layers = [][]string{
 	{"core/audit"}, // every domain records through audit.Recorder
 	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
 	{"core/property"},
-	{"core/asset", "core/resident"},
+	{"core/asset", "core/resident", "core/fee"},
+	{"core/billing"}, // bills from fee's quotes
 }
 
 // domains are the packages with an api package of their own.
