@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/civil"
 	"github.com/wuye-project/wuye/core/money"
 	"github.com/wuye-project/wuye/core/paging"
@@ -141,7 +142,7 @@ func (s *Service) Adjust(ctx context.Context, tenantID uuid.UUID, in AdjustIn) (
 				return err
 			}
 			if b.RoomID != in.RoomID {
-				return ErrUnknownBill
+				return apperr.NotFound
 			}
 			out, err := billOutstanding(tx, tenantID, []uuid.UUID{b.ID})
 			if err != nil {

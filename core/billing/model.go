@@ -216,7 +216,6 @@ var (
 	ErrOverpaid         = apperr.New(apperr.KindInvalid, "amount_exceeds_outstanding", "The amount is more than the bills' outstanding amount.", "金额超过所选账单的欠款。")
 	ErrNoBills          = apperr.New(apperr.KindInvalid, "no_bills", "Name at least one bill of one room.", "请至少选择同一房屋的一张账单。")
 	ErrBillsMixed       = apperr.New(apperr.KindInvalid, "bills_of_several_rooms", "The bills belong to different rooms; pay one room at a time.", "所选账单属于不同房屋,请按房屋分别缴费。")
-	ErrUnknownBill      = apperr.New(apperr.KindNotFound, "unknown_bill", "No such bill.", "账单不存在。")
 	ErrRefundExceeds    = apperr.New(apperr.KindInvalid, "refund_exceeds_payment", "The refund is more than the payment's unrefunded amount.", "退款金额超过该笔缴款的可退金额。")
 	ErrSameApprover     = apperr.New(apperr.KindForbidden, "refund_needs_second_person", "A refund must be approved by someone other than who requested it.", "退款须由申请人以外的财务人员审批。")
 	ErrRefundDecided    = apperr.New(apperr.KindConflict, "refund_already_decided", "The refund was already approved or rejected.", "该退款已审批。")

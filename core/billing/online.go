@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/civil"
 	"github.com/wuye-project/wuye/core/money"
 	"github.com/wuye-project/wuye/core/store"
@@ -25,7 +26,7 @@ type Due struct {
 
 // BillsDue returns the outstanding total of one room's bills, for the
 // amount of an online order. It fails like a payment would: an unknown or
-// other tenant's bill is apperr.NotFound (ErrUnknownBill), a cancelled one
+// other tenant's bill is apperr.NotFound, a cancelled one
 // ErrBillCancelled, bills of several rooms ErrBillsMixed, and a bill with
 // nothing left to pay ErrBillAlreadyPaid. It locks nothing: by the time the
 // money arrives another payment may have come first, which CreditOnline
@@ -40,7 +41,7 @@ func (s *Service) BillsDue(ctx context.Context, tenantID uuid.UUID, billIDs []uu
 			return err
 		}
 		if len(bills) != len(uniq(billIDs)) {
-			return ErrUnknownBill
+			return apperr.NotFound
 		}
 		views, err := s.billViews(tx, tenantID, bills, true)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/civil"
 	"github.com/wuye-project/wuye/core/money"
 	"github.com/wuye-project/wuye/core/paging"
@@ -147,7 +148,7 @@ func (s *Service) lockPayable(tx *gorm.DB, tenantID uuid.UUID, p *Payment, ids [
 		return nil, err
 	}
 	if len(bills) != len(ids) {
-		return nil, ErrUnknownBill
+		return nil, apperr.NotFound
 	}
 	byID := map[uuid.UUID]Bill{}
 	for _, b := range bills {
