@@ -28,9 +28,13 @@ type Pricer interface {
 	QuoteCommunity(ctx context.Context, tenantID, communityID uuid.UUID, period civil.Period, after uuid.UUID, batch int, fn func([]fee.RoomQuote) error) error
 }
 
-// Residents finds the rooms a signed-in resident lives in, for self-service.
+// Residents is what billing needs from the resident domain: the rooms a
+// signed-in resident lives in (self-service), and who answers for a room
+// (its first current occupant, owners first; ok false when empty), for
+// arrears by resident.
 type Residents interface {
 	MyRoomIDs(ctx context.Context, tenantID, userID uuid.UUID) ([]uuid.UUID, error)
+	RoomHolder(ctx context.Context, tenantID, roomID uuid.UUID) (personID uuid.UUID, name string, ok bool, err error)
 }
 
 // RoomPlace is where a room is, as the property domain says.

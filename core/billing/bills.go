@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/store"
 )
@@ -214,5 +213,3 @@ func (s *Service) MyBills(ctx context.Context, tenantID, userID uuid.UUID, p pag
 	})
 	return out, total, err
 }
-
-var _ = apperr.NotFound
