@@ -19,6 +19,8 @@ import (
 	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/audit/auditapi"
+	"github.com/wuye-project/wuye/core/billing"
+	"github.com/wuye-project/wuye/core/billing/billingapi"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
@@ -49,6 +51,7 @@ type App struct {
 	Property  *property.Service
 	Assets    *asset.Service
 	Residents *resident.Service
+	Billing   *billing.Service
 	API       *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -136,7 +139,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Residents, err = resident.New(a.DB, piiCfg, resident.Deps{Rooms: NewRoomDirectory(a.Property), Perms: a.RBAC, Audit: a.Audit, Accounts: residentAccounts{a.Identity}}); err != nil {
 		return nil, err
 	}
+	if a.Billing, err = a.newBilling(); err != nil {
+		return nil, err
+	}
 	a.connectDomains()
+	a.connectBilling()
 
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
@@ -158,6 +165,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, propertyapi.Routes(a.Property)...)
 	routes = append(routes, assetapi.Routes(a.Assets)...)
 	routes = append(routes, residentapi.Routes(a.Residents)...)
+	routes = append(routes, billingapi.Routes(a.Billing)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,

@@ -31,6 +31,7 @@ var fixtureTables = map[string]string{
 	"vehicles": "vehicles", "pets": "pets", "users": "users", "roles": "roles",
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
 	"attachments": "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
+	"bills":       "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
 }
 
 // fillPath fills a route's path parameters with tenant A's fixtures: :id by
@@ -114,6 +115,10 @@ var bodies = map[string]any{
 	"POST /api/v1/users/:id/reset-password":       map[string]any{"password": "An0ther-long-pass"},
 	"PATCH /api/v1/roles/:id":                     map[string]any{"description": "x"},
 	"PUT /api/v1/users/:id/roles":                 map[string]any{"roles": []string{"manager"}},
+	"POST /api/v1/bills/:id/cancel":               map[string]any{"reason": "x"},
+	"POST /api/v1/bills/:id/write-off":            map[string]any{"reason": "x"},
+	"POST /api/v1/rooms/:id/adjustments":          map[string]any{"amount": 100, "reason": "x"},
+	"POST /api/v1/payments/:id/refunds":           map[string]any{"amount": 1, "reason": "x"},
 }
 
 // TestBOLA walks the route table: for every tenant route with a path

@@ -28,7 +28,7 @@ var layers = [][]string{
 }
 
 // domains are the packages with an api package of their own.
-var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident"}
+var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident", "core/billing"}
 
 type pkg struct {
 	imports map[string][]string // import path (module-relative) → files importing it

@@ -99,6 +99,9 @@ func New(db *store.DB, d Deps, opts ...Option) (*Service, error) {
 // today is the tenant's current day. Callers read it before opening their
 // transaction: the zone may need a read of its own.
 func (s *Service) today(ctx context.Context, tenantID uuid.UUID) civil.Date {
+	if d, ok := ctx.Value(dayKey{}).(civil.Date); ok {
+		return d
+	}
 	now := time.Now()
 	if s.clock != nil {
 		now = s.clock()
@@ -137,4 +140,17 @@ func (s *Service) forUpdate(tx *gorm.DB) *gorm.DB {
 		return tx.Clauses(lockClause)
 	}
 	return tx
+}
+
+// Today is the tenant's current day, the default "as of" of reports.
+func (s *Service) Today(ctx context.Context, tenantID uuid.UUID) civil.Date {
+	return s.today(ctx, tenantID)
+}
+
+type dayKey struct{}
+
+// WithDay makes d the day billing books on in ctx's calls, instead of the
+// tenant's today: for seeding past months and for catching up.
+func WithDay(ctx context.Context, d civil.Date) context.Context {
+	return context.WithValue(ctx, dayKey{}, d)
 }

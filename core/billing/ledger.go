@@ -297,3 +297,38 @@ func sourceOf(s string) string {
 	}
 	return s
 }
+
+// RoomBalanceChecked is RoomBalance for a room that must exist (an API
+// answer: another tenant's room is not found).
+func (s *Service) RoomBalanceChecked(ctx context.Context, tenantID, roomID uuid.UUID) (b Balance, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		if _, err := s.rooms.RoomPlace(store.Ctx(tx), tenantID, roomID); err != nil {
+			return err
+		}
+		b, err = roomBalance(tx, tenantID, roomID)
+		return err
+	})
+	return b, err
+}
+
+// RoomSection is the room file's "balance" section: what the room owes, its
+// prepaid money and its last five payments. ctx carries the file's
+// transaction, which this joins.
+func (s *Service) RoomSection(ctx context.Context, tenantID, roomID uuid.UUID) (any, error) {
+	type section struct {
+		Balance
+		LastPayments []Payment `json:"last_payments"`
+	}
+	var out section
+	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var err error
+		if out.Balance, err = roomBalance(tx, tenantID, roomID); err != nil {
+			return err
+		}
+		return ofTenant(tx, tenantID).Where("room_id = ?", roomID).Order("received_on DESC, id DESC").Limit(5).Find(&out.LastPayments).Error
+	})
+	if out.LastPayments == nil {
+		out.LastPayments = []Payment{}
+	}
+	return out, err
+}

@@ -234,3 +234,8 @@ var (
 )
 
 var ErrReceivedOn = apperr.New(apperr.KindInvalid, "received_in_future", "received_on cannot be in the future.", "收款日期不能晚于今天。")
+
+var (
+	ErrDate   = apperr.New(apperr.KindInvalid, "invalid_date", "Dates are written 2026-01-31.", "日期格式应为 2026-01-31。")
+	ErrPeriod = apperr.New(apperr.KindInvalid, "invalid_period", "Months are written 2026-01.", "月份格式应为 2026-01。")
+)

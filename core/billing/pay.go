@@ -235,10 +235,10 @@ func (s *Service) GetPayment(ctx context.Context, tenantID, id uuid.UUID) (v Pay
 
 // PaymentFilter narrows the payment list.
 type PaymentFilter struct {
-	RoomID  *uuid.UUID  `form:"room_id" json:"room_id"`
-	Channel string      `form:"channel" json:"channel"`
-	From    *civil.Date `form:"from" json:"from"`
-	To      *civil.Date `form:"to" json:"to"`
+	RoomID  *uuid.UUID `form:"room_id" json:"room_id"`
+	Channel string     `form:"channel" json:"channel"`
+	From    string     `form:"from" json:"from"` // received on or after, 2026-01-31
+	To      string     `form:"to" json:"to"`     // received on or before
 }
 
 // ListPayments lists payments, newest first unless sorted.
@@ -254,11 +254,15 @@ func (s *Service) ListPayments(ctx context.Context, tenantID uuid.UUID, f Paymen
 		if f.Channel != "" {
 			q = q.Where("channel = ?", f.Channel)
 		}
-		if f.From != nil {
-			q = q.Where("received_on >= ?", *f.From)
-		}
-		if f.To != nil {
-			q = q.Where("received_on <= ?", *f.To)
+		for _, b := range []struct{ v, op string }{{f.From, ">="}, {f.To, "<="}} {
+			if b.v == "" {
+				continue
+			}
+			d, err := civil.Parse(b.v)
+			if err != nil {
+				return ErrDate
+			}
+			q = q.Where("received_on "+b.op+" ?", d)
 		}
 		if err := q.Count(&total).Error; err != nil {
 			return err

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -177,6 +178,29 @@ func (s *Service) StartRun(ctx context.Context, tenantID uuid.UUID, in RunIn) (r
 	return r, err
 }
 
+// RunNow bills a community's period in this call, without a job (seeding,
+// tests, the command line); like a job's run it bills only rooms not billed.
+func (s *Service) RunNow(ctx context.Context, tenantID uuid.UUID, in RunIn) (Run, error) {
+	if err := s.checkRun(ctx, tenantID, in); err != nil {
+		return Run{}, err
+	}
+	var r Run
+	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		err := ofTenant(tx, tenantID).Where("community_id = ? AND period = ?", in.CommunityID, in.Period.String()).Take(&r).Error
+		if store.IsNotFound(err) {
+			now := time.Now().UTC()
+			r = Run{TenantID: tenantID, ID: store.NewID(), CommunityID: in.CommunityID, Period: in.Period.String(), Status: "queued",
+				StartedBy: who(ctx), CreatedAt: now, UpdatedAt: now}
+			return tx.Create(&r).Error
+		}
+		return err
+	})
+	if err != nil {
+		return r, err
+	}
+	return s.ExecuteRun(ctx, tenantID, r.ID, nil)
+}
+
 // ExecuteRun runs a recorded run: it asks the pricer for the community's
 // quotes after the run's last billed room and writes each batch (bills,
 // lines, charge entries, prepaid auto-payments, the run's new position) in
@@ -185,10 +209,15 @@ func (s *Service) StartRun(ctx context.Context, tenantID uuid.UUID, in RunIn) (r
 // done and the community's room count after each batch.
 func (s *Service) ExecuteRun(ctx context.Context, tenantID, runID uuid.UUID, progress func(done, total int64)) (r Run, err error) {
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		if err := store.NotFound(ofTenant(tx, tenantID).Take(&r, "id = ?", runID).Error); err != nil {
+		if err := store.NotFound(s.forUpdate(ofTenant(tx, tenantID)).Take(&r, "id = ?", runID).Error); err != nil {
 			return err
 		}
-		return s.setRun(tx, tenantID, runID, map[string]any{"status": "running"})
+		set := map[string]any{"status": "running"}
+		if r.Status == "done" { // a finished run runs again from the start, billing only what is new
+			r.LastRoomID, r.Rooms, r.Bills, r.Amount, r.Exceptions = nil, 0, 0, 0, 0
+			maps.Copy(set, map[string]any{"last_room_id": nil, "rooms": 0, "bills": 0, "amount": 0, "exceptions": 0})
+		}
+		return s.setRun(tx, tenantID, runID, set)
 	})
 	if err != nil {
 		return r, err
