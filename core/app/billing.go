@@ -64,8 +64,7 @@ func (a *App) runBills(ctx context.Context, t queue.Task) error {
 	if err := json.Unmarshal(t.Payload, &p); err != nil {
 		return err
 	}
-	jobID := queue.JobID(ctx)
-	ctx = actor.With(ctx, actor.Actor{Kind: actor.System, Name: "bill run"})
+	jobID := queue.JobID(ctx) // ctx's actor is the queue's, naming the tenant Finish writes to
 	r, err := a.Billing.ExecuteRun(ctx, t.TenantID, p.RunID, func(done, total int64) {
 		if perr := a.Queue.Progress(ctx, jobID, done, total, ""); perr != nil {
 			a.Log.Warn("bill run progress", "job", jobID, "err", perr)

@@ -81,7 +81,7 @@ func WithZone(fn func(ctx context.Context, tenantID uuid.UUID) *time.Location) O
 // WithClock fixes the time (tests, the demo seeder's past months).
 func WithClock(fn func() time.Time) Option { return func(s *Service) { s.clock = fn } }
 
-// WithBatch sets how many rooms a bill run writes per transaction (default 1000).
+// WithBatch sets how many rooms a bill run writes per transaction (default 2000).
 func WithBatch(n int) Option { return func(s *Service) { s.batch = n } }
 
 // New returns the billing service on db with its dependencies.
@@ -89,7 +89,7 @@ func New(db *store.DB, d Deps, opts ...Option) (*Service, error) {
 	if db == nil || d.Pricer == nil || d.Rooms == nil || d.Residents == nil {
 		return nil, errors.New("billing: New needs a database, a pricer, the property rooms and the resident domain")
 	}
-	s := &Service{db: db, pricer: d.Pricer, rooms: d.Rooms, residents: d.Residents, batch: 1000}
+	s := &Service{db: db, pricer: d.Pricer, rooms: d.Rooms, residents: d.Residents, batch: 2000}
 	for _, o := range opts {
 		o(s)
 	}

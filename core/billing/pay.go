@@ -73,8 +73,10 @@ func (s *Service) pay(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, p Pa
 	if len(bills) == 0 && !prepay {
 		return PaymentView{}, ErrNoBills
 	}
-	if _, err := s.rooms.RoomPlace(store.Ctx(tx), tenantID, p.RoomID); err != nil {
-		return PaymentView{}, err
+	if len(bills) == 0 { // the bills found prove the room; prepaid money names it alone
+		if _, err := s.rooms.RoomPlace(store.Ctx(tx), tenantID, p.RoomID); err != nil {
+			return PaymentView{}, err
+		}
 	}
 	ids := make([]uuid.UUID, len(bills))
 	for i, b := range bills {

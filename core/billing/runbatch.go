@@ -65,12 +65,6 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 		amount += total
 	}
 	if len(bills) > 0 {
-		if err := tx.CreateInBatches(bills, insertBatch).Error; err != nil {
-			return err
-		}
-		if err := tx.CreateInBatches(lines, insertBatch).Error; err != nil {
-			return err
-		}
 		if w.autoPay {
 			pays, err := w.prepaidPayments(tx, bills, actor)
 			if err != nil {
@@ -78,7 +72,7 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 			}
 			entries = append(entries, pays...)
 		}
-		if err := tx.CreateInBatches(entries, insertBatch).Error; err != nil {
+		if err := w.s.insertBatch(tx, w.tenantID, bills, lines, entries); err != nil {
 			return err
 		}
 	}
