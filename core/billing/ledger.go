@@ -226,8 +226,8 @@ type ChargeIn struct {
 }
 
 // PostCharge bills a one-off charge to a room: a bill of one line and its
-// charge entry. The same IdempotencyKey returns the first call's bill and
-// writes nothing (a different room under the same key is a conflict).
+// charge entry. The same IdempotencyKey for the same room returns the first
+// call's bill and writes nothing.
 func (s *Service) PostCharge(ctx context.Context, tenantID uuid.UUID, in ChargeIn) (v BillView, err error) {
 	in.ItemCode, in.Reason = strings.TrimSpace(in.ItemCode), strings.TrimSpace(in.Reason)
 	switch {
@@ -253,11 +253,9 @@ func (s *Service) PostCharge(ctx context.Context, tenantID uuid.UUID, in ChargeI
 	key := "c:" + in.IdempotencyKey
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var prior Bill
-		err := ofTenant(tx, tenantID).Where("bill_key = ?", key).Take(&prior).Error
+		// (tenant, room, bill_key) is the bills' unique index: the lookup is one probe.
+		err := ofTenant(tx, tenantID).Where("room_id = ? AND bill_key = ?", in.RoomID, key).Take(&prior).Error
 		if err == nil {
-			if prior.RoomID != in.RoomID {
-				return ErrChargeKeyReused
-			}
 			v, err = s.billView(tx, tenantID, prior)
 			return err
 		}

@@ -229,7 +229,6 @@ var (
 	ErrPeriodRange      = apperr.New(apperr.KindInvalid, "invalid_period_range", "from must not be after to, and the range at most 120 months.", "起始账期不能晚于结束账期,且跨度不超过 120 个月。")
 	ErrWriteOffExceeds  = apperr.New(apperr.KindInvalid, "write_off_exceeds_outstanding", "The write-off is more than the bill's outstanding amount.", "核销金额超过账单欠款。")
 	ErrDueDays          = apperr.New(apperr.KindInvalid, "invalid_due_days", "due_days must be from 0 to 366.", "到期天数必须在 0 到 366 之间。")
-	ErrChargeKeyReused  = apperr.New(apperr.KindConflict, "idempotency_key_reused", "This idempotency key was used for a charge to another room.", "此幂等键已用于另一房屋的收费。")
 	ErrCommunityUnknown = apperr.New(apperr.KindInvalid, "unknown_community", "No such community.", "小区不存在。")
 )
 
