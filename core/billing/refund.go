@@ -76,7 +76,11 @@ func (s *Service) ApproveRefund(ctx context.Context, tenantID, id uuid.UUID) (r 
 		if err := store.NotFound(s.forUpdate(ofTenant(tx, tenantID)).Take(&r, "id = ?", id).Error); err != nil {
 			return err
 		}
-		return s.approve(ctx, tx, tenantID, &r, actorID(ctx))
+		approver := actorID(ctx)
+		if approver == uuid.Nil { // uuid.Nil is the system's approval, never a person's
+			return ErrSameApprover
+		}
+		return s.approve(ctx, tx, tenantID, &r, approver)
 	})
 	return r, err
 }

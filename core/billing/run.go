@@ -160,8 +160,10 @@ func (s *Service) StartRun(ctx context.Context, tenantID uuid.UUID, in RunIn) (r
 		switch {
 		case err == nil && (r.Status == "queued" || r.Status == "running"):
 			return nil
-		case err == nil:
+		case err == nil && r.Status == "done": // runs over from the start, billing only what is new
 			r.LastRoomID, r.Rooms, r.Bills, r.Amount, r.Exceptions, r.Message = nil, 0, 0, 0, 0, ""
+		case err == nil: // failed: resumes after last_room_id
+			r.Message = ""
 		case store.IsNotFound(err):
 			r = Run{TenantID: tenantID, ID: store.NewID(), CommunityID: in.CommunityID, Period: in.Period.String(), CreatedAt: time.Now().UTC()}
 		default:

@@ -78,6 +78,11 @@ func TestRunOnceAndResume(t *testing.T) {
 				t.Fatalf("killed run %+v", run)
 			}
 			f.w.failAfter = 0
+			// Started again (a new job), the failed run keeps its position.
+			again, err := f.svc.StartRun(ctx, f.tenant, billing.RunIn{CommunityID: f.w.community, Period: period("2026-04")})
+			if err != nil || again.ID != run.ID || again.LastRoomID == nil || *again.LastRoomID != f.w.rooms[9] {
+				t.Fatalf("restart %+v %v", again, err)
+			}
 			if run, err = f.svc.ExecuteRun(ctx, f.tenant, run.ID, nil); err != nil {
 				t.Fatal(err)
 			}

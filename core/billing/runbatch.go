@@ -25,21 +25,15 @@ type batchWriter struct {
 // have 19 columns: about 19,000 parameters, far below Postgres's 65,535).
 const insertBatch = 1000
 
-// write bills one batch of quotes in tx: multi-row inserts of bills, lines
-// and charge entries, auto-payment from prepaid money, and the run's
-// position, so a batch is all there or not at all.
+// write bills one batch of quotes in tx: bills (rooms billed for the period
+// already are left out), their lines and charge entries, auto-payment from
+// prepaid money, and the run's position, so a batch is all there or not at all.
 func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote) error {
 	key := "p:" + w.period.String()
-	billed, err := billedIn(tx, w.tenantID, key, qs)
-	if err != nil {
-		return err
-	}
 	var (
 		bills   []Bill
-		lines   []BillLine
-		entries []Entry
+		lines   = map[uuid.UUID][]BillLine{}
 		skipped int64
-		amount  int64
 	)
 	runID := w.run.ID
 	actor := "system:bill_run " + runID.String()
@@ -49,7 +43,7 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 			continue
 		}
 		total := quoteAmount(q)
-		if billed[q.RoomID] || total <= 0 {
+		if total <= 0 {
 			continue
 		}
 		b := Bill{TenantID: w.tenantID, ID: store.NewID(), RoomID: q.RoomID, CommunityID: q.CommunityID, BuildingID: q.BuildingID,
@@ -57,12 +51,24 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 			IssuedOn: w.today, DueOn: w.period.Start().AddDays(minDueDays(q.Lines)), Status: StatusIssued, RunID: &runID}
 		bills = append(bills, b)
 		for i, l := range q.Lines {
-			lines = append(lines, lineOf(w.tenantID, b.ID, i, l))
+			lines[b.ID] = append(lines[b.ID], lineOf(w.tenantID, b.ID, i, l))
 		}
+	}
+	bills, err := w.s.insertBills(tx, w.tenantID, key, bills)
+	if err != nil {
+		return err
+	}
+	var (
+		ls      []BillLine
+		entries []Entry
+		amount  int64
+	)
+	for _, b := range bills {
+		ls = append(ls, lines[b.ID]...)
 		bid := b.ID
 		entries = append(entries, Entry{TenantID: w.tenantID, ID: store.NewID(), RoomID: b.RoomID, Account: AccountReceivable, Kind: KindCharge,
-			Amount: total, Currency: b.Currency, BillID: &bid, BookedOn: w.today, Actor: actor, Reason: "bill " + b.Period})
-		amount += total
+			Amount: b.Amount, Currency: b.Currency, BillID: &bid, BookedOn: w.today, Actor: actor, Reason: "bill " + b.Period})
+		amount += b.Amount
 	}
 	if len(bills) > 0 {
 		if w.autoPay {
@@ -72,7 +78,7 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 			}
 			entries = append(entries, pays...)
 		}
-		if err := w.s.insertBatch(tx, w.tenantID, bills, lines, entries); err != nil {
+		if err := w.s.insertLinesAndEntries(tx, w.tenantID, ls, entries); err != nil {
 			return err
 		}
 	}
