@@ -19,8 +19,12 @@ import (
 	"github.com/wuye-project/wuye/core/asset/assetapi"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/audit/auditapi"
+	"github.com/wuye-project/wuye/core/billing"
+	"github.com/wuye-project/wuye/core/billing/billingapi"
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/fee/feeapi"
+	"github.com/wuye-project/wuye/core/finance"
+	"github.com/wuye-project/wuye/core/finance/financeapi"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
@@ -52,6 +56,8 @@ type App struct {
 	Assets    *asset.Service
 	Residents *resident.Service
 	Fees      *fee.Service
+	Billing   *billing.Service
+	Finance   *finance.Service
 	API       *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -142,7 +148,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Fees, err = fee.New(a.DB, feeRooms{a.Property}, feeResidents{a.Residents}); err != nil {
 		return nil, err
 	}
+	if a.Billing, err = a.newBilling(); err != nil {
+		return nil, err
+	}
+	if a.Finance, err = a.newFinance(); err != nil {
+		return nil, err
+	}
 	a.connectDomains()
+	a.connectBilling()
+	a.connectFinance()
 
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
@@ -165,6 +179,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, assetapi.Routes(a.Assets)...)
 	routes = append(routes, residentapi.Routes(a.Residents)...)
 	routes = append(routes, feeapi.Routes(a.Fees)...)
+	routes = append(routes, billingapi.Routes(a.Billing)...)
+	routes = append(routes, financeapi.Routes(a.Finance)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,

@@ -32,6 +32,8 @@ var fixtureTables = map[string]string{
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
 	"fee-items": "fee_items", "fee-rules": "fee_rules", "meters": "meters",
 	"attachments": "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
+	"bills":       "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
+	"expenses": "expenses",
 }
 
 // fillPath fills a route's path parameters with tenant A's fixtures: :id by
@@ -115,6 +117,11 @@ var bodies = map[string]any{
 	"POST /api/v1/users/:id/reset-password":       map[string]any{"password": "An0ther-long-pass"},
 	"PATCH /api/v1/roles/:id":                     map[string]any{"description": "x"},
 	"PUT /api/v1/users/:id/roles":                 map[string]any{"roles": []string{"manager"}},
+	"POST /api/v1/bills/:id/cancel":               map[string]any{"reason": "x"},
+	"PUT /api/v1/expenses/:id":                    map[string]any{"category": "repairs", "amount": "1.00", "spent_on": "2026-01-01"},
+	"POST /api/v1/bills/:id/write-off":            map[string]any{"reason": "x"},
+	"POST /api/v1/rooms/:id/adjustments":          map[string]any{"amount": 100, "reason": "x"},
+	"POST /api/v1/payments/:id/refunds":           map[string]any{"amount": 1, "reason": "x"},
 }
 
 // TestBOLA walks the route table: for every tenant route with a path

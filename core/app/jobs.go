@@ -74,5 +74,11 @@ func (a *App) registerTasks() error {
 		}
 		return err
 	})
+	if err := a.registerFinanceTasks(); err != nil {
+		return err
+	}
+	if err := a.registerBillingTasks(); err != nil {
+		return err
+	}
 	return a.Queue.Schedule("purge-idempotency-keys", "@every 1h", queue.Task{Type: taskPurgeIdempotency, Queue: queue.Low})
 }

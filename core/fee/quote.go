@@ -50,8 +50,8 @@ type LatePolicy struct {
 }
 
 // Exception is a reason a room could not be (fully) priced, reported by a
-// dry run and skipped by a real one: "no_area", "no_owner",
-// "overlapping_rules", "no_reading".
+// dry run: "no_area", "no_owner", "overlapping_rules", "no_reading". A real
+// run skips a room with any but no_owner (billing.blocked).
 type Exception struct {
 	Code      string    `json:"code"`
 	ItemID    uuid.UUID `json:"item_id,omitempty"`

@@ -28,7 +28,6 @@ const (
 type ReportQuery struct {
 	Year     int    `form:"year" json:"year"`         // default: this year in the tenant's zone
 	Currency string `form:"currency" json:"currency"` // default CNY
-	Format   string `form:"format" json:"format"`     // xlsx or csv for a file; JSON otherwise
 }
 
 // Reminded answers a "remind now".
@@ -49,7 +48,8 @@ func Routes(svc *finance.Service) []httpapi.Route {
 		{Method: "PUT", Path: "/api/v1/expenses/:id", Tag: tag, Summary: "Correct an expense", Permission: permManage, Object: true, Request: finance.ExpenseInput{}, Response: finance.Expense{}, Handler: h.updateExpense},
 		{Method: "DELETE", Path: "/api/v1/expenses/:id", Tag: tag, Summary: "Delete an expense recorded by mistake", Permission: permManage, Object: true, Status: http.StatusNoContent, Handler: h.deleteExpense},
 
-		{Method: "GET", Path: "/api/v1/finance/report", Tag: tag, Summary: "Yearly financial report: income by fee item and channel, expenses, profit, collection rate, year on year (?format=xlsx|csv for a file)", Permission: permRead, Query: ReportQuery{}, Response: finance.Report{}, Handler: h.report},
+		{Method: "GET", Path: "/api/v1/finance/report", Tag: tag, Summary: "Yearly financial report: income by fee item and channel, expenses, profit, collection rate, year on year", Permission: permRead, Query: ReportQuery{}, Response: finance.Report{}, Handler: h.report},
+		{Method: "GET", Path: "/api/v1/exports/finance-report", Tag: "import", Summary: "The yearly financial report as a file (?format=xlsx|csv)", Permission: permRead, Query: ReportQuery{}, Handler: h.exportReport},
 
 		{Method: "GET", Path: "/api/v1/collection-actions", Tag: tag, Summary: "Collection log: calls, letters, visits and reminders on rooms in arrears", Permission: permRead, Query: finance.ActionFilter{}, Response: httpapi.Page[finance.Action]{}, Handler: h.listActions},
 		{Method: "POST", Path: "/api/v1/collection-actions", Tag: tag, Summary: "Record a collection call, SMS, letter or visit and its outcome", Permission: permCollect, Request: finance.ActionInput{}, Response: finance.Action{}, Status: http.StatusCreated, Handler: h.recordAction},
@@ -132,41 +132,51 @@ func (h handlers) deleteExpense(c *gin.Context) error {
 }
 
 func (h handlers) report(c *gin.Context) error {
-	var q ReportQuery
-	if err := httpapi.BindQuery(c, &q); err != nil {
+	r, err := h.yearReport(c)
+	if err != nil {
 		return err
 	}
-	ctx, tid := c.Request.Context(), httpapi.Tenant(c)
-	cur := money.CNY
-	if q.Currency != "" {
-		v, err := money.ParseCurrency("currency", q.Currency)
-		if err != nil {
-			return err
-		}
-		cur = v
-	}
-	if q.Year == 0 {
-		q.Year = h.svc.Today(ctx, tid).Year
-	}
+	c.JSON(http.StatusOK, r)
+	return nil
+}
+
+func (h handlers) exportReport(c *gin.Context) error {
 	var f sheet.Format
-	switch strings.ToLower(q.Format) {
-	case "":
-	case "xlsx":
+	switch strings.ToLower(c.Query("format")) {
+	case "xlsx", "":
 		f = sheet.XLSX
 	case "csv":
 		f = sheet.CSV
 	default:
 		return sheet.ErrFormat
 	}
-	r, err := h.svc.YearReport(ctx, tid, q.Year, cur)
+	r, err := h.yearReport(c)
 	if err != nil {
 		return err
 	}
-	if q.Format == "" {
-		c.JSON(http.StatusOK, r)
-		return nil
-	}
 	return httpapi.WriteExport(c, f, reportSpec(r.Year), reportRows(r))
+}
+
+// yearReport reads the query's year (default: this year in the tenant's
+// zone) and currency (default CNY) and builds the report.
+func (h handlers) yearReport(c *gin.Context) (finance.Report, error) {
+	var q ReportQuery
+	if err := httpapi.BindQuery(c, &q); err != nil {
+		return finance.Report{}, err
+	}
+	ctx, tid := c.Request.Context(), httpapi.Tenant(c)
+	cur := money.CNY
+	if q.Currency != "" {
+		v, err := money.ParseCurrency("currency", q.Currency)
+		if err != nil {
+			return finance.Report{}, err
+		}
+		cur = v
+	}
+	if q.Year == 0 {
+		q.Year = h.svc.Today(ctx, tid).Year
+	}
+	return h.svc.YearReport(ctx, tid, q.Year, cur)
 }
 
 func (h handlers) listActions(c *gin.Context) error {
