@@ -15,6 +15,7 @@ import (
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/money"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/payment"
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/store"
@@ -369,3 +370,7 @@ func TestDecryptWeChatResource(t *testing.T) {
 		t.Fatal("a short key was accepted")
 	}
 }
+
+var pagingAll = paging.Paging{Limit: 100}
+
+func nilAudit(db *store.DB) *audit.Log { return audit.NewLog(db) }

@@ -3,8 +3,8 @@ package paymentapi
 import (
 	"bytes"
 	"errors"
-	"io"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 
