@@ -29,6 +29,12 @@ var (
 		"Only a paid order can be refunded.", "只有已支付的订单才能退款。")
 	ErrRefundTooLarge = apperr.New(apperr.KindInvalid, "refund_too_large",
 		"The refund is larger than what is left of the payment.", "退款金额超过该笔支付的可退金额。")
+	ErrNoReason = apperr.New(apperr.KindInvalid, "refund_reason_required",
+		"Say why the money goes back (reason).", "请填写退款原因。")
+	ErrRefundDecided = apperr.New(apperr.KindConflict, "refund_decided",
+		"This refund was already approved or rejected.", "该退款已被批准或驳回。")
+	ErrSameApprover = apperr.New(apperr.KindForbidden, "refund_same_approver",
+		"A refund must be approved by a finance user other than the one who asked for it.", "退款须由申请人以外的另一位财务人员批准。")
 	ErrBadAmount = apperr.New(apperr.KindInvalid, "invalid_amount",
 		"The amount must be positive and in the order's currency.", "金额须为正数,且与订单币种一致。")
 	ErrBadStatement = apperr.New(apperr.KindInvalid, "invalid_statement",

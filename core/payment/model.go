@@ -56,6 +56,7 @@ type Order struct {
 	Status        string     `json:"status"`
 	PayURL        string     `json:"pay_url"`
 	ProviderTxnID string     `json:"provider_txn_id"`
+	LedgerRef     string     `json:"ledger_ref"` // the ledger's payment, from Ledger.CreditOnline
 	PayerUserID   *uuid.UUID `json:"payer_user_id"`
 	CreatedBy     string     `json:"created_by"`
 	ExpiresAt     time.Time  `json:"expires_at"`
@@ -83,28 +84,33 @@ func (o Order) bills() []uuid.UUID {
 
 // Refund statuses.
 const (
-	RefundPending   = "pending" // recorded; the provider call is still to succeed
+	RefundRequested = "requested" // waits for a second finance user's approval
+	RefundRejected  = "rejected"
+	RefundPending   = "pending" // approved (or automatic); the provider call is still to succeed
 	RefundSucceeded = "succeeded"
 	RefundFailed    = "failed" // the provider refused it for good; finance must act
 )
 
 // Refund is a refund sent to the provider.
 type Refund struct {
-	TenantID         uuid.UUID `gorm:"primaryKey" json:"-"`
-	ID               uuid.UUID `gorm:"primaryKey" json:"id"`
-	OrderID          uuid.UUID `json:"order_id"`
-	RefundNo         string    `json:"refund_no"`
-	Amount           int64     `json:"amount"`
-	Currency         string    `json:"currency"`
-	Reason           string    `json:"reason"`
-	Automatic        bool      `json:"automatic"`
-	Status           string    `json:"status"`
-	ProviderRefundID string    `json:"provider_refund_id"`
-	Error            string    `json:"error"`
-	Attempts         int       `json:"attempts"`
-	CreatedBy        string    `json:"created_by"`
-	CreatedAt        time.Time `json:"created_at"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	TenantID         uuid.UUID  `gorm:"primaryKey" json:"-"`
+	ID               uuid.UUID  `gorm:"primaryKey" json:"id"`
+	OrderID          uuid.UUID  `json:"order_id"`
+	RefundNo         string     `json:"refund_no"`
+	Amount           int64      `json:"amount"`
+	Currency         string     `json:"currency"`
+	Reason           string     `json:"reason"`
+	Automatic        bool       `json:"automatic"`
+	Status           string     `json:"status"`
+	ProviderRefundID string     `json:"provider_refund_id"`
+	Error            string     `json:"error"`
+	Attempts         int        `json:"attempts"`
+	CreatedBy        string     `json:"created_by"`
+	RequestedByID    *uuid.UUID `json:"requested_by_id"`
+	ApprovedByID     *uuid.UUID `json:"approved_by_id"`
+	ApprovedBy       string     `json:"approved_by"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
 func (Refund) TableName() string { return "payment_refunds" }

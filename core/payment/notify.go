@@ -155,7 +155,7 @@ func (s *Service) confirm(ctx context.Context, m merchantRow, n Notification, so
 			paidAt = s.now()
 		}
 		credit := Credit{OrderID: o.ID, OrderNo: o.OrderNo, Provider: o.Provider, TxnID: n.TxnID, BillIDs: o.bills(), Amount: o.Money(), PaidAt: paidAt}
-		err := s.deps.Ledger.CreditOnline(store.Ctx(tx), tenantID, credit)
+		ref, err := s.deps.Ledger.CreditOnline(store.Ctx(tx), tenantID, credit)
 		switch {
 		case errors.Is(err, ErrAlreadyPaid):
 			r, err := s.autoRefund(tx, o, n, paidAt)
@@ -164,7 +164,7 @@ func (s *Service) confirm(ctx context.Context, m merchantRow, n Notification, so
 		case err != nil:
 			return err
 		}
-		if err := tx.Model(&o).Updates(map[string]any{"status": StatusPaid, "provider_txn_id": n.TxnID, "paid_at": paidAt.UTC(), "updated_at": s.now()}).Error; err != nil {
+		if err := tx.Model(&o).Updates(map[string]any{"status": StatusPaid, "provider_txn_id": n.TxnID, "ledger_ref": ref, "paid_at": paidAt.UTC(), "updated_at": s.now()}).Error; err != nil {
 			return err
 		}
 		return s.deps.Audit.Record(store.Ctx(tx), audit.Entry{TenantID: tenantID, ActorKind: "system", ActorName: source, Action: ActionCredited,

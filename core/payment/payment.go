@@ -35,11 +35,14 @@ type Ledger interface {
 	// or unknown bills; with ResidentUser set, also bills of rooms that user
 	// does not live in (a resident paying their own bills).
 	Due(ctx context.Context, tenantID uuid.UUID, q DueQuery) (money.Money, error)
-	// CreditOnline records a confirmed provider payment; idempotent on
-	// (Provider, TxnID). An error matching ErrAlreadyPaid says the bills were
-	// paid meanwhile: the payment is then refunded at the provider.
-	CreditOnline(ctx context.Context, tenantID uuid.UUID, c Credit) error
-	// RefundOnline records a refund made at the provider of a credited payment.
+	// CreditOnline records a confirmed provider payment and returns the
+	// ledger's reference of it (its payment id); idempotent on (Provider,
+	// TxnID): again, it returns the same reference. An error matching
+	// ErrAlreadyPaid says the bills were paid meanwhile and nothing was
+	// written: the payment is then refunded at the provider.
+	CreditOnline(ctx context.Context, tenantID uuid.UUID, c Credit) (ledgerRef string, err error)
+	// RefundOnline records a refund the provider made of a credited payment,
+	// approved here by a second finance user; idempotent on RefundNo.
 	RefundOnline(ctx context.Context, tenantID uuid.UUID, r RefundRecord) error
 }
 
@@ -62,16 +65,17 @@ type Credit struct {
 
 // RefundRecord is a refund the provider accepted for a credited payment.
 type RefundRecord struct {
-	OrderID  uuid.UUID
-	RefundID uuid.UUID
-	RefundNo string
-	Provider string
-	TxnID    string
-	BillIDs  []uuid.UUID
-	Amount   money.Money
-	Reason   string
-	By       string
-	At       time.Time
+	LedgerRef string // what CreditOnline returned for the payment
+	OrderID   uuid.UUID
+	RefundID  uuid.UUID
+	RefundNo  string
+	Provider  string
+	TxnID     string
+	BillIDs   []uuid.UUID
+	Amount    money.Money
+	Reason    string
+	By        string
+	At        time.Time
 }
 
 // Auditor records rejected notifications: with the tenant when the merchant

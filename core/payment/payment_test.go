@@ -67,24 +67,23 @@ func (l *ledger) Due(_ context.Context, _ uuid.UUID, q payment.DueQuery) (money.
 	return money.Fen(sum), nil
 }
 
-func (l *ledger) CreditOnline(_ context.Context, _ uuid.UUID, c payment.Credit) error {
+func (l *ledger) CreditOnline(_ context.Context, _ uuid.UUID, c payment.Credit) (string, error) {
 	l.mu.Lock()
-	if _, ok := l.credits[c.Provider+"/"+c.TxnID]; ok {
-		l.mu.Unlock()
-		return nil
+	defer l.mu.Unlock()
+	key := c.Provider + "/" + c.TxnID
+	if _, ok := l.credits[key]; ok {
+		return "pay-" + key, nil
 	}
 	for _, b := range c.BillIDs {
 		if l.paidBy[b] != "" {
-			l.mu.Unlock()
-			return payment.ErrAlreadyPaid
+			return "", payment.ErrAlreadyPaid
 		}
 	}
 	for _, b := range c.BillIDs {
 		l.paidBy[b] = c.TxnID
 	}
-	l.credits[c.Provider+"/"+c.TxnID] = c
-	l.mu.Unlock()
-	return nil
+	l.credits[key] = c
+	return "pay-" + key, nil
 }
 
 func (l *ledger) RefundOnline(_ context.Context, _ uuid.UUID, r payment.RefundRecord) error {
@@ -338,16 +337,33 @@ func TestWeChatPayFlow(t *testing.T) {
 			t.Fatalf("credits %d", w.ledger.creditCount())
 		}
 
-		// A refund (as billing's approved refund flow asks for) goes to WeChat and into the ledger.
-		r, err := w.svc.Refund(ctx, w.tenant, payment.RefundInput{OrderID: o.ID, Amount: money.Fen(800), Reason: "多收", By: "finance2"})
+		// A refund needs a second finance user's approval; then it goes to WeChat and into the ledger.
+		alice, bob := payment.Approver{ID: store.NewID(), Name: "finance1"}, payment.Approver{ID: store.NewID(), Name: "finance2"}
+		r, err := w.svc.RequestRefund(ctx, w.tenant, o.ID, payment.RefundInput{Amount: money.Fen(800), Reason: "多收"}, alice)
+		if err != nil || r.Status != payment.RefundRequested || wx.refunds(o.OrderNo) != 0 {
+			t.Fatalf("request %+v %v", r, err)
+		}
+		if _, err := w.svc.ApproveRefund(ctx, w.tenant, r.ID, alice); code(err) != "refund_same_approver" {
+			t.Fatalf("self-approval: %v", err)
+		}
+		r, err = w.svc.ApproveRefund(ctx, w.tenant, r.ID, bob)
 		if err != nil || r.Status != payment.RefundSucceeded || wx.refunds(o.OrderNo) != 1 || len(w.ledger.refunds) != 1 {
 			t.Fatalf("refund %+v %v; at provider %d", r, err, wx.refunds(o.OrderNo))
 		}
-		if _, err := w.svc.Refund(ctx, w.tenant, payment.RefundInput{OrderID: o.ID, Amount: money.Fen(8001)}); code(err) != "refund_too_large" {
+		if lr := w.ledger.refunds[0]; lr.LedgerRef == "" || lr.Amount != money.Fen(800) || lr.By != "finance2" || lr.RefundNo != r.RefundNo {
+			t.Fatalf("ledger refund %+v", lr)
+		}
+		if _, err := w.svc.ApproveRefund(ctx, w.tenant, r.ID, bob); code(err) != "refund_decided" {
+			t.Fatalf("approved twice: %v", err)
+		}
+		if _, err := w.svc.RequestRefund(ctx, w.tenant, o.ID, payment.RefundInput{Amount: money.Fen(8001), Reason: "x"}, alice); code(err) != "refund_too_large" {
 			t.Fatalf("too large: %v", err)
 		}
-		if _, err := w.svc.Refund(ctx, w.tenant, payment.RefundInput{OrderID: h5.ID, Amount: money.Fen(1)}); code(err) != "order_not_paid" {
+		if _, err := w.svc.RequestRefund(ctx, w.tenant, h5.ID, payment.RefundInput{Amount: money.Fen(1), Reason: "x"}, alice); code(err) != "order_not_paid" {
 			t.Fatalf("unpaid: %v", err)
+		}
+		if _, err := w.svc.RequestRefund(ctx, w.tenant, o.ID, payment.RefundInput{Amount: money.Fen(1)}, alice); code(err) != "refund_reason_required" {
+			t.Fatalf("no reason: %v", err)
 		}
 	})
 }

@@ -19,14 +19,16 @@ import (
 // for finance to look at.
 const maxRefundAttempts = 10
 
-// RefundInput refunds part or all of a paid order. Billing's refund flow
-// calls Refund once a second finance user approved the refund: approval
-// lives with the ledger, this package only moves the money back.
+// RefundInput asks for a refund of part or all of a paid order.
 type RefundInput struct {
-	OrderID uuid.UUID
-	Amount  money.Money
-	Reason  string
-	By      string // who approved it, for the record
+	Amount money.Money `json:"amount"`
+	Reason string      `json:"reason"`
+}
+
+// Approver is the finance user who asks for or decides a refund.
+type Approver struct {
+	ID   uuid.UUID
+	Name string
 }
 
 func (s *Service) newRefundNo() string {
@@ -50,41 +52,88 @@ func (s *Service) autoRefund(tx *gorm.DB, o Order, n Notification, paidAt time.T
 		Detail: o.OrderNo + " " + o.Money().String() + " txn " + n.TxnID + " refund " + r.RefundNo})
 }
 
-// Refund sends a refund of a paid order to the provider and, once the
-// provider accepted it, records it in the ledger (Ledger.RefundOnline). A
-// refund the provider could not take yet stays pending and the query job
-// sends it again.
-func (s *Service) Refund(ctx context.Context, tenantID uuid.UUID, in RefundInput) (out Refund, err error) {
+// RequestRefund asks for a refund of a paid order. Nothing moves until a
+// different finance user approves it (ApproveRefund).
+func (s *Service) RequestRefund(ctx context.Context, tenantID, orderID uuid.UUID, in RefundInput, by Approver) (out Refund, err error) {
+	if strings.TrimSpace(in.Reason) == "" {
+		return Refund{}, ErrNoReason
+	}
 	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
 		var o Order
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND id = ?", tenantID, in.OrderID).Take(&o).Error
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND id = ?", tenantID, orderID).Take(&o).Error
 		if err != nil {
 			return store.NotFound(err)
 		}
-		if o.Status != StatusPaid {
-			return ErrOrderNotPaid
-		}
-		if in.Amount.Amount <= 0 || string(in.Amount.Currency) != o.Currency {
-			return ErrBadAmount
-		}
-		var done int64
-		if err := tx.Model(&Refund{}).Where("tenant_id = ? AND order_id = ? AND status <> ?", tenantID, o.ID, RefundFailed).
-			Select("COALESCE(SUM(amount), 0)").Scan(&done).Error; err != nil {
+		if err := refundable(tx, o, in.Amount.Amount, in.Amount.Currency); err != nil {
 			return err
 		}
-		if done+in.Amount.Amount > o.Amount {
-			return ErrRefundTooLarge
-		}
 		out = Refund{TenantID: tenantID, ID: store.NewID(), OrderID: o.ID, RefundNo: s.newRefundNo(), Amount: in.Amount.Amount,
-			Currency: o.Currency, Reason: in.Reason, Status: RefundPending, CreatedBy: in.By}
+			Currency: o.Currency, Reason: strings.TrimSpace(in.Reason), Status: RefundRequested, CreatedBy: by.Name, RequestedByID: &by.ID}
 		return tx.Create(&out).Error
 	})
+	return out, err
+}
+
+// refundable checks that amount can still go back from a paid order: what
+// was asked for before (unless rejected or failed) counts against it.
+func refundable(tx *gorm.DB, o Order, amount int64, cur money.Currency) error {
+	if o.Status != StatusPaid {
+		return ErrOrderNotPaid
+	}
+	if amount <= 0 || string(cur) != o.Currency {
+		return ErrBadAmount
+	}
+	var asked int64
+	if err := tx.Model(&Refund{}).Where("tenant_id = ? AND order_id = ? AND status NOT IN ?", o.TenantID, o.ID, []string{RefundRejected, RefundFailed}).
+		Select("COALESCE(SUM(amount), 0)").Scan(&asked).Error; err != nil {
+		return err
+	}
+	if asked+amount > o.Amount {
+		return ErrRefundTooLarge
+	}
+	return nil
+}
+
+// ApproveRefund approves a requested refund, as a finance user other than
+// the one who asked, and sends it to the provider. The ledger records it
+// once the provider accepted (Ledger.RefundOnline); a refund the provider
+// could not take yet stays pending and the query job sends it again.
+func (s *Service) ApproveRefund(ctx context.Context, tenantID, id uuid.UUID, by Approver) (out Refund, err error) {
+	err = s.decideRefund(ctx, tenantID, id, by, RefundPending)
 	if err != nil {
 		return Refund{}, err
 	}
-	s.sendRefund(ctx, tenantID, out.ID)
+	s.sendRefund(ctx, tenantID, id)
+	return s.getRefund(ctx, tenantID, id)
+}
+
+// RejectRefund turns a requested refund down.
+func (s *Service) RejectRefund(ctx context.Context, tenantID, id uuid.UUID, by Approver) (Refund, error) {
+	if err := s.decideRefund(ctx, tenantID, id, by, RefundRejected); err != nil {
+		return Refund{}, err
+	}
+	return s.getRefund(ctx, tenantID, id)
+}
+
+func (s *Service) decideRefund(ctx context.Context, tenantID, id uuid.UUID, by Approver, status string) error {
+	return s.in(ctx, tenantID, func(tx *gorm.DB) error {
+		var r Refund
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND id = ?", tenantID, id).Take(&r).Error; err != nil {
+			return store.NotFound(err)
+		}
+		if r.Status != RefundRequested {
+			return ErrRefundDecided
+		}
+		if r.RequestedByID == nil || *r.RequestedByID == by.ID {
+			return ErrSameApprover
+		}
+		return tx.Model(&r).Updates(map[string]any{"status": status, "approved_by_id": by.ID, "approved_by": by.Name, "updated_at": s.now()}).Error
+	})
+}
+
+func (s *Service) getRefund(ctx context.Context, tenantID, id uuid.UUID) (out Refund, err error) {
 	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
-		return tx.Where("tenant_id = ? AND id = ?", tenantID, out.ID).Take(&out).Error
+		return store.NotFound(tx.Where("tenant_id = ? AND id = ?", tenantID, id).Take(&out).Error)
 	})
 	return out, err
 }
@@ -150,8 +199,8 @@ func (s *Service) recordRefund(ctx context.Context, r Refund, o Order, providerI
 			}
 		}
 		amount := money.New(r.Amount, money.Currency(r.Currency))
-		if err := s.deps.Ledger.RefundOnline(store.Ctx(tx), r.TenantID, RefundRecord{OrderID: o.ID, RefundID: r.ID, RefundNo: r.RefundNo,
-			Provider: o.Provider, TxnID: o.ProviderTxnID, BillIDs: o.bills(), Amount: amount, Reason: r.Reason, By: r.CreatedBy, At: now}); err != nil {
+		if err := s.deps.Ledger.RefundOnline(store.Ctx(tx), r.TenantID, RefundRecord{LedgerRef: o.LedgerRef, OrderID: o.ID, RefundID: r.ID, RefundNo: r.RefundNo,
+			Provider: o.Provider, TxnID: o.ProviderTxnID, BillIDs: o.bills(), Amount: amount, Reason: r.Reason, By: r.ApprovedBy, At: now}); err != nil {
 			return err
 		}
 		return s.deps.Audit.Record(store.Ctx(tx), audit.Entry{TenantID: r.TenantID, ActorKind: "system", ActorName: r.CreatedBy, Action: ActionRefund,

@@ -43,6 +43,7 @@ CREATE TABLE payment_orders (
     status          text NOT NULL,
     pay_url         text NOT NULL DEFAULT '',
     provider_txn_id text NOT NULL DEFAULT '',
+    ledger_ref      text NOT NULL DEFAULT '',
     payer_user_id   uuid,
     created_by      text NOT NULL DEFAULT '',
     expires_at      timestamptz NOT NULL,
@@ -73,11 +74,14 @@ CREATE TABLE payment_refunds (
     error              text NOT NULL DEFAULT '',
     attempts           integer NOT NULL DEFAULT 0,
     created_by         text NOT NULL DEFAULT '',
+    requested_by_id    uuid,
+    approved_by_id     uuid,
+    approved_by        text NOT NULL DEFAULT '',
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id),
     CHECK (amount > 0),
-    CHECK (status IN ('pending', 'succeeded', 'failed'))
+    CHECK (status IN ('requested', 'rejected', 'pending', 'succeeded', 'failed'))
 );
 CREATE UNIQUE INDEX payment_refunds_no_idx ON payment_refunds (tenant_id, refund_no);
 CREATE INDEX payment_refunds_order_idx ON payment_refunds (tenant_id, order_id);

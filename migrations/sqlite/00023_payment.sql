@@ -38,6 +38,7 @@ CREATE TABLE payment_orders (
     status          TEXT NOT NULL,
     pay_url         TEXT NOT NULL DEFAULT '',
     provider_txn_id TEXT NOT NULL DEFAULT '',
+    ledger_ref      TEXT NOT NULL DEFAULT '',
     payer_user_id   TEXT,
     created_by      TEXT NOT NULL DEFAULT '',
     expires_at      DATETIME NOT NULL,
@@ -67,11 +68,14 @@ CREATE TABLE payment_refunds (
     error              TEXT NOT NULL DEFAULT '',
     attempts           INTEGER NOT NULL DEFAULT 0,
     created_by         TEXT NOT NULL DEFAULT '',
+    requested_by_id    TEXT,
+    approved_by_id     TEXT,
+    approved_by        TEXT NOT NULL DEFAULT '',
     created_at         DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     updated_at         DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (tenant_id, id),
     CHECK (amount > 0),
-    CHECK (status IN ('pending', 'succeeded', 'failed'))
+    CHECK (status IN ('requested', 'rejected', 'pending', 'succeeded', 'failed'))
 );
 CREATE UNIQUE INDEX payment_refunds_no_idx ON payment_refunds (tenant_id, refund_no);
 CREATE INDEX payment_refunds_order_idx ON payment_refunds (tenant_id, order_id);

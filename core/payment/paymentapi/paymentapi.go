@@ -58,6 +58,10 @@ func Routes(svc *payment.Service) []httpapi.Route {
 		{Method: "GET", Path: "/api/v1/payments/orders/:id", Tag: tag, Summary: "Get an online payment order", Permission: permRead, Object: true, Response: payment.Order{}, Handler: h.getOrder},
 		{Method: "GET", Path: "/api/v1/payments/orders/:id/refunds", Tag: tag, Summary: "An order's refunds at the provider", Permission: permRead, Object: true, Response: httpapi.Page[payment.Refund]{}, Handler: h.listRefunds},
 
+		{Method: "POST", Path: "/api/v1/payments/orders/:id/refunds", Tag: tag, Summary: "Ask for a refund of a paid order; a second finance user approves it", Permission: permManage, Object: true, Idempotent: true, Request: payment.RefundInput{}, Response: payment.Refund{}, Status: http.StatusCreated, Handler: h.requestRefund},
+		{Method: "POST", Path: "/api/v1/payments/refunds/:id/approve", Tag: tag, Summary: "Approve a refund (not its requester): the provider refunds and the ledger records it", Permission: permManage, Object: true, Response: payment.Refund{}, Handler: h.approveRefund},
+		{Method: "POST", Path: "/api/v1/payments/refunds/:id/reject", Tag: tag, Summary: "Reject a requested refund", Permission: permManage, Object: true, Response: payment.Refund{}, Handler: h.rejectRefund},
+
 		{Method: "POST", Path: "/api/v1/me/payments", Tag: tag, Summary: "Pay your own bills online: answers the order with the URL to pay", Permission: permSelfPay, Idempotent: true, Request: payment.OrderInput{}, Response: payment.Order{}, Status: http.StatusCreated, Handler: h.payMine},
 		{Method: "GET", Path: "/api/v1/me/payments/:id", Tag: tag, Summary: "The status of your online payment (poll until paid)", Permission: permSelfPay, Object: true, Response: payment.Order{}, Handler: h.myOrder},
 
@@ -224,3 +228,44 @@ func (h handlers) notify(c *gin.Context) error {
 	c.Data(a.Status, a.ContentType, a.Body)
 	return nil
 }
+
+func (h handlers) requestRefund(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in payment.RefundInput
+	if err := httpapi.BindJSON(c, &in); err != nil {
+		return err
+	}
+	a := httpapi.Actor(c)
+	out, err := h.svc.RequestRefund(c.Request.Context(), a.TenantID, id, in, payment.Approver{ID: a.ID, Name: a.Name})
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusCreated, out)
+	return nil
+}
+
+func (h handlers) decide(c *gin.Context, approve bool) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	a := httpapi.Actor(c)
+	by := payment.Approver{ID: a.ID, Name: a.Name}
+	var out payment.Refund
+	if approve {
+		out, err = h.svc.ApproveRefund(c.Request.Context(), a.TenantID, id, by)
+	} else {
+		out, err = h.svc.RejectRefund(c.Request.Context(), a.TenantID, id, by)
+	}
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+func (h handlers) approveRefund(c *gin.Context) error { return h.decide(c, true) }
+func (h handlers) rejectRefund(c *gin.Context) error  { return h.decide(c, false) }
