@@ -23,6 +23,8 @@ import (
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/identity/identityapi"
+	"github.com/wuye-project/wuye/core/payment"
+	"github.com/wuye-project/wuye/core/payment/paymentapi"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/queue"
@@ -49,6 +51,7 @@ type App struct {
 	Property  *property.Service
 	Assets    *asset.Service
 	Residents *resident.Service
+	Payments  *payment.Service
 	API       *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -137,6 +140,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.connectDomains()
+	if err := a.newPayments(); err != nil {
+		return nil, err
+	}
 
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
@@ -158,6 +164,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, propertyapi.Routes(a.Property)...)
 	routes = append(routes, assetapi.Routes(a.Assets)...)
 	routes = append(routes, residentapi.Routes(a.Residents)...)
+	routes = append(routes, paymentapi.Routes(a.Payments)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
@@ -168,6 +175,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		StartJob:   a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {
+		return nil, err
+	}
+	if err := a.registerPaymentTasks(); err != nil {
 		return nil, err
 	}
 	return a, nil

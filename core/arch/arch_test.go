@@ -24,10 +24,11 @@ var layers = [][]string{
 	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
 	{"core/property"},
 	{"core/asset", "core/resident"},
+	{"core/payment"}, // above billing: it credits billing's ledger through payment.Ledger
 }
 
 // domains are the packages with an api package of their own.
-var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident"}
+var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident", "core/payment"}
 
 type pkg struct {
 	imports map[string][]string // import path (module-relative) → files importing it

@@ -248,14 +248,14 @@ func TestReconcile(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := map[string]string{}
-		for _, d := range r.Items {
+		for _, d := range r.Diffs {
 			got[d.Kind] = d.OrderNo
 		}
-		if r.RowCount != 3 || r.Matched != 1 || r.Differences != 3 || got["missing"] != "WY-NOT-OURS" || got["amount_differs"] != paid[1].OrderNo || got["extra"] != paid[2].OrderNo {
+		if r.RowCount != 3 || r.Matched != 1 || r.DiffCount != 3 || got["missing"] != "WY-NOT-OURS" || got["amount_differs"] != paid[1].OrderNo || got["extra"] != paid[2].OrderNo {
 			t.Fatalf("reconciliation %+v", r)
 		}
 		stored, err := w.svc.GetReconciliation(ctx, w.tenant, r.ID)
-		if err != nil || len(stored.Items) != 3 {
+		if err != nil || len(stored.Diffs) != 3 {
 			t.Fatalf("stored %+v %v", stored, err)
 		}
 		if _, err := w.svc.Reconcile(ctx, w.tenant, payment.ReconcileInput{MerchantID: m.ID, Date: day, Format: "wechat", File: []byte(csv)}); code(err) != "invalid_statement" {

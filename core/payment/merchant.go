@@ -28,18 +28,18 @@ const masked = "********"
 // MerchantInput creates or updates a merchant account. On update an empty
 // secret keeps the stored one.
 type MerchantInput struct {
-	Provider          string `json:"provider"`
-	Name              string `json:"name"`
-	AppID             string `json:"app_id"`
-	MchID             string `json:"mch_id"`
-	MerchantSerial    string `json:"merchant_serial"`
-	PlatformSerial    string `json:"platform_serial"`
-	ProviderPublicKey string `json:"provider_public_key"`
-	PrivateKey        string `json:"private_key"`
-	APIv3Key          string `json:"api_v3_key"`
-	SandboxKey        string `json:"sandbox_key"`
-	Gateway           string `json:"gateway"`
-	Enabled           *bool  `json:"enabled"`
+	Provider          string `json:"provider" yaml:"provider"`
+	Name              string `json:"name" yaml:"name"`
+	AppID             string `json:"app_id" yaml:"app_id"`
+	MchID             string `json:"mch_id" yaml:"mch_id"`
+	MerchantSerial    string `json:"merchant_serial" yaml:"merchant_serial"`
+	PlatformSerial    string `json:"platform_serial" yaml:"platform_serial"`
+	ProviderPublicKey string `json:"provider_public_key" yaml:"provider_public_key"`
+	PrivateKey        string `json:"private_key" yaml:"private_key"`
+	APIv3Key          string `json:"api_v3_key" yaml:"api_v3_key"`
+	SandboxKey        string `json:"sandbox_key" yaml:"sandbox_key"`
+	Gateway           string `json:"gateway" yaml:"gateway"`
+	Enabled           *bool  `json:"enabled" yaml:"enabled"`
 }
 
 // Merchant is an account as the API shows it: secrets masked.

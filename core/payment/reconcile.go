@@ -43,9 +43,9 @@ type Reconciliation struct {
 	Format        string       `json:"format"`
 	RowCount      int          `json:"rows"`
 	Matched       int          `json:"matched"`
-	Differences   int          `json:"differences"`
-	ItemsJSON     string       `gorm:"column:items" json:"-"`
-	Items         []Difference `gorm:"-" json:"items"`
+	DiffCount     int          `gorm:"column:differences" json:"difference_count"`
+	DiffsJSON     string       `gorm:"column:items" json:"-"`
+	Diffs         []Difference `gorm:"-" json:"differences"`
 	CreatedBy     string       `json:"created_by"`
 	CreatedAt     time.Time    `json:"created_at"`
 }
@@ -53,8 +53,8 @@ type Reconciliation struct {
 func (Reconciliation) TableName() string { return "payment_reconciliations" }
 
 func (r *Reconciliation) fill() {
-	r.Items = []Difference{}
-	_ = json.Unmarshal([]byte(r.ItemsJSON), &r.Items)
+	r.Diffs = []Difference{}
+	_ = json.Unmarshal([]byte(r.DiffsJSON), &r.Diffs)
 }
 
 // ReconcileInput is a statement to compare.
@@ -93,11 +93,11 @@ func (s *Service) Reconcile(ctx context.Context, tenantID uuid.UUID, in Reconcil
 		}
 		items, _ := json.Marshal(diffs)
 		out = Reconciliation{TenantID: tenantID, ID: store.NewID(), MerchantID: m.ID, StatementDate: in.Date, Format: in.Format,
-			RowCount: len(lines), Matched: matched, Differences: len(diffs), ItemsJSON: string(items), CreatedBy: in.By}
+			RowCount: len(lines), Matched: matched, DiffCount: len(diffs), DiffsJSON: string(items), CreatedBy: in.By}
 		if err := tx.Create(&out).Error; err != nil {
 			return err
 		}
-		out.Items = diffs
+		out.Diffs = diffs
 		return nil
 	})
 	return out, err

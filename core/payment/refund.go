@@ -55,14 +55,14 @@ func (s *Service) autoRefund(tx *gorm.DB, o Order, n Notification, paidAt time.T
 // RequestRefund asks for a refund of a paid order. Nothing moves until a
 // different finance user approves it (ApproveRefund).
 func (s *Service) RequestRefund(ctx context.Context, tenantID, orderID uuid.UUID, in RefundInput, by Approver) (out Refund, err error) {
-	if strings.TrimSpace(in.Reason) == "" {
-		return Refund{}, ErrNoReason
-	}
 	err = s.in(ctx, tenantID, func(tx *gorm.DB) error {
 		var o Order
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND id = ?", tenantID, orderID).Take(&o).Error
 		if err != nil {
 			return store.NotFound(err)
+		}
+		if strings.TrimSpace(in.Reason) == "" {
+			return ErrNoReason
 		}
 		if err := refundable(tx, o, in.Amount.Amount, in.Amount.Currency); err != nil {
 			return err
