@@ -30,7 +30,7 @@ var fixtureTables = map[string]string{
 	"persons": "persons", "occupancies": "occupancies", "households": "households",
 	"vehicles": "vehicles", "pets": "pets", "users": "users", "roles": "roles",
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
-	"attachments": "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
+	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
 	"payments/reconciliations": "payment_reconciliations", // see paymentFixtures
 }
