@@ -125,6 +125,7 @@ func (s *Service) UpdateMerchant(ctx context.Context, tenantID, id uuid.UUID, in
 			return err
 		}
 		out = s.view(r)
+		s.byPublic.Delete(r.PublicID)
 		return tx.Save(&r).Error
 	})
 	return out, err
@@ -177,11 +178,27 @@ func (s *Service) merchantFor(tx *gorm.DB, tenantID uuid.UUID, provider string) 
 	return r, err
 }
 
+// merchantTTL is how long a merchant account looked up by its public id is
+// reused: a notification then costs no platform round trip. A change made
+// on another node is seen within it (this node forgets at once).
+const merchantTTL = 30 * time.Second
+
+type cachedMerchant struct {
+	row   merchantRow
+	until time.Time
+}
+
 // merchantByPublicID finds an account by the id in its notify URL, across
 // tenants (the platform pool: the tenant is not known yet).
 func (s *Service) merchantByPublicID(ctx context.Context, publicID string) (r merchantRow, err error) {
+	if c, ok := s.byPublic.Load(publicID); ok && time.Now().Before(c.(cachedMerchant).until) {
+		return c.(cachedMerchant).row, nil
+	}
 	err = s.db.Platform(ctx, func(tx *gorm.DB) error {
 		return tx.Where("public_id = ?", publicID).Take(&r).Error
 	})
+	if err == nil {
+		s.byPublic.Store(publicID, cachedMerchant{row: r, until: time.Now().Add(merchantTTL)})
+	}
 	return r, err
 }

@@ -167,7 +167,7 @@ func (s *Service) confirm(ctx context.Context, m merchantRow, n Notification, so
 		if err := tx.Model(&o).Updates(map[string]any{"status": StatusPaid, "provider_txn_id": n.TxnID, "ledger_ref": ref, "paid_at": paidAt.UTC(), "updated_at": s.now()}).Error; err != nil {
 			return err
 		}
-		return s.deps.Audit.Record(store.Ctx(tx), audit.Entry{TenantID: tenantID, ActorKind: "system", ActorName: source, Action: ActionCredited,
+		return audit.RecordTx(tx, audit.Entry{TenantID: tenantID, ActorKind: "system", ActorName: source, Action: ActionCredited,
 			Object: "payment_order/" + o.ID.String(), ObjectType: "payment_order", ObjectID: o.ID.String(), Result: audit.ResultOK,
 			Detail: o.OrderNo + " " + o.Money().String() + " txn " + n.TxnID})
 	})

@@ -121,6 +121,7 @@ type Service struct {
 	providers map[string]Provider
 	sandbox   *sandboxProvider
 	creds     sync.Map // credKey → *Credentials
+	byPublic  sync.Map // public id → cachedMerchant
 }
 
 // New builds the service.

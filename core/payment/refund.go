@@ -47,7 +47,7 @@ func (s *Service) autoRefund(tx *gorm.DB, o Order, n Notification, paidAt time.T
 	if err := tx.Create(&r).Error; err != nil {
 		return nil, err
 	}
-	return &r, s.deps.Audit.Record(store.Ctx(tx), audit.Entry{TenantID: o.TenantID, ActorKind: "system", ActorName: "payment", Action: ActionAutoRefund,
+	return &r, audit.RecordTx(tx, audit.Entry{TenantID: o.TenantID, ActorKind: "system", ActorName: "payment", Action: ActionAutoRefund,
 		Object: "payment_order/" + o.ID.String(), ObjectType: "payment_order", ObjectID: o.ID.String(), Result: audit.ResultOK,
 		Detail: o.OrderNo + " " + o.Money().String() + " txn " + n.TxnID + " refund " + r.RefundNo})
 }
@@ -203,7 +203,7 @@ func (s *Service) recordRefund(ctx context.Context, r Refund, o Order, providerI
 			Provider: o.Provider, TxnID: o.ProviderTxnID, BillIDs: o.bills(), Amount: amount, Reason: r.Reason, By: r.ApprovedBy, At: now}); err != nil {
 			return err
 		}
-		return s.deps.Audit.Record(store.Ctx(tx), audit.Entry{TenantID: r.TenantID, ActorKind: "system", ActorName: r.CreatedBy, Action: ActionRefund,
+		return audit.RecordTx(tx, audit.Entry{TenantID: r.TenantID, ActorKind: "system", ActorName: r.CreatedBy, Action: ActionRefund,
 			Object: "payment_order/" + o.ID.String(), ObjectType: "payment_order", ObjectID: o.ID.String(), Result: audit.ResultOK,
 			Detail: o.OrderNo + " refund " + r.RefundNo + " " + amount.String()})
 	})

@@ -7,7 +7,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/audit"
-	"github.com/wuye-project/wuye/core/store"
 )
 
 // repairBatch bounds the orders and refunds one run looks at.
@@ -111,7 +110,7 @@ func (s *Service) close(ctx context.Context, o Order) error {
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		return s.deps.Audit.Record(store.Ctx(tx), audit.Entry{TenantID: o.TenantID, ActorKind: "system", ActorName: "query job", Action: ActionClosed,
+		return audit.RecordTx(tx, audit.Entry{TenantID: o.TenantID, ActorKind: "system", ActorName: "query job", Action: ActionClosed,
 			Object: "payment_order/" + o.ID.String(), ObjectType: "payment_order", ObjectID: o.ID.String(), Result: audit.ResultOK, Detail: o.OrderNo})
 	})
 }
