@@ -42,6 +42,8 @@ func (h handlers) renderSandbox(c *gin.Context, o payment.SandboxOrder) error {
 	if err != nil {
 		return err
 	}
+	// Self-contained: inline styles, no scripts; the form posts back here.
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	c.Data(http.StatusOK, "text/html; charset=utf-8", b.Bytes())
 	return nil
 }

@@ -26,11 +26,6 @@ const (
 // maxStatementBytes caps a statement upload (a busy merchant's day is a few MiB).
 const maxStatementBytes = 32 << 20
 
-// HTMLPage is the Response marker of the sandbox's pay page.
-type HTMLPage struct{}
-
-func (HTMLPage) ContentTypes() []string { return []string{"text/html"} }
-
 // ProviderAnswer is the Response marker of the notify endpoint: what each
 // provider expects (Alipay "success"/"failure", WeChat 204 or a JSON error).
 type ProviderAnswer struct{}
@@ -66,8 +61,8 @@ func Routes(svc *payment.Service) []httpapi.Route {
 		{Method: "GET", Path: "/api/v1/me/payments/:id", Tag: tag, Summary: "The status of your online payment (poll until paid)", Permission: permSelfPay, Object: true, Response: payment.Order{}, Handler: h.myOrder},
 
 		{Method: "POST", Path: "/api/v1/payments/notify/:provider/:merchant", Tag: tag, Summary: "Providers' asynchronous payment notifications; the tenant is the merchant account's whose key verifies it", Public: true, Response: ProviderAnswer{}, Handler: h.notify},
-		{Method: "GET", Path: "/api/v1/payments/sandbox/:merchant/:order", Tag: tag, Summary: "The sandbox provider's pay page (demo installations only)", Public: true, Response: HTMLPage{}, Handler: h.sandboxPage},
-		{Method: "POST", Path: "/api/v1/payments/sandbox/:merchant/:order/pay", Tag: tag, Summary: "Pay on the sandbox's page: the sandbox sends its signed notification", Public: true, Response: HTMLPage{}, Handler: h.sandboxPay},
+		{Method: "GET", Path: "/api/v1/payments/sandbox/:merchant/:order", Tag: tag, Summary: "The sandbox provider's pay page (demo installations only)", Public: true, Response: httpapi.HTMLPage(""), Handler: h.sandboxPage},
+		{Method: "POST", Path: "/api/v1/payments/sandbox/:merchant/:order/pay", Tag: tag, Summary: "Pay on the sandbox's page: the sandbox sends its signed notification", Public: true, Response: httpapi.HTMLPage(""), Handler: h.sandboxPay},
 
 		{Method: "POST", Path: "/api/v1/payments/reconciliations", Tag: tag, Summary: "Reconcile a provider's daily statement (multipart field \"file\"; ?merchant_id, ?date=YYYY-MM-DD, ?format=alipay|wechat|sandbox)", Permission: permManage, Query: reconcileQuery{}, Response: payment.Reconciliation{}, Status: http.StatusCreated, MaxBody: maxStatementBytes, Handler: h.reconcile},
 		{Method: "GET", Path: "/api/v1/payments/reconciliations", Tag: tag, Summary: "List stored reconciliations", Permission: permRead, Response: httpapi.Page[payment.Reconciliation]{}, Handler: h.listReconciliations},
