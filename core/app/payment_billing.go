@@ -25,7 +25,12 @@ import (
 // resident's own bills are those of a room the resident lives in now.
 type billingLedger struct {
 	billing   *billing.Service
-	residents *resident.Service
+	residents residentRooms
+}
+
+// residentRooms is the rooms a signed-in resident lives in (*resident.Service).
+type residentRooms interface {
+	MyRooms(ctx context.Context, tenantID, userID uuid.UUID) ([]resident.MyRoom, error)
 }
 
 func (l billingLedger) Due(ctx context.Context, tenantID uuid.UUID, q payment.DueQuery) (money.Money, error) {
