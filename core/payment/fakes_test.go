@@ -66,6 +66,7 @@ type fakeAlipay struct {
 	mu       sync.Mutex
 	trades   map[string]*fakeTrade
 	badSigs  int
+	down     int // refunds refused before they are taken
 }
 
 func newFakeAlipay(t testing.TB, merchant *rsa.PublicKey, appID string) *fakeAlipay {
@@ -110,6 +111,11 @@ func (f *fakeAlipay) serve(w http.ResponseWriter, r *http.Request) {
 			node["trade_status"] = "TRADE_CLOSED"
 		}
 	case "alipay.trade.refund":
+		if f.down > 0 {
+			f.down--
+			node = map[string]any{"code": "20000", "msg": "Service Currently Unavailable", "sub_code": "isp.unknow-error"}
+			break
+		}
 		if tr == nil || !tr.paid {
 			node = map[string]any{"code": "40004", "msg": "Business Failed", "sub_code": "ACQ.TRADE_STATUS_ERROR"}
 			break

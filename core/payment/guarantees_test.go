@@ -271,3 +271,45 @@ func payOrder(w *world, m payment.Merchant, o payment.Order) (payment.Order, err
 	}
 	return w.svc.GetOrder(ctx, w.tenant, o.ID)
 }
+
+// A refund the provider could not take stays pending and the query job
+// sends it again; the provider takes it once.
+func TestRefundRetriedByQueryJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		m, ali := w.alipayMerchant(t, w.tenant, "2021000117600001")
+		bill := w.ledger.bill(500, uuid.Nil)
+		var orders []payment.Order
+		for i := 0; i < 2; i++ {
+			o, err := w.svc.CreateOrder(ctx, w.tenant, payment.OrderInput{BillIDs: []uuid.UUID{bill}}, payment.Payer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			orders = append(orders, o)
+		}
+		ali.mu.Lock()
+		ali.down = 1
+		ali.mu.Unlock()
+		for _, o := range orders {
+			if a := notify(w, "alipay", m, nil, ali.pay(o.OrderNo, "5.00", ali.key)); string(a.Body) != "success" {
+				t.Fatalf("%s: %s", o.OrderNo, a.Body)
+			}
+		}
+		rs, _ := w.svc.Refunds(ctx, w.tenant, orders[1].ID)
+		if len(rs) != 1 || rs[0].Status != payment.RefundPending || rs[0].Attempts != 1 || rs[0].Error == "" {
+			t.Fatalf("after a refused refund: %+v", rs)
+		}
+		rep, err := w.svc.Repair(ctx)
+		if err != nil || rep.Refunds != 1 {
+			t.Fatalf("repair %+v %v", rep, err)
+		}
+		rs, _ = w.svc.Refunds(ctx, w.tenant, orders[1].ID)
+		if rs[0].Status != payment.RefundSucceeded || ali.refunds(orders[1].OrderNo) != 1 {
+			t.Fatalf("after the query job: %+v, at the provider %d", rs[0], ali.refunds(orders[1].OrderNo))
+		}
+		if rep, _ := w.svc.Repair(ctx); rep.Refunds != 0 || ali.refunds(orders[1].OrderNo) != 1 {
+			t.Fatalf("sent again: %+v", rep)
+		}
+	})
+}

@@ -179,11 +179,14 @@ func (s *Service) recordRefund(ctx context.Context, r Refund, o Order, providerI
 			if r.Attempts+1 >= maxRefundAttempts {
 				status = RefundFailed
 			}
-			return tx.Model(&r).Updates(map[string]any{"attempts": r.Attempts + 1, "error": sent.Error(), "status": status, "updated_at": now}).Error
+			return tx.Model(&Refund{}).Where("tenant_id = ? AND id = ? AND status = ?", r.TenantID, r.ID, RefundPending).
+				Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "error": sent.Error(), "status": status, "updated_at": now}).Error
 		}
-		if err := tx.Model(&r).Updates(map[string]any{"attempts": r.Attempts + 1, "error": "", "status": RefundSucceeded,
-			"provider_refund_id": providerID, "updated_at": now}).Error; err != nil {
-			return err
+		// Another node may have recorded this refund meanwhile: record it once.
+		res := tx.Model(&Refund{}).Where("tenant_id = ? AND id = ? AND status = ?", r.TenantID, r.ID, RefundPending).
+			Updates(map[string]any{"attempts": r.Attempts + 1, "error": "", "status": RefundSucceeded, "provider_refund_id": providerID, "updated_at": now})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
 		}
 		if r.Automatic {
 			return nil // nothing was credited, so the ledger has nothing to reverse

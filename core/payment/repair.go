@@ -90,8 +90,11 @@ func (s *Service) repairOrder(ctx context.Context, o Order, rep *RepairReport) e
 			rep.Credited++
 		}
 	case s.now().After(o.ExpiresAt):
-		if err := p.Close(ctx, c, o.OrderNo); err != nil {
-			return err
+		// An order the provider never heard of (never scanned) has nothing to close there.
+		if t.State != StateUnknown {
+			if err := p.Close(ctx, c, o.OrderNo); err != nil {
+				return err
+			}
 		}
 		if err := s.close(ctx, o); err != nil {
 			return err
