@@ -150,6 +150,13 @@ func compare(tx *gorm.DB, tenantID, merchantID uuid.UUID, lines []StatementLine,
 	for _, r := range rs {
 		refunds[r.RefundNo] = r
 	}
+	diffs, matched := differences(lines, paid, refunds, from, to)
+	return diffs, matched, nil
+}
+
+// differences lists what does not match between the statement's lines and
+// what was recorded (paid: by order number; refunds: by refund number).
+func differences(lines []StatementLine, paid map[string]Order, refunds map[string]Refund, from, to time.Time) ([]Difference, int) {
 	diffs := []Difference{}
 	matched := 0
 	seenOrders, seenRefunds := map[string]bool{}, map[string]bool{}
@@ -194,7 +201,7 @@ func compare(tx *gorm.DB, tenantID, merchantID uuid.UUID, lines []StatementLine,
 	slices.SortFunc(diffs, func(a, b Difference) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Type, b.Type), cmp.Compare(a.OrderNo, b.OrderNo), cmp.Compare(a.RefundNo, b.RefundNo))
 	})
-	return diffs, matched, nil
+	return diffs, matched
 }
 
 // GetReconciliation returns one stored reconciliation.
