@@ -29,6 +29,8 @@ import (
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/identity/identityapi"
+	"github.com/wuye-project/wuye/core/payment"
+	"github.com/wuye-project/wuye/core/payment/paymentapi"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/queue"
@@ -58,6 +60,7 @@ type App struct {
 	Fees      *fee.Service
 	Billing   *billing.Service
 	Finance   *finance.Service
+	Payments  *payment.Service
 	API       *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -157,6 +160,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.connectDomains()
 	a.connectBilling()
 	a.connectFinance()
+	if err := a.newPayments(); err != nil {
+		return nil, err
+	}
 
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
@@ -181,6 +187,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, feeapi.Routes(a.Fees)...)
 	routes = append(routes, billingapi.Routes(a.Billing)...)
 	routes = append(routes, financeapi.Routes(a.Finance)...)
+	routes = append(routes, paymentapi.Routes(a.Payments)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
@@ -191,6 +198,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		StartJob:   a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {
+		return nil, err
+	}
+	if err := a.registerPaymentTasks(); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -193,6 +193,26 @@ func TestBillingOverHTTP(t *testing.T) {
 	if _, ok := file["sections"].(map[string]any)["balance"]; !ok {
 		t.Fatalf("room file without balance: %v", file)
 	}
+
+	// The books on the demo: this year's report has income from the ledger
+	// and the demo's expenses; the rooms in arrears get this week's reminder
+	// once, however often it is asked for.
+	_, rep := r.call(t, fin, "GET", "/api/v1/finance/report", nil)
+	total, _ := rep["total"].(map[string]any)
+	if total == nil || total["income"].(float64) <= 0 || total["expenses"].(float64) <= 0 || total["collection_rate"] == "" || len(rep["income_by_channel"].([]any)) < 2 {
+		t.Fatalf("finance report: %v", rep)
+	}
+	if st, body := r.call(t, fin, "GET", "/api/v1/finance/report?year=1999", nil); st != 400 || errCode(body) != "invalid_year" {
+		t.Fatalf("report of 1999: %d %v", st, body)
+	}
+	_, first := r.call(t, admin, "POST", "/api/v1/collection-reminders", nil)
+	_, again := r.call(t, admin, "POST", "/api/v1/collection-reminders", nil)
+	if first["recorded"].(float64) < 3 || again["recorded"].(float64) != 0 {
+		t.Fatalf("reminders: %v then %v", first, again)
+	}
+	if st, body := r.call(t, fin, "GET", "/api/v1/collection-actions?kind=reminder", nil); st != 200 || body["total"] != first["recorded"] {
+		t.Fatalf("collection log: %d %v", st, body)
+	}
 }
 
 func countRows(t *testing.T, r *running, q string, args ...any) (n int64) {

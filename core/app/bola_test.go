@@ -31,9 +31,11 @@ var fixtureTables = map[string]string{
 	"vehicles": "vehicles", "pets": "pets", "users": "users", "roles": "roles",
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
 	"fee-items": "fee_items", "fee-rules": "fee_rules", "meters": "meters",
-	"attachments": "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
-	"bills":       "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
-	"expenses": "expenses",
+	"bills": "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
+	"expenses":           "expenses",
+	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
+	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
+	"payments/reconciliations": "payment_reconciliations", // see paymentFixtures
 }
 
 // fillPath fills a route's path parameters with tenant A's fixtures: :id by
@@ -43,6 +45,9 @@ var fixtureTables = map[string]string{
 func fillPath(path string, ids map[string]string) (string, bool) {
 	segs := strings.Split(path, "/")
 	rest := strings.Split(strings.TrimPrefix(strings.TrimPrefix(path, "/api/v1/"), "operator/"), "/")
+	if rest[0] == "payments" && len(rest) > 1 && !strings.HasPrefix(rest[1], ":") { // /payments/<kind>/:id (online); /payments/:id is a counter payment
+		rest[0] += "/" + rest[1]
+	}
 	for i, s := range segs {
 		if len(s) < 2 || (s[0] != ':' && s[0] != '*') {
 			continue
@@ -55,6 +60,8 @@ func fillPath(path string, ids map[string]string) (string, bool) {
 			v = ids["attachments"]
 		case "tag":
 			v = "elderly_alone"
+		case "provider", "merchant", "order": // public payment routes: an unknown account answers 404
+			v = "unknown"
 		}
 		if v == "" {
 			return path, false
@@ -160,6 +167,7 @@ func TestBOLA(t *testing.T) {
 			}
 			a := resA.Tenant.ID
 			uploadDocument(t, r, r.DB, a, tokA)
+			paymentFixtures(t, r, a)
 			if err := r.DB.InTenant(ctx, a, func(tx *gorm.DB) error {
 				_, err := queue.StartJob(tx, "test", queue.Task{Type: "test.noop"})
 				return err

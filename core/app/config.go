@@ -36,6 +36,24 @@ type Config struct {
 	PIIKeys      string `yaml:"pii_keys"`       // WUYE_PII_KEYS: "id:hex64,id2:hex64"
 	PIIActiveKey string `yaml:"pii_active_key"` // WUYE_PII_ACTIVE_KEY: the id new data is encrypted with
 	PIIIndexKey  string `yaml:"pii_index_key"`  // WUYE_PII_INDEX_KEY: hex, ≥ 32 bytes, never rotated
+	// PublicURL (WUYE_PUBLIC_URL) is the address payers and payment providers
+	// reach this server at (notify URLs, sandbox pages); default http://HTTPAddr.
+	PublicURL string `yaml:"public_url"`
+	// PaymentSandbox (WUYE_PAYMENT_SANDBOX=on|off) allows sandbox merchant
+	// accounts, whose payments move no money; default on for the embedded
+	// SQLite set-up only.
+	PaymentSandbox string `yaml:"payment_sandbox"`
+}
+
+// SandboxAllowed reports whether sandbox merchant accounts may be used.
+func (c Config) SandboxAllowed() bool {
+	switch c.PaymentSandbox {
+	case "on", "true", "1":
+		return true
+	case "off", "false", "0":
+		return false
+	}
+	return c.DatabaseURL == ""
 }
 
 // LoadConfig reads the YAML file named by WUYE_CONFIG (if any), then lets
@@ -74,6 +92,8 @@ func LoadConfig() (Config, error) {
 	str(&c.PIIActiveKey, "WUYE_PII_ACTIVE_KEY")
 	str(&c.PIIIndexKey, "WUYE_PII_INDEX_KEY")
 	str(&c.TrustedProxies, "WUYE_TRUSTED_PROXIES")
+	str(&c.PublicURL, "WUYE_PUBLIC_URL")
+	str(&c.PaymentSandbox, "WUYE_PAYMENT_SANDBOX")
 	if v := os.Getenv("WUYE_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -92,6 +112,9 @@ func LoadConfig() (Config, error) {
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTPAddr
 	}
 	if c.DataDir == "" {
 		c.DataDir = "data"

@@ -217,6 +217,7 @@ var (
 	ErrNoBills          = apperr.New(apperr.KindInvalid, "no_bills", "Name at least one bill of one room.", "请至少选择同一房屋的一张账单。")
 	ErrBillsMixed       = apperr.New(apperr.KindInvalid, "bills_of_several_rooms", "The bills belong to different rooms; pay one room at a time.", "所选账单属于不同房屋,请按房屋分别缴费。")
 	ErrRefundExceeds    = apperr.New(apperr.KindInvalid, "refund_exceeds_payment", "The refund is more than the payment's unrefunded amount.", "退款金额超过该笔缴款的可退金额。")
+	ErrRefundOnline     = apperr.New(apperr.KindConflict, "refund_online_payment", "This payment was made online; refund it from its online order (POST /api/v1/payments/orders/{id}/refunds) so the provider returns the money.", "该笔为线上支付,请在对应的线上订单中发起退款,由支付渠道原路退回。")
 	ErrSameApprover     = apperr.New(apperr.KindForbidden, "refund_needs_second_person", "A refund must be approved by someone other than who requested it.", "退款须由申请人以外的财务人员审批。")
 	ErrRefundDecided    = apperr.New(apperr.KindConflict, "refund_already_decided", "The refund was already approved or rejected.", "该退款已审批。")
 	ErrCurrency         = apperr.New(apperr.KindInvalid, "currency_mismatch", "The amount's currency differs from the bills'.", "金额币种与账单不一致。")

@@ -268,6 +268,9 @@ func TestCreditOnline(t *testing.T) {
 	if _, err := f.svc.BillsDue(ctx, f.tenant, []uuid.UUID{b.ID}); !errors.Is(err, billing.ErrBillAlreadyPaid) {
 		t.Fatalf("due of a paid bill: %v", err)
 	}
+	// The counter's refund would move no money back through the provider.
+	_, err = f.svc.RequestRefund(as(store.NewID()), f.tenant, p1.ID, billing.RefundIn{Amount: 100, Reason: "退差价"})
+	wantCode(t, err, "refund_online_payment")
 	r, err := f.svc.RefundOnline(ctx, f.tenant, billing.OnlineRefund{PaymentID: p1.ID, Amount: 100, ProviderRefundID: "R1", Reason: "退差价"})
 	if err != nil || r.Status != billing.RefundApproved {
 		t.Fatalf("online refund %+v %v", r, err)

@@ -41,6 +41,11 @@ func (s *Service) requestRefund(ctx context.Context, tx *gorm.DB, tenantID, paym
 	if err := store.NotFound(s.forUpdate(ofTenant(tx, tenantID)).Take(&p, "id = ?", paymentID).Error); err != nil {
 		return Refund{}, err
 	}
+	if providerRef == "" && !slices.Contains(OfflineChannels, p.Channel) {
+		// Money paid online goes back through its provider (the payment
+		// domain's refund), not by a ledger entry alone.
+		return Refund{}, ErrRefundOnline
+	}
 	if err := checkRefundable(tx, tenantID, p, in.Amount); err != nil {
 		return Refund{}, err
 	}
