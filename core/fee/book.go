@@ -225,22 +225,29 @@ func (s *Service) loadRooms(tx *gorm.DB, tenantID uuid.UUID, b *book, rooms []Ro
 	if !b.needsMeters() {
 		return out, nil
 	}
-	return out, loadUse(tx, tenantID, ids, months, at)
+	return out, loadUse(tx, tenantID, rooms, months, at)
 }
 
-// loadUse reads the rooms' meters and their consumption per kind and month.
-func loadUse(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID, months []string, at map[uuid.UUID]*roomData) error {
+// loadUse reads the rooms' meters and their consumption per kind and
+// month. The rooms are a batch in id order: they are found by their id
+// range in the community, which an index on (tenant_id, room_id) serves
+// without a list of thousands of ids.
+func loadUse(tx *gorm.DB, tenantID uuid.UUID, rooms []Room, months []string, at map[uuid.UUID]*roomData) error {
+	comm, first, last := rooms[0].CommunityID, rooms[0].ID, rooms[len(rooms)-1].ID
 	var meters []struct {
 		RoomID    uuid.UUID
 		Kind      string
 		Installed civil.Date
 	}
 	if err := tx.Raw(`SELECT room_id, kind, MIN(installed_on) AS installed FROM meters
-WHERE tenant_id = ? AND room_id IN ? GROUP BY room_id, kind`, tenantID, ids).Scan(&meters).Error; err != nil {
+WHERE tenant_id = ? AND room_id BETWEEN ? AND ? AND community_id = ? GROUP BY room_id, kind`, tenantID, first, last, comm).Scan(&meters).Error; err != nil {
 		return err
 	}
 	for _, m := range meters {
 		d := at[m.RoomID]
+		if d == nil {
+			continue
+		}
 		if d.meters == nil {
 			d.meters, d.use = map[string]civil.Date{}, map[string]map[string]int64{}
 		}
@@ -257,11 +264,14 @@ WHERE tenant_id = ? AND room_id IN ? GROUP BY room_id, kind`, tenantID, ids).Sca
 	}
 	if err := tx.Raw(`SELECT r.room_id, m.kind, r.period, SUM(r.consumption) AS used
 FROM meter_readings r JOIN meters m ON m.tenant_id = r.tenant_id AND m.id = r.meter_id
-WHERE r.tenant_id = ? AND r.room_id IN ? AND r.period IN ? GROUP BY r.room_id, m.kind, r.period`, tenantID, ids, months).Scan(&use).Error; err != nil {
+WHERE r.tenant_id = ? AND r.room_id BETWEEN ? AND ? AND r.period IN ? AND m.community_id = ?
+GROUP BY r.room_id, m.kind, r.period`, tenantID, first, last, months, comm).Scan(&use).Error; err != nil {
 		return err
 	}
 	for _, u := range use {
-		at[u.RoomID].use[u.Kind][u.Period] = u.Used
+		if d := at[u.RoomID]; d != nil && d.use[u.Kind] != nil {
+			d.use[u.Kind][u.Period] = u.Used
+		}
 	}
 	return nil
 }

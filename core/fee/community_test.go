@@ -52,6 +52,7 @@ func bulk(tb testing.TB, db *store.DB, n int) (*world, []uuid.UUID) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	analyze(tb, db)
 	for i, id := range ids {
 		if i%2 == 0 {
 			w.res.add(fee.Residence{RoomID: id, HouseholdID: id, Owner: true, MoveIn: day("2020-01-01")})
@@ -61,6 +62,20 @@ func bulk(tb testing.TB, db *store.DB, n int) (*world, []uuid.UUID) {
 	w.item(tb, fee.ItemInput{Code: "water", Name: "水费", Kind: fee.KindMetered, MeterKind: "water", Billing: "arrears"}, fee.RuleInput{ValidFrom: day("2025-01-01"), Tiers: waterTiers})
 	w.item(tb, fee.ItemInput{Code: "garbage", Name: "垃圾费", Kind: fee.KindFixed, Per: "household"}, fee.RuleInput{ValidFrom: day("2025-01-01"), Rate: "15.00"})
 	return w, ids
+}
+
+// analyze refreshes the planner's statistics after the bulk load, as
+// autovacuum would on a live database.
+func analyze(tb testing.TB, db *store.DB) {
+	if db.Dialect() != store.Postgres {
+		return
+	}
+	err := db.Platform(context.Background(), func(tx *gorm.DB) error {
+		return tx.Exec("ANALYZE rooms, meters, meter_readings").Error
+	})
+	if err != nil {
+		tb.Logf("analyze: %v", err)
+	}
 }
 
 func bulkRooms(tx *gorm.DB, w *world, buildingID, unitID uuid.UUID, ids []uuid.UUID) error {
