@@ -231,14 +231,14 @@ func gcd(a, b int64) int64 {
 // tiered prices a consumption (ReadingScale) on tiers (rates at scale):
 // each tier's slice at its rate. It returns the exact amount in minor
 // units and the arithmetic as text.
-func tiered(used int64, tiers []Tier, scale, exp int) (exact, string) {
+func tiered(rate func(string, int) int64, used int64, tiers []Tier, scale, exp int) (exact, string) {
 	total := exact{n: 0, d: 1}
 	var lower int64
 	var steps []string
 	for i, t := range tiers {
 		upper := int64(-1)
 		if t.UpTo != "" {
-			upper = mustRate(t.UpTo, ReadingScale)
+			upper = rate(t.UpTo, ReadingScale)
 		}
 		slice := used - lower
 		if upper >= 0 && used > upper {
@@ -247,8 +247,7 @@ func tiered(used int64, tiers []Tier, scale, exp int) (exact, string) {
 		if slice <= 0 && i > 0 {
 			break
 		}
-		rate := mustRate(t.Rate, scale)
-		part := product([]int64{slice, rate}, []int64{pow10(ReadingScale), pow10(scale)}, exp)
+		part := product([]int64{slice, rate(t.Rate, scale)}, []int64{pow10(ReadingScale), pow10(scale)}, exp)
 		total = add(total, part)
 		steps = append(steps, fmt.Sprintf("%s × %s", decimal.Format(slice, ReadingScale), t.Rate))
 		if upper < 0 || used <= upper {

@@ -45,9 +45,14 @@ type Rule struct {
 	Notes     string     `json:"notes"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+
+	tierCache []Tier // decoded once per quote run (prepare)
 }
 
 func (Rule) TableName() string { return "fee_rules" }
+
+// prepare decodes the tiers once, for a run that prices many rooms.
+func (r *Rule) prepare() { r.tierCache = ruleTiers(*r) }
 
 // RuleView is a rule as the API shows it.
 type RuleView struct {
