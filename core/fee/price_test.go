@@ -45,3 +45,14 @@ func TestApportion(t *testing.T) {
 		t.Fatalf("%v", got)
 	}
 }
+
+func TestPrepayPercent(t *testing.T) {
+	in := ItemInput{PrepayTiers: []PrepayTier{{Months: 12, Percent: "5"}, {Months: 6, Percent: "2"}}}
+	var it Item
+	in.apply(&it)
+	for months, want := range map[int]string{1: "0", 6: "2", 11: "2", 12: "5", 24: "5"} {
+		if got := it.PrepayPercent(months); got != want {
+			t.Errorf("%d months: %s, want %s", months, got, want)
+		}
+	}
+}
