@@ -131,6 +131,19 @@ func TestFeeItemsAPI(t *testing.T) {
 		if st, body := a.do("POST", "/api/v1/fee-rules/"+rule["id"].(string)+"/activate", nil); st != 200 || body["status"] != "active" {
 			t.Fatalf("activate %d %v", st, body)
 		}
+		// An unsaved item priced for one room: 100 m² quarterly from April, 12 % vacant discount, empty room.
+		st, q = a.do("POST", "/api/v1/fee-items/preview", map[string]any{"room_id": a.room, "period": "2026-04",
+			"item": map[string]any{"community_id": a.comm, "code": "new_fee", "name": "新物业费", "kind": "area", "cycle": "quarterly", "vacancy_percent": "12"},
+			"rules": []map[string]any{{"valid_from": "2026-01-01", "rate": "3.10"}}})
+		if lines, _ := q["lines"].([]any); st != 200 || len(lines) != 1 || lines[0].(map[string]any)["amount"].(float64) != 81840 {
+			// 100 × 3.10 × 3 months × 88 % = 818.40
+			t.Fatalf("draft preview %d %v", st, q)
+		}
+		if st, body := a.do("POST", "/api/v1/fee-items/preview", map[string]any{"room_id": a.room, "period": "2026-04",
+			"item": map[string]any{"community_id": a.comm, "code": "x", "name": "x", "kind": "area"},
+			"rules": []map[string]any{{"valid_from": "2026-01-01", "rate": "3"}, {"valid_from": "2026-03-01", "rate": "4"}}}); st != 409 {
+			t.Fatalf("overlapping draft rules %d %v", st, body)
+		}
 		if st, _ := a.do("GET", "/api/v1/fee-items/"+uuid.NewString(), nil); st != 404 {
 			t.Fatalf("unknown item %d", st)
 		}
