@@ -133,14 +133,14 @@ func TestFeeItemsAPI(t *testing.T) {
 		}
 		// An unsaved item priced for one room: 100 m² quarterly from April, 12 % vacant discount, empty room.
 		st, q = a.do("POST", "/api/v1/fee-items/preview", map[string]any{"room_id": a.room, "period": "2026-04",
-			"item": map[string]any{"community_id": a.comm, "code": "new_fee", "name": "新物业费", "kind": "area", "cycle": "quarterly", "vacancy_percent": "12"},
+			"item":  map[string]any{"community_id": a.comm, "code": "new_fee", "name": "新物业费", "kind": "area", "cycle": "quarterly", "vacancy_percent": "12"},
 			"rules": []map[string]any{{"valid_from": "2026-01-01", "rate": "3.10"}}})
 		if lines, _ := q["lines"].([]any); st != 200 || len(lines) != 1 || lines[0].(map[string]any)["amount"].(float64) != 81840 {
 			// 100 × 3.10 × 3 months × 88 % = 818.40
 			t.Fatalf("draft preview %d %v", st, q)
 		}
 		if st, body := a.do("POST", "/api/v1/fee-items/preview", map[string]any{"room_id": a.room, "period": "2026-04",
-			"item": map[string]any{"community_id": a.comm, "code": "x", "name": "x", "kind": "area"},
+			"item":  map[string]any{"community_id": a.comm, "code": "x", "name": "x", "kind": "area"},
 			"rules": []map[string]any{{"valid_from": "2026-01-01", "rate": "3"}, {"valid_from": "2026-03-01", "rate": "4"}}}); st != 409 {
 			t.Fatalf("overlapping draft rules %d %v", st, body)
 		}
@@ -176,6 +176,12 @@ func TestReadingsImport(t *testing.T) {
 		items, _ := page["items"].([]any)
 		if st != 200 || len(items) != 2 || items[0].(map[string]any)["consumption"] != "13.500" {
 			t.Fatalf("readings %d %v", st, page)
+		}
+		if st, body := a.do("PUT", "/api/v1/meters/"+m["id"].(string), map[string]any{"serial": "W-0101A", "digits": 2}); st != 400 {
+			t.Fatalf("too few digits %d %v", st, body)
+		}
+		if st, body := a.do("PUT", "/api/v1/meters/"+m["id"].(string), map[string]any{"serial": "W-0101A", "digits": 5}); st != 200 || body["serial"] != "W-0101A" {
+			t.Fatalf("rename %d %v", st, body)
 		}
 		if st, body := a.do("POST", "/api/v1/meters/"+m["id"].(string)+"/readings", map[string]any{"period": "2026-03", "read_on": "2026-03-31", "value": "120"}); st != 400 {
 			t.Fatalf("lower reading %d %v", st, body)
