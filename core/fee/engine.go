@@ -224,12 +224,15 @@ func meteredLine(b *book, it Item, rules []Rule, d roomData, from, to civil.Date
 		}
 		used += v
 	}
-	if _, exc := versions(it, rules, from, to); exc != nil {
+	vs, exc := versions(it, rules, from, to)
+	if exc != nil || len(vs) == 0 {
 		return nil, exc
 	}
+	// Readings are not split by day: the version in force on the last day
+	// prices them, or the latest one of the stretch if it ended before.
 	r, ok := ruleOn(rules, to)
 	if !ok {
-		return nil, nil
+		r = vs[len(vs)-1]
 	}
 	amount, text := tiered(b.rate, used, ruleTiers(r), rateScale(it), it.Currency.Exponent())
 	l := draftLine{Line: baseLine(it, r, from, to), exact: amount}
