@@ -16,6 +16,65 @@ type book struct {
 	items  []Item
 	rules  map[uuid.UUID][]Rule
 	shared map[uuid.UUID]*split
+	fracs  map[[2]civil.Date]frac // monthsIn of a stretch, computed once
+	covers map[uuid.UUID]coverage // each item's stretch for the run's period
+	rates  map[string]int64       // parsed rates and percents by text and scale
+}
+
+// coverage is what cover answers for an item.
+type coverage struct {
+	from, to civil.Date
+	months   []string
+	ok       bool
+}
+
+// cover is cover, once per item (a book prices one period).
+func (b *book) cover(it Item, p civil.Period) coverage {
+	if c, ok := b.covers[it.ID]; ok {
+		return c
+	}
+	var c coverage
+	c.from, c.to, c.months, c.ok = cover(it, p)
+	if b.covers == nil {
+		b.covers = map[uuid.UUID]coverage{}
+	}
+	b.covers[it.ID] = c
+	return c
+}
+
+// frac is a number of months as num/den with its text.
+type frac struct {
+	num, den int64
+	text     string
+}
+
+// months is monthsIn, remembered: most rooms price the same stretches.
+func (b *book) monthsIn(from, to civil.Date) frac {
+	k := [2]civil.Date{from, to}
+	if f, ok := b.fracs[k]; ok {
+		return f
+	}
+	var f frac
+	f.num, f.den, f.text = monthsIn(from, to)
+	if b.fracs == nil {
+		b.fracs = map[[2]civil.Date]frac{}
+	}
+	b.fracs[k] = f
+	return f
+}
+
+// rate is mustRate, remembered.
+func (b *book) rate(s string, scale int) int64 {
+	k := s + "/" + string(rune('0'+scale))
+	if v, ok := b.rates[k]; ok {
+		return v
+	}
+	v := mustRate(s, scale)
+	if b.rates == nil {
+		b.rates = map[string]int64{}
+	}
+	b.rates[k] = v
+	return v
 }
 
 // split is a shared item's apportionment for one period.
@@ -72,6 +131,7 @@ func loadBook(tx *gorm.DB, tenantID, communityID uuid.UUID, drafts bool) (*book,
 		return nil, err
 	}
 	for _, r := range rules {
+		r.prepare()
 		b.rules[r.ItemID] = append(b.rules[r.ItemID], r)
 	}
 	return b, nil
@@ -113,7 +173,7 @@ func (s *Service) loadShared(ctx context.Context, tx *gorm.DB, tenantID uuid.UUI
 			continue
 		}
 		sp.rule, sp.used = rule, used
-		amount, text := tiered(used, ruleTiers(rule), rateScale(it), it.Currency.Exponent())
+		amount, text := tiered(b.rate, used, ruleTiers(rule), rateScale(it), it.Currency.Exponent())
 		sp.total, sp.text = amount.round(modes[it.Rounding]), text
 		if err := s.weigh(ctx, tenantID, it, m, sp); err != nil {
 			return err
@@ -190,6 +250,9 @@ func ruleOn(rules []Rule, d civil.Date) (Rule, bool) {
 
 // ruleTiers is a rule's tiers, or its single rate as one open tier.
 func ruleTiers(r Rule) []Tier {
+	if r.tierCache != nil {
+		return r.tierCache
+	}
 	if t := r.tiers(); len(t) > 0 {
 		return t
 	}
@@ -225,22 +288,29 @@ func (s *Service) loadRooms(tx *gorm.DB, tenantID uuid.UUID, b *book, rooms []Ro
 	if !b.needsMeters() {
 		return out, nil
 	}
-	return out, loadUse(tx, tenantID, ids, months, at)
+	return out, loadUse(tx, tenantID, rooms, months, at)
 }
 
-// loadUse reads the rooms' meters and their consumption per kind and month.
-func loadUse(tx *gorm.DB, tenantID uuid.UUID, ids []uuid.UUID, months []string, at map[uuid.UUID]*roomData) error {
+// loadUse reads the rooms' meters and their consumption per kind and
+// month. The rooms are a batch in id order: they are found by their id
+// range in the community, which an index on (tenant_id, room_id) serves
+// without a list of thousands of ids.
+func loadUse(tx *gorm.DB, tenantID uuid.UUID, rooms []Room, months []string, at map[uuid.UUID]*roomData) error {
+	comm, first, last := rooms[0].CommunityID, rooms[0].ID, rooms[len(rooms)-1].ID
 	var meters []struct {
 		RoomID    uuid.UUID
 		Kind      string
 		Installed civil.Date
 	}
 	if err := tx.Raw(`SELECT room_id, kind, MIN(installed_on) AS installed FROM meters
-WHERE tenant_id = ? AND room_id IN ? GROUP BY room_id, kind`, tenantID, ids).Scan(&meters).Error; err != nil {
+WHERE tenant_id = ? AND room_id BETWEEN ? AND ? AND community_id = ? GROUP BY room_id, kind`, tenantID, first, last, comm).Scan(&meters).Error; err != nil {
 		return err
 	}
 	for _, m := range meters {
 		d := at[m.RoomID]
+		if d == nil {
+			continue
+		}
 		if d.meters == nil {
 			d.meters, d.use = map[string]civil.Date{}, map[string]map[string]int64{}
 		}
@@ -257,11 +327,14 @@ WHERE tenant_id = ? AND room_id IN ? GROUP BY room_id, kind`, tenantID, ids).Sca
 	}
 	if err := tx.Raw(`SELECT r.room_id, m.kind, r.period, SUM(r.consumption) AS used
 FROM meter_readings r JOIN meters m ON m.tenant_id = r.tenant_id AND m.id = r.meter_id
-WHERE r.tenant_id = ? AND r.room_id IN ? AND r.period IN ? GROUP BY r.room_id, m.kind, r.period`, tenantID, ids, months).Scan(&use).Error; err != nil {
+WHERE r.tenant_id = ? AND r.room_id BETWEEN ? AND ? AND r.period IN ? AND m.community_id = ?
+GROUP BY r.room_id, m.kind, r.period`, tenantID, first, last, months, comm).Scan(&use).Error; err != nil {
 		return err
 	}
 	for _, u := range use {
-		at[u.RoomID].use[u.Kind][u.Period] = u.Used
+		if d := at[u.RoomID]; d != nil && d.use[u.Kind] != nil {
+			d.use[u.Kind][u.Period] = u.Used
+		}
 	}
 	return nil
 }

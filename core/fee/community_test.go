@@ -22,7 +22,7 @@ import (
 // take minutes): every other room has an owner, every room a water meter
 // with February and March readings, and the community a property fee, a
 // tiered water fee and a per-household fixed fee.
-func bulk(tb testing.TB, db *store.DB, n int) (*world, []uuid.UUID) {
+func bulk(tb testing.TB, db *store.DB, n int, byParity bool) (*world, []uuid.UUID) {
 	tb.Helper()
 	ctx := context.Background()
 	props, err := property.New(db, property.Unlimited, property.NoResidents{})
@@ -30,7 +30,11 @@ func bulk(tb testing.TB, db *store.DB, n int) (*world, []uuid.UUID) {
 		tb.Fatal(err)
 	}
 	w := &world{db: db, props: props, res: &residents{}, tenant: store.NewID()}
-	if w.fees, err = fee.New(db, app.FeeRooms(props), w.res); err != nil {
+	var res fee.Residents = w.res
+	if byParity {
+		res = parity{}
+	}
+	if w.fees, err = fee.New(db, app.FeeRooms(props), res); err != nil {
 		tb.Fatal(err)
 	}
 	ids := make([]uuid.UUID, n)
@@ -52,8 +56,9 @@ func bulk(tb testing.TB, db *store.DB, n int) (*world, []uuid.UUID) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	analyze(tb, db)
 	for i, id := range ids {
-		if i%2 == 0 {
+		if i%2 == 0 && !byParity {
 			w.res.add(fee.Residence{RoomID: id, HouseholdID: id, Owner: true, MoveIn: day("2020-01-01")})
 		}
 	}
@@ -61,6 +66,35 @@ func bulk(tb testing.TB, db *store.DB, n int) (*world, []uuid.UUID) {
 	w.item(tb, fee.ItemInput{Code: "water", Name: "水费", Kind: fee.KindMetered, MeterKind: "water", Billing: "arrears"}, fee.RuleInput{ValidFrom: day("2025-01-01"), Tiers: waterTiers})
 	w.item(tb, fee.ItemInput{Code: "garbage", Name: "垃圾费", Kind: fee.KindFixed, Per: "household"}, fee.RuleInput{ValidFrom: day("2025-01-01"), Rate: "15.00"})
 	return w, ids
+}
+
+// parity is a resident domain where the rooms whose id ends in an even
+// byte have an owner since 2020, without holding a million residences in
+// memory (as the real one, which reads them per batch, does not).
+type parity struct{}
+
+func (parity) Residences(_ context.Context, _ uuid.UUID, ids []uuid.UUID) ([]fee.Residence, error) {
+	out := make([]fee.Residence, 0, len(ids)/2)
+	for _, id := range ids {
+		if id[15]%2 == 0 {
+			out = append(out, fee.Residence{RoomID: id, HouseholdID: id, Owner: true, MoveIn: day("2020-01-01")})
+		}
+	}
+	return out, nil
+}
+
+// analyze refreshes the planner's statistics after the bulk load, as
+// autovacuum would on a live database.
+func analyze(tb testing.TB, db *store.DB) {
+	if db.Dialect() != store.Postgres {
+		return
+	}
+	err := db.Platform(context.Background(), func(tx *gorm.DB) error {
+		return tx.Exec("ANALYZE rooms, meters, meter_readings").Error
+	})
+	if err != nil {
+		tb.Logf("analyze: %v", err)
+	}
 }
 
 func bulkRooms(tx *gorm.DB, w *world, buildingID, unitID uuid.UUID, ids []uuid.UUID) error {
@@ -100,7 +134,7 @@ func bulkRooms(tx *gorm.DB, w *world, buildingID, unitID uuid.UUID, ids []uuid.U
 // starts after the given room.
 func TestQuoteCommunityPostgres(t *testing.T) {
 	const n = 3000
-	w, ids := bulk(t, storetest.Postgres(t), n)
+	w, ids := bulk(t, storetest.Postgres(t), n, false)
 	ctx := context.Background()
 	var got []fee.RoomQuote
 	err := w.fees.QuoteCommunity(ctx, w.tenant, w.comm.ID, month("2026-04"), uuid.Nil, 700, func(qs []fee.RoomQuote) error {
@@ -155,7 +189,7 @@ func BenchmarkQuoteCommunity(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("WUYE_BENCH_ROOMS")); err == nil && v > 0 {
 		n = v
 	}
-	w, _ := bulk(b, storetest.Postgres(b), n)
+	w, _ := bulk(b, storetest.Postgres(b), n, true)
 	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {

@@ -43,17 +43,18 @@ func quoteRoom(b *book, d roomData, p civil.Period) RoomQuote {
 		q.Exceptions = append(q.Exceptions, exception(ExcNoOwner, uuid.Nil))
 	}
 	for _, it := range b.items {
-		from, to, months, ok := cover(it, p)
-		if !ok {
+		c := b.cover(it, p)
+		if !c.ok {
 			continue
 		}
+		from, to, months := c.from, c.to, c.months
 		var lines []draftLine
 		var exc *Exception
 		switch it.Kind {
 		case KindArea, KindFixed:
-			lines, exc = timeLines(it, b.rules[it.ID], d, from, to)
+			lines, exc = timeLines(b, it, b.rules[it.ID], d, from, to)
 		case KindMetered:
-			lines, exc = meteredLine(it, b.rules[it.ID], d, from, to, months)
+			lines, exc = meteredLine(b, it, b.rules[it.ID], d, from, to, months)
 		case KindShared:
 			lines, exc = sharedLine(it, b.shared[it.ID], d.room.ID)
 		}
@@ -120,7 +121,7 @@ func versions(it Item, rules []Rule, from, to civil.Date) ([]Rule, *Exception) {
 
 // timeLines prices an area or fixed item: one line per version and
 // occupancy stretch, prorated by days.
-func timeLines(it Item, rules []Rule, d roomData, from, to civil.Date) ([]draftLine, *Exception) {
+func timeLines(b *book, it Item, rules []Rule, d roomData, from, to civil.Date) ([]draftLine, *Exception) {
 	vs, exc := versions(it, rules, from, to)
 	if exc != nil {
 		return nil, exc
@@ -133,7 +134,7 @@ func timeLines(it Item, rules []Rule, d roomData, from, to civil.Date) ([]draftL
 		e := exception(ExcNoArea, it.ID)
 		return nil, &e
 	}
-	vacancy := mustRate(it.VacancyPercent, 2)
+	vacancy := b.rate(it.VacancyPercent, 2)
 	household := it.Kind == KindFixed && it.Per == "household"
 	var out []draftLine
 	for _, r := range vs {
@@ -146,7 +147,7 @@ func timeLines(it Item, rules []Rule, d roomData, from, to civil.Date) ([]draftL
 			if !pc.occupied {
 				keep -= vacancy
 			}
-			if l, ok := timeLine(it, r, d.room, area, pc, keep, household); ok {
+			if l, ok := timeLine(b, it, r, d.room, area, pc, keep, household); ok {
 				out = append(out, l)
 			}
 		}
@@ -172,12 +173,14 @@ func merge(ps []piece, households bool) []piece {
 }
 
 // timeLine is one line of an area or fixed item over a piece.
-func timeLine(it Item, r Rule, room Room, area int64, pc piece, keep int64, household bool) (draftLine, bool) {
+func timeLine(b *book, it Item, r Rule, room Room, area int64, pc piece, keep int64, household bool) (draftLine, bool) {
 	if keep <= 0 {
 		return draftLine{}, false
 	}
-	mnum, mden, mtext := monthsIn(pc.from, pc.to)
-	rate, scale, exp := mustRate(r.Rate, rateScale(it)), rateScale(it), it.Currency.Exponent()
+	f := b.monthsIn(pc.from, pc.to)
+	mnum, mden, mtext := f.num, f.den, f.text
+	scale, exp := rateScale(it), it.Currency.Exponent()
+	rate := b.rate(r.Rate, scale)
 	l := draftLine{Line: baseLine(it, r, pc.from, pc.to)}
 	var terms []string
 	if it.Kind == KindArea {
@@ -204,7 +207,7 @@ func timeLine(it Item, r Rule, room Room, area int64, pc piece, keep int64, hous
 
 // meteredLine prices a metered item: the rooms' consumption of its meter
 // kind over the covered months, on the version in force on the last day.
-func meteredLine(it Item, rules []Rule, d roomData, from, to civil.Date, months []string) ([]draftLine, *Exception) {
+func meteredLine(b *book, it Item, rules []Rule, d roomData, from, to civil.Date, months []string) ([]draftLine, *Exception) {
 	installed, has := d.meters[it.MeterKind]
 	if !has || installed.After(to) {
 		return nil, nil
@@ -221,14 +224,17 @@ func meteredLine(it Item, rules []Rule, d roomData, from, to civil.Date, months 
 		}
 		used += v
 	}
-	if _, exc := versions(it, rules, from, to); exc != nil {
+	vs, exc := versions(it, rules, from, to)
+	if exc != nil || len(vs) == 0 {
 		return nil, exc
 	}
+	// Readings are not split by day: the version in force on the last day
+	// prices them, or the latest one of the stretch if it ended before.
 	r, ok := ruleOn(rules, to)
 	if !ok {
-		return nil, nil
+		r = vs[len(vs)-1]
 	}
-	amount, text := tiered(used, ruleTiers(r), rateScale(it), it.Currency.Exponent())
+	amount, text := tiered(b.rate, used, ruleTiers(r), rateScale(it), it.Currency.Exponent())
 	l := draftLine{Line: baseLine(it, r, from, to), exact: amount}
 	l.Quantity, l.Detail = decimal.Format(used, ReadingScale), text
 	return []draftLine{l}, nil

@@ -82,6 +82,7 @@ var (
 	ErrBadRate          = apperr.New(apperr.KindInvalid, "invalid_rate", "A rate must be a decimal number such as 2.50.", "费率须为十进制数,例如 2.50。")
 	ErrNotDraft         = apperr.New(apperr.KindConflict, "rule_not_draft", "Only a draft rule can be changed or activated.", "只有草稿状态的规则可以修改或启用。")
 	ErrNotActive        = apperr.New(apperr.KindConflict, "rule_not_active", "Only an active rule can be retired.", "只有已启用的规则可以停用。")
+	ErrKindChange       = apperr.New(apperr.KindConflict, "fee_kind_change", "An item with rule versions cannot change its kind; create a new item.", "已有规则版本的收费项目不能更改类型,请新建收费项目。")
 	ErrItemInUse        = apperr.New(apperr.KindConflict, "fee_item_in_use", "The fee item has active rules; retire them first.", "该收费项目仍有启用中的规则,请先停用。")
 	ErrUnknownMeter     = apperr.New(apperr.KindInvalid, "unknown_meter", "No such meter.", "表具不存在。")
 	ErrDuplicateMeter   = apperr.New(apperr.KindConflict, "duplicate_meter", "Another meter of this kind already has this serial number.", "已有相同类型和表号的表具。")

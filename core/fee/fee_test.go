@@ -259,6 +259,11 @@ func TestRulesRefused(t *testing.T) {
 		if len(v.Versions) != 1 {
 			t.Fatalf("refused rules were written: %d versions", len(v.Versions))
 		}
+		// With versions, the item keeps its kind.
+		in := fee.ItemInput{CommunityID: w.comm.ID, Code: "pf", Name: "物业费", Kind: fee.KindFixed}
+		if _, err := w.fees.UpdateItem(ctx, w.tenant, it.ID, in); code(err) != "fee_kind_change" {
+			t.Fatalf("kind change: %v", err)
+		}
 		// A retired version no longer blocks its dates.
 		if _, err := w.fees.RetireRule(ctx, w.tenant, v.Versions[0].ID); err != nil {
 			t.Fatal(err)

@@ -315,13 +315,19 @@ func (s *Service) UpdateItem(ctx context.Context, tenantID, id uuid.UUID, inp It
 		if err := s.checkRefs(tx, tenantID, inp); err != nil {
 			return err
 		}
+		rules, err := itemRules(tx, tenantID, it.ID)
+		if err != nil {
+			return err
+		}
+		if inp.Kind != it.Kind && len(rules) > 0 {
+			return ErrKindChange // its versions' rates mean something else
+		}
 		inp.apply(&it)
 		if err := unique(tx.Save(&it).Error, ErrDuplicateCode); err != nil {
 			return err
 		}
-		rules, err := itemRules(tx, tenantID, it.ID)
 		v = itemView(it, rules)
-		return err
+		return nil
 	})
 	return v, err
 }
@@ -427,4 +433,17 @@ func parseID(s string) uuid.UUID {
 		return uuid.Nil
 	}
 	return id
+}
+
+// PrepayPercent is the prepayment discount for paying months ahead: the
+// percent (exact decimal text) of the largest tier whose months it reaches,
+// "0" when none does. Billing applies it to a prepayment it takes.
+func (it Item) PrepayPercent(months int) string {
+	best, pct := 0, "0"
+	for _, t := range it.Prepay() {
+		if months >= t.Months && t.Months > best {
+			best, pct = t.Months, t.Percent
+		}
+	}
+	return pct
 }

@@ -167,6 +167,39 @@ func (s *Service) GetMeter(ctx context.Context, tenantID, id uuid.UUID) (v Meter
 	return v, err
 }
 
+// MeterPatch changes a meter's serial (a mistyped one) or digits.
+type MeterPatch struct {
+	Serial string `json:"serial"`
+	Digits int    `json:"digits"`
+}
+
+// UpdateMeter corrects a meter's serial number and counter digits; the
+// meter is looked up first, so another tenant's id answers 404 whatever the body.
+func (s *Service) UpdateMeter(ctx context.Context, tenantID, id uuid.UUID, p MeterPatch) (v MeterView, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		var m Meter
+		if err := store.NotFound(in(forUpdate(tx), tenantID).First(&m, "id = ?", id).Error); err != nil {
+			return err
+		}
+		in := MeterInput{RoomID: m.RoomID, CommunityID: m.CommunityID, Kind: m.Kind, Serial: p.Serial, Digits: p.Digits,
+			StartReading: decimal.Format(m.StartReading, ReadingScale), InstalledOn: m.InstalledOn}
+		if _, err := in.check(); err != nil {
+			return err
+		}
+		var last Reading
+		if err := in_(tx, tenantID).Where("meter_id = ?", id).Order("value DESC").Limit(1).Find(&last).Error; err != nil {
+			return err
+		}
+		if last.Value >= (Meter{Digits: in.Digits}).wrap() {
+			return ErrRollover // readings already taken do not fit fewer digits
+		}
+		m.Serial, m.Digits = in.Serial, in.Digits
+		v = meterView(m)
+		return unique(tx.Save(&m).Error, ErrDuplicateMeter)
+	})
+	return v, err
+}
+
 // ErrMeterHasReadings refuses deleting a meter with readings.
 var ErrMeterHasReadings = apperr.New(apperr.KindConflict, "meter_has_readings", "The meter has readings; they are kept for the bills made from them.", "该表具已有读数,为保留计费依据不能删除。")
 

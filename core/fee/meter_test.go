@@ -159,3 +159,18 @@ func TestQuarterlyCycleAndVacancy(t *testing.T) {
 		}
 	})
 }
+
+// A version that ended mid-month still prices that month's reading: readings
+// are not split by day.
+func TestMeteredVersionEndedMidMonth(t *testing.T) {
+	w := setup(t, storetest.SQLite(t), 1, 1)
+	w.owner(0, "2025-01-01")
+	w.item(t, fee.ItemInput{Code: "power", Name: "电费", Kind: fee.KindMetered, MeterKind: "electricity", Billing: "arrears"},
+		fee.RuleInput{ValidFrom: day("2025-01-01"), ValidTo: day("2026-03-15"), Rate: "0.6000"})
+	m := w.meter(t, 0, "electricity", 6, "0")
+	w.read(t, m, "2026-03", "100", false)
+	q := w.quote(t, 0, "2026-04")
+	if got := amounts(q); !slices.Equal(got, []int64{6000}) || q.Lines[0].Version != 1 {
+		t.Fatalf("%v %+v", got, q.Lines)
+	}
+}

@@ -2,7 +2,9 @@ package fee
 
 import (
 	"fmt"
+	"math"
 	"math/big"
+	"math/bits"
 	"sort"
 	"strings"
 
@@ -11,47 +13,103 @@ import (
 )
 
 // exact is an amount in the currency's minor units as an exact fraction
-// n/d, kept unrounded until the item's rounding rule applies.
-type exact struct{ n, d *big.Int }
+// n/d, kept unrounded until the item's rounding rule applies. Most amounts
+// fit int64 (n, d); a product that would overflow is kept in big (bn, bd).
+type exact struct {
+	n, d   int64
+	bn, bd *big.Int
+}
 
 var bigOne = big.NewInt(1)
 
+// mul64 multiplies without overflow; ok is false when it would overflow.
+func mul64(a, b int64) (int64, bool) {
+	if a < 0 || b < 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	return int64(lo), hi == 0 && lo <= math.MaxInt64
+}
+
 // product is Π nums / Π dens, times 10^exp (the currency's minor unit).
 func product(nums, dens []int64, exp int) exact {
-	n, d := big.NewInt(1), big.NewInt(1)
-	t := new(big.Int)
+	n, d, ok := int64(1), int64(1), true
 	for _, v := range nums {
-		n.Mul(n, t.SetInt64(v))
+		if n, ok = mul64(n, v); !ok {
+			break
+		}
+	}
+	for i := 0; ok && i < exp; i++ {
+		n, ok = mul64(n, 10)
 	}
 	for _, v := range dens {
-		d.Mul(d, t.SetInt64(v))
+		if !ok {
+			break
+		}
+		d, ok = mul64(d, v)
+	}
+	if ok {
+		return exact{n: n, d: d}
+	}
+	bn, bd := big.NewInt(1), big.NewInt(1)
+	for _, v := range nums {
+		bn.Mul(bn, big.NewInt(v))
 	}
 	for range exp {
-		n.Mul(n, big.NewInt(10))
+		bn.Mul(bn, big.NewInt(10))
 	}
-	return exact{n, d}
+	for _, v := range dens {
+		bd.Mul(bd, big.NewInt(v))
+	}
+	return exact{bn: bn, bd: bd}
+}
+
+// bigs is e as two big integers.
+func (e exact) bigs() (*big.Int, *big.Int) {
+	if e.bn != nil {
+		return e.bn, e.bd
+	}
+	return big.NewInt(e.n), big.NewInt(e.d)
 }
 
 // round rounds e to whole minor units by mode (amounts are never negative).
 func (e exact) round(m decimal.Mode) int64 {
-	q, r := new(big.Int).QuoRem(e.n, e.d, new(big.Int))
-	if r.Sign() != 0 {
-		twice := new(big.Int).Lsh(r, 1)
-		c := twice.Cmp(e.d)
-		up := false
-		switch m {
-		case decimal.Up:
-			up = true
-		case decimal.HalfEven:
-			up = c > 0 || (c == 0 && q.Bit(0) == 1)
-		case decimal.HalfUp:
-			up = c >= 0
+	if e.bn == nil {
+		q, r := e.n/e.d, e.n%e.d
+		if r != 0 && roundsUp(m, q%2 == 1, compareHalf(r, e.d)) {
+			q++
 		}
-		if up {
-			q.Add(q, bigOne)
-		}
+		return q
+	}
+	q, r := new(big.Int).QuoRem(e.bn, e.bd, new(big.Int))
+	if r.Sign() != 0 && roundsUp(m, q.Bit(0) == 1, new(big.Int).Lsh(r, 1).Cmp(e.bd)) {
+		q.Add(q, bigOne)
 	}
 	return q.Int64()
+}
+
+// compareHalf compares the remainder r with half of d: -1, 0 or 1.
+func compareHalf(r, d int64) int {
+	switch rest := d - r; { // 2r may overflow; r against d − r does not
+	case r > rest:
+		return 1
+	case r == rest:
+		return 0
+	}
+	return -1
+}
+
+// roundsUp decides a non-zero remainder by mode; c compares it with half.
+func roundsUp(m decimal.Mode, odd bool, c int) bool {
+	switch m {
+	case decimal.Up:
+		return true
+	case decimal.HalfEven:
+		return c > 0 || (c == 0 && odd)
+	case decimal.HalfUp:
+		return c >= 0
+	}
+	return false
 }
 
 // roundTogether rounds lines so that they sum to the rounded sum of their
@@ -60,15 +118,17 @@ func (e exact) round(m decimal.Mode) int64 {
 func roundTogether(parts []exact, m decimal.Mode) []int64 {
 	sum := new(big.Rat)
 	for _, p := range parts {
-		sum.Add(sum, new(big.Rat).SetFrac(p.n, p.d))
+		n, d := p.bigs()
+		sum.Add(sum, new(big.Rat).SetFrac(n, d))
 	}
-	total := exact{sum.Num(), sum.Denom()}.round(m)
+	total := exact{bn: sum.Num(), bd: sum.Denom()}.round(m)
 	out := make([]int64, len(parts))
 	rems := make([]*big.Rat, len(parts))
 	var got int64
 	for i, p := range parts {
-		q, r := new(big.Int).QuoRem(p.n, p.d, new(big.Int))
-		out[i], rems[i] = q.Int64(), new(big.Rat).SetFrac(r, p.d)
+		n, d := p.bigs()
+		q, r := new(big.Int).QuoRem(n, d, new(big.Int))
+		out[i], rems[i] = q.Int64(), new(big.Rat).SetFrac(r, d)
 		got += out[i]
 	}
 	for _, i := range largest(len(parts), func(a, b int) int { return rems[a].Cmp(rems[b]) }) {
@@ -171,14 +231,14 @@ func gcd(a, b int64) int64 {
 // tiered prices a consumption (ReadingScale) on tiers (rates at scale):
 // each tier's slice at its rate. It returns the exact amount in minor
 // units and the arithmetic as text.
-func tiered(used int64, tiers []Tier, scale, exp int) (exact, string) {
-	total := exact{big.NewInt(0), big.NewInt(1)}
+func tiered(rate func(string, int) int64, used int64, tiers []Tier, scale, exp int) (exact, string) {
+	total := exact{n: 0, d: 1}
 	var lower int64
 	var steps []string
 	for i, t := range tiers {
 		upper := int64(-1)
 		if t.UpTo != "" {
-			upper = mustRate(t.UpTo, ReadingScale)
+			upper = rate(t.UpTo, ReadingScale)
 		}
 		slice := used - lower
 		if upper >= 0 && used > upper {
@@ -187,8 +247,7 @@ func tiered(used int64, tiers []Tier, scale, exp int) (exact, string) {
 		if slice <= 0 && i > 0 {
 			break
 		}
-		rate := mustRate(t.Rate, scale)
-		part := product([]int64{slice, rate}, []int64{pow10(ReadingScale), pow10(scale)}, exp)
+		part := product([]int64{slice, rate(t.Rate, scale)}, []int64{pow10(ReadingScale), pow10(scale)}, exp)
 		total = add(total, part)
 		steps = append(steps, fmt.Sprintf("%s × %s", decimal.Format(slice, ReadingScale), t.Rate))
 		if upper < 0 || used <= upper {
@@ -200,8 +259,19 @@ func tiered(used int64, tiers []Tier, scale, exp int) (exact, string) {
 }
 
 func add(a, b exact) exact {
-	n := new(big.Int).Add(new(big.Int).Mul(a.n, b.d), new(big.Int).Mul(b.n, a.d))
-	return exact{n, new(big.Int).Mul(a.d, b.d)}
+	if a.bn == nil && b.bn == nil {
+		x, ok1 := mul64(a.n, b.d)
+		y, ok2 := mul64(b.n, a.d)
+		d, ok3 := mul64(a.d, b.d)
+		if ok1 && ok2 && ok3 && x <= math.MaxInt64-y {
+			g := gcd(x+y, d)
+			return exact{n: (x + y) / g, d: d / g}
+		}
+	}
+	an, ad := a.bigs()
+	bn, bd := b.bigs()
+	n := new(big.Int).Add(new(big.Int).Mul(an, bd), new(big.Int).Mul(bn, ad))
+	return exact{bn: n, bd: new(big.Int).Mul(ad, bd)}
 }
 
 func pow10(n int) int64 {

@@ -104,7 +104,9 @@ func (s *Service) PreviewDraft(ctx context.Context, tenantID uuid.UUID, d DraftP
 // QuoteCommunity prices every room of a community for a period, calling fn
 // with batches of quotes in room-id order, starting after room id `after`
 // (uuid.Nil = from the start) so a killed run can resume. Each batch is
-// read in one transaction; fn runs outside it.
+// read in a transaction of its own, the next one while this one is priced;
+// fn runs outside them. Called inside a caller's transaction, the batches
+// are read one after the other in it.
 func (s *Service) QuoteCommunity(ctx context.Context, tenantID, communityID uuid.UUID, period civil.Period, after uuid.UUID, batch int, fn func([]RoomQuote) error) error {
 	if batch <= 0 || batch > 10_000 {
 		batch = 2000
@@ -123,35 +125,91 @@ func (s *Service) QuoteCommunity(ctx context.Context, tenantID, communityID uuid
 	if err != nil {
 		return err
 	}
-	months := b.months(period)
+	r := reader{s: s, tenantID: tenantID, communityID: communityID, b: b, months: b.months(period), after: after, batch: batch}
+	next := r.read
+	if !store.InRequestTx(ctx) {
+		var stop func()
+		next, stop = r.ahead(ctx)
+		defer stop()
+	}
 	for {
-		var quotes []RoomQuote
-		var n int
-		err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-			rooms, err := s.rooms.FeeRooms(store.Ctx(tx), tenantID, communityID, after, batch)
-			if err != nil || len(rooms) == 0 {
-				return err
-			}
-			n, after = len(rooms), rooms[len(rooms)-1].ID
-			data, err := s.loadRooms(tx, tenantID, b, rooms, months)
-			quotes = make([]RoomQuote, len(data))
-			for i, d := range data {
-				quotes[i] = quoteRoom(b, d, period)
-			}
-			return err
-		})
-		if err != nil {
+		data, err := next(ctx)
+		if err != nil || len(data) == 0 {
 			return err
 		}
-		if n > 0 {
-			if err := fn(quotes); err != nil {
-				return err
-			}
+		quotes := make([]RoomQuote, len(data))
+		for i, d := range data {
+			quotes[i] = quoteRoom(b, d, period)
 		}
-		if n < batch {
+		if err := fn(quotes); err != nil {
+			return err
+		}
+		if len(data) < batch {
 			return nil
 		}
 	}
+}
+
+// reader reads a community's rooms batch after batch.
+type reader struct {
+	s                     *Service
+	tenantID, communityID uuid.UUID
+	b                     *book
+	months                []string
+	after                 uuid.UUID
+	batch                 int
+}
+
+// read reads the next batch; empty at the end.
+func (r *reader) read(ctx context.Context) (data []roomData, err error) {
+	err = r.s.db.InTenant(ctx, r.tenantID, func(tx *gorm.DB) error {
+		rooms, err := r.s.rooms.FeeRooms(store.Ctx(tx), r.tenantID, r.communityID, r.after, r.batch)
+		if err != nil || len(rooms) == 0 {
+			return err
+		}
+		r.after = rooms[len(rooms)-1].ID
+		data, err = r.s.loadRooms(tx, r.tenantID, r.b, rooms, r.months)
+		return err
+	})
+	return data, err
+}
+
+type readResult struct {
+	data []roomData
+	err  error
+}
+
+// ahead reads batches in a goroutine, one ahead of the caller; stop ends it.
+func (r *reader) ahead(ctx context.Context) (next func(context.Context) ([]roomData, error), stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan readResult, 1)
+	go func() {
+		defer close(ch)
+		for {
+			data, err := r.read(ctx)
+			select {
+			case ch <- readResult{data, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(data) < r.batch {
+				return
+			}
+		}
+	}()
+	next = func(context.Context) ([]roomData, error) {
+		res, ok := <-ch
+		if !ok {
+			return nil, ctx.Err()
+		}
+		return res.data, res.err
+	}
+	stop = func() {
+		cancel()
+		for range ch { // let the goroutine end before returning
+		}
+	}
+	return next, stop
 }
 
 func firstErr(err error, otherwise error) error {

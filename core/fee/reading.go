@@ -84,7 +84,7 @@ func consumption(m Meter, prev, v int64, rollover bool) (int64, error) {
 func (s *Service) EnterReading(ctx context.Context, tenantID, meterID uuid.UUID, inp ReadingInput) (v ReadingView, err error) {
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var m Meter
-		if err := store.NotFound(in(tx, tenantID).First(&m, "id = ?", meterID).Error); err != nil {
+		if err := store.NotFound(in(forUpdate(tx), tenantID).First(&m, "id = ?", meterID).Error); err != nil {
 			return err
 		}
 		p, val, err := inp.parse()
@@ -140,7 +140,7 @@ func (s *Service) ReplaceMeter(ctx context.Context, tenantID, meterID uuid.UUID,
 	final := ReadingInput{Period: inp.Period, ReadOn: inp.ReadOn, Value: inp.FinalReading, Note: "final reading (replaced)"}
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var old Meter
-		if err := store.NotFound(in(tx, tenantID).First(&old, "id = ?", meterID).Error); err != nil {
+		if err := store.NotFound(in(forUpdate(tx), tenantID).First(&old, "id = ?", meterID).Error); err != nil {
 			return err
 		}
 		p, val, err := final.parse()

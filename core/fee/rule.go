@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/civil"
@@ -45,9 +46,14 @@ type Rule struct {
 	Notes     string     `json:"notes"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+
+	tierCache []Tier // decoded once per quote run (prepare)
 }
 
 func (Rule) TableName() string { return "fee_rules" }
+
+// prepare decodes the tiers once, for a run that prices many rooms.
+func (r *Rule) prepare() { r.tierCache = ruleTiers(*r) }
 
 // RuleView is a rule as the API shows it.
 type RuleView struct {
@@ -152,6 +158,17 @@ func (in RuleInput) apply(r *Rule, it Item) {
 	}
 }
 
+// forUpdate locks the rows a query reads until the transaction ends, on
+// Postgres (SQLite has one writer at a time anyway): two versions added at
+// once cannot both pass the overlap check, two readings of a meter cannot
+// both follow the same previous one.
+func forUpdate(tx *gorm.DB) *gorm.DB {
+	if tx.Dialector.Name() == "postgres" {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}
+
 func itemRules(tx *gorm.DB, tenantID, itemID uuid.UUID) ([]Rule, error) {
 	var out []Rule
 	err := in(tx, tenantID).Where("item_id = ?", itemID).Order("version").Find(&out).Error
@@ -177,7 +194,7 @@ func checkOverlap(tx *gorm.DB, tenantID uuid.UUID, r Rule) error {
 func (s *Service) AddRule(ctx context.Context, tenantID, itemID uuid.UUID, inp RuleInput) (v RuleView, err error) {
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		var it Item
-		if err := store.NotFound(in(tx, tenantID).First(&it, "id = ?", itemID).Error); err != nil {
+		if err := store.NotFound(in(forUpdate(tx), tenantID).First(&it, "id = ?", itemID).Error); err != nil {
 			return err
 		}
 		if err := inp.check(it); err != nil {
@@ -207,7 +224,7 @@ func (s *Service) withRule(ctx context.Context, tenantID, id uuid.UUID, fn func(
 			return err
 		}
 		var it Item
-		if err := in(tx, tenantID).First(&it, "id = ?", r.ItemID).Error; err != nil {
+		if err := in(forUpdate(tx), tenantID).First(&it, "id = ?", r.ItemID).Error; err != nil {
 			return err
 		}
 		if err := fn(tx, &r, it); err != nil {

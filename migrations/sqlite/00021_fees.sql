@@ -91,3 +91,7 @@ CREATE TABLE meter_readings (
 );
 CREATE UNIQUE INDEX meter_readings_period_key ON meter_readings (tenant_id, meter_id, period);
 CREATE INDEX meter_readings_room_idx ON meter_readings (tenant_id, room_id, period);
+
+-- Pricing walks a community's rooms in id order (fee.QuoteCommunity): a
+-- keyset index makes each batch start where the last one ended.
+CREATE INDEX rooms_community_id_idx ON rooms (tenant_id, community_id, id);

@@ -53,6 +53,7 @@ func Routes(svc *fee.Service) []httpapi.Route {
 		{Method: "GET", Path: "/api/v1/meters", Tag: tag, Summary: "List meters", Permission: r, Query: fee.MeterFilter{}, Response: httpapi.Page[fee.MeterView]{}, Handler: h.listMeters},
 		{Method: "POST", Path: "/api/v1/meters", Tag: tag, Summary: "Register a room's meter or a common meter", Permission: m, Idempotent: true, Request: fee.MeterInput{}, Response: fee.MeterView{}, Status: 201, Handler: h.createMeter},
 		{Method: "GET", Path: "/api/v1/meters/:id", Tag: tag, Summary: "Get a meter", Permission: r, Object: true, Response: fee.MeterView{}, Handler: h.getMeter},
+		{Method: "PUT", Path: "/api/v1/meters/:id", Tag: tag, Summary: "Correct a meter's serial number or digits", Permission: m, Object: true, Request: fee.MeterPatch{}, Response: fee.MeterView{}, Handler: h.updateMeter},
 		{Method: "DELETE", Path: "/api/v1/meters/:id", Tag: tag, Summary: "Delete a meter without readings", Permission: m, Object: true, Status: 204, Handler: h.deleteMeter},
 		{Method: "POST", Path: "/api/v1/meters/:id/replace", Tag: tag, Summary: "Replace a meter: the old one's final reading and the new one's start", Permission: m, Object: true, Request: fee.ReplaceInput{}, Response: fee.MeterView{}, Status: 201, Handler: h.replaceMeter},
 		{Method: "POST", Path: "/api/v1/meters/:id/readings", Tag: tag, Summary: "Enter a meter's reading for a period", Permission: m, Object: true, Idempotent: true, Request: fee.ReadingInput{}, Response: fee.ReadingView{}, Status: 201, Handler: h.enterReading},
@@ -158,6 +159,9 @@ func (h handlers) updateRule(c *gin.Context) error {
 	return withBody(c, http.StatusOK, h.svc.UpdateRule)
 }
 func (h handlers) endRule(c *gin.Context) error { return withBody(c, http.StatusOK, h.svc.EndRule) }
+func (h handlers) updateMeter(c *gin.Context) error {
+	return withBody(c, http.StatusOK, h.svc.UpdateMeter)
+}
 func (h handlers) replaceMeter(c *gin.Context) error {
 	return withBody(c, http.StatusCreated, h.svc.ReplaceMeter)
 }
