@@ -15,6 +15,7 @@ import (
 	"github.com/wuye-project/wuye/core/queue/queuetest"
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/store/storetest"
+	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // running is a whole wuye process started as serve starts it, on port 0.
@@ -237,4 +238,13 @@ func TestNewFailsCleanly(t *testing.T) {
 	if a, err := app.New(context.Background(), cfg); err == nil || a != nil {
 		t.Fatalf("New with bad PII keys: app=%v err=%v", a, err)
 	}
+}
+
+// demoWithoutBills is the demo manifest less its twelve months of bills and
+// payments: tests about other things apply it in a fraction of the time
+// (the route walkers, list and billing tests take the whole demo).
+func demoWithoutBills() (tenant.Manifest, error) {
+	m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+	delete(m.Seed, "billing")
+	return m, err
 }

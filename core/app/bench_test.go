@@ -23,7 +23,6 @@ import (
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // BenchmarkAuthenticatedGet is the request-cost target: GET /api/v1/rooms/{id}
@@ -54,7 +53,7 @@ func BenchmarkAuthenticatedGet(b *testing.B) {
 			os.Stderr = stderr
 			slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, nil)))
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "bench"})
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoWithoutBills()
 			if err != nil {
 				b.Fatal(err)
 			}

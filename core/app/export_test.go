@@ -13,7 +13,6 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // download GETs a file and returns status and body.
@@ -46,7 +45,7 @@ func TestExportListsOnDemoData(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			r := start(t, d)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoWithoutBills()
 			if err != nil {
 				t.Fatal(err)
 			}

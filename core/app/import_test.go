@@ -11,7 +11,6 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // TestLargeImportRunsAsJob: an import above the synchronous limit answers 202
@@ -20,7 +19,7 @@ import (
 func TestLargeImportRunsAsJob(t *testing.T) {
 	r := start(t, store.SQLite)
 	ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
-	m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+	m, err := demoWithoutBills()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // TestRoomsWithResidentsAreKept: a room people live in cannot be deleted,
@@ -23,7 +22,7 @@ func TestRoomsWithResidentsAreKept(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			r := start(t, d)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoWithoutBills()
 			if err != nil {
 				t.Fatal(err)
 			}

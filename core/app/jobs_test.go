@@ -15,7 +15,6 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/app"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // TestQueuedImportRunsOnAnotherNode: a large import accepted by one process
@@ -32,7 +31,7 @@ func TestQueuedImportRunsOnAnotherNode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoWithoutBills()
 			if err != nil {
 				t.Fatal(err)
 			}

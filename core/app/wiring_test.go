@@ -6,7 +6,6 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // TestOccupancyKeepsRoomStatus: the demo seed moves residents in, so their
@@ -17,7 +16,7 @@ func TestOccupancyKeepsRoomStatus(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			r := start(t, d)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoWithoutBills()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +70,7 @@ func TestResidentSelfService(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			r := start(t, d)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoWithoutBills()
 			if err != nil {
 				t.Fatal(err)
 			}
