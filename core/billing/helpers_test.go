@@ -33,10 +33,12 @@ type world struct {
 	failAfter int                 // QuoteCommunity fails after this many batches (0: never)
 	calls     int
 	mine      []uuid.UUID // the resident's rooms
+	item      uuid.UUID   // the property fee item: 6 months prepaid → 2 % off, 12 → 5 %
+	blocked   map[civil.Period]bool
 }
 
 func newWorld(n int) *world {
-	w := &world{community: store.NewID(), building: store.NewID(), area: map[uuid.UUID]int64{}}
+	w := &world{community: store.NewID(), building: store.NewID(), area: map[uuid.UUID]int64{}, item: store.NewID(), blocked: map[civil.Period]bool{}}
 	for i := range n {
 		id := store.NewID()
 		w.rooms = append(w.rooms, id)
@@ -49,14 +51,30 @@ func newWorld(n int) *world {
 func (w *world) quote(room uuid.UUID, p civil.Period) fee.RoomQuote {
 	a := w.area[room]
 	amt := (a*250 + 50) / 100 // area (centi-m²) × 2.50 yuan = fen, half-up
-	return fee.RoomQuote{RoomID: room, CommunityID: w.community, BuildingID: w.building, Period: p, Exceptions: []fee.Exception{},
-		Lines: []fee.Line{{Code: "property_fee", Name: "物业费", Kind: fee.KindArea, From: p.Start(), To: p.End(),
+	exc := []fee.Exception{}
+	w.mu.Lock()
+	if w.blocked[p] {
+		exc = append(exc, fee.Exception{Code: fee.ExcNoReading, Message: "no reading", MessageZH: "缺少读数"})
+	}
+	w.mu.Unlock()
+	return fee.RoomQuote{RoomID: room, CommunityID: w.community, BuildingID: w.building, Period: p, Exceptions: exc,
+		Lines: []fee.Line{{ItemID: w.item, Code: "property_fee", Name: "物业费", Kind: fee.KindArea, From: p.Start(), To: p.End(),
 			Quantity: fmt.Sprintf("%d.%02d", a/100, a%100), Unit: "m²", Rate: "2.50", Amount: amt, Currency: money.CNY, DueDays: 15,
 			Late: &fee.LatePolicy{GraceDays: 5, RatePerDay: "0.0005", CapPercent: "10"}}}}
 }
 
 func (w *world) Quote(_ context.Context, _, room uuid.UUID, p civil.Period) (fee.RoomQuote, error) {
 	return w.quote(room, p), nil
+}
+
+// PrepayPercent answers the property fee item's tiers with the fee
+// domain's own rule (fee.Item.PrepayPercent).
+func (w *world) PrepayPercent(_ context.Context, _, item uuid.UUID, months int) (string, error) {
+	if item != w.item {
+		return "", apperr.NotFound
+	}
+	it := fee.Item{PrepayTiers: `[{"months":6,"percent":"2"},{"months":12,"percent":"5"}]`}
+	return it.PrepayPercent(months), nil
 }
 
 var errKilled = errors.New("killed")
