@@ -24,8 +24,10 @@ const MaxPrepayMonths = 36
 const KindDiscount = "discount"
 
 // PrepayQuote is what paying a room's next Months unbilled periods ahead
-// costs: each period's priced lines, followed by a discount line (negative)
-// for each line whose fee item has a prepay tier for that many months.
+// costs: each period's lines of the items billed ahead (usage, metered or
+// shared, waits for its readings and the monthly run), each followed by a
+// discount line (negative) when its fee item has a prepay tier for that
+// many months. Exceptions are the quote's, for items left to the run.
 type PrepayQuote struct {
 	RoomID   uuid.UUID      `json:"room_id"`
 	Months   int            `json:"months"`
@@ -36,6 +38,7 @@ type PrepayQuote struct {
 	Gross    int64          `json:"gross"`    // before the discount
 	Discount int64          `json:"discount"` // taken off, ≥ 0
 	Total    int64          `json:"total"`    // what is paid
+	Exceptions []fee.Exception `json:"exceptions"`
 }
 
 // PrepayPeriod is one period of a prepayment quote.
@@ -65,7 +68,7 @@ type Prepayment struct {
 
 var (
 	ErrPrepayMonths       = apperr.New(apperr.KindInvalid, "invalid_months", "months must be from 1 to 36.", "预缴月数必须在 1 到 36 之间。")
-	ErrPrepayNotPriceable = apperr.New(apperr.KindInvalid, "prepay_not_priceable", "The room cannot be priced for these months; fix the listed exceptions first.", "该房屋在这些月份无法计费,请先处理所列异常。")
+	ErrPrepayNotPriceable = apperr.New(apperr.KindInvalid, "prepay_not_priceable", "Nothing of the room can be priced ahead for these months; fix the listed exceptions first.", "该房屋在这些月份没有可预缴的费用,请先处理所列异常。")
 	ErrPrepayTooFar       = apperr.New(apperr.KindConflict, "prepay_too_far_ahead", "The room is billed too far ahead to prepay these months.", "该房屋已出账至较远月份,不能再预缴这些月份。")
 	ErrPrepayBilled       = apperr.New(apperr.KindConflict, "prepay_period_billed", "Some of these months are billed already; pay those bills instead.", "其中部分月份已出账,请直接缴纳这些账单。")
 )
@@ -73,11 +76,11 @@ var (
 // PrepayQuote prices a room's next months unbilled periods with their
 // prepayment discount; nothing is written.
 func (s *Service) PrepayQuote(ctx context.Context, tenantID, roomID uuid.UUID, months int) (PrepayQuote, error) {
+	if _, err := s.rooms.RoomPlace(ctx, tenantID, roomID); err != nil { // another tenant's room: 404 before any 400
+		return PrepayQuote{}, err
+	}
 	if months < 1 || months > MaxPrepayMonths {
 		return PrepayQuote{}, ErrPrepayMonths
-	}
-	if _, err := s.rooms.RoomPlace(ctx, tenantID, roomID); err != nil {
-		return PrepayQuote{}, err
 	}
 	start, err := s.firstUnbilled(ctx, tenantID, roomID, months)
 	if err != nil {
@@ -87,53 +90,62 @@ func (s *Service) PrepayQuote(ctx context.Context, tenantID, roomID uuid.UUID, m
 }
 
 // firstUnbilled is the room's first period from this month on without a
-// period bill; it starts at most next month + months, and the months from
-// it on must all be unbilled.
+// period bill (a run's or a prepayment's); it starts at most next month +
+// months, and the months from it on must all be unbilled.
 func (s *Service) firstUnbilled(ctx context.Context, tenantID, roomID uuid.UUID, months int) (civil.Period, error) {
 	cur := civil.PeriodOf(s.today(ctx, tenantID))
-	keys := make([]string, 0, 2*months+2)
+	var keys []string
 	for i := range 2*months + 2 {
-		keys = append(keys, "p:"+cur.Add(i).String())
+		keys = append(keys, "p:"+cur.Add(i).String(), prepayKey(cur.Add(i)))
 	}
-	var billed []string
+	var rows []string
 	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		return tx.Raw(`SELECT bill_key FROM bills WHERE tenant_id = ? AND room_id = ? AND bill_key IN ?`, tenantID, roomID, keys).Scan(&billed).Error
+		return tx.Raw(`SELECT bill_key FROM bills WHERE tenant_id = ? AND room_id = ? AND bill_key IN ?`, tenantID, roomID, keys).Scan(&rows).Error
 	})
 	if err != nil {
 		return civil.Period{}, err
 	}
+	billed := func(i int) bool { return slices.Contains(rows, keys[2*i]) || slices.Contains(rows, keys[2*i+1]) }
 	i := 0
-	for i <= months+1 && slices.Contains(billed, keys[i]) {
+	for i <= months+1 && billed(i) {
 		i++
 	}
 	if i > months+1 {
 		return civil.Period{}, ErrPrepayTooFar
 	}
-	for _, k := range keys[i : i+months] {
-		if slices.Contains(billed, k) {
+	for k := i; k < i+months; k++ {
+		if billed(k) {
 			return civil.Period{}, ErrPrepayBilled
 		}
 	}
 	return cur.Add(i), nil
 }
 
+// prepayKey is the bill key of a prepayment's bill for p; a run's bill of p
+// ("p:" + p) leaves out the items it holds (prepaidItems).
+func prepayKey(p civil.Period) string { return "prepay:" + p.String() }
+
+// billedAhead says whether a line's item is billed ahead (a prepayment can
+// take it): usage, metered or shared, is known only after the readings.
+func billedAhead(l fee.Line) bool { return l.Kind != fee.KindMetered && l.Kind != fee.KindShared }
+
 // quotePrepay prices months periods from start with the pricer, adding the
 // discount lines. A period the pricer cannot price whole refuses the quote.
 func (s *Service) quotePrepay(ctx context.Context, tenantID, roomID uuid.UUID, start civil.Period, months int) (PrepayQuote, error) {
 	q := PrepayQuote{RoomID: roomID, Months: months, From: start, To: start.Add(months - 1), Currency: money.CNY, Periods: []PrepayPeriod{}}
+	q.Exceptions = []fee.Exception{}
 	pcts := map[uuid.UUID]string{}
-	var exc []fee.Exception
 	for i := range months {
 		rq, err := s.pricer.Quote(ctx, tenantID, roomID, start.Add(i))
 		if err != nil {
 			return q, err
 		}
-		if blocked(rq) {
-			exc = append(exc, rq.Exceptions...)
-			continue
-		}
+		q.Exceptions = append(q.Exceptions, rq.Exceptions...)
 		pp := PrepayPeriod{Period: start.Add(i), Lines: []fee.Line{}}
 		for _, l := range rq.Lines {
+			if !billedAhead(l) {
+				continue
+			}
 			if !l.Currency.Valid() || (q.Gross+pp.Gross > 0 && l.Currency != q.Currency) {
 				return q, ErrCurrency
 			}
@@ -153,8 +165,8 @@ func (s *Service) quotePrepay(ctx context.Context, tenantID, roomID uuid.UUID, s
 		q.Discount += pp.Discount
 		q.Periods = append(q.Periods, pp)
 	}
-	if len(exc) > 0 {
-		return q, ErrPrepayNotPriceable.WithDetails(exc)
+	if q.Gross <= 0 {
+		return q, ErrPrepayNotPriceable.WithDetails(q.Exceptions)
 	}
 	q.Total = q.Gross - q.Discount
 	return q, nil
@@ -188,9 +200,9 @@ func (s *Service) prepayDiscount(ctx context.Context, tenantID uuid.UUID, pcts m
 		Detail: fmt.Sprintf("预缴 %d 个月优惠 %s%%", months, pct), DueDays: l.DueDays}, nil
 }
 
-// Prepay issues the room's next months bills (source "prepay", with the
-// same bill key a run would use, so later runs skip them) and pays them with
-// one counter payment and its receipt, all in one transaction. Bill lines
+// Prepay issues the room's next months bills of the items billed ahead
+// (source "prepay"; later runs of those periods leave these items out) and
+// pays them with one counter payment and its receipt, in one transaction. Bill lines
 // cannot be negative, so each bill keeps its priced lines and its discount
 // is a ledger adjustment on it; the payment pays what is then owed.
 func (s *Service) Prepay(ctx context.Context, tenantID uuid.UUID, in PrepayIn) (out Prepayment, err error) {
@@ -243,7 +255,7 @@ func (s *Service) issuePrepaid(ctx context.Context, tx *gorm.DB, tenantID uuid.U
 		if pp.Gross <= 0 {
 			continue
 		}
-		key := "p:" + pp.Period.String()
+		key := prepayKey(pp.Period)
 		b := Bill{TenantID: tenantID, ID: store.NewID(), RoomID: q.RoomID, CommunityID: place.CommunityID, BuildingID: place.BuildingID,
 			Period: pp.Period.String(), BillKey: key, Source: "prepay", Amount: pp.Gross, Currency: q.Currency,
 			IssuedOn: today, DueOn: pp.Period.Start().AddDays(minDueDays(priced)), Status: StatusIssued}

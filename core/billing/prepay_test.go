@@ -2,6 +2,7 @@ package billing_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/wuye-project/wuye/core/apperr"
@@ -90,10 +91,10 @@ func TestPrepay(t *testing.T) {
 			if !errors.Is(err, apperr.NotFound) {
 				t.Fatalf("unknown room: %v", err)
 			}
-			f.w.blocked[period("2026-05")] = true
-			_, err = f.svc.Prepay(ctx, f.tenant, billing.PrepayIn{RoomID: other, Months: 6, Channel: "cash"})
+			f.w.blocked[period("2026-03")] = true
+			_, err = f.svc.Prepay(ctx, f.tenant, billing.PrepayIn{RoomID: other, Months: 1, Channel: "cash"})
 			wantCode(t, err, "prepay_not_priceable")
-			delete(f.w.blocked, period("2026-05"))
+			delete(f.w.blocked, period("2026-03"))
 			if n := len(roomBills(t, f, other)); n != 0 {
 				t.Fatalf("refused prepayments wrote %d bills", n)
 			}
@@ -105,6 +106,22 @@ func TestPrepay(t *testing.T) {
 			if n := len(roomBills(t, f, room)); n != 12 {
 				t.Fatalf("after the run the room has %d bills", n)
 			}
+			// Usage (metered, shared) is not prepaid: the run bills it alone.
+			f.w.water = true
+			_, err = f.svc.RunNow(ctx, f.tenant, billing.RunIn{CommunityID: f.w.community, Period: period("2026-04")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bs := roomBills(t, f, room)
+			i := slices.IndexFunc(bs, func(b billing.BillView) bool { return b.Source == "run" })
+			if len(bs) != 13 || i < 0 || bs[i].Period != "2026-04" || bs[i].Amount != 3000 {
+				t.Fatalf("usage bill after prepayment: %d bills, run's at %d", len(bs), i)
+			}
+			if ub, err := f.svc.GetBill(ctx, f.tenant, bs[i].ID); err != nil || len(ub.Lines) != 1 || ub.Lines[0].ItemCode != "water" {
+				t.Fatalf("usage bill lines %+v: %v", ub.Lines, err)
+			}
+			f.w.water = false
+
 			// The next prepayment starts after the prepaid months, as far as allowed.
 			if _, err := f.svc.PrepayQuote(ctx, f.tenant, room, 1); !errors.Is(err, billing.ErrPrepayTooFar) {
 				t.Fatalf("beyond next month + months: %v", err)
