@@ -32,8 +32,8 @@ type world struct {
 	area      map[uuid.UUID]int64 // centi-m²
 	failAfter int                 // QuoteCommunity fails after this many batches (0: never)
 	calls     int
-	mine      []uuid.UUID // the resident's rooms
-	item      uuid.UUID   // the property fee item: 6 months prepaid → 2 % off, 12 → 5 %
+	mine      []uuid.UUID           // the resident's rooms
+	item      uuid.UUID             // the property fee item: 6 months prepaid → 2 % off, 12 → 5 %
 	blocked   map[civil.Period]bool // periods the property fee cannot be priced
 	water     bool                  // quotes carry a metered water line too
 }

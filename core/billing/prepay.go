@@ -29,15 +29,15 @@ const KindDiscount = "discount"
 // discount line (negative) when its fee item has a prepay tier for that
 // many months. Exceptions are the quote's, for items left to the run.
 type PrepayQuote struct {
-	RoomID   uuid.UUID      `json:"room_id"`
-	Months   int            `json:"months"`
-	From     civil.Period   `json:"from"`
-	To       civil.Period   `json:"to"`
-	Currency money.Currency `json:"currency"`
-	Periods  []PrepayPeriod `json:"periods"`
-	Gross    int64          `json:"gross"`    // before the discount
-	Discount int64          `json:"discount"` // taken off, ≥ 0
-	Total    int64          `json:"total"`    // what is paid
+	RoomID     uuid.UUID       `json:"room_id"`
+	Months     int             `json:"months"`
+	From       civil.Period    `json:"from"`
+	To         civil.Period    `json:"to"`
+	Currency   money.Currency  `json:"currency"`
+	Periods    []PrepayPeriod  `json:"periods"`
+	Gross      int64           `json:"gross"`    // before the discount
+	Discount   int64           `json:"discount"` // taken off, ≥ 0
+	Total      int64           `json:"total"`    // what is paid
 	Exceptions []fee.Exception `json:"exceptions"`
 }
 
