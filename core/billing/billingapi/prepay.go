@@ -7,9 +7,10 @@ import (
 	"github.com/wuye-project/wuye/core/httpapi"
 )
 
-// PrepayQuery asks for a prepayment quote of so many months (1 to 36).
+// PrepayQuery asks for a prepayment quote of so many months (1 to 36;
+// 12, the usual tier, when left out).
 type PrepayQuery struct {
-	Months int `form:"months" json:"months"`
+	Months *int `form:"months" json:"months"`
 }
 
 // PrepayBody is a prepayment of the room named in the path.
@@ -29,7 +30,11 @@ func (h handlers) prepayQuote(c *gin.Context) error {
 	if err := httpapi.BindQuery(c, &q); err != nil {
 		return err
 	}
-	v, err := h.svc.PrepayQuote(c.Request.Context(), httpapi.Tenant(c), id, q.Months)
+	months := 12
+	if q.Months != nil {
+		months = *q.Months
+	}
+	v, err := h.svc.PrepayQuote(c.Request.Context(), httpapi.Tenant(c), id, months)
 	if err != nil {
 		return err
 	}
