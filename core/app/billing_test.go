@@ -85,6 +85,29 @@ func TestBillingOverHTTP(t *testing.T) {
 		t.Fatalf("payments of 王五: %d", n)
 	}
 
+	// Prepayment (预缴): the demo's property fee takes 5 % off 12 months
+	// paid ahead; bad months are refused; the same key pays once.
+	roomPath := "/api/v1/rooms/" + bill["room_id"].(string)
+	if st, body := r.call(t, fin, "GET", roomPath+"/prepay-quote?months=0", nil); st != 400 || errCode(body) != "invalid_months" {
+		t.Fatalf("0 months: %d %v", st, body)
+	}
+	st, quote := r.call(t, fin, "GET", roomPath+"/prepay-quote?months=12", nil)
+	if st != 200 || quote["discount"].(float64) <= 0 || quote["total"].(float64) != quote["gross"].(float64)-quote["discount"].(float64) {
+		t.Fatalf("quote: %d %v", st, quote)
+	}
+	prepay := map[string]any{"months": 12, "channel": "cash", "payer": "钱七"}
+	st, pp1, _ := r.callKey(t, fin, "POST", roomPath+"/prepay", "prepay-1", prepay)
+	if st != 201 || pp1["payment"].(map[string]any)["amount"] != quote["total"] {
+		t.Fatalf("prepay: %d %v", st, pp1)
+	}
+	st, pp2, h2 := r.callKey(t, fin, "POST", roomPath+"/prepay", "prepay-1", prepay)
+	if st != 201 || pp2["payment"].(map[string]any)["id"] != pp1["payment"].(map[string]any)["id"] || h2.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("prepay replay: %d %v %v", st, pp2, h2)
+	}
+	if n := countRows(t, r, "SELECT count(*) FROM payments WHERE tenant_id = ? AND payer = '钱七'", res.Tenant.ID); n != 1 {
+		t.Fatalf("prepayments of 钱七: %d", n)
+	}
+
 	// One transaction: with the audit insert failing (a trigger, as the
 	// owner), the payment answers 500 and leaves no payment, ledger entry,
 	// receipt number or idempotency record; the same key then pays once.

@@ -129,6 +129,7 @@ var bodies = map[string]any{
 	"POST /api/v1/bills/:id/write-off":            map[string]any{"reason": "x"},
 	"POST /api/v1/rooms/:id/adjustments":          map[string]any{"amount": 100, "reason": "x"},
 	"POST /api/v1/payments/:id/refunds":           map[string]any{"amount": 1, "reason": "x"},
+	"POST /api/v1/rooms/:id/prepay":               map[string]any{"months": 12, "channel": "cash"},
 }
 
 // TestBOLA walks the route table: for every tenant route with a path

@@ -45,6 +45,9 @@ func (r oneRoom) RoomHolder(context.Context, uuid.UUID, uuid.UUID) (uuid.UUID, s
 func (r oneRoom) Quote(context.Context, uuid.UUID, uuid.UUID, civil.Period) (fee.RoomQuote, error) {
 	return fee.RoomQuote{}, nil
 }
+func (r oneRoom) PrepayPercent(context.Context, uuid.UUID, uuid.UUID, int) (string, error) {
+	return "0", nil
+}
 func (r oneRoom) QuoteCommunity(context.Context, uuid.UUID, uuid.UUID, civil.Period, uuid.UUID, int, func([]fee.RoomQuote) error) error {
 	return nil
 }

@@ -21,11 +21,14 @@ import (
 )
 
 // Pricer is what billing needs from the fee domain: a room's quote for a
-// period, and a community's quotes in room-id order after a room (uuid.Nil:
-// from the start), batch rooms at a time. *fee.Service satisfies it.
+// period, a community's quotes in room-id order after a room (uuid.Nil:
+// from the start), batch rooms at a time, and a fee item's prepayment
+// discount percent for paying months ahead ("0": none). *fee.Service
+// satisfies it.
 type Pricer interface {
 	Quote(ctx context.Context, tenantID, roomID uuid.UUID, period civil.Period) (fee.RoomQuote, error)
 	QuoteCommunity(ctx context.Context, tenantID, communityID uuid.UUID, period civil.Period, after uuid.UUID, batch int, fn func([]fee.RoomQuote) error) error
+	PrepayPercent(ctx context.Context, tenantID, itemID uuid.UUID, months int) (string, error)
 }
 
 // Residents is what billing needs from the resident domain: the rooms a

@@ -32,11 +32,14 @@ type world struct {
 	area      map[uuid.UUID]int64 // centi-m²
 	failAfter int                 // QuoteCommunity fails after this many batches (0: never)
 	calls     int
-	mine      []uuid.UUID // the resident's rooms
+	mine      []uuid.UUID           // the resident's rooms
+	item      uuid.UUID             // the property fee item: 6 months prepaid → 2 % off, 12 → 5 %
+	blocked   map[civil.Period]bool // periods the property fee cannot be priced
+	water     bool                  // quotes carry a metered water line too
 }
 
 func newWorld(n int) *world {
-	w := &world{community: store.NewID(), building: store.NewID(), area: map[uuid.UUID]int64{}}
+	w := &world{community: store.NewID(), building: store.NewID(), area: map[uuid.UUID]int64{}, item: store.NewID(), blocked: map[civil.Period]bool{}}
 	for i := range n {
 		id := store.NewID()
 		w.rooms = append(w.rooms, id)
@@ -49,14 +52,35 @@ func newWorld(n int) *world {
 func (w *world) quote(room uuid.UUID, p civil.Period) fee.RoomQuote {
 	a := w.area[room]
 	amt := (a*250 + 50) / 100 // area (centi-m²) × 2.50 yuan = fen, half-up
-	return fee.RoomQuote{RoomID: room, CommunityID: w.community, BuildingID: w.building, Period: p, Exceptions: []fee.Exception{},
-		Lines: []fee.Line{{Code: "property_fee", Name: "物业费", Kind: fee.KindArea, From: p.Start(), To: p.End(),
+	q := fee.RoomQuote{RoomID: room, CommunityID: w.community, BuildingID: w.building, Period: p, Exceptions: []fee.Exception{},
+		Lines: []fee.Line{{ItemID: w.item, Code: "property_fee", Name: "物业费", Kind: fee.KindArea, From: p.Start(), To: p.End(),
 			Quantity: fmt.Sprintf("%d.%02d", a/100, a%100), Unit: "m²", Rate: "2.50", Amount: amt, Currency: money.CNY, DueDays: 15,
 			Late: &fee.LatePolicy{GraceDays: 5, RatePerDay: "0.0005", CapPercent: "10"}}}}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.blocked[p] { // the property fee cannot be priced: no line, an exception
+		q.Lines = nil
+		q.Exceptions = append(q.Exceptions, fee.Exception{Code: fee.ExcNoArea, ItemID: w.item, Message: "no area", MessageZH: "缺少面积"})
+	}
+	if w.water { // usage of the month before, billed in arrears
+		q.Lines = append(q.Lines, fee.Line{Code: "water", Name: "水费", Kind: fee.KindMetered, From: p.Start(), To: p.End(),
+			Quantity: "10", Unit: "m³", Rate: "3.00", Amount: 3000, Currency: money.CNY, DueDays: 15})
+	}
+	return q
 }
 
 func (w *world) Quote(_ context.Context, _, room uuid.UUID, p civil.Period) (fee.RoomQuote, error) {
 	return w.quote(room, p), nil
+}
+
+// PrepayPercent answers the property fee item's tiers with the fee
+// domain's own rule (fee.Item.PrepayPercent).
+func (w *world) PrepayPercent(_ context.Context, _, item uuid.UUID, months int) (string, error) {
+	if item != w.item {
+		return "", apperr.NotFound
+	}
+	it := fee.Item{PrepayTiers: `[{"months":6,"percent":"2"},{"months":12,"percent":"5"}]`}
+	return it.PrepayPercent(months), nil
 }
 
 var errKilled = errors.New("killed")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -88,7 +89,17 @@ func (s *Service) PreviewRun(ctx context.Context, tenantID uuid.UUID, in RunIn) 
 		if err != nil {
 			return err
 		}
+		var prepaid map[uuid.UUID]map[string]bool
+		if err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+			prepaid, err = prepaidItems(tx, tenantID, in.Period, qs)
+			return err
+		}); err != nil {
+			return err
+		}
 		for _, q := range qs {
+			if done := prepaid[q.RoomID]; done != nil { // as the run: prepaid items are not billed again
+				q.Lines = slices.DeleteFunc(slices.Clone(q.Lines), func(l fee.Line) bool { return done[l.Code] })
+			}
 			pv.Rooms++
 			for _, e := range q.Exceptions {
 				pv.ExceptionsTotal++

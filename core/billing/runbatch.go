@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"slices"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -37,10 +38,17 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 	)
 	runID := w.run.ID
 	actor := "system:bill_run " + runID.String()
+	prepaid, err := prepaidItems(tx, w.tenantID, w.period, qs)
+	if err != nil {
+		return err
+	}
 	for _, q := range qs {
 		if blocked(q) || !oneCurrency(q.Lines) {
 			skipped++
 			continue
+		}
+		if done := prepaid[q.RoomID]; done != nil {
+			q.Lines = slices.DeleteFunc(slices.Clone(q.Lines), func(l fee.Line) bool { return done[l.Code] })
 		}
 		total := quoteAmount(q)
 		if total <= 0 {
@@ -54,7 +62,7 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 			lines[b.ID] = append(lines[b.ID], lineOf(w.tenantID, b.ID, i, l))
 		}
 	}
-	bills, err := w.s.insertBills(tx, w.tenantID, key, bills)
+	bills, err = w.s.insertBills(tx, w.tenantID, key, bills)
 	if err != nil {
 		return err
 	}
@@ -90,6 +98,29 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 	w.run.LastRoomID = &last
 	return w.s.setRun(tx, w.tenantID, w.run.ID, map[string]any{"rooms": w.run.Rooms, "bills": w.run.Bills, "amount": w.run.Amount,
 		"exceptions": w.run.Exceptions, "last_room_id": last})
+}
+
+// prepaidItems is, per quoted room, the item codes its prepayment bill of
+// the period (not cancelled) holds: the run bills the rest.
+func prepaidItems(tx *gorm.DB, tenantID uuid.UUID, p civil.Period, qs []fee.RoomQuote) (map[uuid.UUID]map[string]bool, error) {
+	ids := make([]uuid.UUID, len(qs))
+	for i, q := range qs {
+		ids[i] = q.RoomID
+	}
+	var rows []struct {
+		RoomID   uuid.UUID
+		ItemCode string
+	}
+	err := tx.Raw(`SELECT b.room_id, l.item_code FROM bills b JOIN bill_lines l ON l.tenant_id = b.tenant_id AND l.bill_id = b.id
+		WHERE b.tenant_id = ? AND b.bill_key = ? AND b.status = ? AND b.room_id IN ?`, tenantID, prepayKey(p), StatusIssued, ids).Scan(&rows).Error
+	out := map[uuid.UUID]map[string]bool{}
+	for _, r := range rows {
+		if out[r.RoomID] == nil {
+			out[r.RoomID] = map[string]bool{}
+		}
+		out[r.RoomID][r.ItemCode] = true
+	}
+	return out, err
 }
 
 // prepaidPayments pays new bills from their rooms' prepaid money, as far as
