@@ -135,7 +135,10 @@ func TestLostTaskIsResent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		cfg := queuetest.Config(t)
-		cfg.StaleAfter = 100 * time.Millisecond
+		// Long enough that the re-sent task is run and its row marked done
+		// before the sweeper could call it lost again (a loaded CI machine
+		// took over 100 ms), short enough for a test: sweeps every 500 ms.
+		cfg.StaleAfter = time.Second
 		q := queuetest.Open(t, db, cfg)
 		ran := make(chan struct{}, 1)
 		q.Handle("lost", func(ctx context.Context, tk queue.Task) error { ran <- struct{}{}; return nil })
@@ -156,7 +159,7 @@ func TestLostTaskIsResent(t *testing.T) {
 		}
 		select {
 		case <-ran:
-		case <-time.After(5 * time.Second):
+		case <-time.After(10 * time.Second):
 			t.Fatal("lost task was not re-sent")
 		}
 		waitFor(t, 2*time.Second, "row done", func() bool { return outboxStates(t, db)["done"] == 1 })
