@@ -71,7 +71,7 @@ func (in *ExpenseInput) parse() (money.Money, error) {
 	if in.Currency != "" {
 		c, err := money.ParseCurrency("currency", in.Currency)
 		if err != nil {
-			fe = append(fe, fieldErrors(err)...)
+			fe = append(fe, fieldErrors("currency", err)...)
 		}
 		cur = c
 	}
@@ -82,7 +82,7 @@ func (in *ExpenseInput) parse() (money.Money, error) {
 		v, err := money.Parse(in.Amount, cur)
 		switch {
 		case err != nil:
-			fe = append(fe, fieldErrors(err)...)
+			fe = append(fe, fieldErrors("amount", err)...)
 		case v.Amount <= 0:
 			fe = append(fe, field("amount", "amount_not_positive", "amount must be greater than zero", "金额必须大于零"))
 		}

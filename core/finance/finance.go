@@ -115,15 +115,16 @@ func field(name, code, en, zh string) apperr.FieldError {
 type apperrField = apperr.FieldError
 
 // fieldErrors returns the field errors an apperr carries (money's parse
-// errors name their field), or one generic error.
-func fieldErrors(err error) []apperr.FieldError {
+// errors name their field), or one error naming name (an amount too large
+// to hold comes without a field).
+func fieldErrors(name string, err error) []apperr.FieldError {
 	if e, ok := apperr.As(err); ok {
 		if fe, ok := e.Details.([]apperr.FieldError); ok {
 			return fe
 		}
-		return []apperr.FieldError{{Field: "", Code: e.Code, EN: e.Message("en"), ZH: e.Message("zh")}}
+		return []apperr.FieldError{{Field: name, Code: e.Code, EN: e.Message("en"), ZH: e.Message("zh")}}
 	}
-	return []apperr.FieldError{{Code: "invalid", EN: err.Error(), ZH: "输入有误"}}
+	return []apperr.FieldError{{Field: name, Code: "invalid", EN: err.Error(), ZH: "输入有误"}}
 }
 
 // dateRange parses a list filter's from and to days (either may be empty).

@@ -109,6 +109,9 @@ func TestExpensesAndReport(t *testing.T) {
 		if got := fieldCodes(err); got["category"] != "unknown_category" || got["amount"] != "too_many_decimals" || got["spent_on"] != "required" {
 			t.Fatalf("bad expense: %v %v", err, got)
 		}
+		if _, err := s.CreateExpense(ctx, tid, "fin", finance.ExpenseInput{Category: "repairs", Amount: "99999999999999999999", SpentOn: civil.New(2026, 3, 1)}); fieldCodes(err)["amount"] != "amount_out_of_range" {
+			t.Fatalf("huge expense: %v", err)
+		}
 		if _, err := s.CreateExpense(ctx, tid, "fin", finance.ExpenseInput{Category: "repairs", Amount: "-5", SpentOn: civil.New(2026, 3, 1)}); fieldCodes(err)["amount"] != "amount_not_positive" {
 			t.Fatalf("negative expense: %v", err)
 		}
