@@ -142,7 +142,7 @@ func TestBOLA(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			r := start(t, d)
 			ctx := actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"})
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoShort()
 			if err != nil {
 				t.Fatal(err)
 			}

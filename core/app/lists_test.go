@@ -13,7 +13,6 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // isListRoute: a GET answering a body with an items slice (Page[T], List[T]
@@ -44,7 +43,7 @@ func TestListItemsNeverNull(t *testing.T) {
 			}
 			_, body := r.call(t, "", "POST", "/api/v1/operator/auth/login", map[string]any{"login": "operator", "password": readPassword(t, first.OperatorPasswordFile)})
 			op, _ := body["access_token"].(string)
-			m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+			m, err := demoShort()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,6 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/store"
-	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // TestLiveResponsesMatchOpenAPI calls every GET route of the wired server on
@@ -38,7 +37,7 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 	}
 	_, body := r.call(t, "", "POST", "/api/v1/operator/auth/login", map[string]any{"login": "operator", "password": readPassword(t, first.OperatorPasswordFile)})
 	op, _ := body["access_token"].(string)
-	m, err := tenant.LoadManifest("../../tenants/demo.yaml")
+	m, err := demoShort()
 	if err != nil {
 		t.Fatal(err)
 	}
