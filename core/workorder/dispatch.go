@@ -275,14 +275,14 @@ type AssignInput struct {
 func (s *Service) Assign(ctx context.Context, tenantID, id uuid.UUID, in AssignInput) (o Order, err error) {
 	by := who(ctx)
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		if o, err = load(tx, tenantID, id); err != nil {
+			return err
+		}
 		var t Technician
 		if err := tx.Where("tenant_id = ? AND id = ? AND active = ?", tenantID, in.TechnicianID, true).Take(&t).Error; err != nil {
 			if store.IsNotFound(err) {
 				return ErrUnknownTechnician
 			}
-			return err
-		}
-		if o, err = load(tx, tenantID, id); err != nil {
 			return err
 		}
 		return s.assignTo(tx, &o, t, ActAssign, in.Note, by)
@@ -296,15 +296,15 @@ func (s *Service) Assign(ctx context.Context, tenantID, id uuid.UUID, in AssignI
 func (s *Service) Grab(ctx context.Context, tenantID, id uuid.UUID) (o Order, err error) {
 	by := who(ctx)
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		// Read without a lock: the conditional update decides the race.
+		if err := store.NotFound(tx.Where("tenant_id = ? AND id = ?", tenantID, id).Take(&o).Error); err != nil {
+			return err
+		}
 		var t Technician
 		if err := tx.Where("tenant_id = ? AND id = ?", tenantID, by.ID).Take(&t).Error; err != nil {
 			if store.IsNotFound(err) {
 				return ErrNotEligible
 			}
-			return err
-		}
-		// Read without a lock: the conditional update decides the race.
-		if err := store.NotFound(tx.Where("tenant_id = ? AND id = ?", tenantID, id).Take(&o).Error); err != nil {
 			return err
 		}
 		if o.Status != StatusSubmitted {
