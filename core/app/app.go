@@ -42,6 +42,8 @@ import (
 	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/core/tenant"
 	"github.com/wuye-project/wuye/core/tenant/tenantapi"
+	"github.com/wuye-project/wuye/core/workorder"
+	"github.com/wuye-project/wuye/core/workorder/workorderapi"
 )
 
 // App is one running Wuye process.
@@ -61,7 +63,9 @@ type App struct {
 	Billing   *billing.Service
 	Finance   *finance.Service
 	Payments  *payment.Service
-	API       *httpapi.Server
+	// WorkOrders is the service desk's work orders.
+	WorkOrders *workorder.Service
+	API        *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
 
@@ -157,9 +161,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Finance, err = a.newFinance(); err != nil {
 		return nil, err
 	}
+	if a.WorkOrders, err = a.newWorkOrders(); err != nil {
+		return nil, err
+	}
 	a.connectDomains()
 	a.connectBilling()
 	a.connectFinance()
+	a.connectWorkOrders()
 	if err := a.newPayments(); err != nil {
 		return nil, err
 	}
@@ -188,6 +196,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, billingapi.Routes(a.Billing)...)
 	routes = append(routes, financeapi.Routes(a.Finance)...)
 	routes = append(routes, paymentapi.Routes(a.Payments)...)
+	routes = append(routes, workorderapi.Routes(a.WorkOrders)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,

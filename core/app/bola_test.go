@@ -32,7 +32,8 @@ var fixtureTables = map[string]string{
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
 	"fee-items": "fee_items", "fee-rules": "fee_rules", "meters": "meters",
 	"bills": "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
-	"expenses":           "expenses",
+	"expenses":    "expenses",
+	"work-orders": "work_orders", "technicians": "technicians", "dispatch-rules": "dispatch_rules", // the :doc of /work-orders/:id/files/:doc is the asset document's id
 	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
 	"payments/reconciliations": "payment_reconciliations", // see paymentFixtures
@@ -130,6 +131,13 @@ var bodies = map[string]any{
 	"POST /api/v1/rooms/:id/adjustments":          map[string]any{"amount": 100, "reason": "x"},
 	"POST /api/v1/payments/:id/refunds":           map[string]any{"amount": 1, "reason": "x"},
 	"POST /api/v1/rooms/:id/prepay":               map[string]any{"months": 12, "channel": "cash"},
+	"POST /api/v1/work-orders/:id/assign":         map[string]any{"technician_id": uuid.NewString()},
+	"POST /api/v1/work-orders/:id/follow-up":      map[string]any{"note": "x"},
+	"POST /api/v1/work-orders/:id/resolve":        map[string]any{"result": "x"},
+	"POST /api/v1/work-orders/:id/cancel":         map[string]any{"note": "x"},
+	"POST /api/v1/me/work-orders/:id/cancel":      map[string]any{"note": "x"},
+	"POST /api/v1/me/work-orders/:id/rate":        map[string]any{"stars": 5},
+	"PUT /api/v1/technicians/:id":                 map[string]any{"skills": []string{"plumbing"}},
 }
 
 // TestBOLA walks the route table: for every tenant route with a path

@@ -80,5 +80,8 @@ func (a *App) registerTasks() error {
 	if err := a.registerBillingTasks(); err != nil {
 		return err
 	}
+	if err := a.registerWorkOrderTasks(); err != nil {
+		return err
+	}
 	return a.Queue.Schedule("purge-idempotency-keys", "@every 1h", queue.Task{Type: taskPurgeIdempotency, Queue: queue.Low})
 }
