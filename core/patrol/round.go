@@ -242,21 +242,22 @@ type CheckinInput struct {
 // point answers the first check-in (created false) without changing it.
 func (s *Service) Checkin(ctx context.Context, tenantID, roundID uuid.UUID, in CheckinInput) (p RoundPoint, created bool, err error) {
 	in.Token = strings.TrimPrefix(strings.TrimSpace(in.Token), QRPrefix)
-	var fe []apperr.FieldError
-	if in.Token == "" {
-		fe = append(fe, field("token", "required", "token is required: the scanned QR code", "token 必填:扫描到的二维码内容"))
-	}
-	if len(in.Note) > 1000 {
-		fe = append(fe, field("note", "too_long", "note is at most 1000 bytes", "备注最多 1000 字节"))
-	}
-	if err := invalid(fe); err != nil {
-		return p, false, err
-	}
 	by, _ := actor.From(ctx)
 	now := s.clock()
 	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		// The round first: another tenant's round is not found whatever the body.
 		var rd Round
 		if err := store.NotFound(tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("tenant_id = ? AND id = ?", tenantID, roundID).First(&rd).Error); err != nil {
+			return err
+		}
+		var fe []apperr.FieldError
+		if in.Token == "" {
+			fe = append(fe, field("token", "required", "token is required: the scanned QR code", "token 必填:扫描到的二维码内容"))
+		}
+		if len(in.Note) > 1000 {
+			fe = append(fe, field("note", "too_long", "note is at most 1000 bytes", "备注最多 1000 字节"))
+		}
+		if err := invalid(fe); err != nil {
 			return err
 		}
 		var cp Checkpoint
