@@ -32,9 +32,9 @@ var fixtureTables = map[string]string{
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
 	"fee-items": "fee_items", "fee-rules": "fee_rules", "meters": "meters",
 	"bills": "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
-	"expenses":           "expenses",
-	"patrol-routes":      "patrol_routes", "patrol-checkpoints": "patrol_checkpoints", "patrol-rounds": "patrol_rounds",
-	"surveys": "surveys",
+	"expenses":      "expenses",
+	"patrol-routes": "patrol_routes", "patrol-checkpoints": "patrol_checkpoints", "patrol-rounds": "patrol_rounds",
+	"surveys":            "surveys",
 	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
 	"payments/reconciliations": "payment_reconciliations", // see paymentFixtures

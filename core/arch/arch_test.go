@@ -24,8 +24,8 @@ var layers = [][]string{
 	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
 	{"core/property"},
 	{"core/asset", "core/resident", "core/fee", "core/finance"},
-	{"core/billing"}, // bills from fee's quotes
-	{"core/payment"}, // above billing: it credits billing's ledger through payment.Ledger
+	{"core/billing"},               // bills from fee's quotes
+	{"core/payment"},               // above billing: it credits billing's ledger through payment.Ledger
 	{"core/patrol", "core/survey"}, // the service desk; other domains reached through interfaces
 }
 

@@ -271,4 +271,3 @@ func (s *Service) Trend(ctx context.Context, tenantID uuid.UUID, q TrendQuery) (
 	})
 	return out, err
 }
-
