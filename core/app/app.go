@@ -29,6 +29,8 @@ import (
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/identity/identityapi"
+	"github.com/wuye-project/wuye/core/patrol"
+	"github.com/wuye-project/wuye/core/patrol/patrolapi"
 	"github.com/wuye-project/wuye/core/payment"
 	"github.com/wuye-project/wuye/core/payment/paymentapi"
 	"github.com/wuye-project/wuye/core/property"
@@ -40,6 +42,8 @@ import (
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/resident/residentapi"
 	"github.com/wuye-project/wuye/core/store"
+	"github.com/wuye-project/wuye/core/survey"
+	"github.com/wuye-project/wuye/core/survey/surveyapi"
 	"github.com/wuye-project/wuye/core/tenant"
 	"github.com/wuye-project/wuye/core/tenant/tenantapi"
 	"github.com/wuye-project/wuye/core/workorder"
@@ -65,6 +69,8 @@ type App struct {
 	Payments  *payment.Service
 	// WorkOrders is the service desk's work orders.
 	WorkOrders *workorder.Service
+	Patrol     *patrol.Service
+	Surveys    *survey.Service
 	API        *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -164,10 +170,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.WorkOrders, err = a.newWorkOrders(); err != nil {
 		return nil, err
 	}
+	if a.Patrol, err = a.newPatrol(); err != nil {
+		return nil, err
+	}
+	if a.Surveys, err = a.newSurvey(); err != nil {
+		return nil, err
+	}
 	a.connectDomains()
 	a.connectBilling()
 	a.connectFinance()
 	a.connectWorkOrders()
+	a.connectPatrol()
+	a.connectSurvey()
 	if err := a.newPayments(); err != nil {
 		return nil, err
 	}
@@ -197,6 +211,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, financeapi.Routes(a.Finance)...)
 	routes = append(routes, paymentapi.Routes(a.Payments)...)
 	routes = append(routes, workorderapi.Routes(a.WorkOrders)...)
+	routes = append(routes, patrolapi.Routes(a.Patrol)...)
+	routes = append(routes, surveyapi.Routes(a.Surveys)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,

@@ -34,6 +34,8 @@ var fixtureTables = map[string]string{
 	"bills": "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
 	"expenses":    "expenses",
 	"work-orders": "work_orders", "technicians": "technicians", "dispatch-rules": "dispatch_rules", // the :doc of /work-orders/:id/files/:doc is the asset document's id
+	"patrol-routes": "patrol_routes", "patrol-checkpoints": "patrol_checkpoints", "patrol-rounds": "patrol_rounds",
+	"surveys":            "surveys",
 	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
 	"payments/reconciliations": "payment_reconciliations", // see paymentFixtures

@@ -77,6 +77,12 @@ func (a *App) registerTasks() error {
 	if err := a.registerFinanceTasks(); err != nil {
 		return err
 	}
+	if err := a.registerPatrolTasks(); err != nil {
+		return err
+	}
+	if err := a.registerSurveyTasks(); err != nil {
+		return err
+	}
 	if err := a.registerBillingTasks(); err != nil {
 		return err
 	}

@@ -45,11 +45,17 @@ var catalogue = []Permission{
 	{"workorder.assign", "workorder", "Dispatch work orders to technicians", "派发工单给维修人员"},
 	{"device.read", "device", "View devices and their events", "查看设备及其事件"},
 	{"device.manage", "device", "Register devices, change their settings and send commands", "登记设备、修改设置并下发指令"},
+	{"patrol.read", "patrol", "View patrol routes, rounds, missed points and the patrol summary", "查看巡更路线、巡更记录、漏巡点和巡更统计"},
+	{"patrol.manage", "patrol", "Create and change patrol routes, print and renew checkpoint QR codes", "创建和修改巡更路线,打印和更换巡更点二维码"},
+	{"patrol.checkin", "patrol", "Check in at patrol checkpoints", "巡更点打卡"},
+	{"survey.read", "survey", "View satisfaction surveys and their results", "查看满意度调查及其结果"},
+	{"survey.manage", "survey", "Create, publish and close satisfaction surveys; enter paper answers", "创建、发布和关闭满意度调查,录入纸质问卷"},
 	{"notify.send", "notify", "Send notices and reminders to residents", "向业主发送通知和提醒"},
 	{"plugin.use", "plugin", "Use the tenant's enabled plugins (parking, access, cameras …)", "使用本租户已启用的插件(停车、门禁、监控等)"},
 	{"self.read", "self", "See your own profile, household, bills and notices", "查看本人的资料、房屋、账单和通知"},
 	{"self.pay", "self", "Pay your own bills", "缴纳本人的账单"},
 	{"self.workorder", "self", "Report repairs and follow your own work orders", "报修并跟进本人的工单"},
+	{"self.survey", "self", "Answer the satisfaction surveys addressed to you", "填写发给本人的满意度调查"},
 }
 
 var byCode = func() map[string]Permission {
@@ -94,7 +100,8 @@ var builtins = []BuiltinRole{
 	{Manager, "Property manager: runs the estate day to day", "物业经理:负责日常运营", []string{
 		"tenant.read", "user.read", "role.read", "job.read", "property.read", "property.manage",
 		"asset.read", "asset.manage", "resident.read", "resident.manage", "resident.pii.read", "billing.read",
-		"workorder.read", "workorder.manage", "workorder.assign", "device.read", "notify.send", "plugin.use"}},
+		"workorder.read", "workorder.manage", "workorder.assign", "device.read", "notify.send", "plugin.use",
+		"patrol.read", "patrol.manage", "survey.read", "survey.manage"}},
 	{Finance, "Finance: fees, bills and payments", "财务:收费、账单和收款", []string{
 		"tenant.read", "job.read", "property.read", "resident.read", "billing.read", "billing.manage",
 		"payment.collect", "notify.send"}},
@@ -106,9 +113,9 @@ var builtins = []BuiltinRole{
 	{Technician, "Technician: works on assigned repairs and devices", "维修人员:处理工单和设备", []string{
 		"tenant.read", "property.read", "asset.read", "asset.manage", "workorder.read", "workorder.manage", "device.read"}},
 	{Guard, "Guard: gate, parking and visitor duty", "保安:门岗、停车和访客", []string{
-		"tenant.read", "property.read", "resident.read", "device.read", "plugin.use"}},
+		"tenant.read", "property.read", "resident.read", "device.read", "plugin.use", "patrol.read", "patrol.checkin"}},
 	{Resident, "Resident: self-service only", "业主:仅限自助服务", []string{
-		"self.read", "self.pay", "self.workorder"}},
+		"self.read", "self.pay", "self.workorder", "self.survey"}},
 }
 
 var builtinByName = func() map[string]BuiltinRole {
