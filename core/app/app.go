@@ -29,6 +29,8 @@ import (
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/identity/identityapi"
+	"github.com/wuye-project/wuye/core/notify"
+	"github.com/wuye-project/wuye/core/notify/notifyapi"
 	"github.com/wuye-project/wuye/core/payment"
 	"github.com/wuye-project/wuye/core/payment/paymentapi"
 	"github.com/wuye-project/wuye/core/property"
@@ -61,6 +63,7 @@ type App struct {
 	Billing   *billing.Service
 	Finance   *finance.Service
 	Payments  *payment.Service
+	Notify    *notify.Service
 	API       *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -157,9 +160,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Finance, err = a.newFinance(); err != nil {
 		return nil, err
 	}
+	if a.Notify, err = a.newNotify(); err != nil {
+		return nil, err
+	}
 	a.connectDomains()
 	a.connectBilling()
 	a.connectFinance()
+	a.connectNotify()
 	if err := a.newPayments(); err != nil {
 		return nil, err
 	}
@@ -188,6 +195,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, billingapi.Routes(a.Billing)...)
 	routes = append(routes, financeapi.Routes(a.Finance)...)
 	routes = append(routes, paymentapi.Routes(a.Payments)...)
+	routes = append(routes, notifyapi.Routes(a.Notify)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
@@ -203,6 +211,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.registerPaymentTasks(); err != nil {
 		return nil, err
 	}
+	a.registerNotifyTasks()
 	return a, nil
 }
 

@@ -32,6 +32,7 @@ var fixtureTables = map[string]string{
 	"api-keys": "api_keys", "jobs": "jobs", "me": "rooms",
 	"fee-items": "fee_items", "fee-rules": "fee_rules", "meters": "meters",
 	"bills": "bills", "bill-runs": "bill_runs", "payments": "payments", "receipts": "payments", "refunds": "refunds",
+	"announcements": "announcements", "webhook-endpoints": "webhook_endpoints", // the demo's notify section
 	"expenses":           "expenses",
 	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
@@ -130,6 +131,8 @@ var bodies = map[string]any{
 	"POST /api/v1/rooms/:id/adjustments":          map[string]any{"amount": 100, "reason": "x"},
 	"POST /api/v1/payments/:id/refunds":           map[string]any{"amount": 1, "reason": "x"},
 	"POST /api/v1/rooms/:id/prepay":               map[string]any{"months": 12, "channel": "cash"},
+	"PUT /api/v1/webhook-endpoints/:id":           map[string]any{"url": "https://example.com/hook"},
+	"PUT /api/v1/announcements/:id":               map[string]any{"title": "x", "body": "y", "audience": "tag", "tag": "elderly_alone"},
 }
 
 // TestBOLA walks the route table: for every tenant route with a path

@@ -37,7 +37,7 @@ type endpointRow struct {
 	ID          uuid.UUID `gorm:"primaryKey"`
 	URL         string
 	Description string
-	Events      string // comma-separated codes or prefixes ("bill.*"); empty: every event
+	Events      string // comma-separated codes or code prefixes ("bill.*"); empty: every event
 	SecretEnc   string
 	Enabled     bool
 	CreatedAt   time.Time
@@ -63,7 +63,7 @@ type Endpoint struct {
 type EndpointInput struct {
 	URL         string   `json:"url"`
 	Description string   `json:"description"`
-	Events      []string `json:"events"` // template codes or "category.*"; empty for all
+	Events      []string `json:"events"` // template codes or code prefixes ("workorder.*"); empty for all
 	Enabled     *bool    `json:"enabled"`
 }
 
@@ -88,11 +88,11 @@ func (in *EndpointInput) check() error {
 	for i, e := range in.Events {
 		e = strings.TrimSpace(e)
 		in.Events[i] = e
-		cat, star := strings.CutSuffix(e, ".*")
-		if _, ok := kindByCode[e]; ok || (star && slices.Contains(Categories, cat)) {
+		prefix, star := strings.CutSuffix(e, ".*")
+		if _, ok := kindByCode[e]; ok || (star && slices.ContainsFunc(catalogue, func(k Kind) bool { return strings.HasPrefix(k.Code, prefix+".") })) {
 			continue
 		}
-		fe = append(fe, field(fmt.Sprintf("events[%d]", i), "unknown_event", "an event is a template code (bill.overdue) or a category with .* (workorder.*)", "事件须为模板代码(如 bill.overdue)或类别加 .*(如 workorder.*)"))
+		fe = append(fe, field(fmt.Sprintf("events[%d]", i), "unknown_event", "an event is a template code (bill.overdue) or a code prefix with .* (workorder.*)", "事件须为模板代码(如 bill.overdue)或代码前缀加 .*(如 workorder.*)"))
 	}
 	return invalid(fe)
 }
@@ -199,13 +199,12 @@ func endpointsFor(tx *gorm.DB, tenantID uuid.UUID, code string) ([]endpointRow, 
 	if err := tx.Where("tenant_id = ? AND enabled = ?", tenantID, true).Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	cat := kindByCode[code].Category
 	return slices.DeleteFunc(rows, func(r endpointRow) bool {
 		if r.Events == "" {
 			return false
 		}
 		for _, e := range strings.Split(r.Events, ",") {
-			if e == code || e == cat+".*" {
+			if p, star := strings.CutSuffix(e, ".*"); e == code || (star && strings.HasPrefix(code, p+".")) {
 				return false
 			}
 		}
