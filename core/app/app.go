@@ -29,6 +29,8 @@ import (
 	"github.com/wuye-project/wuye/core/idempotency"
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/identity/identityapi"
+	"github.com/wuye-project/wuye/core/notify"
+	"github.com/wuye-project/wuye/core/notify/notifyapi"
 	"github.com/wuye-project/wuye/core/patrol"
 	"github.com/wuye-project/wuye/core/patrol/patrolapi"
 	"github.com/wuye-project/wuye/core/payment"
@@ -71,6 +73,7 @@ type App struct {
 	WorkOrders *workorder.Service
 	Patrol     *patrol.Service
 	Surveys    *survey.Service
+	Notify     *notify.Service
 	API        *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
@@ -167,6 +170,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Finance, err = a.newFinance(); err != nil {
 		return nil, err
 	}
+	if a.Notify, err = a.newNotify(); err != nil {
+		return nil, err
+	}
 	if a.WorkOrders, err = a.newWorkOrders(); err != nil {
 		return nil, err
 	}
@@ -182,6 +188,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.connectWorkOrders()
 	a.connectPatrol()
 	a.connectSurvey()
+	a.connectNotify()
 	if err := a.newPayments(); err != nil {
 		return nil, err
 	}
@@ -213,6 +220,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, workorderapi.Routes(a.WorkOrders)...)
 	routes = append(routes, patrolapi.Routes(a.Patrol)...)
 	routes = append(routes, surveyapi.Routes(a.Surveys)...)
+	routes = append(routes, notifyapi.Routes(a.Notify)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
@@ -228,6 +236,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.registerPaymentTasks(); err != nil {
 		return nil, err
 	}
+	a.registerNotifyTasks()
 	return a, nil
 }
 

@@ -35,7 +35,8 @@ var fixtureTables = map[string]string{
 	"expenses":    "expenses",
 	"work-orders": "work_orders", "technicians": "technicians", "dispatch-rules": "dispatch_rules", // the :doc of /work-orders/:id/files/:doc is the asset document's id
 	"patrol-routes": "patrol_routes", "patrol-checkpoints": "patrol_checkpoints", "patrol-rounds": "patrol_rounds",
-	"surveys":            "surveys",
+	"surveys":       "surveys",
+	"announcements": "announcements", "webhook-endpoints": "webhook_endpoints", // the demo's notify section
 	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
 	"payments/reconciliations": "payment_reconciliations", // see paymentFixtures
@@ -140,6 +141,8 @@ var bodies = map[string]any{
 	"POST /api/v1/me/work-orders/:id/cancel":      map[string]any{"note": "x"},
 	"POST /api/v1/me/work-orders/:id/rate":        map[string]any{"stars": 5},
 	"PUT /api/v1/technicians/:id":                 map[string]any{"skills": []string{"plumbing"}},
+	"PUT /api/v1/webhook-endpoints/:id":           map[string]any{"url": "https://example.com/hook"},
+	"PUT /api/v1/announcements/:id":               map[string]any{"title": "x", "body": "y", "audience": "tag", "tag": "elderly_alone"},
 }
 
 // TestBOLA walks the route table: for every tenant route with a path

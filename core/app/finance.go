@@ -11,12 +11,14 @@ import (
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/finance"
 	"github.com/wuye-project/wuye/core/money"
+	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/queue"
 	"github.com/wuye-project/wuye/core/tenant"
 )
 
 // Finance's wiring: billing's ledger as finance reads it, its demo seeder
-// and the hourly task that records each tenant's weekly overdue reminders.
+// and the hourly task that records (and, through notify, sends) each
+// tenant's weekly overdue reminders and monthly bill notices.
 
 const taskFinanceReminders = "finance.reminders"
 
@@ -36,7 +38,10 @@ func (a *App) registerFinanceTasks() error {
 	a.Queue.Handle(taskFinanceReminders, func(ctx context.Context, _ queue.Task) error {
 		ctx = actor.With(ctx, actor.Actor{Kind: actor.System, Name: "collection schedule"})
 		return a.eachActiveTenant(ctx, func(id uuid.UUID) error {
-			_, err := a.Finance.RemindOverdue(ctx, id, false)
+			if _, err := a.Finance.RemindOverdue(ctx, id, false); err != nil {
+				return err
+			}
+			_, err := a.Finance.NoticeBills(ctx, id, false)
 			return err
 		})
 	})
@@ -90,6 +95,40 @@ func (l financeLedger) Collection(ctx context.Context, tenantID uuid.UUID, from,
 			return nil, err
 		}
 		out = append(out, finance.CollectionRow{Period: p, Billed: r.Billed, Collected: r.Paid, Currency: money.CNY})
+	}
+	return out, nil
+}
+
+// PeriodDues pages through the month's bills, summing what each room still owes.
+func (l financeLedger) PeriodDues(ctx context.Context, tenantID uuid.UUID, p civil.Period) ([]finance.PeriodDue, error) {
+	by := map[uuid.UUID]*finance.PeriodDue{}
+	var order []uuid.UUID
+	for off := 0; ; off += 200 {
+		bills, _, err := l.b.ListBills(ctx, tenantID, billing.BillFilter{Period: p.String(), Unpaid: true}, paging.Paging{Offset: off, Limit: 200})
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range bills {
+			d := by[b.RoomID]
+			if d == nil {
+				d = &finance.PeriodDue{RoomID: b.RoomID, Currency: money.CNY, DueOn: b.DueOn}
+				by[b.RoomID] = d
+				order = append(order, b.RoomID)
+			}
+			d.Amount += b.Outstanding
+			if b.DueOn.Before(d.DueOn) {
+				d.DueOn = b.DueOn
+			}
+		}
+		if len(bills) < 200 {
+			break
+		}
+	}
+	out := make([]finance.PeriodDue, 0, len(order))
+	for _, id := range order {
+		if by[id].Amount > 0 {
+			out = append(out, *by[id])
+		}
 	}
 	return out, nil
 }

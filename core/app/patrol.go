@@ -9,6 +9,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/notify"
 	"github.com/wuye-project/wuye/core/patrol"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/queue"
@@ -23,7 +24,7 @@ import (
 const taskPatrolTick = "patrol.tick"
 
 func (a *App) newPatrol() (*patrol.Service, error) {
-	return patrol.New(a.DB, patrolStaff{a.RBAC}, patrolPlaces{a.Property}, patrolNotifier{}, a.Tenants.Location)
+	return patrol.New(a.DB, patrolStaff{a.RBAC}, patrolPlaces{a.Property}, patrolNotifier{deskNotifier{a.Notify}}, a.Tenants.Location)
 }
 
 func (a *App) connectPatrol() {
@@ -114,11 +115,12 @@ func (pl patrolPlaces) FindCommonArea(ctx context.Context, tenantID, communityID
 	return id, l.Kind == property.LocationCommonArea, nil
 }
 
-// patrolNotifier drops patrol's notices until the notification domain is
-// connected. // replaced at merge
-type patrolNotifier struct{}
+// patrolNotifier tells managers of missed checkpoints through notify.
+type patrolNotifier struct{ deskNotifier }
 
-func (patrolNotifier) Notify(context.Context, uuid.UUID, patrol.Notice) error { return nil }
+func (n patrolNotifier) Notify(ctx context.Context, tenantID uuid.UUID, m patrol.Notice) error {
+	return n.send(ctx, tenantID, notify.Message{Event: m.Event, Template: m.Template, Vars: m.Vars, Link: m.Link}, m.UserIDs)
+}
 
 // ignoreNotFound turns "no such building or location" into a plain no.
 func ignoreNotFound(err error) error {

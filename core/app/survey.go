@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wuye-project/wuye/core/actor"
+	"github.com/wuye-project/wuye/core/notify"
 	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/queue"
@@ -21,7 +22,7 @@ import (
 const taskSurveyClose = "survey.close"
 
 func (a *App) newSurvey() (*survey.Service, error) {
-	return survey.New(a.DB, surveyAudience{a.Property, a.Residents}, surveyNotifier{}, a.Tenants.Location)
+	return survey.New(a.DB, surveyAudience{a.Property, a.Residents}, surveyNotifier{deskNotifier{a.Notify}}, a.Tenants.Location)
 }
 
 func (a *App) connectSurvey() {
@@ -136,8 +137,9 @@ func (au surveyAudience) PersonOf(ctx context.Context, tenantID, userID uuid.UUI
 	return au.r.PersonOfUser(ctx, tenantID, userID)
 }
 
-// surveyNotifier drops survey notices until the notification domain is
-// connected. // replaced at merge
-type surveyNotifier struct{}
+// surveyNotifier tells a published survey's recipients through notify.
+type surveyNotifier struct{ deskNotifier }
 
-func (surveyNotifier) Notify(context.Context, uuid.UUID, survey.Notice) error { return nil }
+func (n surveyNotifier) Notify(ctx context.Context, tenantID uuid.UUID, m survey.Notice) error {
+	return n.send(ctx, tenantID, notify.Message{Event: m.Event, Template: m.Template, Vars: m.Vars, Link: m.Link}, m.UserIDs)
+}

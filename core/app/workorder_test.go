@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/wuye-project/wuye/core/actor"
@@ -119,6 +120,22 @@ func TestWorkOrdersOverHTTP(t *testing.T) {
 	st, v := r.call(t, a, "GET", "/api/v1/me/work-orders/"+id, nil)
 	if st != 200 || len(v["files"].([]any)) != 1 || len(v["timeline"].([]any)) != 2 {
 		t.Fatalf("resident view: %d %v", st, v)
+	}
+	// Assigning it tells the resident through their inbox, in words.
+	_, techs := r.call(t, admin, "GET", "/api/v1/technicians", nil)
+	tech := techs["items"].([]any)[0].(map[string]any)
+	if st, body := r.call(t, admin, "POST", "/api/v1/work-orders/"+id+"/assign", map[string]any{"technician_id": tech["id"]}); st != 200 {
+		t.Fatalf("assign: %d %v", st, body)
+	}
+	st, inbox := r.call(t, a, "GET", "/api/v1/me/notifications", nil)
+	items, _ := inbox["items"].([]any)
+	if st != 200 || len(items) != 1 {
+		t.Fatalf("resident inbox after assignment: %d %v", st, inbox)
+	}
+	note := items[0].(map[string]any)
+	if body := note["body"].(string); note["template"] != "workorder.assigned" || !strings.Contains(body, "卫生间漏水") ||
+		!strings.Contains(body, tech["name"].(string)) || !strings.Contains(note["title"].(string), "WO-") {
+		t.Fatalf("assignment notice: %v", note)
 	}
 	st, file := r.call(t, admin, "GET", "/api/v1/rooms/"+rooms[0]+"/file", nil)
 	sec, _ := file["sections"].(map[string]any)["workorders"].(map[string]any)

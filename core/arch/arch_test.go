@@ -23,14 +23,14 @@ var layers = [][]string{
 	{"core/audit"}, // every domain records through audit.Recorder
 	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
 	{"core/property"},
-	{"core/asset", "core/resident", "core/fee", "core/finance"},
+	{"core/asset", "core/resident", "core/fee", "core/finance", "core/notify"},
 	{"core/billing"}, // bills from fee's quotes
 	{"core/payment"}, // above billing: it credits billing's ledger through payment.Ledger
 	{"core/workorder", "core/patrol", "core/survey"}, // the service desk; other domains reached through interfaces
 }
 
 // domains are the packages with an api package of their own.
-var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident", "core/fee", "core/finance", "core/billing", "core/payment", "core/workorder", "core/patrol", "core/survey"}
+var domains = []string{"core/tenant", "core/identity", "core/rbac", "core/audit", "core/queue", "core/property", "core/asset", "core/resident", "core/fee", "core/finance", "core/billing", "core/payment", "core/workorder", "core/patrol", "core/survey", "core/notify"}
 
 type pkg struct {
 	imports map[string][]string // import path (module-relative) → files importing it

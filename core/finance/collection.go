@@ -18,14 +18,15 @@ import (
 )
 
 // Kinds of collection action (催缴). "reminder" is recorded by the weekly
-// job for every room in arrears; staff record the others.
-var ActionKinds = []string{"call", "sms", "letter", "visit", "reminder"}
+// job for every room in arrears and "notice" by the monthly bill notice;
+// staff record the others.
+var ActionKinds = []string{"call", "sms", "letter", "visit", "reminder", "notice"}
 
 // Outcomes of a collection action.
 var Outcomes = []string{"sent", "no_answer", "promised", "refused", "disputed", "paid", "other"}
 
 var (
-	kindNames    = map[string]string{"电话": "call", "短信": "sms", "催缴函": "letter", "函件": "letter", "上门": "visit", "提醒": "reminder"}
+	kindNames    = map[string]string{"电话": "call", "短信": "sms", "催缴函": "letter", "函件": "letter", "上门": "visit", "提醒": "reminder", "账单通知": "notice"}
 	outcomeNames = map[string]string{"已发送": "sent", "未接通": "no_answer", "承诺缴费": "promised", "拒缴": "refused", "有异议": "disputed", "已缴费": "paid", "其他": "other"}
 )
 
@@ -71,7 +72,7 @@ func (in *ActionInput) check() error {
 	if in.RoomID == uuid.Nil {
 		fe = append(fe, field("room_id", "required", "room_id is required", "房屋必填"))
 	}
-	if !slices.Contains(ActionKinds, in.Kind) || in.Kind == "reminder" {
+	if !slices.Contains(ActionKinds, in.Kind) || in.Kind == "reminder" || in.Kind == "notice" {
 		fe = append(fe, field("kind", "unknown_kind", "kind must be one of call, sms, letter, visit", "方式必须是 电话、短信、催缴函、上门 之一"))
 	}
 	if !slices.Contains(Outcomes, in.Outcome) {
@@ -244,7 +245,8 @@ func (s *Service) PutSettings(ctx context.Context, tenantID uuid.UUID, st Settin
 // due by at least the tenant's MinOverdueDays, once per room and ISO week
 // however often it runs; force ignores the schedule (an operator's
 // "remind now"). It returns how many reminders were new. Sending them
-// through notifications is the service desk's part: it reads these rows.
+// through notifications: with a Notifier each new row also goes out as a
+// bill.overdue message to the room's payers, in the same transaction.
 func (s *Service) RemindOverdue(ctx context.Context, tenantID uuid.UUID, force bool) (int, error) {
 	loc := s.zone(ctx, tenantID)
 	now := s.now().In(loc)
@@ -275,7 +277,65 @@ func (s *Service) RemindOverdue(ctx context.Context, tenantID uuid.UUID, force b
 			if res.Error != nil {
 				return res.Error
 			}
-			n += int(res.RowsAffected)
+			if res.RowsAffected == 0 {
+				continue
+			}
+			n++
+			if s.notify != nil {
+				vars := map[string]string{"amount": money.New(a.Amount, a.Currency).Format(), "since": a.OldestDue.String()}
+				if err := s.notify.NotifyRoom(store.Ctx(tx), tenantID, a.RoomID, Notice{Event: key, Template: "bill.overdue", Vars: vars, Link: "/me/bills"}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// NoticeBills sends this month's bill notice (账单通知) to every room with
+// bills of the month still to pay, once per room and month, from the
+// tenant's notice day on (in its zone) when notices are enabled; force
+// ignores the schedule. Each notice is recorded as a collection action of
+// kind "notice" and, with a Notifier, goes out as bill.issued in the same
+// transaction. It returns how many notices were new.
+func (s *Service) NoticeBills(ctx context.Context, tenantID uuid.UUID, force bool) (int, error) {
+	loc := s.zone(ctx, tenantID)
+	now := s.now().In(loc)
+	today := civil.On(now, loc)
+	period := civil.Period{Year: today.Year, Month: today.Month}
+	n := 0
+	err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		st, err := settingsIn(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if !force && (!st.NoticesEnabled || today.Day < st.NoticeDay) {
+			return nil
+		}
+		dues, err := s.ledger.PeriodDues(store.Ctx(tx), tenantID, period)
+		if err != nil {
+			return err
+		}
+		for _, d := range dues {
+			key := fmt.Sprintf("notice:%s:%s", d.RoomID, period)
+			row := Action{TenantID: tenantID, ID: store.NewID(), RoomID: d.RoomID, Kind: "notice", Outcome: "sent",
+				Note: fmt.Sprintf("%s 账单通知 / bill notice, due %s", period, d.DueOn), DueMinor: d.Amount, Currency: d.Currency,
+				ActedBy: "system", ActedAt: s.now(), DedupeKey: &key}
+			res := tx.Clauses(onConflictNothing).Create(&row)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue
+			}
+			n++
+			if s.notify != nil {
+				vars := map[string]string{"period": period.String(), "amount": money.New(d.Amount, d.Currency).Format(), "due_date": d.DueOn.String()}
+				if err := s.notify.NotifyRoom(store.Ctx(tx), tenantID, d.RoomID, Notice{Event: key, Template: "bill.issued", Vars: vars, Link: "/me/bills"}); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

@@ -63,6 +63,34 @@ type Ledger interface {
 	// Arrears lists the rooms with an amount overdue on asOf (due date
 	// before it), oldest debt first.
 	Arrears(ctx context.Context, tenantID uuid.UUID, asOf civil.Date) ([]Arrear, error)
+	// PeriodDues sums, per room, what the bills of a billing month still ask
+	// for and their earliest due date (rooms with nothing outstanding left out).
+	PeriodDues(ctx context.Context, tenantID uuid.UUID, p civil.Period) ([]PeriodDue, error)
+}
+
+// PeriodDue is what one room's bills of a month still ask for.
+type PeriodDue struct {
+	RoomID   uuid.UUID
+	Amount   int64
+	Currency money.Currency
+	DueOn    civil.Date
+}
+
+// Notice is a message about one room for its payers: a bill notice or an
+// overdue reminder. Event is its dedupe key (the collection row's).
+type Notice struct {
+	Event    string
+	Template string // "bill.issued" or "bill.overdue"
+	Vars     map[string]string
+	Link     string
+}
+
+// Notifier tells a room's payers (notifications, adapted in core/app): the
+// residents with an app account in their inbox, the others by SMS. Called
+// with store.Ctx(tx), it joins the transaction that records the action, so
+// the row and its message commit together.
+type Notifier interface {
+	NotifyRoom(ctx context.Context, tenantID, roomID uuid.UUID, n Notice) error
 }
 
 // Rooms is what this package needs from the property domain.
@@ -79,8 +107,14 @@ type Service struct {
 	ledger Ledger
 	rooms  Rooms
 	zone   Zone
+	notify Notifier
 	now    func() time.Time
 }
+
+// SetNotifier connects notifications: from then on each new reminder and
+// bill notice also goes out to the room's payers. Without one they are
+// only recorded. Call it before the service is used.
+func (s *Service) SetNotifier(n Notifier) { s.notify = n }
 
 // New returns a Service on db; every dependency is required.
 func New(db *store.DB, ledger Ledger, rooms Rooms, zone Zone) (*Service, error) {

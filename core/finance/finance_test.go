@@ -3,6 +3,7 @@ package finance_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -23,6 +24,27 @@ type ledger struct {
 	income  []finance.IncomeRow
 	coll    []finance.CollectionRow
 	arrears []finance.Arrear
+	dues    []finance.PeriodDue
+}
+
+func (l *ledger) PeriodDues(context.Context, uuid.UUID, civil.Period) ([]finance.PeriodDue, error) {
+	return l.dues, nil
+}
+
+// told records what finance asked notifications to send; with fail set it
+// refuses, as a broken notification write would.
+type told struct {
+	notices []finance.Notice
+	rooms   []uuid.UUID
+	fail    bool
+}
+
+func (t *told) NotifyRoom(_ context.Context, _ uuid.UUID, room uuid.UUID, n finance.Notice) error {
+	if t.fail {
+		return errors.New("notifications are down")
+	}
+	t.notices, t.rooms = append(t.notices, n), append(t.rooms, room)
+	return nil
 }
 
 func (l *ledger) Income(context.Context, uuid.UUID, civil.Period, civil.Period) ([]finance.IncomeRow, error) {
@@ -219,6 +241,69 @@ func TestCollection(t *testing.T) {
 		}
 		if _, n, _ := s.ListActions(ctx, store.NewID(), finance.ActionFilter{}, paging.Paging{}); n != 0 {
 			t.Fatalf("another tenant sees %d actions", n)
+		}
+	})
+}
+
+func TestRemindersAndNoticesGoOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tid := store.NewID()
+		late, billed := store.NewID(), store.NewID()
+		today := civil.On(time.Now(), shanghai(ctx, tid))
+		l := &ledger{
+			arrears: []finance.Arrear{{RoomID: late, Amount: 125000, Currency: money.CNY, OldestDue: today.AddDays(-40)}},
+			dues:    []finance.PeriodDue{{RoomID: billed, Amount: 25640, Currency: money.CNY, DueOn: today.AddDays(10)}},
+		}
+		s := newService(t, db, l, rooms{late: true, billed: true})
+		var got told
+		s.SetNotifier(&got)
+		// The reminder row and its message commit together: a failed send
+		// leaves no row, and the next run records and sends it.
+		got.fail = true
+		if _, err := s.RemindOverdue(ctx, tid, true); err == nil {
+			t.Fatal("a failed notification fails the reminder run")
+		}
+		if _, n, _ := s.ListActions(ctx, tid, finance.ActionFilter{}, paging.Paging{Limit: 10}); n != 0 {
+			t.Fatalf("%d rows recorded without their message", n)
+		}
+		got.fail = false
+		for range 2 {
+			if _, err := s.RemindOverdue(ctx, tid, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.NoticeBills(ctx, tid, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got.notices) != 2 {
+			t.Fatalf("one reminder and one notice: %+v", got.notices)
+		}
+		y, w := time.Now().In(shanghai(ctx, tid)).ISOWeek()
+		rem, notice := got.notices[0], got.notices[1]
+		if got.rooms[0] != late || rem.Template != "bill.overdue" || rem.Vars["amount"] != "¥1250.00" || rem.Vars["since"] != today.AddDays(-40).String() ||
+			rem.Event != fmt.Sprintf("reminder:%s:%d-W%02d", late, y, w) {
+			t.Fatalf("reminder: %+v", rem)
+		}
+		period := civil.Period{Year: today.Year, Month: today.Month}
+		if got.rooms[1] != billed || notice.Template != "bill.issued" || notice.Vars["amount"] != "¥256.40" || notice.Vars["period"] != period.String() ||
+			notice.Vars["due_date"] != today.AddDays(10).String() || notice.Event != "notice:"+billed.String()+":"+period.String() {
+			t.Fatalf("notice: %+v", notice)
+		}
+		log, _, _ := s.ListActions(ctx, tid, finance.ActionFilter{Kind: "notice"}, paging.Paging{Limit: 10})
+		if len(log) != 1 || log[0].RoomID != billed || log[0].DueMinor != 25640 {
+			t.Fatalf("the notice is recorded: %+v", log)
+		}
+		// Before the notice day, or with notices off, the hourly run sends nothing.
+		if _, err := s.PutSettings(ctx, tid, finance.Settings{NoticesEnabled: false, NoticeDay: 1, RemindersEnabled: true, ReminderWeekday: 1, ReminderHour: 9}); err != nil {
+			t.Fatal(err)
+		}
+		l.dues = []finance.PeriodDue{{RoomID: late, Amount: 100, Currency: money.CNY, DueOn: today}}
+		if n, err := s.NoticeBills(ctx, tid, false); err != nil || n != 0 {
+			t.Fatalf("notices off: %d %v", n, err)
+		}
+		if _, err := s.RecordAction(ctx, tid, "前台", finance.ActionInput{RoomID: late, Kind: "notice", Outcome: "sent"}); fieldCodes(err)["kind"] != "unknown_kind" {
+			t.Fatalf("manual notice: %v", err)
 		}
 	})
 }

@@ -51,6 +51,7 @@ var catalogue = []Permission{
 	{"survey.read", "survey", "View satisfaction surveys and their results", "查看满意度调查及其结果"},
 	{"survey.manage", "survey", "Create, publish and close satisfaction surveys; enter paper answers", "创建、发布和关闭满意度调查,录入纸质问卷"},
 	{"notify.send", "notify", "Send notices and reminders to residents", "向业主发送通知和提醒"},
+	{"notify.manage", "notify", "Manage notification templates, channels (SMTP, SMS, webhooks) and quiet hours", "管理通知模板、渠道(邮件、短信、Webhook)和免打扰时段"},
 	{"plugin.use", "plugin", "Use the tenant's enabled plugins (parking, access, cameras …)", "使用本租户已启用的插件(停车、门禁、监控等)"},
 	{"self.read", "self", "See your own profile, household, bills and notices", "查看本人的资料、房屋、账单和通知"},
 	{"self.pay", "self", "Pay your own bills", "缴纳本人的账单"},
@@ -100,7 +101,7 @@ var builtins = []BuiltinRole{
 	{Manager, "Property manager: runs the estate day to day", "物业经理:负责日常运营", []string{
 		"tenant.read", "user.read", "role.read", "job.read", "property.read", "property.manage",
 		"asset.read", "asset.manage", "resident.read", "resident.manage", "resident.pii.read", "billing.read",
-		"workorder.read", "workorder.manage", "workorder.assign", "device.read", "notify.send", "plugin.use",
+		"workorder.read", "workorder.manage", "workorder.assign", "device.read", "notify.send", "notify.manage", "plugin.use",
 		"patrol.read", "patrol.manage", "survey.read", "survey.manage"}},
 	{Finance, "Finance: fees, bills and payments", "财务:收费、账单和收款", []string{
 		"tenant.read", "job.read", "property.read", "resident.read", "billing.read", "billing.manage",

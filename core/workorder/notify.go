@@ -2,6 +2,8 @@ package workorder
 
 import (
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -14,14 +16,36 @@ import (
 // front desk), progress to the resident who reported it, a chase to the
 // technician and the managers, a breach to the managers.
 
-func vars(o *Order) map[string]string {
-	v := map[string]string{"id": o.ID.String(), "type": o.Type, "category": o.Category, "status": o.Status,
-		"priority": o.Priority, "location": o.LocationName, "assignee": o.AssigneeName}
+// vars are the variables of the workorder.* notification templates
+// (core/notify's catalogue): number, title, location, technician, eta,
+// status; times in the tenant's zone.
+func vars(o *Order, loc *time.Location) map[string]string {
+	v := map[string]string{"id": o.ID.String(), "number": Number(o.ID), "title": title(o), "type": o.Type,
+		"category": o.Category, "status": o.Status, "priority": o.Priority, "location": o.LocationName,
+		"technician": o.AssigneeName, "assignee": o.AssigneeName, "chase_count": strconv.Itoa(o.ChaseCount)}
 	if o.ExpectedArrival != nil {
-		v["expected_arrival"] = o.ExpectedArrival.UTC().Format("2006-01-02T15:04:05Z")
+		v["eta"] = o.ExpectedArrival.In(loc).Format("01-02 15:04")
 	}
-	v["chase_count"] = strconv.Itoa(o.ChaseCount)
 	return v
+}
+
+// Number is an order's short reference for people: the last eight hex
+// digits of its id (random in a UUIDv7, unlike the leading time bits).
+func Number(id uuid.UUID) string {
+	s := strings.ReplaceAll(id.String(), "-", "")
+	return "WO-" + strings.ToUpper(s[len(s)-8:])
+}
+
+// title is the description's first line, cut to 30 characters.
+func title(o *Order) string {
+	t, _, _ := strings.Cut(strings.TrimSpace(o.Description), "\n")
+	if r := []rune(t); len(r) > 30 {
+		t = string(r[:30]) + "…"
+	}
+	if t == "" {
+		t = o.Category
+	}
+	return t
 }
 
 // notify sends one notice about o, de-duplicated on the timeline event that
@@ -30,8 +54,9 @@ func (s *Service) notify(tx *gorm.DB, o *Order, ev Event, template string, to []
 	if len(to) == 0 {
 		return nil
 	}
-	return s.d.Notifier.Notify(store.Ctx(tx), o.TenantID, Notice{
-		Event: "workorder:" + ev.ID.String() + ":" + template, Template: template, Vars: vars(o),
+	ctx := store.Ctx(tx)
+	return s.d.Notifier.Notify(ctx, o.TenantID, Notice{
+		Event: "workorder:" + ev.ID.String() + ":" + template, Template: template, Vars: vars(o, s.d.Zone(ctx, o.TenantID)),
 		UserIDs: to, Link: "/work-orders/" + o.ID.String(), Urgent: urgent,
 	})
 }
