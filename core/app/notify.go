@@ -63,13 +63,7 @@ func (l notifySeedLookup) Building(ctx context.Context, tenantID, communityID uu
 }
 
 func (l notifySeedLookup) User(ctx context.Context, tenantID uuid.UUID, username string) (uuid.UUID, bool, error) {
-	us, _, err := l.ids.ListUsers(ctx, tenantID, identity.UserFilter{Q: username, Limit: 50})
-	for _, u := range us {
-		if u.Username == username {
-			return u.ID, true, nil
-		}
-	}
-	return uuid.Nil, false, err
+	return findUser(ctx, l.ids, tenantID, username)
 }
 
 // registerNotifyTasks installs the delivery handler: one task per delivery.

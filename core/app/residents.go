@@ -27,3 +27,19 @@ func (r residentAccounts) AccountKind(ctx context.Context, tenantID, userID uuid
 	}
 	return u.Kind, true, nil
 }
+
+func (r residentAccounts) AccountByUsername(ctx context.Context, tenantID uuid.UUID, username string) (uuid.UUID, bool, error) {
+	return findUser(ctx, r.ids, tenantID, username)
+}
+
+// findUser finds a user of the tenant by exact username (the manifest's
+// names for demo data).
+func findUser(ctx context.Context, ids *identity.Service, tenantID uuid.UUID, username string) (uuid.UUID, bool, error) {
+	us, _, err := ids.ListUsers(ctx, tenantID, identity.UserFilter{Q: username, Limit: 50})
+	for _, u := range us {
+		if u.Username == username {
+			return u.ID, true, nil
+		}
+	}
+	return uuid.Nil, false, err
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/wuye-project/wuye/core/identity"
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/rbac"
 	"github.com/wuye-project/wuye/core/resident"
 	"github.com/wuye-project/wuye/core/tenant"
 )
@@ -52,7 +53,11 @@ func (a *App) piiConfig() (resident.Config, error) {
 // role. ctx carries the tenant's provisioning transaction (tenant.ProvisionHook),
 // which CreateUser joins; the role is assigned in the same transaction.
 func (a *App) provisionUser(ctx context.Context, t tenant.Tenant, u tenant.AdminSpec) error {
-	user, err := a.Identity.CreateUser(ctx, t.ID, identity.NewUser{Username: u.Username, Name: u.Name, Phone: u.Phone, Email: u.Email, Password: u.Password})
+	kind := identity.KindStaff
+	if u.Role == rbac.Resident {
+		kind = identity.KindResident // a resident's app account, linked to a person by the resident seed
+	}
+	user, err := a.Identity.CreateUser(ctx, t.ID, identity.NewUser{Username: u.Username, Name: u.Name, Phone: u.Phone, Email: u.Email, Password: u.Password, Kind: kind})
 	if err != nil {
 		return err
 	}

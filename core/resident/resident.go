@@ -89,6 +89,9 @@ type PermissionChecker interface {
 // such user. Only a resident account may be linked to a person.
 type Accounts interface {
 	AccountKind(ctx context.Context, tenantID, userID uuid.UUID) (kind string, found bool, err error)
+	// AccountByUsername finds an account by its username (the demo seed
+	// links a person to the manifest's resident account).
+	AccountByUsername(ctx context.Context, tenantID uuid.UUID, username string) (id uuid.UUID, found bool, err error)
 }
 
 // AccountKindResident is the account kind a person may be linked to.

@@ -96,6 +96,10 @@ func (a accounts) AccountKind(_ context.Context, _, userID uuid.UUID) (string, b
 	return k, ok, nil
 }
 
+func (a accounts) AccountByUsername(context.Context, uuid.UUID, string) (uuid.UUID, bool, error) {
+	return uuid.Nil, false, nil
+}
+
 // perms grants permissions per actor id.
 type perms map[uuid.UUID][]string
 

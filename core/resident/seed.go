@@ -35,6 +35,7 @@ type DemoResident struct {
 	Plates    []string          `json:"plates"`
 	Pets      []PetInput        `json:"pets"`
 	Contact   *ContactInput     `json:"emergency_contact"`
+	Account   string            `json:"account"` // username of a resident account to link, e.g. "resident"
 }
 
 // DemoData is the "residents" seed section of a tenant manifest.
@@ -98,6 +99,18 @@ func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 	if err != nil {
 		return err
 	}
+	if d.Account != "" {
+		uid, found, err := s.accounts.AccountByUsername(store.Ctx(tx), tenantID, d.Account)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("account %q: no such user in the manifest", d.Account)
+		}
+		if err := s.linkAccount(tx, tenantID, p.ID, uid); err != nil {
+			return err
+		}
+	}
 	if d.Room != "" {
 		parts := strings.SplitN(d.Room, "-", 3)
 		if len(parts) != 3 {
@@ -135,7 +148,7 @@ func DefaultDemo() DemoData {
 	id := func(region, birth, seq string) string { return residentIDWithCheck(region + birth + seq) }
 	return DemoData{Residents: []DemoResident{
 		{Name: "陈建国", Gender: "male", BirthDate: "1972-04-18", IDNumber: id("440305", "19720418", "153"), Phone: "13802461357",
-			Room: "1-1-101", Role: RoleOwner, Relation: "本人", MoveIn: "2015-06-01", Plates: []string{"粤B·D12345"},
+			Room: "1-1-101", Role: RoleOwner, Relation: "本人", MoveIn: "2015-06-01", Plates: []string{"粤B·D12345"}, Account: "resident",
 			Contact: &ContactInput{Name: "陈晓明", Relation: "儿子", Phone: "13923456781"}},
 		{Name: "林秀珍", Gender: "female", BirthDate: "1975-09-02", IDNumber: id("440305", "19750902", "226"), Phone: "13902461358",
 			Room: "1-1-101", Role: RoleFamily, Relation: "配偶", MoveIn: "2015-06-01",

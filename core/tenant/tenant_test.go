@@ -641,7 +641,8 @@ func TestDemoManifest(t *testing.T) {
 		for _, u := range p.users {
 			roles[u.Username] = u.Role
 		}
-		want := map[string]string{"admin": "admin", "manager": "manager", "finance": "finance", "frontdesk": "frontdesk", "technician": "technician"}
+		want := map[string]string{"admin": "admin", "manager": "manager", "finance": "finance", "frontdesk": "frontdesk", "technician": "technician",
+			"tech_wang": "technician", "tech_zhao": "technician", "guard": "guard", "resident": "resident"}
 		if len(roles) != len(want) || len(res.Passwords) != len(want) {
 			t.Fatalf("provisioned %v, passwords %d", roles, len(res.Passwords))
 		}
