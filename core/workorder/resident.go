@@ -41,7 +41,7 @@ func (s *Service) Chase(ctx context.Context, tenantID, userID, id uuid.UUID) (o 
 			return err
 		}
 		if !o.open() {
-			return ErrIllegalTransition.Withf(o.Status, "chased").WithDetails(map[string]string{"from": o.Status, "to": o.Status, "action": "chase"})
+			return ErrIllegalTransition.Withf(o.Status, "chase").WithDetails(map[string]string{"from": o.Status, "to": o.Status, "action": "chase"})
 		}
 		st, err := settingsIn(tx, tenantID)
 		if err != nil {

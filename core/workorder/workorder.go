@@ -162,7 +162,7 @@ func (s *Service) holders(ctx context.Context, tenantID uuid.UUID, role string) 
 
 // Errors of this package.
 var (
-	ErrIllegalTransition      = apperr.New(apperr.KindConflict, "illegal_transition", "A work order that is %s cannot be %s.", "状态为 %s 的工单不能执行 %s。")
+	ErrIllegalTransition      = apperr.New(apperr.KindConflict, "illegal_transition", "A work order that is %s does not allow the step %q.", "状态为 %s 的工单不能执行 %q 操作。")
 	ErrAlreadyTaken           = apperr.New(apperr.KindConflict, "already_taken", "Another technician took this work order first.", "该工单已被其他维修人员抢走。")
 	ErrNotEligible            = apperr.New(apperr.KindForbidden, "not_eligible", "Only an active technician with the order's skill may take it.", "只有具备相应技能的在岗维修人员才能接此工单。")
 	ErrNotAssignee            = apperr.New(apperr.KindForbidden, "not_assignee", "Only the technician the order is assigned to may do this.", "只有被派单的维修人员才能执行此操作。")
