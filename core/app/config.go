@@ -43,6 +43,10 @@ type Config struct {
 	// accounts, whose payments move no money; default on for the embedded
 	// SQLite set-up only.
 	PaymentSandbox string `yaml:"payment_sandbox"`
+	// NotifyAllowPrivate (WUYE_NOTIFY_ALLOW_PRIVATE=1) lets tenants' SMTP
+	// servers, SMS endpoints and webhooks be internal addresses; off, the
+	// notification channels reach public addresses only.
+	NotifyAllowPrivate bool `yaml:"notify_allow_private"`
 }
 
 // SandboxAllowed reports whether sandbox merchant accounts may be used.
@@ -103,6 +107,9 @@ func LoadConfig() (Config, error) {
 	}
 	if v := os.Getenv("WUYE_NO_SEED"); v != "" {
 		c.NoSeed = v == "1" || v == "true"
+	}
+	if v := os.Getenv("WUYE_NOTIFY_ALLOW_PRIVATE"); v != "" {
+		c.NotifyAllowPrivate = v == "1" || v == "true"
 	}
 	if v := os.Getenv("WUYE_METRICS_DISABLED"); v != "" {
 		c.MetricsDisabled = v == "1" || v == "true"

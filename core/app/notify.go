@@ -26,7 +26,7 @@ func (a *App) newNotify() (*notify.Service, error) {
 		Audience: notifyAudience{a.Property, a.Residents},
 		Keys:     a.Residents.Keyring(), // secrets and addresses rotate with the personal-data keys
 		Zone:     a.Tenants.Location,
-	}, notify.Options{})
+	}, notify.Options{AllowPrivate: a.Config.NotifyAllowPrivate})
 }
 
 func (a *App) connectNotify() {

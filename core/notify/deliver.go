@@ -117,6 +117,9 @@ func (s *Service) deliver(ctx context.Context, tenantID, id uuid.UUID) error {
 	}
 	providerID, sendErr := s.make(ctx, tenantID, d, st, ep)
 	finish := map[string]any{"updated_at": s.now().UTC()}
+	if errors.Is(sendErr, ErrPrivateAddress) {
+		sendErr = Permanent(sendErr)
+	}
 	if sendErr == nil {
 		sentAt := s.now().UTC()
 		finish["status"], finish["sent_at"], finish["provider_id"], finish["last_error"] = StatusSent, sentAt, providerID, ""
@@ -171,7 +174,7 @@ func (s *Service) channel(tenantID uuid.UUID, name string, st settingsRow, ep *e
 			return nil, err
 		}
 		return Mailer{Host: st.SMTPHost, Port: st.SMTPPort, Username: st.SMTPUsername, Password: pw, From: st.SMTPFrom,
-			FromName: st.SMTPFromName, TLS: s.opt.SMTPTLS, DialTimeout: s.opt.DialTimeout}, nil
+			FromName: st.SMTPFromName, TLS: s.opt.SMTPTLS, DialTimeout: s.opt.DialTimeout, Dialer: s.opt.dialer()}, nil
 	case ChannelSMS:
 		if st.SMSProvider != "aliyun" {
 			return nil, errors.New("SMS is not configured")

@@ -29,6 +29,7 @@ type Mailer struct {
 	FromName    string
 	TLS         *tls.Config // nil: the system roots
 	DialTimeout time.Duration
+	Dialer      *net.Dialer // nil: a plain dialer with DialTimeout
 }
 
 // Deliver sends one plain-text UTF-8 message to o.To.
@@ -44,7 +45,11 @@ func (m Mailer) Deliver(ctx context.Context, o Outgoing) (string, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	dialer := m.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	conn, err := dialer.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		return "", err
 	}

@@ -127,6 +127,9 @@ type Options struct {
 	// MaxRetry is the retries of a failed delivery (default 8: 5 s doubling,
 	// about 20 minutes in all).
 	MaxRetry int
+	// AllowPrivate lets channels reach loopback, private and link-local
+	// addresses (see outbound.go); off, they reach public addresses only.
+	AllowPrivate bool
 }
 
 // Service is the notification service.
@@ -142,11 +145,11 @@ func New(db *store.DB, deps Deps, opt Options) (*Service, error) {
 	if db == nil || deps.Users == nil || deps.Audience == nil || deps.Keys == nil || deps.Zone == nil {
 		return nil, errors.New("notify: New needs a database, users, an audience, the keyring and the tenant zone")
 	}
-	if opt.HTTPClient == nil {
-		opt.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
 	if opt.DialTimeout <= 0 {
 		opt.DialTimeout = 10 * time.Second
+	}
+	if opt.HTTPClient == nil {
+		opt.HTTPClient = opt.httpClient()
 	}
 	if opt.MaxRetry == 0 {
 		opt.MaxRetry = 8

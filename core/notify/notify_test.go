@@ -77,6 +77,7 @@ func newService(t testing.TB, db *store.DB, u users, a *audience, opt notify.Opt
 	if a == nil {
 		a = &audience{members: map[string][]notify.Member{}}
 	}
+	opt.AllowPrivate = true // the tests' SMTP, SMS and webhook peers listen on loopback
 	s, err := notify.New(db, notify.Deps{Users: u, Audience: a, Keys: keyring(t), Zone: shanghai}, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -396,6 +397,43 @@ func TestWebhookDeliveredOnceUnderConcurrency(t *testing.T) {
 		}
 		if err := notify.Verify(ep.Secret, h, []byte(`{"a":1}`), time.Unix(1700000000, 0), time.Minute); err != nil {
 			t.Fatalf("good body: %v", err)
+		}
+	})
+}
+
+// TestInternalAddressesRefused: without AllowPrivate a webhook pointed at
+// the server's own network (here loopback) is never called, and its
+// delivery fails at once instead of retrying for twenty minutes.
+func TestInternalAddressesRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tid := store.NewID()
+		s, err := notify.New(db, notify.Deps{Users: users{}, Audience: &audience{members: map[string][]notify.Member{}}, Keys: keyring(t), Zone: shanghai}, notify.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv := &webhookReceiver{got: map[string]int{}}
+		srv := httptest.NewServer(rcv)
+		defer srv.Close()
+		ep, err := s.CreateEndpoint(ctx, tid, notify.EndpointInput{URL: srv.URL + "/hook"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rcv.secret = ep.Secret
+		if err := s.Send(ctx, tid, notify.Message{Event: "wo:1:sla", Template: "workorder.sla_breached"}); err != nil {
+			t.Fatal(err)
+		}
+		ds, _, _ := s.Deliveries(ctx, tid, notify.DeliveryFilter{}, page)
+		if len(ds) != 1 {
+			t.Fatalf("deliveries: %+v", ds)
+		}
+		task := queue.Task{TenantID: tid, Payload: json.RawMessage(`{"id":"` + ds[0].ID.String() + `"}`)}
+		if err := s.HandleDeliver(ctx, task); err != nil {
+			t.Fatalf("a refused address is a permanent failure, not a retry: %v", err)
+		}
+		ds, _, _ = s.Deliveries(ctx, tid, notify.DeliveryFilter{}, page)
+		if _, total := rcv.count(); total != 0 || ds[0].Status != notify.StatusFailed || !strings.Contains(ds[0].LastError, "inside the server's network") {
+			t.Fatalf("receiver got %d requests; delivery %+v", total, ds[0])
 		}
 	})
 }
