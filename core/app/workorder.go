@@ -74,6 +74,23 @@ func (a *App) workorderSeedRefs(ctx context.Context, tenantID uuid.UUID) (workor
 		}
 		refs.Rooms = append(refs.Rooms, p)
 	}
+	residents, _, err := a.Identity.ListUsers(ctx, tenantID, identity.UserFilter{Kind: identity.KindResident, Limit: 20})
+	if err != nil {
+		return refs, err
+	}
+	for _, u := range residents {
+		mine, err := a.Residents.MyRooms(ctx, tenantID, u.ID)
+		if err != nil {
+			return refs, err
+		}
+		if len(mine) > 0 {
+			p, err := places.Place(ctx, tenantID, mine[0].RoomID)
+			if err != nil {
+				return refs, err
+			}
+			refs.Reporters = append(refs.Reporters, workorder.Reporter{UserID: u.ID, Name: u.Name, Room: p})
+		}
+	}
 	areas, _, err := a.Property.ListCommonAreas(ctx, tenantID, property.CommonAreaFilter{}, paging.Paging{Limit: 20})
 	if err != nil {
 		return refs, err

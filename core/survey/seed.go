@@ -100,13 +100,24 @@ func (s *Service) SeedDemo(ctx context.Context, tenantID uuid.UUID, raw any, fin
 			if err := tx.CreateInBatches(recips, 500).Error; err != nil {
 				return err
 			}
+			// An open survey is answered only by people without an app
+			// account, so the demo's resident still has one to answer.
+			answering := members
+			if sv.Status == StatusPublished {
+				answering = nil
+				for _, m := range members {
+					if m.UserID == nil {
+						answering = append(answering, m)
+					}
+				}
+			}
 			var resps []responseRow
 			var answers []answerRow
 			for i := 0; i < d.Answers; i++ {
 				r := responseRow{TenantID: tenantID, ID: store.NewID(), SurveyID: sv.ID, Channel: ChannelPaper, EnteredBy: "demo",
 					SubmittedAt: published.Add(time.Duration(i) * 7 * time.Hour)}
-				if i < len(members) {
-					r.PersonID, r.UserID, r.Channel, r.EnteredBy = &members[i].PersonID, members[i].UserID, ChannelApp, ""
+				if i < len(answering) {
+					r.PersonID, r.UserID, r.Channel, r.EnteredBy = &answering[i].PersonID, answering[i].UserID, ChannelApp, ""
 				}
 				resps = append(resps, r)
 				var in AnswersInput

@@ -47,6 +47,16 @@ type SeedRefs struct {
 	Names map[uuid.UUID]string
 	Rooms []Place
 	Areas []Place
+	// Reporters are residents with an app account and their room: some
+	// orders are theirs, so the resident side of the demo has a history.
+	Reporters []Reporter
+}
+
+// Reporter is a resident account and one room it lives in.
+type Reporter struct {
+	UserID uuid.UUID
+	Name   string
+	Room   Place
 }
 
 var demoText = map[string][]string{
@@ -186,6 +196,13 @@ func (s *Service) seedOrders(tx *gorm.DB, tenantID uuid.UUID, data SeedData, ref
 			CommunityID: p.CommunityID, BuildingID: p.BuildingID, LocationID: &id, LocationKind: p.Kind, LocationName: p.Name,
 			Description: desc, ReporterName: "业主", Skill: cat, Currency: "CNY", CreatedAt: created,
 			ResponseDue: created.Add(time.Duration(resp) * time.Minute), ResolveDue: created.Add(time.Duration(res) * time.Minute)}
+		if p.Kind == "room" && len(refs.Reporters) > 0 && i%10 == 3 {
+			r := refs.Reporters[(i/10)%len(refs.Reporters)]
+			p, id, channel = r.Room, r.Room.ID, "app"
+			o.CommunityID, o.BuildingID, o.LocationID, o.LocationName, o.Channel = p.CommunityID, p.BuildingID, &id, p.Name, channel
+			uid := r.UserID
+			o.ReporterID, o.ReporterName = &uid, r.Name
+		}
 		if p.Kind == "room" {
 			o.RoomID = &id
 		} else {
