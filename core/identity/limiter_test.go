@@ -129,8 +129,11 @@ func TestLoginRateLimitAcrossNodes(t *testing.T) {
 	wantCode(t, try(n1), "invalid_credentials")
 	err := try(n2)
 	wantCode(t, err, "rate_limited")
-	if e, _ := errAs(err); e.Details.(map[string]any)["retry_after_seconds"].(int) != 10 {
-		t.Fatalf("retry after %v, want 10 s (6 a minute)", e.Details)
+	// One attempt comes back every 10 s (6 a minute); the answer counts down
+	// from the last refill, and four argon2 logins on a loaded machine take
+	// a second or two of it.
+	if e, _ := errAs(err); e.Details.(map[string]any)["retry_after_seconds"].(int) < 7 || e.Details.(map[string]any)["retry_after_seconds"].(int) > 10 {
+		t.Fatalf("retry after %v, want 7–10 s (one attempt every 10 s)", e.Details)
 	}
 
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
