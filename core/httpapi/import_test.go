@@ -94,6 +94,10 @@ func (noAccounts) AccountKind(context.Context, uuid.UUID, uuid.UUID) (string, bo
 	return "", false, nil
 }
 
+func (noAccounts) AccountByUsername(context.Context, uuid.UUID, string) (uuid.UUID, bool, error) {
+	return uuid.Nil, false, nil
+}
+
 // compound gives a tenant 阳光花园 with 1栋 1单元 rooms 101-302 and a 会所.
 func compound(t *testing.T, c client) {
 	t.Helper()

@@ -76,6 +76,10 @@ func (a residentAccounts) AccountKind(_ context.Context, _, id uuid.UUID) (strin
 	return "", false, nil
 }
 
+func (a residentAccounts) AccountByUsername(context.Context, uuid.UUID, string) (uuid.UUID, bool, error) {
+	return uuid.Nil, false, nil
+}
+
 type auditLog struct {
 	mu sync.Mutex
 	es []audit.Entry
