@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -251,28 +252,108 @@ func (s *Service) ExecuteRun(ctx context.Context, tenantID, runID uuid.UUID, pro
 	if r.LastRoomID != nil {
 		after = *r.LastRoomID
 	}
-	bw := batchWriter{s: s, tenantID: tenantID, period: period, today: s.today(ctx, tenantID), autoPay: autoPay, run: &r}
-	err = s.pricer.QuoteCommunity(ctx, tenantID, r.CommunityID, period, after, s.batch, func(qs []fee.RoomQuote) error {
-		if len(qs) == 0 {
-			return nil
-		}
-		if err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error { return bw.write(ctx, tx, qs) }); err != nil {
+	pos := &position{run: &r}
+	bw := batchWriter{s: s, tenantID: tenantID, period: period, today: s.today(ctx, tenantID), autoPay: autoPay, runID: runID, pos: pos}
+	err = s.writeBatches(ctx, func(write func(qs []fee.RoomQuote) error) error {
+		return s.pricer.QuoteCommunity(ctx, tenantID, r.CommunityID, period, after, s.batch, write)
+	}, func(qs []fee.RoomQuote) error {
+		seq := pos.add(qs[len(qs)-1].RoomID)
+		var c batchCounts
+		if err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) (err error) { c, err = bw.write(ctx, tx, seq, qs); return err }); err != nil {
 			return err
 		}
+		pos.done(seq, c)
 		if progress != nil {
-			progress(r.Rooms, total)
+			pos.mu.Lock()
+			done := r.Rooms
+			pos.mu.Unlock()
+			progress(done, total)
 		}
 		return nil
 	})
-	final := map[string]any{"status": "done", "message": ""}
+	// The batches from the start that committed (all of them on success).
+	final := map[string]any{"status": "done", "message": "", "last_room_id": r.LastRoomID}
 	if err != nil {
-		final = map[string]any{"status": "failed", "message": err.Error()}
+		final = map[string]any{"status": "failed", "message": err.Error(), "last_room_id": r.LastRoomID}
 	}
 	if uerr := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error { return s.setRun(tx, tenantID, runID, final) }); uerr != nil && err == nil {
 		err = uerr
 	}
 	r.Status = final["status"].(string)
 	return r, err
+}
+
+// runWriters is how many batches of a run are written at once on
+// PostgreSQL. Measured at 1,000,000 rooms on a quiet 2-core machine, the
+// database's own insert work dominates and overlaps across connections:
+// one writer 70 s, two 62 s, three 45–48 s.
+const runWriters = 3
+
+// writeBatches feeds the batches the pricer produces to write. On
+// PostgreSQL runWriters writers take them, so pricing the next batch and
+// writing others overlap (each batch in its own transaction, on its own
+// connection). The first error stops the pricer and is returned once every
+// writer has stopped.
+func (s *Service) writeBatches(ctx context.Context, produce func(write func([]fee.RoomQuote) error) error, write func([]fee.RoomQuote) error) error {
+	// One writer on SQLite, and inside a caller's transaction (the demo seed
+	// runs in the tenant's provisioning transaction): a transaction is one
+	// connection, used by one goroutine at a time.
+	if s.db.Dialect() != store.Postgres || store.InRequestTx(ctx) {
+		return produce(func(qs []fee.RoomQuote) error {
+			if len(qs) == 0 {
+				return nil
+			}
+			return write(qs)
+		})
+	}
+	var (
+		jobs  = make(chan []fee.RoomQuote)
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	failed := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
+	for range runWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for qs := range jobs {
+				if failed() != nil {
+					continue // drain: the producer stops at its next batch
+				}
+				if err := write(qs); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	err := produce(func(qs []fee.RoomQuote) error {
+		if err := failed(); err != nil {
+			return err
+		}
+		if len(qs) > 0 {
+			select {
+			case jobs <- qs:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	if werr := failed(); werr != nil {
+		return werr
+	}
+	return err
 }
 
 func (s *Service) setRun(tx *gorm.DB, tenantID, id uuid.UUID, v map[string]any) error {

@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -12,15 +13,74 @@ import (
 	"github.com/wuye-project/wuye/core/store"
 )
 
-// batchWriter writes a run's batches; run keeps the counters across them.
+// batchWriter writes a run's batches, on PostgreSQL two at a time (see
+// ExecuteRun); pos keeps the run's counters and resume position.
 type batchWriter struct {
 	s        *Service
 	tenantID uuid.UUID
 	period   civil.Period
 	today    civil.Date
 	autoPay  bool
-	run      *Run
+	runID    uuid.UUID
+	pos      *position
 }
+
+// position tracks batches written concurrently. Batches are numbered in
+// room order. The resume position saved with batch k is its own last room
+// when every earlier batch has committed (it commits with k), else the end
+// of the batches from the start that have: a run killed while a later batch
+// committed before an earlier one resumes early, never late — it prices a
+// few rooms again and their bills are left out as billed already
+// (bills_key), never skipped.
+type position struct {
+	mu        sync.Mutex
+	run       *Run
+	last      []uuid.UUID // last room of each batch
+	committed []bool
+	through   int // batches 0..through-1 have committed
+}
+
+func (p *position) add(last uuid.UUID) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last, p.committed = append(p.last, last), append(p.committed, false)
+	return len(p.last) - 1
+}
+
+// safe is the resume position batch seq may save.
+func (p *position) safe(seq int) *uuid.UUID {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.through >= seq:
+		last := p.last[seq]
+		return &last
+	case p.through == 0:
+		return p.run.LastRoomID
+	}
+	last := p.last[p.through-1]
+	return &last
+}
+
+// done records a committed batch and its counts.
+func (p *position) done(seq int, c batchCounts) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.committed[seq] = true
+	for p.through < len(p.committed) && p.committed[p.through] {
+		p.through++
+	}
+	p.run.Rooms += c.rooms
+	p.run.Bills += c.bills
+	p.run.Amount += c.amount
+	p.run.Exceptions += c.skipped
+	if p.through > 0 {
+		last := p.last[p.through-1]
+		p.run.LastRoomID = &last
+	}
+}
+
+type batchCounts struct{ rooms, bills, amount, skipped int64 }
 
 // insertBatch is how many rows one multi-row INSERT carries (bill lines
 // have 19 columns: about 19,000 parameters, far below Postgres's 65,535).
@@ -29,18 +89,18 @@ const insertBatch = 1000
 // write bills one batch of quotes in tx: bills (rooms billed for the period
 // already are left out), their lines and charge entries, auto-payment from
 // prepaid money, and the run's position, so a batch is all there or not at all.
-func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote) error {
+func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, seq int, qs []fee.RoomQuote) (batchCounts, error) {
 	key := "p:" + w.period.String()
 	var (
 		bills   []Bill
 		lines   = map[uuid.UUID][]BillLine{}
 		skipped int64
 	)
-	runID := w.run.ID
+	runID := w.runID
 	actor := "system:bill_run " + runID.String()
 	prepaid, err := prepaidItems(tx, w.tenantID, w.period, qs)
 	if err != nil {
-		return err
+		return batchCounts{}, err
 	}
 	for _, q := range qs {
 		if blocked(q) || !oneCurrency(q.Lines) {
@@ -64,7 +124,7 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 	}
 	bills, err = w.s.insertBills(tx, w.tenantID, key, bills)
 	if err != nil {
-		return err
+		return batchCounts{}, err
 	}
 	var (
 		ls      []BillLine
@@ -82,22 +142,19 @@ func (w *batchWriter) write(ctx context.Context, tx *gorm.DB, qs []fee.RoomQuote
 		if w.autoPay {
 			pays, err := w.prepaidPayments(tx, bills, actor)
 			if err != nil {
-				return err
+				return batchCounts{}, err
 			}
 			entries = append(entries, pays...)
 		}
 		if err := w.s.insertLinesAndEntries(tx, w.tenantID, ls, entries); err != nil {
-			return err
+			return batchCounts{}, err
 		}
 	}
-	last := qs[len(qs)-1].RoomID
-	w.run.Rooms += int64(len(qs))
-	w.run.Bills += int64(len(bills))
-	w.run.Amount += amount
-	w.run.Exceptions += skipped
-	w.run.LastRoomID = &last
-	return w.s.setRun(tx, w.tenantID, w.run.ID, map[string]any{"rooms": w.run.Rooms, "bills": w.run.Bills, "amount": w.run.Amount,
-		"exceptions": w.run.Exceptions, "last_room_id": last})
+	// Counters add up in the database (batches commit in any order); the
+	// position is the safe one (see position).
+	c := batchCounts{rooms: int64(len(qs)), bills: int64(len(bills)), amount: amount, skipped: skipped}
+	return c, w.s.setRun(tx, w.tenantID, w.runID, map[string]any{"rooms": gorm.Expr("rooms + ?", c.rooms), "bills": gorm.Expr("bills + ?", c.bills),
+		"amount": gorm.Expr("amount + ?", c.amount), "exceptions": gorm.Expr("exceptions + ?", c.skipped), "last_room_id": w.pos.safe(seq)})
 }
 
 // prepaidItems is, per quoted room, the item codes its prepayment bill of

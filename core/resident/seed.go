@@ -104,11 +104,11 @@ func (s *Service) seedOne(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, 
 		if err != nil {
 			return err
 		}
-		if !found {
-			return fmt.Errorf("account %q: no such user in the manifest", d.Account)
-		}
-		if err := s.linkAccount(tx, tenantID, p.ID, uid); err != nil {
-			return err
+		// A manifest without that account seeds the person unlinked.
+		if found {
+			if err := s.linkAccount(tx, tenantID, p.ID, uid); err != nil {
+				return err
+			}
 		}
 	}
 	if d.Room != "" {
