@@ -99,8 +99,32 @@ func TestWorkOrdersOverHTTP(t *testing.T) {
 	}
 	id := o["id"].(string)
 	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
-	if st, f := r.upload(t, a, "/api/v1/me/work-orders/"+id+"/files", "漏水.png", png); st != 201 {
-		t.Fatalf("photo: %d %v", st, f)
+	st, photo := r.upload(t, a, "/api/v1/me/work-orders/"+id+"/files", "漏水.png", png)
+	if st != 201 {
+		t.Fatalf("photo: %d %v", st, photo)
+	}
+	// The photo comes back as a download that cannot run in a browser; the
+	// other resident gets 404.
+	get := func(token string) *http.Response {
+		req, _ := http.NewRequest("GET", r.base+"/api/v1/me/work-orders/"+id+"/files/"+photo["id"].(string), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	dl := get(a)
+	body, _ := io.ReadAll(dl.Body)
+	dl.Body.Close()
+	if dl.StatusCode != 200 || !bytes.Equal(body, png) || dl.Header.Get("Content-Type") != "image/png" ||
+		dl.Header.Get("Content-Security-Policy") != "default-src 'none'; sandbox" || !strings.Contains(dl.Header.Get("Content-Disposition"), "filename*=UTF-8''%E6%BC%8F%E6%B0%B4.png") {
+		t.Fatalf("download: %d %q %v", dl.StatusCode, body, dl.Header)
+	}
+	dl = get(b)
+	dl.Body.Close()
+	if dl.StatusCode != 404 {
+		t.Fatalf("another resident downloads it: %d", dl.StatusCode)
 	}
 	if st, f := r.upload(t, a, "/api/v1/me/work-orders/"+id+"/files", "photo.jpg", append([]byte("MZ\x90\x00\x03\x00\x00\x00"), make([]byte, 512)...)); st != 415 || errCode(f) != "unsupported_media_type" {
 		t.Fatalf("an executable as a photo: %d %v", st, f)

@@ -5,10 +5,8 @@ package assetapi
 
 import (
 	"errors"
-	"log/slog"
+	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -318,33 +316,8 @@ func (h handlers) downloadAssetDocument(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	hdr := c.Writer.Header()
-	file := map[string]string{
-		"Content-Type":           a.ContentType,
-		"Content-Length":         strconv.FormatInt(a.Size, 10),
-		"Content-Disposition":    contentDisposition(a.Name),
-		"ETag":                   `"` + a.SHA256 + `"`,
-		"X-Content-Type-Options": "nosniff",
-		// Opened in a tab anyway, the file runs nothing and reaches nothing.
-		"Content-Security-Policy": "default-src 'none'; sandbox",
-	}
-	for k, v := range file {
-		hdr.Set(k, v)
-	}
-	c.Status(http.StatusOK)
-	if err := h.svc.CopyDocument(c.Request.Context(), c.Writer, tenant, a); err != nil {
-		if !c.Writer.Written() {
-			for _, k := range []string{"Content-Length", "Content-Disposition", "ETag"} {
-				hdr.Del(k)
-			}
-			return err
-		}
-		// The status line is gone: cut the connection so the client sees a
-		// short body rather than a complete-looking wrong one.
-		slog.ErrorContext(c, "download failed midway", "request_id", c.Writer.Header().Get("X-Request-Id"), "err", err)
-		panic(http.ErrAbortHandler)
-	}
-	return nil
+	return httpapi.SendFile(c, httpapi.StoredFile{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256},
+		func(w io.Writer) error { return h.svc.CopyDocument(c.Request.Context(), w, tenant, a) })
 }
 
 func (h handlers) deleteAssetDocument(c *gin.Context) error {
@@ -361,29 +334,6 @@ func (h handlers) deleteAssetDocument(c *gin.Context) error {
 	}
 	c.Status(http.StatusNoContent)
 	return nil
-}
-
-// contentDisposition names a download: an ASCII fallback in filename for old
-// clients, the exact name (Chinese included) in RFC 5987 filename*.
-func contentDisposition(name string) string {
-	var ascii, enc strings.Builder
-	for _, r := range name {
-		switch {
-		case r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '%':
-			ascii.WriteByte('_')
-		default:
-			ascii.WriteRune(r)
-		}
-	}
-	const attrChar = "!#$&+-.^_`|~" // RFC 5987 attr-char besides letters and digits
-	for _, b := range []byte(name) {
-		if b < 0x80 && (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte(attrChar, b) >= 0) {
-			enc.WriteByte(b)
-		} else {
-			enc.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(b)|0x100, 16)[1:]))
-		}
-	}
-	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + enc.String()
 }
 
 func (h handlers) exportAssets(c *gin.Context) error {

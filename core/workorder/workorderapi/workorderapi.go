@@ -6,10 +6,8 @@ package workorderapi
 
 import (
 	"errors"
-	"log/slog"
+	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -513,29 +511,8 @@ func (h handlers) download(mine bool) httpapi.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		hdr := c.Writer.Header()
-		for k, v := range map[string]string{
-			"Content-Type":            a.ContentType,
-			"Content-Length":          strconv.FormatInt(a.Size, 10),
-			"Content-Disposition":     contentDisposition(a.Name),
-			"ETag":                    `"` + a.SHA256 + `"`,
-			"X-Content-Type-Options":  "nosniff",
-			"Content-Security-Policy": "default-src 'none'; sandbox",
-		} {
-			hdr.Set(k, v)
-		}
-		c.Status(http.StatusOK)
-		if err := h.svc.CopyFile(ctx, c.Writer, tenant, a); err != nil {
-			if !c.Writer.Written() {
-				for _, k := range []string{"Content-Length", "Content-Disposition", "ETag"} {
-					hdr.Del(k)
-				}
-				return err
-			}
-			slog.ErrorContext(c, "download failed midway", "request_id", c.Writer.Header().Get("X-Request-Id"), "err", err)
-			panic(http.ErrAbortHandler)
-		}
-		return nil
+		return httpapi.SendFile(c, httpapi.StoredFile{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256},
+			func(w io.Writer) error { return h.svc.CopyFile(ctx, w, tenant, a) })
 	}
 }
 
@@ -553,26 +530,4 @@ func (h handlers) deleteFile(c *gin.Context) error {
 	}
 	c.Status(http.StatusNoContent)
 	return nil
-}
-
-// contentDisposition names a download: an ASCII fallback in filename, the
-// exact name (Chinese included) in RFC 5987 filename*.
-func contentDisposition(name string) string {
-	var ascii, enc strings.Builder
-	for _, r := range name {
-		if r < 0x20 || r >= 0x7f || r == '"' || r == '\\' || r == '%' {
-			ascii.WriteByte('_')
-		} else {
-			ascii.WriteRune(r)
-		}
-	}
-	const attrChar = "!#$&+-.^_`|~"
-	for _, b := range []byte(name) {
-		if b < 0x80 && (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte(attrChar, b) >= 0) {
-			enc.WriteByte(b)
-		} else {
-			enc.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(b)|0x100, 16)[1:]))
-		}
-	}
-	return `attachment; filename="` + ascii.String() + `"; filename*=UTF-8''` + enc.String()
 }
