@@ -253,6 +253,10 @@ func (s *Service) ExecuteRun(ctx context.Context, tenantID, runID uuid.UUID, pro
 		after = *r.LastRoomID
 	}
 	pos := &position{run: &r}
+	var (
+		reportMu sync.Mutex
+		reported int64
+	)
 	bw := batchWriter{s: s, tenantID: tenantID, period: period, today: s.today(ctx, tenantID), autoPay: autoPay, runID: runID, pos: pos}
 	err = s.writeBatches(ctx, func(write func(qs []fee.RoomQuote) error) error {
 		return s.pricer.QuoteCommunity(ctx, tenantID, r.CommunityID, period, after, s.batch, write)
@@ -264,10 +268,16 @@ func (s *Service) ExecuteRun(ctx context.Context, tenantID, runID uuid.UUID, pro
 		}
 		pos.done(seq, c)
 		if progress != nil {
+			// Writers finish in any order; the reported count only grows.
+			reportMu.Lock()
+			defer reportMu.Unlock()
 			pos.mu.Lock()
 			done := r.Rooms
 			pos.mu.Unlock()
-			progress(done, total)
+			if done > reported {
+				reported = done
+				progress(done, total)
+			}
 		}
 		return nil
 	})
