@@ -260,8 +260,8 @@ func (s *Service) ExecuteRun(ctx context.Context, tenantID, runID uuid.UUID, pro
 	bw := batchWriter{s: s, tenantID: tenantID, period: period, today: s.today(ctx, tenantID), autoPay: autoPay, runID: runID, pos: pos}
 	err = s.writeBatches(ctx, func(write func(qs []fee.RoomQuote) error) error {
 		return s.pricer.QuoteCommunity(ctx, tenantID, r.CommunityID, period, after, s.batch, write)
-	}, func(qs []fee.RoomQuote) error {
-		seq := pos.add(qs[len(qs)-1].RoomID)
+	}, func(seq int, qs []fee.RoomQuote) error {
+		pos.add(seq, qs[len(qs)-1].RoomID)
 		var c batchCounts
 		if err := s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) (err error) { c, err = bw.write(ctx, tx, seq, qs); return err }); err != nil {
 			return err
@@ -299,12 +299,17 @@ func (s *Service) ExecuteRun(ctx context.Context, tenantID, runID uuid.UUID, pro
 // one writer 70 s, two 62 s, three 45–48 s.
 const runWriters = 3
 
-// writeBatches feeds the batches the pricer produces to write. On
-// PostgreSQL runWriters writers take them, so pricing the next batch and
-// writing others overlap (each batch in its own transaction, on its own
-// connection). The first error stops the pricer and is returned once every
-// writer has stopped.
-func (s *Service) writeBatches(ctx context.Context, produce func(write func([]fee.RoomQuote) error) error, write func([]fee.RoomQuote) error) error {
+// writeBatches feeds the batches the pricer produces to write, numbered in
+// the order they were produced (room order). On PostgreSQL runWriters
+// writers take them, so pricing the next batch and writing others overlap
+// (each batch in its own transaction, on its own connection). The first
+// error stops the pricer and is returned once every writer has stopped.
+func (s *Service) writeBatches(ctx context.Context, produce func(write func([]fee.RoomQuote) error) error, write func(seq int, qs []fee.RoomQuote) error) error {
+	type batch struct {
+		seq int
+		qs  []fee.RoomQuote
+	}
+	next := 0 // the producer is one goroutine: it numbers the batches
 	// One writer on SQLite, and inside a caller's transaction (the demo seed
 	// runs in the tenant's provisioning transaction): a transaction is one
 	// connection, used by one goroutine at a time.
@@ -313,11 +318,12 @@ func (s *Service) writeBatches(ctx context.Context, produce func(write func([]fe
 			if len(qs) == 0 {
 				return nil
 			}
-			return write(qs)
+			next++
+			return write(next-1, qs)
 		})
 	}
 	var (
-		jobs  = make(chan []fee.RoomQuote)
+		jobs  = make(chan batch)
 		wg    sync.WaitGroup
 		mu    sync.Mutex
 		first error
@@ -331,11 +337,11 @@ func (s *Service) writeBatches(ctx context.Context, produce func(write func([]fe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for qs := range jobs {
+			for b := range jobs {
 				if failed() != nil {
 					continue // drain: the producer stops at its next batch
 				}
-				if err := write(qs); err != nil {
+				if err := write(b.seq, b.qs); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -350,8 +356,9 @@ func (s *Service) writeBatches(ctx context.Context, produce func(write func([]fe
 			return err
 		}
 		if len(qs) > 0 {
+			next++
 			select {
-			case jobs <- qs:
+			case jobs <- batch{next - 1, qs}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}

@@ -40,11 +40,15 @@ type position struct {
 	through   int // batches 0..through-1 have committed
 }
 
-func (p *position) add(last uuid.UUID) int {
+// add records batch seq (numbered by the producer, in room order) and its
+// last room; writers call it in any order.
+func (p *position) add(seq int, last uuid.UUID) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.last, p.committed = append(p.last, last), append(p.committed, false)
-	return len(p.last) - 1
+	for len(p.last) <= seq {
+		p.last, p.committed = append(p.last, uuid.Nil), append(p.committed, false)
+	}
+	p.last[seq] = last
 }
 
 // safe is the resume position batch seq may save.
