@@ -334,3 +334,30 @@ func Delete(tx *gorm.DB, tenantID uuid.UUID, o Owner, id uuid.UUID) error {
 func DeleteOwner(tx *gorm.DB, tenantID uuid.UUID, o Owner) error {
 	return tx.Where("tenant_id = ? AND owner_kind = ? AND owner_id = ?", tenantID, o.Kind, o.ID).Delete(&Attachment{}).Error
 }
+
+// ErrNoFile answers an upload without a multipart/form-data field "file".
+var ErrNoFile = apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "file", Code: "required",
+	EN: "send the file as multipart/form-data field \"file\"", ZH: "请以 multipart/form-data 表单字段 file 上传文件"}})
+
+// FromRequest reads the upload in the multipart field "file" of r, streamed
+// part by part (never the whole form in memory) and checked like Read. A
+// body over the route's limit is ErrTooLarge; no such field, ErrNoFile.
+func FromRequest(r *http.Request) (File, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return File{}, ErrNoFile
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return File{}, ErrTooLarge
+			}
+			return File{}, ErrNoFile // io.EOF: no "file" field; anything else: a broken body
+		}
+		if part.FormName() == "file" {
+			return Read(part.FileName(), part)
+		}
+	}
+}

@@ -4,13 +4,11 @@
 package assetapi
 
 import (
-	"errors"
 	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/wuye-project/wuye/core/apperr"
 	"github.com/wuye-project/wuye/core/asset"
 	"github.com/wuye-project/wuye/core/attachment"
 	"github.com/wuye-project/wuye/core/httpapi"
@@ -248,9 +246,6 @@ func (h handlers) deleteMaintenancePlan(c *gin.Context) error {
 	return nil
 }
 
-var errNoFile = apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "file", Code: "required",
-	EN: "send the file as multipart/form-data field \"file\"", ZH: "请以 multipart/form-data 表单字段 file 上传文件"}})
-
 func (h handlers) uploadAssetDocument(c *gin.Context) error {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
@@ -260,33 +255,16 @@ func (h handlers) uploadAssetDocument(c *gin.Context) error {
 	if err := h.svc.CheckAsset(c.Request.Context(), tenant, id); err != nil {
 		return err
 	}
-	mr, err := c.Request.MultipartReader()
+	f, err := attachment.FromRequest(c.Request)
 	if err != nil {
-		return errNoFile
+		return err
 	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return attachment.ErrTooLarge
-			}
-			return errNoFile // io.EOF: no "file" field; anything else: a broken body
-		}
-		if part.FormName() != "file" {
-			continue
-		}
-		f, err := attachment.Read(part.FileName(), part)
-		if err != nil {
-			return err
-		}
-		out, err := h.svc.AddDocument(c.Request.Context(), tenant, id, f)
-		if err != nil {
-			return err
-		}
-		c.JSON(http.StatusCreated, out)
-		return nil
+	out, err := h.svc.AddDocument(c.Request.Context(), tenant, id, f)
+	if err != nil {
+		return err
 	}
+	c.JSON(http.StatusCreated, out)
+	return nil
 }
 
 func (h handlers) listAssetDocuments(c *gin.Context) error {

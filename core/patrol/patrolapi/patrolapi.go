@@ -4,7 +4,6 @@
 package patrolapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -228,9 +227,6 @@ func (h handlers) checkin(c *gin.Context) error {
 	return nil
 }
 
-var errNoFile = apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "file", Code: "required",
-	EN: "send the photo as multipart/form-data field \"file\"", ZH: "请以 multipart/form-data 表单字段 file 上传照片"}})
-
 func (h handlers) photo(c *gin.Context) error {
 	id, err := httpapi.PathID(c, "id")
 	if err != nil {
@@ -240,33 +236,16 @@ func (h handlers) photo(c *gin.Context) error {
 	if err := h.svc.CheckRound(c.Request.Context(), tenant, id); err != nil {
 		return err
 	}
-	mr, err := c.Request.MultipartReader()
+	f, err := attachment.FromRequest(c.Request)
 	if err != nil {
-		return errNoFile
+		return err
 	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return attachment.ErrTooLarge
-			}
-			return errNoFile
-		}
-		if part.FormName() != "file" {
-			continue
-		}
-		f, err := attachment.Read(part.FileName(), part)
-		if err != nil {
-			return err
-		}
-		out, err := h.svc.AddPhoto(c.Request.Context(), tenant, id, f)
-		if err != nil {
-			return err
-		}
-		c.JSON(http.StatusCreated, out)
-		return nil
+	out, err := h.svc.AddPhoto(c.Request.Context(), tenant, id, f)
+	if err != nil {
+		return err
 	}
+	c.JSON(http.StatusCreated, out)
+	return nil
 }
 
 func (h handlers) exceptions(c *gin.Context) error {

@@ -445,9 +445,6 @@ func (h handlers) rate(c *gin.Context) error {
 	})
 }
 
-var errNoFile = apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "file", Code: "required",
-	EN: "send the file as multipart/form-data field \"file\"", ZH: "请以 multipart/form-data 表单字段 file 上传文件"}})
-
 // resident is the user whose own orders a /me route reaches; uuid.Nil for staff.
 func resident(c *gin.Context, mine bool) uuid.UUID {
 	if mine {
@@ -466,33 +463,16 @@ func (h handlers) upload(mine bool) httpapi.HandlerFunc {
 		if err := h.svc.CheckOrder(ctx, tenant, who, id); err != nil {
 			return err
 		}
-		mr, err := c.Request.MultipartReader()
+		f, err := attachment.FromRequest(c.Request)
 		if err != nil {
-			return errNoFile
+			return err
 		}
-		for {
-			part, err := mr.NextPart()
-			if err != nil {
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					return attachment.ErrTooLarge
-				}
-				return errNoFile
-			}
-			if part.FormName() != "file" {
-				continue
-			}
-			f, err := attachment.Read(part.FileName(), part)
-			if err != nil {
-				return err
-			}
-			out, err := h.svc.AddFile(ctx, tenant, who, id, f)
-			if err != nil {
-				return err
-			}
-			c.JSON(http.StatusCreated, out)
-			return nil
+		out, err := h.svc.AddFile(ctx, tenant, who, id, f)
+		if err != nil {
+			return err
 		}
+		c.JSON(http.StatusCreated, out)
+		return nil
 	}
 }
 
