@@ -1,12 +1,17 @@
 // Package sdk is the public contract between the Wuye core and plugins.
 //
 // It is a separate Go module so vendors can import it without pulling in the
-// core's dependencies (gin, gorm, asynq). The gRPC contract (proto/), the
-// plugin helpers (plugin/), the driver interface (driver/) and the
-// conformance kit (testkit/) arrive with the plugin-host issue; until then
-// this module holds only the version constant the core negotiates against.
+// core's dependencies (gin, gorm, asynq):
+//
+//   - proto/ holds the gRPC contract (plugin.proto) and its generated Go code
+//     (proto/wuyepb); `make proto` regenerates it.
+//   - plugin/ is what a plugin binary imports: Serve, the typed Host client
+//     and helpers for routes, events and tasks.
+//   - testkit/ runs a plugin in process against a fake host, and holds the
+//     conformance suite a vendor runs against their binary.
 package sdk
 
-// APIVersion is the plugin API version this SDK speaks. The core keeps a map of
-// the versions it supports and refuses a plugin that names another.
-const APIVersion = 1
+// APIVersion is the plugin API version this SDK speaks. Version 2 added
+// console pages, device classes and GetAsset to version 1; both are served by
+// the host through go-plugin's VersionedPlugins.
+const APIVersion = 2
