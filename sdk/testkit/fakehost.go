@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -59,6 +60,9 @@ type FakeHost struct {
 	callers     map[string]*wuyepb.Caller
 	calls       []Call
 	seq         int
+	// delay, when set and positive, holds every answer back that long
+	// unless the caller gives up first (the conformance suite's slow host).
+	delay *atomic.Int64
 }
 
 // Notification is one Notify the host accepted (not a repeated key).
@@ -342,7 +346,21 @@ func (f *FakeHost) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		if m, ok := req.(proto.Message); ok {
 			c.Request = proto.Clone(m)
 		}
-		resp, err := handler(ctx, req)
+		f.mu.Lock()
+		delay := f.delay
+		f.mu.Unlock()
+		var resp any
+		var err error
+		if delay != nil && delay.Load() > 0 {
+			select {
+			case <-time.After(time.Duration(delay.Load())):
+			case <-ctx.Done():
+				err = status.FromContextError(ctx.Err()).Err()
+			}
+		}
+		if err == nil {
+			resp, err = handler(ctx, req)
+		}
 		if st, ok := status.FromError(err); ok && err != nil {
 			c.Code = st.Code()
 			for _, d := range st.Details() {
