@@ -21,7 +21,7 @@ const module = "github.com/wuye-project/wuye/"
 var layers = [][]string{
 	{"core/store", "core/apperr", "core/paging"},
 	{"core/audit"}, // every domain records through audit.Recorder
-	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
+	{"core/tenant", "core/identity", "core/rbac", "core/queue", "core/records"}, // records: plugins' documents
 	{"core/property"},
 	{"core/asset", "core/resident", "core/fee", "core/finance", "core/notify"},
 	{"core/billing"}, // bills from fee's quotes
