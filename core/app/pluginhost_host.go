@@ -203,9 +203,10 @@ type hostBilling struct{ b *billing.Service }
 
 // PostCharge posts through billing's one-off charge (as work orders' paid
 // repairs do). Billing replays a key silently; a bill created before this
-// call began is a replay.
+// call began is a replay (gorm stamps CreatedAt from this process's clock;
+// two concurrent first calls of one key may both answer replayed=false).
 func (h hostBilling) PostCharge(ctx context.Context, tenantID uuid.UUID, in hostsvc.ChargeIn) (hostsvc.Charge, error) {
-	start := time.Now().Add(-time.Second) // the database's clock may lag ours a little
+	start := time.Now()
 	v, err := h.b.PostCharge(ctx, tenantID, billing.ChargeIn{RoomID: in.RoomID, ItemCode: in.ItemCode, ItemName: in.ItemName,
 		Amount: in.Amount, Currency: money.Currency(in.Currency), Reason: in.Reason, DueDays: 15, IdempotencyKey: in.IdempotencyKey, Source: in.Source})
 	if err != nil {
