@@ -171,3 +171,19 @@ func TestDomainOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestHostServicesUseInterfaces: the plugin Host (core/pluginhost/hostsvc)
+// reaches the core's domains only through its own small interfaces, which
+// core/app adapts; of the domains it imports only the records store.
+func TestHostServicesUseInterfaces(t *testing.T) {
+	g := graph(t)
+	allowed := []string{"core/records", "core/apperr", "core/store", "core/actor", "core/pluginhost"}
+	for ip, files := range g["core/pluginhost/hostsvc"].imports {
+		if !strings.HasPrefix(ip, "core/") || slices.Contains(allowed, ip) {
+			continue
+		}
+		for _, f := range files {
+			t.Errorf("core/pluginhost/hostsvc/%s imports %s", f, ip)
+		}
+	}
+}
