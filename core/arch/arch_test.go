@@ -21,7 +21,7 @@ const module = "github.com/wuye-project/wuye/"
 var layers = [][]string{
 	{"core/store", "core/apperr", "core/paging"},
 	{"core/audit"}, // every domain records through audit.Recorder
-	{"core/tenant", "core/identity", "core/rbac", "core/queue"},
+	{"core/tenant", "core/identity", "core/rbac", "core/queue", "core/records"}, // records: plugins' documents
 	{"core/property"},
 	{"core/asset", "core/resident", "core/fee", "core/finance", "core/notify"},
 	{"core/billing"}, // bills from fee's quotes
@@ -168,6 +168,22 @@ func TestDomainOrder(t *testing.T) {
 			if li >= lp && li > 0 {
 				t.Errorf("%s (layer %d) imports %s (layer %d): a domain imports only lower layers", p, lp, ip, li)
 			}
+		}
+	}
+}
+
+// TestHostServicesUseInterfaces: the plugin Host (core/pluginhost/hostsvc)
+// reaches the core's domains only through its own small interfaces, which
+// core/app adapts; of the domains it imports only the records store.
+func TestHostServicesUseInterfaces(t *testing.T) {
+	g := graph(t)
+	allowed := []string{"core/records", "core/apperr", "core/store", "core/actor", "core/pluginhost"}
+	for ip, files := range g["core/pluginhost/hostsvc"].imports {
+		if !strings.HasPrefix(ip, "core/") || slices.Contains(allowed, ip) {
+			continue
+		}
+		for _, f := range files {
+			t.Errorf("core/pluginhost/hostsvc/%s imports %s", f, ip)
 		}
 	}
 }

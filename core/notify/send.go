@@ -55,7 +55,7 @@ func (m *Message) check() error {
 	if m.Event == "" || len(m.Event) > 200 {
 		fe = append(fe, field("event", "required", "event is required (at most 200 bytes)", "事件编号必填(不超过 200 字节)"))
 	}
-	if _, ok := kindByCode[m.Template]; !ok {
+	if _, ok := kindOf(m.Template); !ok {
 		return ErrUnknownTemplate
 	}
 	return invalid(fe)

@@ -131,8 +131,7 @@ func Kinds() []Kind { return slices.Clone(catalogue) }
 
 // KindOf returns the catalogue entry of a template code.
 func KindOf(code string) (Kind, bool) {
-	k, ok := kindByCode[code]
-	return k, ok
+	return kindOf(code)
 }
 
 var placeholder = regexp.MustCompile(`\{([a-z_][a-z0-9_]*)\}`)
@@ -288,7 +287,7 @@ type texts struct {
 }
 
 func loadTexts(tx *gorm.DB, tenantID uuid.UUID, code string) (texts, error) {
-	kd, ok := kindByCode[code]
+	kd, ok := kindOf(code)
 	if !ok {
 		return texts{}, ErrUnknownTemplate
 	}
