@@ -97,16 +97,26 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// gRPC codes of the host's conflicts, compared by number so the plugin
+// needs nothing but the SDK: Aborted is a stale version, AlreadyExists a
+// create-only id or unique value already taken.
+const (
+	grpcAlreadyExists = 6
+	grpcAborted       = 10
+)
+
 // isStale reports an optimistic-concurrency conflict (someone wrote the
 // record since we read it): re-read and decide again.
 func isStale(err error) bool {
-	return plugin.IsConflict(err) && plugin.Code(err) != "duplicate"
+	var he *plugin.HostError
+	return errors.As(err, &he) && he.GRPC == grpcAborted
 }
 
 // isTaken reports a create-only write that found the id (or a unique
 // value) already there.
 func isTaken(err error) bool {
-	return plugin.IsConflict(err) && !isStale(err)
+	var he *plugin.HostError
+	return errors.As(err, &he) && he.GRPC == grpcAlreadyExists
 }
 
 // retry runs f again while it fails with a stale version, backing off a

@@ -82,6 +82,11 @@ const (
 
 // New builds the plugin; now is its clock (time.Now in production).
 func New(now func() time.Time) *plugin.Plugin {
+	p, _ := build(now)
+	return p
+}
+
+func build(now func() time.Time) (*plugin.Plugin, *app) {
 	p := &plugin.Plugin{
 		Name: "events", Version: Version, Kind: plugin.Feature,
 		TitleEN: "Community events", TitleZH: "社区活动",
@@ -128,7 +133,7 @@ func New(now func() time.Time) *plugin.Plugin {
 	a.routes()
 	p.Every("lifecycle", "@every 5m", "Close sign-ups past their deadline, finish activities past their end, send reminders.", a.lifecycle)
 	p.On("resident.moved_out", a.movedOut)
-	return p
+	return p, a
 }
 
 func idx(fields ...string) []*wuyepb.IndexField {
