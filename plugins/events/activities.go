@@ -387,17 +387,22 @@ func (a *app) signup(ctx context.Context, actID, residentID, roomID string, bySt
 	already := plugin.Errorf(http.StatusConflict, "already_signed_up", "This resident has already signed up.", "该住户已报名本活动。")
 	id := signupID(actID, residentID)
 	expected := plugin.CreateOnly
-	carriedRefund := int64(0)
-	if old, err := a.getSignup(ctx, id); err == nil {
+	var old *Signup
+	if old, err = a.getSignup(ctx, id); err == nil {
 		if old.Status != SignupCancelled {
 			return nil, already
 		}
-		expected, carriedRefund = old.Version, old.RefundDueFen
+		expected = old.Version
 	} else if !isMissing(err) {
 		return nil, err
 	}
 	s := &Signup{ID: id, ActivityID: actID, ResidentID: residentID, Name: res.Name, RoomID: room, Status: SignupPending,
 		People: 1, SignedUpAt: a.now().UnixMilli(), SignedUpBy: byStaff, QRToken: newToken()}
+	if old != nil {
+		// A fee paid before a cancellation stays on record (and so does the
+		// refund it is owed) until the new sign-up gets a seat.
+		s.ChargeID, s.ChargedFen, s.RefundDueFen = old.ChargeID, old.ChargedFen, old.RefundDueFen
+	}
 	if err := a.putSignup(ctx, s, expected); err != nil {
 		if plugin.IsConflict(err) {
 			return nil, already
@@ -427,12 +432,6 @@ func (a *app) signup(ctx context.Context, actID, residentID, roomID string, bySt
 		_ = a.putSignup(context.WithoutCancel(ctx), s, s.Version)
 		return nil, err
 	}
-	if s.Status == SignupConfirmed && act.FeeFen > 0 && carriedRefund > 0 {
-		// The fee paid before the cancellation covers this sign-up: the
-		// charge key is per (activity, resident), so it replays, and the
-		// refund that was due is not owed any more.
-		s.RefundDueFen = 0
-	}
 	if err := a.putSignup(ctx, s, s.Version); err != nil {
 		return nil, err
 	}
@@ -458,7 +457,9 @@ func (a *app) charge(ctx context.Context, act *Activity, s *Signup) error {
 		if err != nil {
 			return err
 		}
-		cur.ChargeID, cur.ChargedFen = ch.Id, ch.AmountFen
+		// A fee paid before a cancellation covers this seat: the key is per
+		// (activity, resident), so the charge replays and no refund is owed.
+		cur.ChargeID, cur.ChargedFen, cur.RefundDueFen = ch.Id, ch.AmountFen, 0
 		if err := a.putSignup(ctx, cur, cur.Version); err != nil {
 			return err
 		}
@@ -771,14 +772,13 @@ func (a *app) attendance(ctx context.Context, act *Activity) (Attendance, error)
 			if s.CheckedInAt != 0 {
 				at.CheckedIn++
 			}
-			at.ChargedFen += s.ChargedFen
 		case SignupWaitlisted:
 			at.Waitlisted++
 		case SignupCancelled:
 			at.Cancelled++
-			at.ChargedFen += s.ChargedFen
-			at.RefundDueFen += s.RefundDueFen
 		}
+		at.ChargedFen += s.ChargedFen
+		at.RefundDueFen += s.RefundDueFen
 	}
 	at.Rate = rate(at.CheckedIn, at.Confirmed)
 	return at, nil
