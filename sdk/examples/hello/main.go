@@ -1,0 +1,5 @@
+package main
+
+import "github.com/wuye-project/wuye/sdk/plugin"
+
+func main() { plugin.Serve(New()) }
