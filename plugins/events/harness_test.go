@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"strings"
 	"sync"
 	"testing"
@@ -489,6 +491,10 @@ func TestGroupingCheckInAndAttendance(t *testing.T) {
 	e.DoJSON("GET", "/my/signups/"+signupID(a.ID, testkit.ResidentZhao)+"/qr", nil, zhao, &qr)
 	if len(qr.Token) < 20 {
 		t.Fatalf("token %q", qr.Token)
+	}
+	st, b = e.Do("GET", "/my/signups/"+signupID(a.ID, testkit.ResidentZhao)+"/qr?format=png", nil, zhao)
+	if img, err := png.Decode(bytes.NewReader(b)); st != 200 || err != nil || img.Bounds().Dx() < 200 {
+		t.Fatalf("qr png: %d %v", st, err)
 	}
 	st, b = e.Do("GET", "/my/signups/"+signupID(a.ID, testkit.ResidentZhang)+"/qr", nil, zhao)
 	e.expect(st, b, 404, "signup_not_found")

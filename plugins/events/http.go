@@ -763,6 +763,14 @@ func (a *app) myQR(ctx context.Context, r *plugin.Request) (*plugin.Response, er
 	if s.Status != SignupConfirmed {
 		return nil, plugin.Errorf(http.StatusConflict, "not_confirmed", "Only a confirmed sign-up has a check-in code.", "只有报名成功才有签到码。")
 	}
+	if r.Query.Get("format") == "png" {
+		img, err := qrPNG(s.QRToken, 8)
+		if err != nil {
+			return nil, err
+		}
+		// The image is a ticket: not for shared caches.
+		return &plugin.Response{Status: 200, Header: map[string]string{"content-type": "image/png", "cache-control": "private, no-store"}, Body: img}, nil
+	}
 	return plugin.JSON(200, map[string]any{"signup_id": s.ID, "activity_id": s.ActivityID, "token": s.QRToken,
-		"checked_in": s.CheckedInAt != 0}), nil
+		"checked_in": s.CheckedInAt != 0, "png": "/api/v1/plugins/events/my/signups/" + s.ID + "/qr?format=png"}), nil
 }
