@@ -389,7 +389,8 @@ func (a *app) signup(ctx context.Context, actID, residentID, roomID string, bySt
 	expected := plugin.CreateOnly
 	var old *Signup
 	if old, err = a.getSignup(ctx, id); err == nil {
-		if old.Status != SignupCancelled {
+		abandoned := old.Status == SignupPending && a.now().Sub(time.UnixMilli(old.SignedUpAt)) >= orphanAge
+		if old.Status != SignupCancelled && !abandoned {
 			return nil, already
 		}
 		expected = old.Version

@@ -649,3 +649,63 @@ func TestBadInputAnswers4xxInBothLanguages(t *testing.T) {
 		t.Errorf("en: %s", b)
 	}
 }
+
+// A process killed half way leaves a slot without its booking and a
+// sign-up stuck "pending" with its seat counted: both are repaired.
+func TestHalfFinishedWritesAreRepaired(t *testing.T) {
+	e := start(t, nil, nil)
+	ctx := context.Background()
+	v := e.venue()
+	slot := time.Date(2026, 6, 2, 10, 0, 0, 0, shanghai)
+	doc, _ := json.Marshal(slotRecord{VenueID: v.ID, BookingID: "never-written", StartMS: slot.UnixMilli()})
+	if _, err := e.Host.PutRecord(ctx, &wuyepb.PutRecordRequest{Collection: colSlots, Id: slotID(v.ID, slot), Document: doc, ExpectedVersion: -1}); err != nil {
+		t.Fatal(err)
+	}
+	body := map[string]string{"start": at("02", "10:00"), "end": at("02", "11:00"), "purpose": "瑜伽"}
+	st, b := e.Do("POST", "/venues/"+v.ID+"/bookings", body, nil, e.idem())
+	e.expect(st, b, 409, "slot_taken") // it may still be a booking being written
+	e.clk.Advance(3 * time.Minute)
+	e.DoJSON("POST", "/venues/"+v.ID+"/bookings", body, nil, nil, e.idem())
+
+	a := e.activity("", 2, 0, StateSignupOpen, nil)
+	e.signup(a.ID, testkit.ResidentZhang)
+	// Li's sign-up died after taking the seat, before it was decided.
+	stuck, _ := json.Marshal(Signup{ActivityID: a.ID, ResidentID: testkit.ResidentLi, Status: SignupPending, SignedUpAt: e.clk.Now().UnixMilli(), QRToken: "stuck"})
+	if _, err := e.Host.PutRecord(ctx, &wuyepb.PutRecordRequest{Collection: colSignups, Id: signupID(a.ID, testkit.ResidentLi), Document: stuck, ExpectedVersion: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := retry(ctx, func() error {
+		act, err := e.app.getActivity(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		act.Confirmed++
+		return e.app.putActivity(ctx, act)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, s, _ := e.signup(a.ID, testkit.ResidentZhao); s.Status != SignupWaitlisted {
+		t.Fatalf("zhao: %+v", s)
+	}
+	st, _, b = e.signup(a.ID, testkit.ResidentLi)
+	e.expect(st, b, 409, "already_signed_up")
+	if err := e.RunTask("lifecycle", nil); err != nil { // too early: nothing is touched
+		t.Fatal(err)
+	}
+	if got := e.act(a.ID); got.Confirmed != 2 {
+		t.Fatalf("touched too early: %d", got.Confirmed)
+	}
+	e.clk.Advance(3 * time.Minute)
+	if err := e.RunTask("lifecycle", nil); err != nil {
+		t.Fatal(err)
+	}
+	var conf struct{ Items []Signup }
+	e.DoJSON("GET", "/activities/"+a.ID+"/signups?status=confirmed", nil, nil, &conf)
+	if got := e.act(a.ID); got.Confirmed != 2 || len(conf.Items) != 2 || conf.Items[1].ResidentID != testkit.ResidentZhao {
+		t.Fatalf("after repair: counter %d, confirmed %+v", got.Confirmed, conf.Items)
+	}
+	// Li may sign up again (to the waitlist: the seats are taken).
+	if _, s, b := e.signup(a.ID, testkit.ResidentLi); s.Status != SignupWaitlisted {
+		t.Fatalf("li again: %s", b)
+	}
+}

@@ -27,15 +27,20 @@ func (a *app) lifecycle(ctx context.Context, _ plugin.Task) error {
 			continue
 		}
 		act.ID = r.ID
+		if act.State == StateSignupOpen || act.State == StateClosed {
+			if err := a.reconcile(ctx, act.ID, r.UpdatedAt); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if act.State == StateSignupOpen && !now.Before(act.deadline()) {
-			if _, err := a.transition(ctx, act.ID, "close"); err != nil && !isStale(err) {
+			if err := a.autoTransition(ctx, act.ID, "close"); err != nil {
 				errs = append(errs, err)
 				continue
 			}
 			act.State = StateClosed
 		}
 		if act.State == StateClosed && !now.Before(act.end()) {
-			if _, err := a.transition(ctx, act.ID, "complete"); err != nil && !isStale(err) {
+			if err := a.autoTransition(ctx, act.ID, "complete"); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -47,6 +52,57 @@ func (a *app) lifecycle(ctx context.Context, _ plugin.Task) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// autoTransition is a transition the task makes, audited as the plugin's.
+func (a *app) autoTransition(ctx context.Context, id, action string) error {
+	act, err := a.transition(ctx, id, action)
+	if err != nil {
+		return err
+	}
+	return a.audit(ctx, "activity."+action, "activity", id, map[string]any{"state": act.State, "automatic": true})
+}
+
+// reconcile repairs what a process killed half way through a sign-up
+// leaves: a "pending" sign-up (abandoned after orphanAge) and a seat count
+// that no longer matches the confirmed sign-ups. It acts only on an
+// activity nobody has written for orphanAge, and writes over the version it
+// read, so it never races a live sign-up or cancellation.
+func (a *app) reconcile(ctx context.Context, id string, updated time.Time) error {
+	now := a.now()
+	if now.Sub(updated) < orphanAge {
+		return nil
+	}
+	ss, err := a.signups(ctx, id, "")
+	if err != nil {
+		return err
+	}
+	confirmed := 0
+	for _, s := range ss {
+		switch {
+		case s.Status == SignupConfirmed:
+			confirmed++
+		case s.Status == SignupPending && now.Sub(time.UnixMilli(s.SignedUpAt)) < orphanAge:
+			return nil // being decided right now
+		case s.Status == SignupPending:
+			s.Status, s.CancelledAt, s.CancelReason = SignupCancelled, now.UnixMilli(), "abandoned"
+			if err := a.putSignup(ctx, s, s.Version); err != nil && !isStale(err) {
+				return err
+			}
+		}
+	}
+	act, err := a.getActivity(ctx, id)
+	if err != nil || act.Confirmed == confirmed {
+		return err
+	}
+	plugin.Logger().Warn("seat count repaired", "activity", id, "counted", act.Confirmed, "confirmed", confirmed)
+	act.Confirmed = confirmed
+	if err := a.putActivity(ctx, act); isStale(err) {
+		return nil // someone is active on it: next run
+	} else if err != nil {
+		return err
+	}
+	return a.fill(ctx, id)
 }
 
 // remind tells everyone confirmed that the activity starts soon, once.

@@ -50,7 +50,11 @@ func (a *app) book(ctx context.Context, v *Venue, start, end time.Time, purpose,
 		Purpose: purpose, ActivityID: activityID, BookedBy: by, Status: "booked"}
 	for _, s := range slots {
 		id := slotID(v.ID, s)
-		_, err := a.host().Put(ctx, colSlots, id, slotRecord{VenueID: v.ID, BookingID: b.ID, StartMS: s.UnixMilli()}, plugin.CreateOnly)
+		slot := slotRecord{VenueID: v.ID, BookingID: b.ID, StartMS: s.UnixMilli()}
+		_, err := a.host().Put(ctx, colSlots, id, slot, plugin.CreateOnly)
+		if isTaken(err) && a.reclaimOrphan(ctx, id) {
+			_, err = a.host().Put(ctx, colSlots, id, slot, plugin.CreateOnly)
+		}
 		if err != nil {
 			a.releaseSlots(context.WithoutCancel(ctx), b.Slots)
 			if isTaken(err) {
@@ -67,6 +71,30 @@ func (a *app) book(ctx context.Context, v *Venue, start, end time.Time, purpose,
 		return nil, err
 	}
 	return b, nil
+}
+
+// orphanAge is how old a slot without its booking must be before another
+// booking may take it: a booking being written holds its slots for
+// milliseconds before its own record exists.
+const orphanAge = 2 * time.Minute
+
+// reclaimOrphan frees a slot whose booking was never written (the process
+// died between the two writes) and reports whether it did.
+func (a *app) reclaimOrphan(ctx context.Context, slotID string) bool {
+	var s slotRecord
+	rec, err := a.host().Get(ctx, colSlots, slotID, &s)
+	if err != nil || a.now().Sub(rec.UpdatedAt) < orphanAge {
+		return false
+	}
+	if _, err := a.host().Get(ctx, colBookings, s.BookingID, nil); !plugin.IsNotFound(err) {
+		return false
+	}
+	// The version guards against deleting a slot someone took meanwhile.
+	if err := a.host().Delete(ctx, colSlots, slotID, rec.Version); err != nil {
+		return false
+	}
+	plugin.Logger().Warn("freed a slot left by an unfinished booking", "slot", slotID, "booking", s.BookingID)
+	return true
 }
 
 // releaseSlots deletes slot records this booking holds (best effort: a slot
