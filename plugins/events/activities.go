@@ -193,6 +193,9 @@ func (a *app) transition(ctx context.Context, id, action string) (*Activity, err
 		if err := a.notifySignups(ctx, act, "activity_cancelled", "events:cancelled:"+act.ID); err != nil {
 			return nil, err
 		}
+		if err := a.cancelSignups(ctx, act); err != nil {
+			return nil, err
+		}
 	}
 	return act, nil
 }
@@ -520,6 +523,29 @@ func (a *app) cancel(ctx context.Context, id, reason, by string) (*Signup, error
 		}
 	}
 	return s, nil
+}
+
+// cancelSignups cancels every live sign-up of a cancelled activity; each
+// paid one is owed its whole fee back, whatever the deadline.
+func (a *app) cancelSignups(ctx context.Context, act *Activity) error {
+	ss, err := a.signups(ctx, act.ID, "")
+	if err != nil {
+		return err
+	}
+	for _, s := range ss {
+		if err := retry(ctx, func() error {
+			cur, err := a.getSignup(ctx, s.ID)
+			if err != nil || cur.Status == SignupCancelled {
+				return err
+			}
+			cur.Status, cur.CancelledAt, cur.CancelReason = SignupCancelled, a.now().UnixMilli(), "activity_cancelled"
+			cur.RefundDueFen = cur.ChargedFen
+			return a.putSignup(ctx, cur, cur.Version)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fill promotes the waitlist, in order, while the activity has free seats.

@@ -709,3 +709,17 @@ func TestHalfFinishedWritesAreRepaired(t *testing.T) {
 		t.Fatalf("li again: %s", b)
 	}
 }
+
+func TestCancelledActivityOwesEveryFeeBack(t *testing.T) {
+	e := start(t, nil, nil)
+	a := e.activity("", 1, 3000, StateSignupOpen, nil)
+	e.signup(a.ID, testkit.ResidentZhang)
+	e.signup(a.ID, testkit.ResidentLi)           // waitlisted, never charged
+	e.clk.Advance(4*24*time.Hour + 10*time.Hour) // even after the deadline
+	e.DoJSON("POST", "/activities/"+a.ID+"/cancel", nil, nil, nil)
+	var at Attendance
+	e.DoJSON("GET", "/activities/"+a.ID+"/attendance", nil, nil, &at)
+	if at.Confirmed != 0 || at.Waitlisted != 0 || at.Cancelled != 2 || at.ChargedFen != 3000 || at.RefundDueFen != 3000 {
+		t.Fatalf("cancelled activity: %+v", at)
+	}
+}

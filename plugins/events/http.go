@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wuye-project/wuye/sdk/plugin"
+	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
 func (a *app) routes() {
@@ -649,6 +650,17 @@ func (a *app) myActivities(ctx context.Context, r *plugin.Request) (*plugin.Resp
 		activityView
 		MySignups []*Signup `json:"my_signups"`
 	}
+	var residents []*wuyepb.Resident
+	for _, rid := range r.Caller.ResidentIDs {
+		res, err := a.host().Resident(ctx, rid)
+		if plugin.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		residents = append(residents, res)
+	}
 	out := []item{}
 	for _, rec := range recs {
 		var act Activity
@@ -658,11 +670,8 @@ func (a *app) myActivities(ctx context.Context, r *plugin.Request) (*plugin.Resp
 		act.ID, act.Version = rec.ID, rec.Version
 		it := item{activityView: a.view(&act), MySignups: []*Signup{}}
 		eligible := false
-		for _, rid := range r.Caller.ResidentIDs {
-			res, err := a.host().Resident(ctx, rid)
-			if err != nil {
-				continue
-			}
+		for _, res := range residents {
+			rid := res.Id
 			if _, err := a.eligibleRoom(ctx, &act, res, true, ""); err == nil {
 				eligible = true
 			}
