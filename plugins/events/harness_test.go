@@ -363,6 +363,13 @@ func TestConcurrentSignupsForTheLastSeat(t *testing.T) {
 	if confirmed != 1 {
 		t.Fatalf("%d got the last seat: %v", confirmed, statuses)
 	}
+	stale := 0
+	for _, c := range e.Host.Calls() {
+		if c.Method == "PutRecord" && c.ErrorCode == "version_conflict" {
+			stale++
+		}
+	}
+	t.Logf("20 concurrent sign-ups: %d stale writes retried", stale)
 	got := e.act(a.ID)
 	var wl struct{ Items []Signup }
 	e.DoJSON("GET", "/activities/"+a.ID+"/signups?status=waitlisted", nil, nil, &wl)
