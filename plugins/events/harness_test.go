@@ -730,3 +730,29 @@ func TestCancelledActivityOwesEveryFeeBack(t *testing.T) {
 		t.Fatalf("cancelled activity: %+v", at)
 	}
 }
+
+func TestConcurrentSignupsOfOneResidentMakeOne(t *testing.T) {
+	e := start(t, nil, nil)
+	a := e.activity("", 5, 1000, StateSignupOpen, nil)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	created := 0
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, b := e.Do("POST", "/my/activities/"+a.ID+"/signups", nil, e.Resident(testkit.ResidentZhao), testkit.IdempotencyKey(fmt.Sprintf("z-%d", i)))
+			mu.Lock()
+			defer mu.Unlock()
+			if st == 201 {
+				created++
+			} else if st != 409 || errorCode(b) != "already_signed_up" {
+				t.Errorf("%d %s", st, b)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := e.act(a.ID); created != 1 || got.Confirmed != 1 || len(e.Host.Charges()) != 1 {
+		t.Fatalf("created %d, seats %d, charges %d", created, got.Confirmed, len(e.Host.Charges()))
+	}
+}
