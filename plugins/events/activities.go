@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wuye-project/wuye/sdk/plugin"
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
@@ -452,7 +453,7 @@ func (a *app) signup(ctx context.Context, actID, residentID, roomID string, bySt
 // (activity, resident) whatever the retries, and records the bill line.
 func (a *app) charge(ctx context.Context, act *Activity, s *Signup) error {
 	ch, err := a.host().Charge(ctx, &wuyepb.PostChargeRequest{RoomId: s.RoomID, ResidentId: s.ResidentID, AmountFen: act.FeeFen,
-		Currency: act.Currency, Description: "社区活动报名费:" + act.Title, IdempotencyKey: "events:fee:" + act.ID + ":" + s.ResidentID})
+		Currency: act.Currency, Description: truncate("社区活动报名费:"+act.Title, 200), IdempotencyKey: "events:fee:" + act.ID + ":" + s.ResidentID})
 	if err != nil {
 		return err
 	}
@@ -602,7 +603,7 @@ func (a *app) fill(ctx context.Context, actID string) error {
 		vars := a.vars(ctx, act)
 		if _, err := a.host().Notify(ctx, &wuyepb.NotifyRequest{Template: "waitlist_promoted", Vars: vars,
 			Recipients: []*wuyepb.Recipient{{ResidentId: w.ResidentID}}, Link: "/plugins/events/activities/" + act.ID,
-			IdempotencyKey: "events:promoted:" + w.ID + ":" + strconv.FormatInt(w.PromotedAt, 10)}); err != nil {
+			IdempotencyKey: "events:promo:" + w.ID + ":" + strconv.FormatInt(w.PromotedAt, 10)}); err != nil {
 			plugin.Logger().Warn("notify promoted", "signup", w.ID, "err", err)
 		}
 		_ = a.audit(ctx, "signup.promote", "signup", w.ID, map[string]any{"activity_id": actID, "resident_id": w.ResidentID})
@@ -856,4 +857,16 @@ func (a *app) periodAttendance(ctx context.Context, from, to time.Time, communit
 	}
 	sum.Rate = rate(sum.CheckedIn, sum.Confirmed)
 	return sum, per, nil
+}
+
+// truncate cuts s to at most n bytes on a character boundary (the host
+// takes bill line descriptions of up to 200 bytes).
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wuye-project/wuye/sdk/plugin"
 )
@@ -150,5 +151,16 @@ func TestActivityValidation(t *testing.T) {
 	var pe *plugin.Error
 	if err := a.validate(); !errors.As(err, &pe) || len(pe.Fields) != 3 {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestTruncateKeepsWholeCharacters(t *testing.T) {
+	s := "社区活动报名费:" + strings.Repeat("亲子手工", 20)
+	got := truncate(s, 200)
+	if len(got) > 200 || !utf8.ValidString(got) || len(got) < 198 {
+		t.Fatalf("%d bytes %q", len(got), got)
+	}
+	if truncate("abc", 200) != "abc" {
+		t.Fatal("short string changed")
 	}
 }
