@@ -206,6 +206,8 @@ func TestActivityStateMachineBookingAndPublishing(t *testing.T) {
 	// The activity holds its venue: another booking of that time is refused.
 	st, b := e.Do("POST", "/venues/"+v.ID+"/bookings", map[string]string{"start": at("06", "15:00"), "end": at("06", "16:00"), "purpose": "x"}, nil, e.idem())
 	e.expect(st, b, 409, "slot_taken")
+	st, b = e.Do("POST", "/bookings/"+a.BookingID+"/cancel", nil, nil)
+	e.expect(st, b, 409, "booking_of_activity")
 	// Illegal steps answer 409 in the caller's language.
 	st, b = e.Do("POST", "/activities/"+a.ID+"/complete", nil, nil)
 	e.expect(st, b, 409, "illegal_transition")

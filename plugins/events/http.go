@@ -286,16 +286,23 @@ func (a *app) createBooking(ctx context.Context, r *plugin.Request) (*plugin.Res
 }
 
 func (a *app) cancelBookingHTTP(ctx context.Context, r *plugin.Request) (*plugin.Response, error) {
+	var cur Booking
+	if _, err := a.host().Get(ctx, colBookings, r.Params["id"], &cur); plugin.IsNotFound(err) {
+		return nil, notFound("booking_not_found", "No such booking.", "预订不存在。")
+	} else if err != nil {
+		return nil, err
+	}
+	if cur.ActivityID != "" && cur.Status == "booked" {
+		// An activity's venue goes with the activity: cancel or move it.
+		if act, err := a.getActivity(ctx, cur.ActivityID); err == nil && act.BookingID == r.Params["id"] && act.State != StateCancelled && act.State != StateDone {
+			return nil, plugin.Errorf(http.StatusConflict, "booking_of_activity",
+				"This booking holds the venue for the activity \""+act.Title+"\"; cancel or move the activity instead.",
+				"该预订属于活动「"+act.Title+"」,请取消或修改活动。")
+		}
+	}
 	b, err := a.cancelBooking(ctx, r.Params["id"])
 	if err != nil {
 		return nil, err
-	}
-	if b.ActivityID != "" {
-		// The activity's own booking goes with the activity (cancel or move it).
-		act, err := a.getActivity(ctx, b.ActivityID)
-		if err == nil && act.BookingID == b.ID && act.State != StateCancelled && act.State != StateDone {
-			plugin.Logger().Warn("activity booking cancelled by hand", "activity", act.ID, "booking", b.ID)
-		}
 	}
 	if err := a.audit(ctx, "booking.cancel", "booking", b.ID, map[string]any{"venue_id": b.VenueID}); err != nil {
 		return nil, err
