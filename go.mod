@@ -101,3 +101,7 @@ require (
 	modernc.org/memory v1.5.0 // indirect
 	modernc.org/sqlite v1.23.1 // indirect
 )
+
+require github.com/wuye-project/wuye/sdk v0.0.0-00010101000000-000000000000
+
+replace github.com/wuye-project/wuye/sdk => ./sdk
