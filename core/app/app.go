@@ -35,6 +35,7 @@ import (
 	"github.com/wuye-project/wuye/core/patrol/patrolapi"
 	"github.com/wuye-project/wuye/core/payment"
 	"github.com/wuye-project/wuye/core/payment/paymentapi"
+	"github.com/wuye-project/wuye/core/pluginhost/bus"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/queue"
@@ -77,6 +78,9 @@ type App struct {
 	API        *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
 	Idempotency *idempotency.Store
+	// PluginBus carries core and plugin events and plugin tasks (pluginbus.go).
+	PluginBus *bus.Bus
+	plugins   pluginSeams
 
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
@@ -237,6 +241,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.registerNotifyTasks()
+	if err := a.newPluginBus(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -274,6 +281,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.Queue.Start(ctx); err != nil {
 		return err
 	}
+	a.runPluginBus(ctx)
 	a.bg.Add(2)
 	go func() {
 		defer a.bg.Done()

@@ -71,7 +71,17 @@ type Service struct {
 	zone      func(ctx context.Context, tenantID uuid.UUID) *time.Location
 	clock     func() time.Time
 	batch     int
+	paid      PaymentHook
 }
+
+// PaymentHook hears of every payment recorded (at the counter, online, a
+// prepayment), called with store.Ctx(tx) inside the payment's transaction so
+// what it writes commits with the payment; its error rolls the payment back.
+type PaymentHook func(ctx context.Context, tenantID uuid.UUID, p PaymentView) error
+
+// SetPaymentHook connects the hook (core/app: plugin events). Call it before
+// the service is used.
+func (s *Service) SetPaymentHook(h PaymentHook) { s.paid = h }
 
 // Option configures a Service.
 type Option func(*Service)

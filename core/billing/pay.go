@@ -121,7 +121,11 @@ func (s *Service) pay(ctx context.Context, tx *gorm.DB, tenantID uuid.UUID, p Pa
 	if err := s.post(ctx, tx, es); err != nil {
 		return PaymentView{}, err
 	}
-	return paymentView(tx, tenantID, p)
+	v, err := paymentView(tx, tenantID, p)
+	if err == nil && s.paid != nil {
+		err = s.paid(store.Ctx(tx), tenantID, v)
+	}
+	return v, err
 }
 
 // lockPayable locks the bills a payment names (in id order, so two payments

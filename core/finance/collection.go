@@ -283,7 +283,7 @@ func (s *Service) RemindOverdue(ctx context.Context, tenantID uuid.UUID, force b
 			n++
 			if s.notify != nil {
 				vars := map[string]string{"amount": money.New(a.Amount, a.Currency).Format(), "since": a.OldestDue.String()}
-				if err := s.notify.NotifyRoom(store.Ctx(tx), tenantID, a.RoomID, Notice{Event: key, Template: "bill.overdue", Vars: vars, Link: "/me/bills"}); err != nil {
+				if err := s.notify.NotifyRoom(store.Ctx(tx), tenantID, a.RoomID, Notice{Event: key, Template: "bill.overdue", Vars: vars, Link: "/me/bills", Amount: a.Amount, Currency: a.Currency}); err != nil {
 					return err
 				}
 			}
@@ -332,7 +332,7 @@ func (s *Service) NoticeBills(ctx context.Context, tenantID uuid.UUID, force boo
 			n++
 			if s.notify != nil {
 				vars := map[string]string{"period": period.String(), "amount": money.New(d.Amount, d.Currency).Format(), "due_date": d.DueOn.String()}
-				if err := s.notify.NotifyRoom(store.Ctx(tx), tenantID, d.RoomID, Notice{Event: key, Template: "bill.issued", Vars: vars, Link: "/me/bills"}); err != nil {
+				if err := s.notify.NotifyRoom(store.Ctx(tx), tenantID, d.RoomID, Notice{Event: key, Template: "bill.issued", Vars: vars, Link: "/me/bills", Amount: d.Amount, Currency: d.Currency}); err != nil {
 					return err
 				}
 			}

@@ -83,6 +83,11 @@ type Notice struct {
 	Template string // "bill.issued" or "bill.overdue"
 	Vars     map[string]string
 	Link     string
+	// Amount is what the room owes (the month's bills, or overdue), in
+	// minor units of Currency, for listeners that need the number (plugin
+	// events) rather than Vars' formatted text.
+	Amount   int64
+	Currency money.Currency
 }
 
 // Notifier tells a room's payers (notifications, adapted in core/app): the

@@ -99,7 +99,13 @@ func (s *Service) moveIn(tx *gorm.DB, rooms txRooms, tenantID, personID uuid.UUI
 		}
 		return Occupancy{}, err
 	}
-	return occupancyView(o), nil
+	v := occupancyView(o)
+	if s.moved != nil {
+		if err := s.moved(store.Ctx(tx), tenantID, Move{Occupancy: v}); err != nil {
+			return Occupancy{}, err
+		}
+	}
+	return v, nil
 }
 
 // MoveOut ends an occupancy on a date; the household closes with its last member.
@@ -149,7 +155,13 @@ func (s *Service) moveOut(tx *gorm.DB, tenantID, occupancyID uuid.UUID, in MoveO
 		}
 	}
 	o.MoveOut = &out
-	return occupancyView(o), nil
+	v := occupancyView(o)
+	if s.moved != nil {
+		if err := s.moved(store.Ctx(tx), tenantID, Move{Out: true, Occupancy: v, RoomVacated: left == 0}); err != nil {
+			return Occupancy{}, err
+		}
+	}
+	return v, nil
 }
 
 func personOccupancies(tx *gorm.DB, tenantID, personID uuid.UUID) ([]Occupancy, error) {

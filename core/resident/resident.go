@@ -108,7 +108,25 @@ type Service struct {
 	audit    audit.Recorder
 	accounts Accounts
 	now      func() time.Time
+	moved    MoveHook
 }
+
+// Move is a move-in or a move-out: the occupancy as it now is, and for a
+// move-out whether it closed the household (the room is empty).
+type Move struct {
+	Out         bool
+	Occupancy   Occupancy
+	RoomVacated bool
+}
+
+// MoveHook hears of every move-in and move-out (the API, imports, the demo),
+// called with store.Ctx(tx) inside the move's transaction so what it writes
+// commits with the move; its error rolls the move back.
+type MoveHook func(ctx context.Context, tenantID uuid.UUID, m Move) error
+
+// SetMoveHook connects the hook (core/app: plugin events). Call it before
+// the service is used.
+func (s *Service) SetMoveHook(h MoveHook) { s.moved = h }
 
 // Deps are what the Service needs besides its database and keys; all are required.
 type Deps struct {

@@ -115,7 +115,13 @@ func (s *Service) event(tx *gorm.DB, o *Order, kind, from, to, note string, by a
 		id := by.ID
 		e.ActorID = &id
 	}
-	return e, tx.Create(&e).Error
+	if err := tx.Create(&e).Error; err != nil {
+		return e, err
+	}
+	if s.changed != nil {
+		return e, s.changed(store.Ctx(tx), *o, e)
+	}
+	return e, nil
 }
 
 func actorName(a actor.Actor) string {

@@ -113,7 +113,19 @@ type Service struct {
 
 	rolesMu sync.Mutex
 	roles   map[roleKey]roleEntry // who holds manager/frontdesk, for notices
+
+	changed ChangeHook
 }
+
+// ChangeHook hears of every entry of an order's timeline (a status change,
+// a comment, a charge …) with the order as it now is, called with
+// store.Ctx(tx) inside the change's transaction so what it writes commits
+// with it; its error rolls the change back.
+type ChangeHook func(ctx context.Context, o Order, e Event) error
+
+// SetChangeHook connects the hook (core/app: plugin events). Call it before
+// the service is used.
+func (s *Service) SetChangeHook(h ChangeHook) { s.changed = h }
 
 type roleKey struct {
 	tenant uuid.UUID
