@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc"
@@ -145,6 +146,8 @@ func manifest(api uint32) *wuyepb.Manifest {
 }
 
 type env struct {
+	toks    tokens
+	grants  grants
 	srv     *httpapi.Server
 	host    *host
 	calls   *calls
@@ -178,6 +181,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 		e.ids["organiser"]: {Name: "王小明", Kind: "staff"},
 		e.ids["resident"]:  {Name: "李四", Kind: "resident", ResidentIDs: []string{"p1"}, RoomIDs: []string{"r1", "r2"}},
 	}
+	e.toks, e.grants = toks, g
 	e.proxy = proxy.New(proxy.Config{Resolver: e.host, Runner: e.host, Authz: g, Calls: e.calls,
 		People: func(_ context.Context, _, user uuid.UUID) (proxy.Person, error) { return e.people[user], nil },
 		Registered: func(context.Context) ([]*wuyepb.Manifest, error) {
@@ -516,6 +520,13 @@ func TestAssets(t *testing.T) {
 func TestOpenAPIAndPermissions(t *testing.T) {
 	e := newEnv(t, nil)
 	w := e.do("GET", httpapi.OpenAPIPath, "", "")
+	valid, err := openapi3.NewLoader().LoadFromData(w.Body.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := valid.Validate(context.Background()); err != nil {
+		t.Fatalf("document with plugin routes is invalid: %v", err)
+	}
 	var doc struct {
 		Paths map[string]map[string]struct {
 			Permission string `json:"x-permission"`
@@ -553,3 +564,6 @@ func TestOpenAPIAndPermissions(t *testing.T) {
 		t.Fatalf("permissions = %+v", ps)
 	}
 }
+
+func tokensOf(e *env) tokens { return e.toks }
+func grantsOf(e *env) grants { return e.grants }
