@@ -35,7 +35,7 @@ func (s *Server) auditWrites(r Route) gin.HandlerFunc {
 	}
 	// Operator writes span tenants (creating one seeds it in its own scope):
 	// they keep their transactions and are audited after the answer.
-	atomic := s.Tx != nil && !r.Public && !r.Operator
+	atomic := s.Tx != nil && !r.Public && !r.Operator && !r.NoRequestTx
 	return func(c *gin.Context) {
 		ctx, _ := audit.WithNotes(c.Request.Context())
 		c.Request = c.Request.WithContext(ctx)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -68,6 +69,10 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		}
 	}
 	status := StatusOf(e.Kind)
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
 	if status >= 500 && ok {
 		s.log.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestID(c)), slog.Any("err", err))
 	}
@@ -77,6 +82,18 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		Code: e.Code, Message: e.Message(lang(c)), Details: e.Details, RequestID: requestID(c),
 	}})
 }
+
+// WithStatus answers e with a status its kind does not name: a gateway's 502
+// and 504 (the plugin proxy). The body is e's, in the one error shape.
+func WithStatus(status int, e *apperr.Error) error { return &statusError{status: status, e: e} }
+
+type statusError struct {
+	status int
+	e      *apperr.Error
+}
+
+func (s *statusError) Error() string { return s.e.Error() }
+func (s *statusError) Unwrap() error { return s.e }
 
 // wrap turns a HandlerFunc into a gin handler.
 func (s *Server) wrap(h HandlerFunc) gin.HandlerFunc {

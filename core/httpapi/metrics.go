@@ -53,7 +53,7 @@ func (m *metrics) observe(c *gin.Context) {
 	m.inFlight.Inc()
 	defer m.inFlight.Dec()
 	c.Next()
-	route := c.FullPath()
+	route := routeLabel(c)
 	if route == "" {
 		route = "unmatched"
 	}

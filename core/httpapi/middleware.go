@@ -115,7 +115,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	attrs := [6]slog.Attr{
 		slog.String("request_id", requestID(c)),
 		slog.String("method", c.Request.Method),
-		slog.String("route", c.FullPath()),
+		slog.String("route", routeLabel(c)),
 		slog.Int("status", c.Writer.Status()),
 		slog.Duration("took", time.Since(start)),
 	}

@@ -53,21 +53,27 @@ func (s *Server) openAPIRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: OpenAPIPath, Public: true, Tag: "meta", Summary: "This API described as OpenAPI 3",
 			Response: OpenAPIDocument{}, Handler: func(c *gin.Context) error {
-				c.Data(http.StatusOK, "application/json; charset=utf-8", s.openAPIJSON)
+				doc, _ := s.servedDocs(c.Request.Context())
+				c.Data(http.StatusOK, "application/json; charset=utf-8", doc)
 				return nil
 			}},
 		{Method: "GET", Path: "/api/docs", Public: true, Tag: "meta", Summary: "Readable reference of every endpoint",
 			Response: HTMLPage(""), Handler: func(c *gin.Context) error {
 				// The page is self-contained: inline styles, no scripts, no network.
 				c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-				c.Data(http.StatusOK, "text/html; charset=utf-8", s.docsHTML)
+				_, page := s.servedDocs(c.Request.Context())
+				c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 				return nil
 			}},
 	}
 }
 
 // OpenAPI builds the OpenAPI 3 document from the route table.
-func (s *Server) OpenAPI() *openapi3.T {
+func (s *Server) OpenAPI() *openapi3.T { return s.openAPI(nil) }
+
+// openAPI builds the document of the route table and extra (routes served
+// by a Resolve row, see ExtraOpenAPI).
+func (s *Server) openAPI(extra []Route) *openapi3.T {
 	g := newSchemaGen()
 	g.byType[schemaKey{reflect.TypeOf(errorBody{}), false}] = errorSchemaName
 	g.byType[schemaKey{reflect.TypeOf(errorDetail{}), false}] = errorSchemaName + "Detail"
@@ -110,7 +116,7 @@ func (s *Server) OpenAPI() *openapi3.T {
 			}
 		}
 	}
-	for _, r := range s.table {
+	for _, r := range append(s.table[:len(s.table):len(s.table)], extra...) {
 		path, params := openAPIPath(r.Path)
 		doc.AddOperation(path, r.Method, g.operation(r, params))
 	}

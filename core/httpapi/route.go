@@ -47,6 +47,22 @@ type Route struct {
 
 	Handler HandlerFunc
 
+	// Resolve makes the row a wildcard route whose handler takes over: the
+	// row itself declares Self (any signed-in caller of an active tenant)
+	// and, on each request, Resolve names the route the request is really
+	// for (its Path a template such as /api/v1/plugins/events/activities/:id,
+	// its Permission or Self, Idempotent, MaxBody, NoRequestTx, Handler);
+	// the server then checks that route's permission, body cap, audit and
+	// Idempotency-Key as if it were a row of the table, and labels metrics
+	// and logs with its template. An error from Resolve (404) is answered as
+	// it is. Used by the plugin proxy (takeover.go).
+	Resolve func(c *gin.Context) (Route, error)
+	// NoRequestTx, on a tenant write, runs the handler outside a request
+	// transaction and audits the write after the answer: for handlers whose
+	// writes happen elsewhere (a plugin process calling back into the core),
+	// where a transaction held open would only block those writes.
+	NoRequestTx bool
+
 	// Import, on a POST route without a Handler, makes it a spreadsheet upload
 	// (.xlsx/.csv, ?dry_run, ?good_rows_only; large files as jobs) run through
 	// a fresh importer from this function: the server supplies the handler,

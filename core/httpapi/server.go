@@ -101,6 +101,11 @@ type Deps struct {
 	IsNotFound func(error) bool
 	// Sheets runs spreadsheet imports in a tenant's transaction (*store.DB).
 	Sheets sheet.TenantTx
+	// ExtraOpenAPI lists routes served by a Resolve row (plugins' routes)
+	// that the served OpenAPI document and docs page describe besides the
+	// table; it is asked on each request for them, and the document is
+	// rebuilt only when the list changes. Nil: the table alone.
+	ExtraOpenAPI func(ctx context.Context) []Route
 }
 
 // Server is the API.
@@ -118,6 +123,7 @@ type Server struct {
 
 	openAPIJSON []byte // built once from the table
 	docsHTML    []byte
+	extraDocs   extraDocs // the table's document with ExtraOpenAPI's routes (takeover.go)
 }
 
 // New builds the router from the route table.
@@ -152,6 +158,10 @@ func New(d Deps) *Server {
 	}
 	for _, r := range s.table {
 		checkAccess(r)
+		if r.Resolve != nil {
+			e.Handle(r.Method, r.Path, s.takeoverChain(r)...)
+			continue
+		}
 		hs := []gin.HandlerFunc{s.access(r), s.auditWrites(r)}
 		if r.Idempotent && !r.Public {
 			hs = append(hs, s.idempotency(r))

@@ -78,6 +78,8 @@ type Enforcer struct {
 	// answer never outlives the rules it came from.
 	decisions sync.Map
 
+	plugins pluginPerms // registered plugins' permissions (plugins.go)
+
 	mu     sync.Mutex                  // serialises loads; guards the maps below
 	rules  map[uuid.UUID]map[rule]bool // grouping rules loaded per tenant
 	known  map[uuid.UUID]int64         // rbac_versions.version loaded per tenant
@@ -186,8 +188,11 @@ func permIn(args ...any) (any, error) {
 // checked by id in the tenant's domain; an API key by the roles it carries.
 // Operators and the system are not tenant actors: always false.
 func (e *Enforcer) Allowed(ctx context.Context, a actor.Actor, permission string) (bool, error) {
-	if a.TenantID == uuid.Nil || !Known(permission) {
+	if a.TenantID == uuid.Nil {
 		return false, nil
+	}
+	if known, err := e.knownCode(ctx, permission); !known || err != nil {
+		return false, err
 	}
 	switch a.Kind {
 	case actor.User:

@@ -88,11 +88,16 @@ var (
 	ErrOperatorRole      = apperr.New(apperr.KindInvalid, "operator_role", "The operator role belongs to the platform and cannot be assigned in a tenant.", "运营方角色属于平台,不能在租户内分配。")
 )
 
-// checkPermissions returns ErrUnknownPermission listing the codes not in the catalogue.
-func checkPermissions(ps []string) error {
+// checkPermissions returns ErrUnknownPermission listing the codes not in the
+// catalogue (fixed, or a registered plugin's).
+func (e *Enforcer) checkPermissions(ctx context.Context, ps []string) error {
 	var bad []string
 	for _, p := range ps {
-		if !Known(p) {
+		known, err := e.knownCode(ctx, p)
+		if err != nil {
+			return err
+		}
+		if !known {
 			bad = append(bad, p)
 		}
 	}
@@ -117,8 +122,17 @@ func (e *Enforcer) ListRoles(ctx context.Context, tenantID uuid.UUID) ([]Role, e
 	}); err != nil {
 		return nil, err
 	}
+	plugin, err := e.pluginList(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Role, 0, len(builtins)+len(rows))
 	for _, b := range Builtins() {
+		if b.Name == Admin {
+			for _, p := range plugin {
+				b.Permissions = append(b.Permissions, p.Code)
+			}
+		}
 		out = append(out, Role{Name: b.Name, Builtin: true, Description: b.EN, DescriptionZH: b.ZH, Permissions: b.Permissions})
 	}
 	for _, r := range rows {
@@ -140,7 +154,7 @@ func (e *Enforcer) CreateRole(ctx context.Context, tenantID uuid.UUID, in RoleIn
 	if IsBuiltin(in.Name) {
 		return Role{}, ErrBuiltinName
 	}
-	if err := checkPermissions(in.Permissions); err != nil {
+	if err := e.checkPermissions(ctx, in.Permissions); err != nil {
 		return Role{}, err
 	}
 	perms, _ := json.Marshal(normalise(in.Permissions))
@@ -174,7 +188,7 @@ func (e *Enforcer) UpdateRole(ctx context.Context, tenantID, id uuid.UUID, p Rol
 		return Role{}, ErrBuiltinName
 	}
 	if p.Permissions != nil {
-		if err := checkPermissions(*p.Permissions); err != nil {
+		if err := e.checkPermissions(ctx, *p.Permissions); err != nil {
 			return Role{}, err
 		}
 	}

@@ -122,7 +122,11 @@ func Routes(svc *rbac.Enforcer, userExists UserExists) []httpapi.Route {
 		{Method: "GET", Path: "/api/v1/permissions", Permission: "role.read", Tag: "roles",
 			Summary: "The permission catalogue roles are built from", Response: httpapi.List[rbac.Permission]{},
 			Handler: func(c *gin.Context) error {
-				httpapi.WriteList(c, rbac.Catalogue())
+				ps, err := svc.CatalogueOf(c.Request.Context())
+				if err != nil {
+					return err
+				}
+				httpapi.WriteList(c, ps)
 				return nil
 			}},
 		{Method: "GET", Path: "/api/v1/roles", Permission: "role.read", Tag: "roles",
