@@ -45,6 +45,11 @@ func (h *hcLogger) Log(level hclog.Level, msg string, args ...any) {
 	if !h.l.Enabled(context.Background(), lv) {
 		return
 	}
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] == "plugin" { // go-plugin's name for the binary's path; ours is the plugin's name
+			args[i] = "plugin_path"
+		}
+	}
 	if h.name != "" {
 		args = append(args, "logger", h.name)
 	}

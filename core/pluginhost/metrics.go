@@ -82,7 +82,7 @@ func (m *metrics) interceptor(plugin string) grpc.UnaryClientInterceptor {
 
 // procCollector reads the supervisor's processes when /metrics is scraped.
 type procCollector struct {
-	s                                        *Supervisor
+	s                                      *Supervisor
 	memory, calls, uptime, states, circuit *prometheus.Desc
 }
 
