@@ -125,6 +125,9 @@ type Supervisor struct {
 	log    *slog.Logger
 	m      *metrics
 	closed atomic.Bool
+	// launching counts starts under way, so Shutdown can wait for them to
+	// see it and kill what they started.
+	launching atomic.Int64
 
 	mu    sync.Mutex
 	slots map[slotKey]*slot
@@ -339,6 +342,8 @@ func (s *Supervisor) beginStart(sl *slot) {
 // start resolves the tenant's plugin and launches it. restart says the slot
 // had a live process, which is restarted again after a failed attempt.
 func (s *Supervisor) start(sl *slot, gen uint64, ready chan struct{}, restart bool) {
+	s.launching.Add(1)
+	defer s.launching.Add(-1)
 	defer close(ready)
 	sl.mu.Lock()
 	if sl.gen != gen || s.closed.Load() {
@@ -374,16 +379,18 @@ func (s *Supervisor) start(sl *slot, gen uint64, ready chan struct{}, restart bo
 
 	sl.mu.Lock()
 	var alert *Alert
+	var unwanted *launched
 	defer func() {
 		sl.mu.Unlock()
 		if alert != nil {
 			s.alert(*alert)
 		}
+		if unwanted != nil {
+			unwanted.client.Kill()
+		}
 	}()
 	if sl.gen != gen || s.closed.Load() { // stopped meanwhile
-		if l != nil {
-			go l.client.Kill()
-		}
+		unwanted = l
 		sl.lastErr = ErrUnavailable
 		return
 	}
@@ -649,6 +656,9 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	for s.launching.Load() > 0 && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 	return ctx.Err()
 }
 
