@@ -158,6 +158,9 @@ type slot struct {
 	crashes   []time.Time
 	spec      Spec   // as last resolved
 	alerted   string // the checksum a mismatch alert was last sent for
+	// dropped: removed from the supervisor's map (a plugin the tenant does
+	// not have), so calls naming any plugin do not grow it.
+	dropped bool
 }
 
 // process is one running plugin process.
@@ -224,15 +227,16 @@ var (
 
 // Call implements Runner.
 func (s *Supervisor) Call(ctx context.Context, tenantID uuid.UUID, plugin string, fn func(ctx context.Context, c wuyepb.PluginClient, m *wuyepb.Manifest) error) error {
-	sl := s.slotFor(slotKey{tenantID, plugin})
-	p, err := s.acquire(ctx, sl)
+	sl, p, err := s.acquire(ctx, slotKey{tenantID, plugin})
 	if err != nil {
 		return err
 	}
 	p.lastCall.Store(time.Now().UnixNano())
 	p.calls.Add(1)
-	err = fn(ctx, p.rpc, p.manifest)
-	s.release(sl, p)
+	err = func() error {
+		defer s.release(sl, p)
+		return fn(ctx, p.rpc, p.manifest)
+	}()
 	if err != nil && status.Code(err) == codes.Unavailable {
 		// The connection broke: the process is gone or going, and its
 		// monitor is restarting it.
@@ -260,34 +264,40 @@ func (s *Supervisor) lookup(k slotKey) *slot {
 
 // acquire hands out the running process, starting it (once, however many
 // callers wait) when there is none.
-func (s *Supervisor) acquire(ctx context.Context, sl *slot) (*process, error) {
+func (s *Supervisor) acquire(ctx context.Context, k slotKey) (*slot, *process, error) {
+	sl := s.slotFor(k)
 	for {
 		if s.closed.Load() {
-			return nil, ErrUnavailable.Wrap(errShutdown)
+			return nil, nil, ErrUnavailable.Wrap(errShutdown)
 		}
 		sl.mu.Lock()
+		if sl.dropped { // forgotten meanwhile: use the slot that replaced it
+			sl.mu.Unlock()
+			sl = s.slotFor(k)
+			continue
+		}
 		switch sl.state {
 		case StateRunning:
 			p := sl.proc
 			if p.inFlight >= s.opt.MaxInFlight {
 				sl.mu.Unlock()
 				s.m.rejected.WithLabelValues(sl.key.plugin, "in_flight").Inc()
-				return nil, ErrUnavailable.Wrap(errBusy)
+				return nil, nil, ErrUnavailable.Wrap(errBusy)
 			}
 			p.inFlight++
 			sl.mu.Unlock()
-			return p, nil
+			return sl, p, nil
 		case StateCircuitOpen:
 			sl.mu.Unlock()
 			s.m.rejected.WithLabelValues(sl.key.plugin, "circuit_open").Inc()
-			return nil, ErrUnavailable.Wrap(errCircuit)
+			return nil, nil, ErrUnavailable.Wrap(errCircuit)
 		case StateStopped:
 			s.beginStart(sl)
 		case StateRestarting:
 			// Wait for the restart only if it is due before the caller gives up.
 			if d, ok := ctx.Deadline(); ok && sl.restartAt.After(d) {
 				sl.mu.Unlock()
-				return nil, ErrUnavailable.Wrap(errRestarting)
+				return nil, nil, ErrUnavailable.Wrap(errRestarting)
 			}
 		}
 		ready := sl.ready
@@ -295,7 +305,7 @@ func (s *Supervisor) acquire(ctx context.Context, sl *slot) (*process, error) {
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		sl.mu.Lock()
 		running, err := sl.state == StateRunning, sl.lastErr
@@ -304,7 +314,7 @@ func (s *Supervisor) acquire(ctx context.Context, sl *slot) (*process, error) {
 			if err == nil {
 				err = ErrUnavailable
 			}
-			return nil, err
+			return nil, nil, err
 		}
 	}
 }
@@ -416,6 +426,14 @@ func (s *Supervisor) start(sl *slot, gen uint64, ready chan struct{}, restart bo
 		}
 	case !resolved: // the resolver refused (not enabled, or failed)
 		sl.state, sl.lastErr = StateStopped, err
+		if len(sl.crashes) == 0 && sl.timer == nil {
+			s.mu.Lock() // order: slot, then supervisor; nothing holds s.mu while taking a slot's
+			if s.slots[sl.key] == sl {
+				delete(s.slots, sl.key)
+			}
+			s.mu.Unlock()
+			sl.dropped = true
+		}
 	default: // the binary would not start or answer: a crash like any other
 		s.m.restarts.WithLabelValues(spec.Name, "start_failed").Inc()
 		s.procLog(spec).Warn("plugin failed to start", "err", err)
