@@ -111,7 +111,9 @@ type memAudit struct {
 	actions []string
 }
 
-func (m *memAudit) Record(context.Context, audit.Entry) error { return errors.New("tenant entries go in the transaction") }
+func (m *memAudit) Record(context.Context, audit.Entry) error {
+	return errors.New("tenant entries go in the transaction")
+}
 func (m *memAudit) RecordPlatform(_ context.Context, e audit.Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
