@@ -56,7 +56,6 @@ func (r resp) code() string {
 	return c
 }
 
-
 func call(t *testing.T, srv *httpapi.Server, method, path, token string, body any, hdr ...string) resp {
 	t.Helper()
 	var rd *bytes.Reader
