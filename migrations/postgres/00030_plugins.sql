@@ -3,8 +3,9 @@
 -- plugin_versions is a platform table (the operator's catalogue, like plans):
 -- one row per registered binary, keyed by the name and version its manifest
 -- declares. The manifest is kept (protojson) so permissions, routes,
--- subscriptions and pages are known without running the plugin. A tenant
--- transaction may read it (what can be enabled) and change nothing.
+-- subscriptions and pages are known without running the plugin. Like the
+-- operators table it is out of the tenant role's reach: the catalogue reads
+-- it through the platform pool and shows tenants what they may see.
 CREATE TABLE plugin_versions (
     name          text NOT NULL,
     version       text NOT NULL,
@@ -18,7 +19,7 @@ CREATE TABLE plugin_versions (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (name, version)
 );
-REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON plugin_versions FROM wuye_app;
+REVOKE ALL ON plugin_versions FROM wuye_app;
 
 -- tenant_plugins: what a tenant runs of a plugin. Disabling keeps the row
 -- (and the plugin's records); version is the pinned one, previous_version the

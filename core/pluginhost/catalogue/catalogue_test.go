@@ -513,6 +513,13 @@ func TestTenantIsolation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "permission denied") {
 			t.Fatalf("the tenant role wrote plugin_versions: %v", err)
 		}
+		err = db.InTenant(ctx, b, func(tx *gorm.DB) error {
+			var n int64
+			return store.Unscoped(tx, "test").Raw("SELECT count(*) FROM plugin_versions").Scan(&n).Error
+		})
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("the tenant role read plugin_versions: %v", err)
+		}
 		if spec, err := e.cat.Resolve(ctx, a, "events"); err != nil || spec.Path == "/tmp/evil" {
 			t.Fatalf("a after b's attempts: %+v %v", spec, err)
 		}

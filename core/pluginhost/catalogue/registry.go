@@ -302,9 +302,9 @@ func (c *Catalogue) List(ctx context.Context, f ListFilter) ([]Version, error) {
 	return out, nil
 }
 
-// versions reads plugin_versions (through whichever transaction ctx joins:
-// the table is readable by tenants too), sorted by name then newest first.
-func (c *Catalogue) versions(ctx context.Context, name string, retired bool) ([]versionRow, error) {
+// versions reads plugin_versions on the platform pool (the tenant role has
+// no grant on it), sorted by name then newest first.
+func (c *Catalogue) versions(ctx context.Context, name string, retired bool) (versionSet, error) {
 	var rows []versionRow
 	err := c.db.Platform(ctx, func(tx *gorm.DB) error {
 		return versionQuery(tx, name, retired).Find(&rows).Error

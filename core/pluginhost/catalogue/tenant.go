@@ -228,22 +228,34 @@ func getRow(tx *gorm.DB, tenantID uuid.UUID, name string) (*tenantRow, error) {
 	return &rows[0], nil
 }
 
+// versionSet is catalogue rows read before a tenant transaction: the
+// catalogue is a platform table, which the tenant role may not read, so it is
+// read through the platform pool first (sorted newest first). A version
+// retired between that read and the tenant's commit is caught by Resolve.
+type versionSet []versionRow
+
+func (s versionSet) get(name, version string) (versionRow, error) {
+	for _, v := range s {
+		if v.Name == name && v.Version == version {
+			return v, nil
+		}
+	}
+	return versionRow{}, ErrNotRegistered
+}
+
 // latest is the newest registered, unretired version of name.
-func latest(tx *gorm.DB, name string) (versionRow, error) {
-	var rows []versionRow
-	if err := versionQuery(tx, name, false).Find(&rows).Error; err != nil {
-		return versionRow{}, err
+func (s versionSet) latest(name string) (versionRow, error) {
+	for _, v := range s {
+		if v.Name == name && v.RetiredAt == nil {
+			return v, nil
+		}
 	}
-	if len(rows) == 0 {
-		return versionRow{}, ErrNotRegistered
-	}
-	sortVersions(rows)
-	return rows[0], nil
+	return versionRow{}, ErrNotRegistered
 }
 
 // usable is version of name when registered and not retired.
-func usable(tx *gorm.DB, name, version string) (versionRow, error) {
-	v, err := getVersion(tx, name, version)
+func (s versionSet) usable(name, version string) (versionRow, error) {
+	v, err := s.get(name, version)
 	if err == nil && v.RetiredAt != nil {
 		return v, ErrRetired
 	}
@@ -254,17 +266,21 @@ func usable(tx *gorm.DB, name, version string) (versionRow, error) {
 // transaction: fn gets the current row (nil when none) and returns the new
 // one and what changed; the row is saved, audited in the same transaction,
 // and OnChange is told after commit.
-func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action string, fn func(tx *gorm.DB, cur *tenantRow) (tenantRow, versionRow, []audit.Change, error)) (Enablement, error) {
+func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action string, fn func(tx *gorm.DB, cur *tenantRow, vs versionSet) (tenantRow, versionRow, []audit.Change, error)) (Enablement, error) {
 	var (
 		out     Enablement
 		changed bool
 	)
-	err := c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	vs, err := c.versions(ctx, name, true)
+	if err != nil {
+		return out, err
+	}
+	err = c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		cur, err := getRow(tx, tenantID, name)
 		if err != nil {
 			return err
 		}
-		next, v, changes, err := fn(tx, cur)
+		next, v, changes, err := fn(tx, cur, vs)
 		if err != nil {
 			return err
 		}
@@ -381,20 +397,20 @@ func (c *Catalogue) Enable(ctx context.Context, tenantID uuid.UUID, name string,
 }
 
 func (c *Catalogue) enable(ctx context.Context, tenantID uuid.UUID, name string, in EnableInput, declared *string) (Enablement, error) {
-	return c.change(ctx, tenantID, name, "plugin.enable", func(tx *gorm.DB, cur *tenantRow) (tenantRow, versionRow, []audit.Change, error) {
+	return c.change(ctx, tenantID, name, "plugin.enable", func(tx *gorm.DB, cur *tenantRow, vs versionSet) (tenantRow, versionRow, []audit.Change, error) {
 		var (
 			v   versionRow
 			err error
 		)
 		switch {
 		case in.Version != "":
-			v, err = usable(tx, name, in.Version)
+			v, err = vs.usable(name, in.Version)
 		case cur != nil:
-			if v, err = usable(tx, name, cur.Version); err != nil {
-				v, err = latest(tx, name)
+			if v, err = vs.usable(name, cur.Version); err != nil {
+				v, err = vs.latest(name)
 			}
 		default:
-			v, err = latest(tx, name)
+			v, err = vs.latest(name)
 		}
 		if err != nil {
 			return tenantRow{}, v, nil, err
@@ -459,11 +475,11 @@ func (c *Catalogue) Configure(ctx context.Context, tenantID uuid.UUID, name stri
 }
 
 func (c *Catalogue) configure(ctx context.Context, tenantID uuid.UUID, name string, config json.RawMessage, declared *string) (Enablement, error) {
-	return c.change(ctx, tenantID, name, "plugin.configure", func(tx *gorm.DB, cur *tenantRow) (tenantRow, versionRow, []audit.Change, error) {
+	return c.change(ctx, tenantID, name, "plugin.configure", func(tx *gorm.DB, cur *tenantRow, vs versionSet) (tenantRow, versionRow, []audit.Change, error) {
 		if cur == nil {
 			return tenantRow{}, versionRow{}, nil, pluginhost.ErrNotEnabled
 		}
-		v, err := getVersion(tx, name, cur.Version)
+		v, err := vs.get(name, cur.Version)
 		if err != nil {
 			return tenantRow{}, v, nil, err
 		}
@@ -499,30 +515,30 @@ func (c *Catalogue) SetVersion(ctx context.Context, tenantID uuid.UUID, name, ve
 	if version == "" {
 		return Enablement{}, apperr.Invalid.WithDetails([]apperr.FieldError{{Field: "version", Code: "required", EN: "version is required", ZH: "版本必填"}})
 	}
-	return c.change(ctx, tenantID, name, "plugin.upgrade", func(tx *gorm.DB, cur *tenantRow) (tenantRow, versionRow, []audit.Change, error) {
-		return c.moveTo(tx, cur, name, version)
+	return c.change(ctx, tenantID, name, "plugin.upgrade", func(tx *gorm.DB, cur *tenantRow, vs versionSet) (tenantRow, versionRow, []audit.Change, error) {
+		return c.moveTo(vs, cur, name, version)
 	})
 }
 
 // Rollback moves the tenant back to the version it ran before the last
 // upgrade or rollback.
 func (c *Catalogue) Rollback(ctx context.Context, tenantID uuid.UUID, name string) (Enablement, error) {
-	return c.change(ctx, tenantID, name, "plugin.rollback", func(tx *gorm.DB, cur *tenantRow) (tenantRow, versionRow, []audit.Change, error) {
+	return c.change(ctx, tenantID, name, "plugin.rollback", func(tx *gorm.DB, cur *tenantRow, vs versionSet) (tenantRow, versionRow, []audit.Change, error) {
 		if cur == nil {
 			return tenantRow{}, versionRow{}, nil, pluginhost.ErrNotEnabled
 		}
 		if cur.PreviousVersion == "" {
 			return tenantRow{}, versionRow{}, nil, ErrNoPrevious
 		}
-		return c.moveTo(tx, cur, name, cur.PreviousVersion)
+		return c.moveTo(vs, cur, name, cur.PreviousVersion)
 	})
 }
 
-func (c *Catalogue) moveTo(tx *gorm.DB, cur *tenantRow, name, version string) (tenantRow, versionRow, []audit.Change, error) {
+func (c *Catalogue) moveTo(vs versionSet, cur *tenantRow, name, version string) (tenantRow, versionRow, []audit.Change, error) {
 	if cur == nil {
 		return tenantRow{}, versionRow{}, nil, pluginhost.ErrNotEnabled
 	}
-	v, err := usable(tx, name, version)
+	v, err := vs.usable(name, version)
 	if err != nil {
 		return tenantRow{}, v, nil, err
 	}
@@ -564,11 +580,11 @@ func (c *Catalogue) Disable(ctx context.Context, tenantID uuid.UUID, name string
 }
 
 func (c *Catalogue) disable(ctx context.Context, tenantID uuid.UUID, name string, declared *string) (Enablement, error) {
-	return c.change(ctx, tenantID, name, "plugin.disable", func(tx *gorm.DB, cur *tenantRow) (tenantRow, versionRow, []audit.Change, error) {
+	return c.change(ctx, tenantID, name, "plugin.disable", func(tx *gorm.DB, cur *tenantRow, vs versionSet) (tenantRow, versionRow, []audit.Change, error) {
 		if cur == nil {
 			return tenantRow{}, versionRow{}, nil, pluginhost.ErrNotEnabled
 		}
-		v, _ := getVersion(tx, name, cur.Version)
+		v, _ := vs.get(name, cur.Version)
 		next := *cur
 		if declared != nil {
 			next.Declared = *declared
@@ -585,7 +601,11 @@ func (c *Catalogue) disable(ctx context.Context, tenantID uuid.UUID, name string
 // configuration; ErrNotEnabled (404) when the tenant never enabled it.
 func (c *Catalogue) GetEnablement(ctx context.Context, tenantID uuid.UUID, name string) (Enablement, error) {
 	var out Enablement
-	err := c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+	vs, err := c.versions(ctx, name, true)
+	if err != nil {
+		return out, err
+	}
+	err = c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		r, err := getRow(tx, tenantID, name)
 		if err != nil {
 			return err
@@ -593,7 +613,7 @@ func (c *Catalogue) GetEnablement(ctx context.Context, tenantID uuid.UUID, name 
 		if r == nil {
 			return pluginhost.ErrNotEnabled
 		}
-		v, _ := getVersion(tx, name, r.Version)
+		v, _ := vs.get(name, r.Version)
 		out = c.view(*r, v, true)
 		return nil
 	})
@@ -604,8 +624,12 @@ func (c *Catalogue) GetEnablement(ctx context.Context, tenantID uuid.UUID, name 
 // withConfig adds configurations (for the admin).
 func (c *Catalogue) ListTenant(ctx context.Context, tenantID uuid.UUID, onlyEnabled, withConfig bool) ([]Enablement, error) {
 	out := []Enablement{}
-	err := c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		rows, vs, err := tenantRows(tx, tenantID, onlyEnabled)
+	all, err := c.versions(ctx, "", true)
+	if err != nil {
+		return out, err
+	}
+	err = c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		rows, vs, err := tenantRows(tx, tenantID, onlyEnabled, all)
 		for i, r := range rows {
 			out = append(out, c.view(r, vs[i], withConfig))
 		}
@@ -615,7 +639,7 @@ func (c *Catalogue) ListTenant(ctx context.Context, tenantID uuid.UUID, onlyEnab
 }
 
 // tenantRows reads the tenant's rows and their versions, by name.
-func tenantRows(tx *gorm.DB, tenantID uuid.UUID, onlyEnabled bool) ([]tenantRow, []versionRow, error) {
+func tenantRows(tx *gorm.DB, tenantID uuid.UUID, onlyEnabled bool, all versionSet) ([]tenantRow, []versionRow, error) {
 	var rows []tenantRow
 	q := tx.Where("tenant_id = ?", tenantID)
 	if onlyEnabled {
@@ -625,23 +649,8 @@ func tenantRows(tx *gorm.DB, tenantID uuid.UUID, onlyEnabled bool) ([]tenantRow,
 		return nil, nil, err
 	}
 	vs := make([]versionRow, len(rows))
-	if len(rows) == 0 {
-		return rows, vs, nil
-	}
-	var all []versionRow
-	names := make([]string, len(rows))
 	for i, r := range rows {
-		names[i] = r.Name
-	}
-	if err := tx.Where("name IN ?", names).Find(&all).Error; err != nil {
-		return nil, nil, err
-	}
-	for i, r := range rows {
-		for _, v := range all {
-			if v.Name == r.Name && v.Version == r.Version {
-				vs[i] = v
-			}
-		}
+		vs[i], _ = all.get(r.Name, r.Version)
 	}
 	return rows, vs, nil
 }
@@ -677,13 +686,12 @@ func (c *Catalogue) Available(ctx context.Context, tenantID uuid.UUID) (Availabl
 		return Available{}, err
 	}
 	out := Available{Plugins: []AvailablePlugin{}, Limit: info.MaxPlugins}
+	vs, err := c.versions(ctx, "", false)
+	if err != nil {
+		return out, err
+	}
 	err = c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		var vs []versionRow
-		if err := versionQuery(tx, "", false).Find(&vs).Error; err != nil {
-			return err
-		}
-		sortVersions(vs)
-		rows, _, err := tenantRows(tx, tenantID, false)
+		rows, _, err := tenantRows(tx, tenantID, false, nil)
 		if err != nil {
 			return err
 		}
@@ -727,11 +735,15 @@ func (c *Catalogue) Resolve(ctx context.Context, tenantID uuid.UUID, plugin stri
 		r    *tenantRow
 		v    versionRow
 	)
-	err := c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) (err error) {
+	vs, err := c.versions(ctx, plugin, true)
+	if err != nil {
+		return spec, err
+	}
+	err = c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) (err error) {
 		if r, err = getRow(tx, tenantID, plugin); err != nil || r == nil || !r.Enabled {
 			return err
 		}
-		v, err = getVersion(tx, plugin, r.Version)
+		v, err = vs.get(plugin, r.Version)
 		return err
 	})
 	if errors.Is(err, ErrNotRegistered) || (err == nil && (r == nil || !r.Enabled || v.RetiredAt != nil)) {
@@ -772,8 +784,12 @@ func (c *Catalogue) Secrets(ctx context.Context, tenantID uuid.UUID, plugin stri
 // Enabled returns the tenant's enabled plugins with their manifests.
 func (c *Catalogue) Enabled(ctx context.Context, tenantID uuid.UUID) ([]Entry, error) {
 	var out []Entry
-	err := c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
-		rows, vs, err := tenantRows(tx, tenantID, true)
+	all, err := c.versions(ctx, "", true)
+	if err != nil {
+		return nil, err
+	}
+	err = c.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		rows, vs, err := tenantRows(tx, tenantID, true, all)
 		if err != nil {
 			return err
 		}
