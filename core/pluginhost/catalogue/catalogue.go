@@ -84,6 +84,8 @@ type Catalogue struct {
 
 	mu       sync.RWMutex
 	onChange func(tenantID uuid.UUID, name string)
+	cache    versionSet // the whole catalogue; see versions
+	cachedAt time.Time
 
 	parsed sync.Map // name@version#sha -> *parsedManifest
 }

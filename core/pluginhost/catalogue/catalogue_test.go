@@ -64,7 +64,7 @@ func describe(_ context.Context, path, sha string) (*wuyepb.Manifest, error) {
 }
 
 // binary writes an executable whose manifest describe reads.
-func binary(t *testing.T, dir, file string, manifest map[string]any) string {
+func binary(t testing.TB, dir, file string, manifest map[string]any) string {
 	t.Helper()
 	js, _ := json.Marshal(manifest)
 	p := filepath.Join(dir, file)
@@ -132,7 +132,9 @@ func keyring(t testing.TB) *pii.Keyring {
 	return keys
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(t *testing.T, db *store.DB) *env { return newEnvTB(t, db) }
+
+func newEnvTB(t testing.TB, db *store.DB) *env {
 	e := &env{db: db, dir: t.TempDir(), changes: &changes{}, audit: &memAudit{}}
 	e.tenants = tenant.New(db, tenant.Options{})
 	e.tenants.RegisterCounter(tenant.ResourcePlugins, catalogue.CountEnabled)
@@ -141,6 +143,10 @@ func newEnv(t *testing.T, db *store.DB) *env {
 }
 
 func (e *env) tenant(t *testing.T, code, plan string, plugins ...tenant.PluginSpec) uuid.UUID {
+	return e.tenantTB(t, code, plan, plugins...)
+}
+
+func (e *env) tenantTB(t testing.TB, code, plan string, plugins ...tenant.PluginSpec) uuid.UUID {
 	t.Helper()
 	res, err := e.tenants.Apply(context.Background(), tenant.Manifest{Code: code, Name: code + " 物业", Plan: plan,
 		Admins: []tenant.UserSpec{{Username: "admin", Name: "管理员", Password: "correct horse battery"}}, Plugins: plugins})
@@ -150,7 +156,15 @@ func (e *env) tenant(t *testing.T, code, plan string, plugins ...tenant.PluginSp
 	return res.Tenant.ID
 }
 
+func (e *env) registerTB(t testing.TB, name, version string) catalogue.Version {
+	return e.registerAny(t, name, version, schemaV1, map[string]any{"Subs": []string{"resident.moved_in"}})
+}
+
 func (e *env) register(t *testing.T, name, version, schema string, extra map[string]any) catalogue.Version {
+	return e.registerAny(t, name, version, schema, extra)
+}
+
+func (e *env) registerAny(t testing.TB, name, version, schema string, extra map[string]any) catalogue.Version {
 	t.Helper()
 	m := map[string]any{"Name": name, "Version": version, "Secrets": []string{"api_key"}}
 	if schema != "" {

@@ -264,6 +264,7 @@ func (c *Catalogue) Register(ctx context.Context, in RegisterInput) (RegisterRes
 	if err != nil || res.Outcome == Unchanged {
 		return res, err
 	}
+	c.forget()
 	c.recordPlatform(ctx, "plugin."+map[string]string{Registered: "register", Replaced: "replace"}[res.Outcome], row.Name, row.Version,
 		"sha256 "+sum+" at "+path)
 	for _, t := range pinned {
@@ -291,6 +292,7 @@ type ListFilter struct {
 
 // List returns registered versions by name, newest version first.
 func (c *Catalogue) List(ctx context.Context, f ListFilter) ([]Version, error) {
+	c.forget() // the operator sees other nodes' registrations at once
 	rows, err := c.versions(ctx, f.Name, f.Retired)
 	if err != nil {
 		return nil, err
@@ -304,24 +306,43 @@ func (c *Catalogue) List(ctx context.Context, f ListFilter) ([]Version, error) {
 
 // versions reads plugin_versions on the platform pool (the tenant role has
 // no grant on it), sorted by name then newest first.
+//
+// The whole catalogue (a few hundred rows at most) is cached for
+// versionsTTL: Resolve and Subscribers run per process start and per event.
+// This process's own changes drop the cache at once; another node's are seen
+// within the TTL (a retired version may start once more meanwhile).
 func (c *Catalogue) versions(ctx context.Context, name string, retired bool) (versionSet, error) {
-	var rows []versionRow
-	err := c.db.Platform(ctx, func(tx *gorm.DB) error {
-		return versionQuery(tx, name, retired).Find(&rows).Error
-	})
-	sortVersions(rows)
-	return rows, err
+	c.mu.RLock()
+	all, at := c.cache, c.cachedAt
+	c.mu.RUnlock()
+	if all == nil || c.opt.Now().Sub(at) > versionsTTL {
+		var rows []versionRow
+		if err := c.db.Platform(ctx, func(tx *gorm.DB) error { return tx.Find(&rows).Error }); err != nil {
+			return nil, err
+		}
+		sortVersions(rows)
+		all = rows
+		c.mu.Lock()
+		c.cache, c.cachedAt = all, c.opt.Now()
+		c.mu.Unlock()
+	}
+	var out versionSet
+	for _, v := range all {
+		if (name == "" || v.Name == name) && (retired || v.RetiredAt == nil) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
-func versionQuery(tx *gorm.DB, name string, retired bool) *gorm.DB {
-	q := tx.Model(&versionRow{})
-	if name != "" {
-		q = q.Where("name = ?", name)
-	}
-	if !retired {
-		q = q.Where("retired_at IS NULL")
-	}
-	return q
+// versionsTTL bounds how long a cached catalogue is trusted.
+const versionsTTL = 2 * time.Second
+
+// forget drops the cached catalogue after a change of it.
+func (c *Catalogue) forget() {
+	c.mu.Lock()
+	c.cache = nil
+	c.mu.Unlock()
 }
 
 func sortVersions(rows []versionRow) {
@@ -376,6 +397,7 @@ func (c *Catalogue) Retire(ctx context.Context, name, version string) (Version, 
 		r.RetiredAt, r.UpdatedAt = &now, now
 		return tx.Save(&r).Error
 	})
+	c.forget()
 	if err == nil {
 		c.recordPlatform(ctx, "plugin.retire", name, version, "")
 	}
@@ -392,6 +414,7 @@ func (c *Catalogue) Restore(ctx context.Context, name, version string) (Version,
 		r.RetiredAt, r.UpdatedAt = nil, c.now()
 		return tx.Save(&r).Error
 	})
+	c.forget()
 	if err == nil {
 		c.recordPlatform(ctx, "plugin.restore", name, version, "")
 	}
