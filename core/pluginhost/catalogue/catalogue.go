@@ -87,7 +87,8 @@ type Catalogue struct {
 	cache    versionSet // the whole catalogue; see versions
 	cachedAt time.Time
 
-	parsed sync.Map // name@version#sha -> *parsedManifest
+	parsed  sync.Map // name@version#sha -> *parsedManifest
+	enabled sync.Map // tenant uuid.UUID -> *enabledEntry
 }
 
 var _ pluginhost.Resolver = (*Catalogue)(nil)

@@ -56,7 +56,8 @@ func describe(_ context.Context, path, sha string) (*wuyepb.Manifest, error) {
 	man := &wuyepb.Manifest{Name: m.Name, Version: m.Version, Kind: kind, ApiVersion: 2, TitleEn: "T " + m.Name, TitleZh: "插件" + m.Name,
 		ConfigSchema: m.Schema, Secrets: m.Secrets, Subscriptions: m.Subs,
 		Permissions: []*wuyepb.Permission{{Code: "activity.manage"}},
-		Routes:      []*wuyepb.Route{{Method: "GET", Path: "/activities", Permission: "activity.manage"}}}
+		Routes:      []*wuyepb.Route{{Method: "GET", Path: "/activities", Permission: "activity.manage"}},
+		Tasks:       []*wuyepb.PeriodicTask{{Name: "close-signups", Schedule: "@every 10m"}}}
 	for i := 0; i < m.Pages; i++ {
 		man.Pages = append(man.Pages, &wuyepb.Page{Id: fmt.Sprint("p", i), TitleEn: "Activities", Permission: "activity.manage", Bundle: "pages/a.js"})
 	}
@@ -616,4 +617,47 @@ func TestOperatorAudited(t *testing.T) {
 	if strings.Join(names, ",") != "ops" {
 		t.Fatalf("actor: %v", names)
 	}
+}
+
+// What the bus and the proxy ask: family subscriptions, every tenant's
+// periodic tasks, the latest manifest of each registered plugin.
+func TestDirectory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		a := e.tenant(t, "alpha", "standard")
+		b := e.tenant(t, "beta", "standard")
+		e.register(t, "events", "1.0.0", "", map[string]any{"Secrets": nil, "Subs": []string{"bill.*", "resident.moved_in"}})
+		e.register(t, "events", "1.1.0", "", map[string]any{"Secrets": nil, "Subs": []string{"bill.*"}})
+		e.register(t, "parking", "1.0.0", "", map[string]any{"Secrets": nil})
+		for _, id := range []uuid.UUID{a, b} {
+			if _, err := e.cat.Enable(ctx, id, "events", catalogue.EnableInput{Version: "1.0.0"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for typ, want := range map[string]string{"bill.overdue": "events", "bill": "", "billing.x": "", "resident.moved_in": "events", "resident.moved_out": ""} {
+			subs, err := e.cat.Subscribers(ctx, a, typ)
+			if err != nil || strings.Join(subs, ",") != want {
+				t.Fatalf("%s: %v %v", typ, subs, err)
+			}
+		}
+		// The cache follows this process's changes at once.
+		if _, err := e.cat.SetVersion(ctx, a, "events", "1.1.0"); err != nil {
+			t.Fatal(err)
+		}
+		if subs, _ := e.cat.Subscribers(ctx, a, "resident.moved_in"); len(subs) != 0 {
+			t.Fatalf("after upgrade: %v", subs)
+		}
+		if _, err := e.cat.Disable(ctx, b, "events"); err != nil {
+			t.Fatal(err)
+		}
+		ps, err := e.cat.PeriodicTasks(ctx)
+		if err != nil || len(ps) != 1 || ps[0].TenantID != a || ps[0].Plugin != "events" || ps[0].Name != "close-signups" || ps[0].Schedule != "@every 10m" {
+			t.Fatalf("periodic: %+v %v", ps, err)
+		}
+		ms, err := e.cat.Registered(ctx)
+		if err != nil || len(ms) != 2 || ms[0].GetName() != "events" || ms[0].GetVersion() != "1.1.0" || ms[1].GetName() != "parking" {
+			t.Fatalf("registered: %v %v", ms, err)
+		}
+	})
 }

@@ -343,6 +343,7 @@ func (c *Catalogue) forget() {
 	c.mu.Lock()
 	c.cache = nil
 	c.mu.Unlock()
+	c.enabled.Clear()
 }
 
 func sortVersions(rows []versionRow) {

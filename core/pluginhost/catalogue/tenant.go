@@ -321,6 +321,7 @@ func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action
 		return Enablement{}, err
 	}
 	if changed {
+		c.enabled.Delete(tenantID)
 		c.changed(tenantID, name)
 	}
 	return out, nil
@@ -782,7 +783,30 @@ func (c *Catalogue) Secrets(ctx context.Context, tenantID uuid.UUID, plugin stri
 }
 
 // Enabled returns the tenant's enabled plugins with their manifests.
+//
+// Answers are cached per tenant for versionsTTL (the bus asks on every core
+// event); this process's changes drop a tenant's at once, another node's
+// are seen within the TTL.
 func (c *Catalogue) Enabled(ctx context.Context, tenantID uuid.UUID) ([]Entry, error) {
+	if e, ok := c.enabled.Load(tenantID); ok {
+		if ce := e.(*enabledEntry); c.opt.Now().Sub(ce.at) <= versionsTTL {
+			return append([]Entry(nil), ce.entries...), nil
+		}
+	}
+	at := c.opt.Now()
+	out, err := c.readEnabled(ctx, tenantID)
+	if err == nil {
+		c.enabled.Store(tenantID, &enabledEntry{at: at, entries: out})
+	}
+	return append([]Entry(nil), out...), err
+}
+
+type enabledEntry struct {
+	at      time.Time
+	entries []Entry
+}
+
+func (c *Catalogue) readEnabled(ctx context.Context, tenantID uuid.UUID) ([]Entry, error) {
 	var out []Entry
 	all, err := c.versions(ctx, "", true)
 	if err != nil {
@@ -810,7 +834,8 @@ func (c *Catalogue) Enabled(ctx context.Context, tenantID uuid.UUID) ([]Entry, e
 }
 
 // Subscribers returns the names of the tenant's enabled plugins subscribed
-// to eventType, by name.
+// to eventType (exactly or by a "<prefix>.*" family), by name. The bus calls
+// it inside the emitting transaction, which the read joins.
 func (c *Catalogue) Subscribers(ctx context.Context, tenantID uuid.UUID, eventType string) ([]string, error) {
 	es, err := c.Enabled(ctx, tenantID)
 	if err != nil {
@@ -818,7 +843,7 @@ func (c *Catalogue) Subscribers(ctx context.Context, tenantID uuid.UUID, eventTy
 	}
 	var out []string
 	for _, e := range es {
-		if slices.Contains(e.Manifest.GetSubscriptions(), eventType) {
+		if subscribed(e.Manifest.GetSubscriptions(), eventType) {
 			out = append(out, e.Name)
 		}
 	}
