@@ -17,6 +17,7 @@ import (
 	"github.com/wuye-project/wuye/core/audit"
 	"github.com/wuye-project/wuye/core/pii"
 	"github.com/wuye-project/wuye/core/pluginhost"
+	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
@@ -270,6 +271,7 @@ func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action
 	var (
 		out     Enablement
 		changed bool
+		stamp   time.Time // the change's updated_at, at most what is stored (gorm may set a later one)
 	)
 	vs, err := c.versions(ctx, name, true)
 	if err != nil {
@@ -288,7 +290,8 @@ func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action
 		if len(changes) == 0 && cur != nil && cur.Declared == next.Declared {
 			return nil
 		}
-		now := c.now()
+		now := c.now().Truncate(time.Microsecond) // as both databases keep it; see afterCommit
+		stamp = now
 		next.TenantID, next.Name, next.UpdatedAt = tenantID, name, now
 		if cur == nil {
 			next.CreatedAt = now
@@ -321,8 +324,7 @@ func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action
 		return Enablement{}, err
 	}
 	if changed {
-		c.enabled.Delete(tenantID)
-		c.changed(tenantID, name)
+		c.afterCommit(ctx, tenantID, name, stamp)
 	}
 	return out, nil
 }
@@ -848,4 +850,34 @@ func (c *Catalogue) Subscribers(ctx context.Context, tenantID uuid.UUID, eventTy
 		}
 	}
 	return out, nil
+}
+
+// afterCommit drops the tenant's cached plugins and tells OnChange once the
+// change is visible to others. In a request transaction (a tenant admin's
+// API call) the change commits only when the request does, after this
+// returns: a supervisor told now could resolve the old state and start the
+// old binary or configuration. So there the row is watched, on a
+// transaction of its own, until it shows the change (or 30 s pass: the
+// request rolled back, and nothing changed).
+func (c *Catalogue) afterCommit(ctx context.Context, tenantID uuid.UUID, name string, updatedAt time.Time) {
+	c.enabled.Delete(tenantID)
+	if !store.InRequestTx(ctx) {
+		c.changed(tenantID, name)
+		return
+	}
+	bg := store.Detach(context.WithoutCancel(ctx))
+	go func() {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			var r *tenantRow
+			err := c.db.InTenant(bg, tenantID, func(tx *gorm.DB) (err error) {
+				r, err = getRow(tx, tenantID, name)
+				return err
+			})
+			if err == nil && r != nil && !r.UpdatedAt.Before(updatedAt) {
+				c.enabled.Delete(tenantID)
+				c.changed(tenantID, name)
+				return
+			}
+		}
+	}()
 }

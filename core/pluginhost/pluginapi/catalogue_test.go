@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -93,6 +95,9 @@ func (r roleAuthz) Allowed(_ context.Context, a actor.Actor, perm string) (bool,
 	return false, nil
 }
 
+// cat0 reads an enablement from the OnChange hook (set per subtest).
+var cat0 func(id uuid.UUID, name string) (bool, error)
+
 func TestCatalogueRoutes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -112,7 +117,17 @@ func TestCatalogueRoutes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cat := catalogue.New(db, catalogue.Options{Describe: describe, Tenants: catalogue.TenantsOf(db, tenants), Keys: keys})
+		told := make(chan string, 100)
+		cat := catalogue.New(db, catalogue.Options{Describe: describe, Tenants: catalogue.TenantsOf(db, tenants), Keys: keys,
+			OnChange: func(id uuid.UUID, name string) {
+				// Told only once the request committed: the change is visible.
+				en, err := cat0(id, name)
+				told <- fmt.Sprint(name, " ", en, " ", err)
+			}})
+		cat0 = func(id uuid.UUID, name string) (bool, error) {
+			e, err := cat.GetEnablement(context.Background(), id, name)
+			return e.Enabled, err
+		}
 		auth := httpapitest.TokenActors{
 			"op":      {Kind: actor.Operator, ID: uuid.New(), Name: "ops"},
 			"a-admin": {Kind: actor.User, ID: uuid.New(), Name: "admin", TenantID: a, Roles: []string{"admin"}},
@@ -157,6 +172,14 @@ func TestCatalogueRoutes(t *testing.T) {
 		r = call(t, srv, "POST", "/api/v1/tenant/plugins/events/enable", "a-admin", map[string]any{"version": "1.0.0", "config": map[string]any{"max_signups": 30, "token": "tok-secret"}})
 		if r.Status != 200 || r.Body["enabled"] != true || strings.Contains(r.raw, "tok-secret") || !strings.Contains(r.raw, `"secrets_set":["token"]`) {
 			t.Fatalf("enable: %d %s", r.Status, r.raw)
+		}
+		select {
+		case got := <-told:
+			if got != "events true <nil>" {
+				t.Fatalf("OnChange saw %q", got)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("OnChange not told after the admin's request committed")
 		}
 		if r = call(t, srv, "POST", "/api/v1/tenant/plugins/events/enable", "a-guard", map[string]any{}); r.Status != 403 {
 			t.Fatalf("guard enables: %d", r.Status)
