@@ -661,3 +661,35 @@ func TestDirectory(t *testing.T) {
 		}
 	})
 }
+
+// Admins clicking enable at once: one enables, the others see it enabled or
+// a conflict; never a server error, never two rows.
+func TestConcurrentEnable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := newEnv(t, db)
+		a := e.tenant(t, "alpha", "standard")
+		e.register(t, "parking", "1.0.0", "", map[string]any{"Secrets": nil})
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := e.cat.Enable(ctx, a, "parking", catalogue.EnableInput{Config: json.RawMessage(`{"n":1}`)})
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil && code(err) != "conflict" {
+				t.Fatalf("concurrent enable: %v", err)
+			}
+		}
+		es, _ := e.cat.ListTenant(ctx, a, false, false)
+		if len(es) != 1 || !es[0].Enabled {
+			t.Fatalf("%+v", es)
+		}
+	})
+}

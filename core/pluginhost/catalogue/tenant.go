@@ -299,6 +299,9 @@ func (c *Catalogue) change(ctx context.Context, tenantID uuid.UUID, name, action
 			next.CreatedAt = cur.CreatedAt
 		}
 		if err := tx.Save(&next).Error; err != nil {
+			if store.IsUniqueViolation(err) { // a concurrent first enable won
+				return apperr.Conflict
+			}
 			return err
 		}
 		out = c.view(next, v, true)
