@@ -10,10 +10,21 @@ export GOFLAGS ?= -buildvcs=false
 run: build
 	./$(BIN)/wuye serve
 
-## build: the wuye binary (and, as they arrive, plugin binaries) into ./bin
+# Plugin main packages: plugins/<name> and plugins/drivers/<name>, each built
+# to bin/plugins/<name> and bin/plugins/drivers/<name>, where `wuye serve`
+# registers them from (WUYE_PLUGIN_DIR). A plugin with a go.mod of its own is
+# built inside its folder.
+PLUGIN_PKGS := $(patsubst %/,%,$(sort $(dir $(filter-out %_test.go,$(wildcard plugins/*/*.go plugins/drivers/*/*.go)))))
+
+## build: the wuye binary and every plugin binary into ./bin
 build:
-	@mkdir -p $(BIN)
+	@mkdir -p $(BIN)/plugins/drivers
 	$(GO) build -o $(BIN)/wuye ./cmd/wuye
+	@set -e; for p in $(PLUGIN_PKGS); do \
+		out="$(abspath $(BIN))/plugins/$${p#plugins/}"; \
+		if [ -f "$$p/go.mod" ]; then echo "(cd $$p && $(GO) build -o $$out .)"; (cd "$$p" && $(GO) build -o "$$out" .); \
+		else echo "$(GO) build -o $$out ./$$p"; $(GO) build -o "$$out" "./$$p"; fi; \
+	done
 
 # The race detector needs a C compiler; where there is none the tests run without it.
 RACE := $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)

@@ -29,6 +29,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), workerCmd(), migrateCmd())
-	root.AddCommand(tenantsCmd())
+	root.AddCommand(tenantsCmd(), pluginsCmd())
 	return root
 }

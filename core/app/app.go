@@ -36,6 +36,8 @@ import (
 	"github.com/wuye-project/wuye/core/payment"
 	"github.com/wuye-project/wuye/core/payment/paymentapi"
 	"github.com/wuye-project/wuye/core/pluginhost/bus"
+	"github.com/wuye-project/wuye/core/pluginhost/catalogue"
+	"github.com/wuye-project/wuye/core/pluginhost/pluginapi"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
 	"github.com/wuye-project/wuye/core/queue"
@@ -81,6 +83,8 @@ type App struct {
 	// PluginBus carries core and plugin events and plugin tasks (pluginbus.go).
 	PluginBus *bus.Bus
 	plugins   pluginSeams
+	// Plugins is the plugin catalogue and tenants' enablement (plugins.go).
+	Plugins *catalogue.Catalogue
 
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
@@ -152,7 +156,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Audit:     a.Audit,
 		Log:       log,
 		Hooks:     []tenant.ProvisionHook{a.provisionUser},
-		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id) },
+		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id); a.syncPlugins(ctx, id) },
 	})
 	a.Identity.TenantGate = a.Tenants.CheckActive
 	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, residentOccupancy{a}); err != nil {
@@ -196,6 +200,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.newPayments(); err != nil {
 		return nil, err
 	}
+	a.newPlugins()
 
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
@@ -225,6 +230,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, patrolapi.Routes(a.Patrol)...)
 	routes = append(routes, surveyapi.Routes(a.Surveys)...)
 	routes = append(routes, notifyapi.Routes(a.Notify)...)
+	routes = append(routes, pluginapi.CatalogueRoutes(a.Plugins)...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
@@ -282,6 +288,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.runPluginBus(ctx)
+	a.startPlugins(ctx)
 	a.bg.Add(2)
 	go func() {
 		defer a.bg.Done()

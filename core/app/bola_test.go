@@ -66,6 +66,10 @@ func fillPath(path string, ids map[string]string) (string, bool) {
 			v = "elderly_alone"
 		case "provider", "merchant", "order": // public payment routes: an unknown account answers 404
 			v = "unknown"
+		case "name": // a plugin of the catalogue; one not registered or enabled answers 404
+			v = "events"
+		case "version":
+			v = "1.0.0"
 		}
 		if v == "" {
 			return path, false

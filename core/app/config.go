@@ -47,6 +47,9 @@ type Config struct {
 	// servers, SMS endpoints and webhooks be internal addresses; off, the
 	// notification channels reach public addresses only.
 	NotifyAllowPrivate bool `yaml:"notify_allow_private"`
+	// PluginDir (WUYE_PLUGIN_DIR) is where plugin binaries are registered
+	// from at start; default plugins/ next to the wuye binary.
+	PluginDir string `yaml:"plugin_dir"`
 }
 
 // SandboxAllowed reports whether sandbox merchant accounts may be used.
@@ -98,6 +101,7 @@ func LoadConfig() (Config, error) {
 	str(&c.TrustedProxies, "WUYE_TRUSTED_PROXIES")
 	str(&c.PublicURL, "WUYE_PUBLIC_URL")
 	str(&c.PaymentSandbox, "WUYE_PAYMENT_SANDBOX")
+	str(&c.PluginDir, "WUYE_PLUGIN_DIR")
 	if v := os.Getenv("WUYE_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

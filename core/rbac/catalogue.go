@@ -53,6 +53,7 @@ var catalogue = []Permission{
 	{"notify.send", "notify", "Send notices and reminders to residents", "向业主发送通知和提醒"},
 	{"notify.manage", "notify", "Manage notification templates, channels (SMTP, SMS, webhooks) and quiet hours", "管理通知模板、渠道(邮件、短信、Webhook)和免打扰时段"},
 	{"plugin.use", "plugin", "Use the tenant's enabled plugins (parking, access, cameras …)", "使用本租户已启用的插件(停车、门禁、监控等)"},
+	{"plugin.manage", "plugin", "Enable, configure, upgrade, roll back and disable the tenant's plugins", "启用、配置、升级、回退和停用本租户的插件"},
 	{"self.read", "self", "See your own profile, household, bills and notices", "查看本人的资料、房屋、账单和通知"},
 	{"self.pay", "self", "Pay your own bills", "缴纳本人的账单"},
 	{"self.workorder", "self", "Report repairs and follow your own work orders", "报修并跟进本人的工单"},
