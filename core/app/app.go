@@ -35,6 +35,7 @@ import (
 	"github.com/wuye-project/wuye/core/patrol/patrolapi"
 	"github.com/wuye-project/wuye/core/payment"
 	"github.com/wuye-project/wuye/core/payment/paymentapi"
+	"github.com/wuye-project/wuye/core/pluginhost"
 	"github.com/wuye-project/wuye/core/pluginhost/bus"
 	"github.com/wuye-project/wuye/core/pluginhost/catalogue"
 	"github.com/wuye-project/wuye/core/pluginhost/pluginapi"
@@ -85,6 +86,8 @@ type App struct {
 	plugins   pluginSeams
 	// Plugins is the plugin catalogue and tenants' enablement (plugins.go).
 	Plugins *catalogue.Catalogue
+	// Supervisor runs the tenants' plugin processes (pluginruntime.go).
+	Supervisor *pluginhost.Supervisor
 
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
@@ -201,6 +204,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.newPlugins()
+	pluginProxy, err := a.newPluginRuntime()
+	if err != nil {
+		return nil, err
+	}
 
 	if a.Queue, err = queue.Open(ctx, queue.Config{RedisAddr: cfg.RedisAddr, RedisPassword: cfg.RedisPass, Namespace: cfg.QueueNamespace}, a.DB, log); err != nil {
 		return nil, err
@@ -231,14 +238,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, surveyapi.Routes(a.Surveys)...)
 	routes = append(routes, notifyapi.Routes(a.Notify)...)
 	routes = append(routes, pluginapi.CatalogueRoutes(a.Plugins)...)
+	routes = append(routes, pluginapi.ProcessRoutes(a.Supervisor)...)
+	routes = append(routes, pluginProxy.Routes()...)
 	a.API = httpapi.New(httpapi.Deps{
 		Log: log, MaxBodyBytes: cfg.MaxBodyBytes, MetricsDisabled: cfg.MetricsDisabled, TrustedProxies: proxies,
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
 		Tx: a.DB, Audit: a.Audit, Idempotency: a.Idempotency, Sheets: a.DB, IsNotFound: store.IsNotFound,
-		Collectors: append(a.Queue.Collectors(), collectors.NewDBStatsCollector(a.DB.SQL(), string(a.DB.Dialect()))),
-		Probes:     map[string]func(context.Context) error{"database": a.DB.Ping, "queue": a.Queue.Ping},
-		Routes:     routes,
-		StartJob:   a.startJob,
+		Collectors: append(append(append(a.Queue.Collectors(), collectors.NewDBStatsCollector(a.DB.SQL(), string(a.DB.Dialect()))),
+			a.Supervisor.Collectors()...), pluginProxy.Collectors()...),
+		ExtraOpenAPI: pluginProxy.OpenAPI,
+		Probes:       map[string]func(context.Context) error{"database": a.DB.Ping, "queue": a.Queue.Ping},
+		Routes:       routes,
+		StartJob:     a.startJob,
 	})
 	if err := a.registerTasks(); err != nil {
 		return nil, err
@@ -346,6 +357,11 @@ func (a *App) Close() error {
 	}
 	a.bg.Wait()
 	var errs []error
+	if a.Supervisor != nil { // plugins first: their last calls may still reach the database
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		errs = append(errs, a.Supervisor.Shutdown(ctx))
+		cancel()
+	}
 	if a.Queue != nil {
 		errs = append(errs, a.Queue.Close())
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -50,6 +51,13 @@ type Config struct {
 	// PluginDir (WUYE_PLUGIN_DIR) is where plugin binaries are registered
 	// from at start; default plugins/ next to the wuye binary.
 	PluginDir string `yaml:"plugin_dir"`
+	// PluginIdleTimeout (WUYE_PLUGIN_IDLE_TIMEOUT, e.g. "10m"; "-1s": never)
+	// stops a tenant's plugin process after this long without a call; the
+	// next call starts it again. Drivers are never stopped for idleness.
+	PluginIdleTimeout time.Duration `yaml:"plugin_idle_timeout"`
+	// PluginMaxMemoryMB (WUYE_PLUGIN_MAX_MEMORY_MB, default 256) restarts a
+	// plugin process whose proportional set size grows beyond it.
+	PluginMaxMemoryMB int64 `yaml:"plugin_max_memory_mb"`
 }
 
 // SandboxAllowed reports whether sandbox merchant accounts may be used.
@@ -108,6 +116,20 @@ func LoadConfig() (Config, error) {
 			return c, fmt.Errorf("config: WUYE_MAX_BODY_BYTES must be a positive number of bytes")
 		}
 		c.MaxBodyBytes = n
+	}
+	if v := os.Getenv("WUYE_PLUGIN_IDLE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d == 0 {
+			return c, fmt.Errorf("config: WUYE_PLUGIN_IDLE_TIMEOUT must be a duration such as 10m (negative: never)")
+		}
+		c.PluginIdleTimeout = d
+	}
+	if v := os.Getenv("WUYE_PLUGIN_MAX_MEMORY_MB"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("config: WUYE_PLUGIN_MAX_MEMORY_MB must be a positive number of megabytes")
+		}
+		c.PluginMaxMemoryMB = n
 	}
 	if v := os.Getenv("WUYE_NO_SEED"); v != "" {
 		c.NoSeed = v == "1" || v == "true"

@@ -81,8 +81,8 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 	}
 	checked, exported := 0, 0
 	for _, rt := range r.API.Routes() {
-		if rt.Method != "GET" {
-			continue
+		if rt.Method != "GET" || strings.HasSuffix(rt.Path, "/*path") {
+			continue // the plugin proxy: its routes are each plugin's (TestEventsPluginEndToEnd)
 		}
 		path, ok := fillPath(rt.Path, ids)
 		if !ok {

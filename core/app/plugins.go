@@ -10,6 +10,7 @@ import (
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/pluginhost/catalogue"
 	"github.com/wuye-project/wuye/core/tenant"
+	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
 // Plugins' wiring: the catalogue (registered binaries, tenants' enablement)
@@ -17,19 +18,22 @@ import (
 // the plugin folder registered at start; tenant manifests' plugins: sections
 // applied at start and after every changing apply.
 
-// pluginDescribe reads a plugin binary's manifest by running it. It is the
-// supervisor's pluginhost.Describe once that is merged (lead: wire it here);
-// until then registration answers plugin_describe_unavailable.
+// pluginDescribe, when set (tests), stands in for the supervisor's Describe,
+// which reads a plugin binary's manifest by running it once.
 var pluginDescribe catalogue.Describer
 
 func (a *App) newPlugins() {
 	a.Plugins = catalogue.New(a.DB, catalogue.Options{
-		Describe: pluginDescribe,
-		Tenants:  catalogue.TenantsOf(a.DB, a.Tenants),
-		Keys:     a.Residents.Keyring(), // plugin secrets rotate with the personal-data keys, like notify's
-		Audit:    a.Audit,
-		Log:      a.Log,
-		// OnChange: the supervisor's restart/reconfigure (lead: a.Plugins.SetOnChange once it exists).
+		Describe: func(ctx context.Context, path, sum string) (*wuyepb.Manifest, error) {
+			if pluginDescribe != nil {
+				return pluginDescribe(ctx, path, sum)
+			}
+			return a.Supervisor.Describe(ctx, path, sum)
+		},
+		Tenants: catalogue.TenantsOf(a.DB, a.Tenants),
+		Keys:    a.Residents.Keyring(), // plugin secrets rotate with the personal-data keys, like notify's
+		Audit:   a.Audit,
+		Log:     a.Log,
 	})
 	// The catalogue owns enablement now: the plugins quota counts its rows.
 	a.Tenants.RegisterCounter(tenant.ResourcePlugins, catalogue.CountEnabled)
@@ -55,20 +59,16 @@ func (a *App) pluginDir() string {
 func (a *App) startPlugins(ctx context.Context) {
 	ctx = actor.With(ctx, actor.Actor{Kind: actor.System, Name: "plugin start-up"})
 	dir := a.pluginDir()
-	if pluginDescribe == nil {
-		a.Log.Warn("plugin binaries are not registered: this build cannot read their manifests yet", "dir", dir)
-	} else {
-		res, err := a.Plugins.RegisterDir(ctx, dir)
-		if err != nil {
-			a.Log.Warn("plugin folder unreadable", "dir", dir, "err", err)
+	res, err := a.Plugins.RegisterDir(ctx, dir)
+	if err != nil {
+		a.Log.Warn("plugin folder unreadable", "dir", dir, "err", err)
+	}
+	for _, r := range res {
+		if r.Error != "" {
+			a.Log.Warn("plugin binary not registered", "path", r.Path, "err", r.Error)
+			continue
 		}
-		for _, r := range res {
-			if r.Error != "" {
-				a.Log.Warn("plugin binary not registered", "path", r.Path, "err", r.Error)
-				continue
-			}
-			a.Log.Info("plugin binary", "path", r.Path, "name", r.Name, "version", r.Version, "outcome", r.Outcome)
-		}
+		a.Log.Info("plugin binary", "path", r.Path, "name", r.Name, "version", r.Version, "outcome", r.Outcome)
 	}
 	ts, _, err := a.Tenants.List(ctx, tenant.ListFilter{Status: tenant.StatusActive, Limit: 100000})
 	if err != nil {

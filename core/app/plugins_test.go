@@ -19,6 +19,7 @@ import (
 // The describer stands in for the supervisor's pluginhost.Describe: the
 // binaries are scripts named after the plugin they describe.
 func TestPluginsAtStart(t *testing.T) {
+	saved := pluginDescribe
 	pluginDescribe = func(_ context.Context, path, _ string) (*wuyepb.Manifest, error) {
 		name := filepath.Base(path)
 		schema := `{"type":"object"}`
@@ -27,7 +28,7 @@ func TestPluginsAtStart(t *testing.T) {
 		}
 		return &wuyepb.Manifest{Name: name, Version: "1.0.0", Kind: wuyepb.Kind_KIND_FEATURE, ApiVersion: 2, ConfigSchema: []byte(schema)}, nil
 	}
-	defer func() { pluginDescribe = nil }()
+	defer func() { pluginDescribe = saved }()
 	dir := t.TempDir()
 	for _, n := range []string{"parking", "events"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("#!/bin/sh\n# "+n), 0o755); err != nil {

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -126,6 +127,27 @@ func (e *Enforcer) install(ps []Permission) {
 	rules := [][]string{{Admin, sharedDomain, strings.Join(fresh, " ")}}
 	for _, c := range fresh {
 		rules = append(rules, []string{permPrefix + c, sharedDomain, c})
+	}
+	// The built-in roles a plugin names hold its permission by default (a
+	// property manager uses the events plugin without an administrator
+	// first editing roles); admin already has all, operator is no tenant role.
+	byRole := map[string][]string{}
+	isFresh := map[string]bool{}
+	for _, c := range fresh {
+		isFresh[c] = true
+	}
+	for _, p := range ps {
+		if !isFresh[p.Code] {
+			continue
+		}
+		for _, r := range p.Roles {
+			if _, ok := builtinByName[r]; ok && r != Admin && !slices.Contains(byRole[r], p.Code) {
+				byRole[r] = append(byRole[r], p.Code)
+			}
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(byRole)) {
+		rules = append(rules, []string{r, sharedDomain, strings.Join(byRole[r], " ")})
 	}
 	for _, ce := range e.shards {
 		if _, err := ce.AddPolicies(rules); err != nil {

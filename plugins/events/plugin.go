@@ -112,10 +112,12 @@ func build(now func() time.Time) (*plugin.Plugin, *app) {
 				TitleEn: "Cancelled: {title}", BodyEn: "We are sorry: {title}, planned for {start}, is cancelled."},
 		},
 	}
-	p.Permission(permVenue, "Manage venues and bookings", "管理活动场地与预订")
-	p.Permission(permActivity, "Manage activities and sign-ups", "管理社区活动与报名")
-	p.Permission(permCheckin, "Check participants in", "活动签到")
-	p.Permission(permRead, "View venues, activities and statistics", "查看场地、活动与统计")
+	// Managers run events; the front desk signs residents up and checks them
+	// in; guards check in at the door.
+	p.Permission(permVenue, "Manage venues and bookings", "管理活动场地与预订", "manager")
+	p.Permission(permActivity, "Manage activities and sign-ups", "管理社区活动与报名", "manager", "frontdesk")
+	p.Permission(permCheckin, "Check participants in", "活动签到", "manager", "frontdesk", "guard")
+	p.Permission(permRead, "View venues, activities and statistics", "查看场地、活动与统计", "manager", "frontdesk", "guard")
 
 	a := &app{p: p, now: now}
 	p.OnStart = func(ctx context.Context, _ *plugin.Host) error {

@@ -127,8 +127,11 @@ type TaskFunc func(ctx context.Context, t Task) error
 
 // Permission declares a permission the plugin's routes use. The host shows
 // it to tenant administrators as "<plugin>.<code>", so roles can be given it.
-func (p *Plugin) Permission(code, titleEN, titleZH string) {
-	p.permissions = append(p.permissions, &wuyepb.Permission{Code: code, TitleEn: titleEN, TitleZh: titleZH})
+// roles names the built-in roles that hold it by default (manager,
+// frontdesk, finance, technician, guard, resident); the administrator always
+// holds it.
+func (p *Plugin) Permission(code, titleEN, titleZH string, roles ...string) {
+	p.permissions = append(p.permissions, &wuyepb.Permission{Code: code, TitleEn: titleEN, TitleZh: titleZH, Roles: roles})
 }
 
 // On subscribes to an event type ("resident.moved_in", "bill.overdue",

@@ -49,7 +49,7 @@ func (p *Proxy) Permissions(ctx context.Context) ([]rbac.Permission, error) {
 				continue
 			}
 			out = append(out, rbac.Permission{Code: rbac.PluginCode(m.GetName(), perm.GetCode()), Module: m.GetName(),
-				EN: perm.GetTitleEn(), ZH: perm.GetTitleZh()})
+				EN: perm.GetTitleEn(), ZH: perm.GetTitleZh(), Roles: perm.GetRoles()})
 		}
 	}
 	return out, nil

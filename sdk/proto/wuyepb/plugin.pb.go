@@ -319,10 +319,14 @@ func (x *Manifest) GetDeviceClasses() []string {
 }
 
 type Permission struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"` // local code, e.g. "activity.manage"
-	TitleEn       string                 `protobuf:"bytes,2,opt,name=title_en,json=titleEn,proto3" json:"title_en,omitempty"`
-	TitleZh       string                 `protobuf:"bytes,3,opt,name=title_zh,json=titleZh,proto3" json:"title_zh,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Code    string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"` // local code, e.g. "activity.manage"
+	TitleEn string                 `protobuf:"bytes,2,opt,name=title_en,json=titleEn,proto3" json:"title_en,omitempty"`
+	TitleZh string                 `protobuf:"bytes,3,opt,name=title_zh,json=titleZh,proto3" json:"title_zh,omitempty"`
+	// Built-in tenant roles that hold it by default ("manager", "frontdesk",
+	// "finance", "technician", "guard", "resident"); the administrator always
+	// does. Tenants give it to their own roles through the role API.
+	Roles         []string `protobuf:"bytes,4,rep,name=roles,proto3" json:"roles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -376,6 +380,13 @@ func (x *Permission) GetTitleZh() string {
 		return x.TitleZh
 	}
 	return ""
+}
+
+func (x *Permission) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
 }
 
 type Route struct {
@@ -4217,12 +4228,13 @@ const file_plugin_proto_rawDesc = "" +
 	"\vcollections\x18\x0e \x03(\v2\x1a.wuye.plugin.v1.CollectionR\vcollections\x126\n" +
 	"\ttemplates\x18\x0f \x03(\v2\x18.wuye.plugin.v1.TemplateR\ttemplates\x12*\n" +
 	"\x05pages\x18\x10 \x03(\v2\x14.wuye.plugin.v1.PageR\x05pages\x12%\n" +
-	"\x0edevice_classes\x18\x11 \x03(\tR\rdeviceClasses\"V\n" +
+	"\x0edevice_classes\x18\x11 \x03(\tR\rdeviceClasses\"l\n" +
 	"\n" +
 	"Permission\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x19\n" +
 	"\btitle_en\x18\x02 \x01(\tR\atitleEn\x12\x19\n" +
-	"\btitle_zh\x18\x03 \x01(\tR\atitleZh\"\xd2\x01\n" +
+	"\btitle_zh\x18\x03 \x01(\tR\atitleZh\x12\x14\n" +
+	"\x05roles\x18\x04 \x03(\tR\x05roles\"\xd2\x01\n" +
 	"\x05Route\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1e\n" +
