@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -174,4 +175,59 @@ func pluginRecords(t *testing.T, db *store.DB, tenantID uuid.UUID) string {
 		t.Fatalf("plugin records of tenant A: %d rows, %v", len(rows), err)
 	}
 	return fmt.Sprintf("%d %x", len(rows), sha256.Sum256([]byte(fmt.Sprint(rows))))
+}
+
+// TestTamperedPluginRefused: a binary changed on disk after registration is
+// not started; the tenant gets 503 plugin_checksum_mismatch and the operator
+// an alert in the platform audit log.
+func TestTamperedPluginRefused(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(pluginBins(t), "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "events")
+	if err := os.WriteFile(bin, src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, store.SQLite)
+	cfg.PluginDir = dir
+	r := startWith(t, cfg)
+	m, err := demoShort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Seed = nil
+	res, err := r.Tenants.Apply(actor.With(context.Background(), actor.Actor{Kind: actor.Operator, Name: "test"}), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manager := r.login(t, "demo", "manager", password(res, "manager"))
+	if st, body := r.call(t, manager, "GET", "/api/v1/plugins/events/venues", nil); st != 200 {
+		t.Fatalf("before tampering: %d %v", st, body)
+	}
+	r.Supervisor.Stop(res.Tenant.ID, "events")
+	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("tampered"))
+	f.Close()
+	st, body := r.call(t, manager, "GET", "/api/v1/plugins/events/venues", nil)
+	if st != 503 || body["error"].(map[string]any)["code"] != "plugin_checksum_mismatch" {
+		t.Fatalf("tampered binary: %d %v", st, body)
+	}
+	for i := 0; ; i++ {
+		var n int64
+		err := r.DB.Platform(context.Background(), func(tx *gorm.DB) error {
+			return tx.Raw("SELECT count(*) FROM audit_log WHERE tenant_id = ? AND action = 'plugin.alert.checksum_mismatch'", uuid.Nil).Scan(&n).Error
+		})
+		if err == nil && n == 1 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("no alert in the platform audit log (%d, %v)", n, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -54,9 +54,10 @@ func (a *App) pluginAlert(al pluginhost.Alert) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := a.Audit.RecordPlatform(ctx, audit.Entry{
-		TenantID: al.TenantID, ActorKind: string(actor.System), ActorName: "plugin supervisor",
-		Action: "plugin.alert." + string(al.Kind), Object: "plugin/" + al.Plugin, ObjectType: "plugin", ObjectID: al.Plugin,
-		Result: audit.ResultError, Detail: al.Detail, At: al.At,
+		ActorKind: string(actor.System), ActorName: "plugin supervisor",
+		Action: "plugin.alert." + string(al.Kind), Object: "tenants/" + al.TenantCode + "/plugins/" + al.Plugin,
+		ObjectType: "plugin", ObjectID: al.Plugin + "@" + al.Version,
+		Result: audit.ResultError, Detail: "tenant " + al.TenantCode + ": " + al.Detail, At: al.At,
 	})
 	if err != nil {
 		a.Log.Error("plugin alert not recorded", "err", err)
