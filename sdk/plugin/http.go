@@ -109,9 +109,8 @@ func Idempotent() RouteOption { return func(r *wuyepb.Route) { r.Idempotent = tr
 func Summary(s string) RouteOption { return func(r *wuyepb.Route) { r.Summary = s } }
 
 type route struct {
-	spec  *wuyepb.Route
-	parts []string
-	h     HandlerFunc
+	spec *wuyepb.Route
+	h    HandlerFunc
 }
 
 // Handle adds a route: method, a path with ":param" segments, the permission
@@ -122,58 +121,39 @@ func (p *Plugin) Handle(method, path, permission string, h HandlerFunc, opts ...
 	for _, o := range opts {
 		o(spec)
 	}
-	p.routes = append(p.routes, &route{spec: spec, parts: split(path), h: h})
+	p.routes = append(p.routes, &route{spec: spec, h: h})
 }
 
-func split(path string) []string { return strings.Split(strings.Trim(path, "/"), "/") }
-
-// match finds the route for method and path; it prefers literal segments
-// over parameters, so "/activities/stats" wins over "/activities/:id".
-func (p *Plugin) match(method, path string) (*route, map[string]string) {
-	parts := split(path)
-	var best *route
-	var bestParams map[string]string
-	bestScore := -1
-	for _, r := range p.routes {
-		if r.spec.Method != method || len(r.parts) != len(parts) {
-			continue
+// match finds the route of a request: the one the host matched (it sends
+// its pattern and params), else by MatchRoute (the testkit, direct calls).
+func (p *Plugin) match(r *Request) (*route, map[string]string) {
+	specs := make([]*wuyepb.Route, len(p.routes))
+	for i, rt := range p.routes {
+		if r.Route != "" && rt.spec.Method == r.Method && rt.spec.Path == r.Route {
+			return rt, r.Params
 		}
-		params, score, ok := map[string]string{}, 0, true
-		for i, seg := range r.parts {
-			switch {
-			case strings.HasPrefix(seg, ":"):
-				v, err := url.PathUnescape(parts[i])
-				if err != nil || v == "" {
-					ok = false
-				}
-				params[seg[1:]] = v
-			case seg == parts[i]:
-				score++
-			default:
-				ok = false
-			}
-			if !ok {
-				break
-			}
-		}
-		if ok && score > bestScore {
-			best, bestParams, bestScore = r, params, score
+		specs[i] = rt.spec
+	}
+	spec, params, ok := MatchRoute(specs, r.Method, r.Path)
+	if !ok {
+		return nil, nil
+	}
+	for _, rt := range p.routes {
+		if rt.spec == spec {
+			return rt, params
 		}
 	}
-	return best, bestParams
+	return nil, nil
 }
 
 // serveHTTP runs the matching handler and turns its error into the API's
 // error shape in the caller's language.
 func (p *Plugin) serveHTTP(ctx context.Context, r *Request) *Response {
-	rt, params := p.match(r.Method, r.Path)
+	rt, params := p.match(r)
 	if rt == nil {
 		return errorResponse(Errorf(http.StatusNotFound, "route_not_found", "No such endpoint.", "接口不存在。"), r.Caller.Lang, r.RequestID)
 	}
-	r.Route = rt.spec.Path
-	if r.Params == nil {
-		r.Params = params
-	}
+	r.Route, r.Params = rt.spec.Path, params
 	resp, err := rt.h(ctx, r)
 	if err != nil {
 		return errorResponse(err, r.Caller.Lang, r.RequestID)

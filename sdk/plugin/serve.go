@@ -172,11 +172,8 @@ func (s *server) HandleHTTP(ctx context.Context, req *wuyepb.HTTPRequest) (*wuye
 		return nil, err
 	}
 	q, _ := url.ParseQuery(req.Query) // a bad query string reads as empty fields
-	r := &Request{Method: strings.ToUpper(req.Method), Path: req.Path, Query: q, Header: req.Headers,
-		Body: req.Body, RequestID: req.RequestId}
-	if len(req.Params) > 0 {
-		r.Params = req.Params
-	}
+	r := &Request{Method: strings.ToUpper(req.Method), Path: req.Path, Route: req.Route, Params: req.Params,
+		Query: q, Header: req.Headers, Body: req.Body, RequestID: req.RequestId}
 	if c := req.Caller; c != nil {
 		r.Caller = Caller{UserID: c.UserId, Username: c.Username, Name: c.Name, Kind: c.Kind, Lang: c.Lang,
 			Permissions: c.Permissions, ResidentIDs: c.ResidentIds, RoomIDs: c.RoomIds}

@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -255,43 +254,6 @@ func body(b any) ([]byte, error) {
 	return json.Marshal(b)
 }
 
-// matchRoute finds the manifest route of method and path as the host does:
-// literal segments win over ":param" ones.
-func matchRoute(routes []*wuyepb.Route, method, path string) (*wuyepb.Route, map[string]string) {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	var best *wuyepb.Route
-	var bestParams map[string]string
-	bestScore := -1
-	for _, r := range routes {
-		rp := strings.Split(strings.Trim(r.Path, "/"), "/")
-		if !strings.EqualFold(r.Method, method) || len(rp) != len(parts) {
-			continue
-		}
-		params, score, ok := map[string]string{}, 0, true
-		for i, seg := range rp {
-			switch {
-			case strings.HasPrefix(seg, ":"):
-				v, err := url.PathUnescape(parts[i])
-				if err != nil || v == "" {
-					ok = false
-				}
-				params[seg[1:]] = v
-			case seg == parts[i]:
-				score++
-			default:
-				ok = false
-			}
-			if !ok {
-				break
-			}
-		}
-		if ok && score > bestScore {
-			best, bestParams, bestScore = r, params, score
-		}
-	}
-	return best, bestParams
-}
-
 // hostError renders an error the host answers itself, in the core's shape.
 func hostError(status int, code, msg string) (int, []byte) {
 	b, _ := json.Marshal(map[string]any{"error": map[string]string{"code": code, "message": msg}})
@@ -332,7 +294,7 @@ func (h *Harness) Do(method, path string, reqBody any, caller *wuyepb.Caller, op
 	for _, o := range opts {
 		o(req)
 	}
-	rt, params := matchRoute(h.Manifest.Routes, req.Method, path)
+	rt, params, _ := plugin.MatchRoute(h.Manifest.Routes, req.Method, path)
 	if rt == nil {
 		return hostError(http.StatusNotFound, "route_not_found", "No such endpoint.")
 	}

@@ -87,7 +87,7 @@ func (p *Proxy) OpenAPI(ctx context.Context) []httpapi.Route {
 }
 
 func splitParams(p string) ([]string, map[string]bool) {
-	segs := splitPath(p)
+	segs := strings.Split(strings.Trim(p, "/"), "/")
 	params := map[string]bool{}
 	for _, s := range segs {
 		if len(s) > 1 && s[0] == ':' {

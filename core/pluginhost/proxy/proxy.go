@@ -29,6 +29,7 @@ import (
 	"github.com/wuye-project/wuye/core/httpapi"
 	"github.com/wuye-project/wuye/core/pluginhost"
 	"github.com/wuye-project/wuye/core/rbac"
+	"github.com/wuye-project/wuye/sdk/plugin"
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
@@ -179,7 +180,7 @@ func (p *Proxy) resolve(c *gin.Context) (httpapi.Route, error) {
 		return httpapi.Route{Method: http.MethodGet, Path: Prefix + "/" + name + "/ui/*path", Self: true,
 			Handler: func(c *gin.Context) error { return p.asset(c, a.TenantID, name, after) }}, nil
 	}
-	rt, params, ok := match(m, c.Request.Method, sub)
+	rt, params, ok := plugin.MatchRoute(m.GetRoutes(), c.Request.Method, sub)
 	if !ok {
 		return httpapi.Route{}, ErrRouteNotFound
 	}
@@ -274,7 +275,7 @@ func (p *Proxy) serve(c *gin.Context, name, sub string, m *wuyepb.Manifest, rt *
 			// The process runs another version than the catalogue said (an
 			// upgrade under way): its route must exist and need the same
 			// permission that was checked.
-			r2, _, ok := match(running, req.Method, sub)
+			r2, _, ok := plugin.MatchRoute(running.GetRoutes(), req.Method, sub)
 			if !ok {
 				return ErrRouteNotFound
 			}

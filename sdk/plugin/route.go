@@ -1,4 +1,4 @@
-package proxy
+package plugin
 
 import (
 	"strings"
@@ -6,17 +6,19 @@ import (
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
-// match finds the manifest's route for method and path (below the plugin's
-// prefix). ":param" segments match one non-empty segment; of several
-// matching routes the one with literal segments earliest wins
-// (/activities/stats before /activities/:id), then the first declared.
-func match(m *wuyepb.Manifest, method, path string) (*wuyepb.Route, map[string]string, bool) {
+// MatchRoute finds the route for method and path (below the plugin's
+// prefix) as the host does, so the host, the testkit and the plugin agree:
+// ":param" segments match one non-empty segment; of several matching routes
+// the one with a literal segment earliest wins (/activities/stats before
+// /activities/:id), then the first declared. Params are the path's segments
+// as given (the host passes them decoded).
+func MatchRoute(routes []*wuyepb.Route, method, path string) (*wuyepb.Route, map[string]string, bool) {
 	segs := splitPath(path)
 	var (
 		best      *wuyepb.Route
 		bestScore []bool
 	)
-	for _, rt := range m.GetRoutes() {
+	for _, rt := range routes {
 		if !strings.EqualFold(rt.GetMethod(), method) {
 			continue
 		}
