@@ -109,6 +109,16 @@ func TestEventsPluginEndToEnd(t *testing.T) {
 				t.Fatalf("tenant B sees its own (empty) venues: %d %v", st, body)
 			}
 
+			// The console's menu lists the plugin's pages; their bundles come
+			// from the plugin through GetAsset.
+			st, list := r.call(t, manager, "GET", "/api/v1/tenant/plugins", nil)
+			if st != 200 || !strings.Contains(fmt.Sprint(list), "activities.js") {
+				t.Fatalf("tenant plugins with pages: %d %v", st, list)
+			}
+			if st, js := r.call(t, manager, "GET", "/api/v1/plugins/events/ui/activities.js", nil); st != 200 || !strings.Contains(fmt.Sprint(js), "export default async function mount") {
+				t.Fatalf("page bundle: %d %v", st, js)
+			}
+
 			// Tenant A's ids, by the first path segment of a route.
 			signup := items(mine)[0].(map[string]any)
 			st, act := r.call(t, manager, "GET", "/api/v1/plugins/events/activities/"+signup["activity_id"].(string), nil)

@@ -2,12 +2,27 @@ package main
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
+	"io/fs"
 	"time"
 
 	"github.com/wuye-project/wuye/sdk/plugin"
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
+
+// uiFiles are the console pages' bundles.
+//
+//go:embed ui/*.js
+var uiFiles embed.FS
+
+func uiBundles() fs.FS {
+	sub, err := fs.Sub(uiFiles, "ui")
+	if err != nil {
+		panic(err) // ui/ is embedded above
+	}
+	return sub
+}
 
 // Version of this plugin binary.
 const Version = "1.0.0"
@@ -100,6 +115,13 @@ func build(now func() time.Time) (*plugin.Plugin, *app) {
 			{Name: colSignups, Indexes: append(idx("activity_id", "resident_id", "status", "position", "signed_up_at_ms"),
 				&wuyepb.IndexField{Field: "qr_token", Unique: true})},
 			{Name: colProcessed},
+		},
+		// Console pages: ES modules in ui/, served through GetAsset (see ui/activities.js
+		// for the mount contract).
+		Assets: uiBundles(),
+		Pages: []*wuyepb.Page{
+			{Id: "activities", TitleEn: "Community events", TitleZh: "社区活动", Icon: "calendar", Permission: permRead, Bundle: "activities.js", Surface: "console"},
+			{Id: "my-events", TitleEn: "Community events", TitleZh: "社区活动", Icon: "calendar", Permission: permSelf, Bundle: "my-events.js", Surface: "h5"},
 		},
 		Templates: []*wuyepb.Template{
 			{Code: "activity_published", TitleZh: "社区活动:{title}", BodyZh: "{title} 将于 {start} 在 {place} 举行,费用:{fee},报名截止 {deadline}。欢迎参加!",
