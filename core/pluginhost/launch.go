@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"time"
 
@@ -59,6 +60,9 @@ func launch(ctx context.Context, spec Spec, lc launchConfig) (*launched, error) 
 	defer cancel()
 
 	cmd := exec.Command(spec.Path)
+	// A plugin gets none of the host's environment (database URLs, signing
+	// and personal-data keys may be there), only what a Go program needs.
+	cmd.Env = pluginEnv()
 	dieWithHost(cmd)
 	gp := &grpcPlugin{spec: spec, host: lc.host}
 	set := goplugin.PluginSet{sdkplugin.PluginKey: gp}
@@ -74,6 +78,7 @@ func launch(ctx context.Context, spec Spec, lc launchConfig) (*launched, error) 
 		HandshakeConfig:  sdkplugin.Handshake,
 		VersionedPlugins: versioned,
 		Cmd:              cmd,
+		SkipHostEnv:      true,
 		// go-plugin hashes the file right before exec, on every start.
 		SecureConfig:     &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()},
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -177,4 +182,16 @@ func (v versionGuard) GetAsset(ctx context.Context, in *wuyepb.AssetRequest, opt
 		return nil, status.Errorf(codes.Unimplemented, "GetAsset needs plugin API 2; this plugin speaks API %d", v.api)
 	}
 	return v.PluginClient.GetAsset(ctx, in, opts...)
+}
+
+// pluginEnv is a plugin process's whole environment: the search path, zone
+// and locale of the host, nothing else.
+func pluginEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "TZ", "LANG", "LC_ALL"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }

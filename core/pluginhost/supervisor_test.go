@@ -18,8 +18,12 @@ import (
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
+// secretEnv stands for what a host's environment may hold (a database URL).
+const secretEnv = "postgres://owner:hunter2@db/wuye"
+
 func TestLazyStartServesAndCallsHostBack(t *testing.T) {
 	needLinux(t)
+	t.Setenv("WUYE_DATABASE_URL", secretEnv)
 	e := newEnv(t, Options{})
 	tenant, spec := e.enable("good", "good", map[string]any{"greeting": "你好"})
 	if ps := e.sup.Processes(); len(ps) != 0 {
@@ -28,11 +32,14 @@ func TestLazyStartServesAndCallsHostBack(t *testing.T) {
 	if got := e.mustHTTP(tenant, "good", "/config"); got != `{"greeting":"你好"}` {
 		t.Fatalf("config through the host = %q", got)
 	}
+	if got := e.mustHTTP(tenant, "good", "/env"); strings.Contains(got, "WUYE_DATABASE_URL") || strings.Contains(got, secretEnv) {
+		t.Fatalf("the plugin inherited the host's environment:\n%s", got)
+	}
 	if got := e.mustHTTP(tenant, "good", "/hello"); got != "hello "+spec.TenantCode {
 		t.Fatalf("hello = %q (Start must carry the tenant code)", got)
 	}
 	p, ok := e.proc(tenant, "good")
-	if !ok || p.State != StateRunning || p.APIVersion != 2 || p.Calls != 2 || p.Version != "1.0.0" || p.TenantCode != spec.TenantCode {
+	if !ok || p.State != StateRunning || p.APIVersion != 2 || p.Calls != 3 || p.Version != "1.0.0" || p.TenantCode != spec.TenantCode {
 		t.Fatalf("process info = %+v", p)
 	}
 	if !alive(p.PID) || p.MemoryBytes <= 0 {

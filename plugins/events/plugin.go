@@ -155,7 +155,7 @@ func build(now func() time.Time) (*plugin.Plugin, *app) {
 	}
 	p.OnConfigure = func(_ context.Context, raw json.RawMessage) error { return a.setConfig(raw) }
 	a.routes()
-	p.Every("lifecycle", "@every 5m", "Close sign-ups past their deadline, finish activities past their end, send reminders.", a.lifecycle)
+	p.Every("lifecycle", "@every 15m", "Close sign-ups past their deadline, finish activities past their end, send reminders.", a.lifecycle)
 	p.On("resident.moved_out", a.movedOut)
 	return p, a
 }

@@ -22,7 +22,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/wuye-project/wuye/sdk"
@@ -182,10 +182,13 @@ func (p *Plugin) Manifest() *wuyepb.Manifest {
 	return m
 }
 
+// namePattern is the catalogue's rule for plugin names.
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+
 // check reports mistakes a plugin author makes before the host sees them.
 func (p *Plugin) check() error {
-	if p.Name == "" || strings.Trim(p.Name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-		return fmt.Errorf("plugin: Name %q must be lowercase letters, digits and hyphens", p.Name)
+	if !namePattern.MatchString(p.Name) {
+		return fmt.Errorf("plugin: Name %q must be lowercase letters, digits and hyphens, start with a letter, at most 40", p.Name)
 	}
 	if p.Version == "" {
 		return fmt.Errorf("plugin %s: Version is required", p.Name)

@@ -270,7 +270,7 @@ func holds(c *wuyepb.Caller, plugin, permission string) bool {
 // host's own checks come first, with the core's answers: no route 404
 // route_not_found, a caller without the route's permission 403 forbidden
 // (nil caller: Admin), a body over the route's limit 413 body_too_large, an
-// idempotent route without Idempotency-Key 400 invalid_idempotency_key (a
+// idempotent route without Idempotency-Key 400 idempotency_key_required (a
 // repeated key replays the first answer; with another request 409
 // idempotency_key_reused), and the route's timeout 504 plugin_timeout.
 func (h *Harness) Do(method, path string, reqBody any, caller *wuyepb.Caller, opts ...RequestOption) (int, []byte) {
@@ -313,7 +313,10 @@ func (h *Harness) Do(method, path string, reqBody any, caller *wuyepb.Caller, op
 	var fp [32]byte
 	if rt.Idempotent {
 		k := req.Headers["idempotency-key"]
-		if k == "" || len(k) > 200 || strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+		if k == "" {
+			return hostError(http.StatusBadRequest, "idempotency_key_required", "This route needs an Idempotency-Key header.")
+		}
+		if len(k) > 200 || strings.ContainsFunc(k, func(r rune) bool { return r < 0x20 || r > 0x7e }) {
 			return hostError(http.StatusBadRequest, "invalid_idempotency_key", "Idempotency-Key must be 1 to 200 printable ASCII characters.")
 		}
 		idemKey = caller.UserId + "\x00" + k

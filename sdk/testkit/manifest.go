@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	semverPattern  = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 	codePattern    = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
 	segmentPattern = regexp.MustCompile(`^(:[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9._~-]+)$`)
@@ -32,7 +32,7 @@ func CheckManifest(m *wuyepb.Manifest) []string {
 	var p []string
 	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	if !namePattern.MatchString(m.Name) {
-		bad("name %q: lowercase letters, digits and hyphens, starting with a letter, at most 63", m.Name)
+		bad("name %q: lowercase letters, digits and hyphens, starting with a letter, at most 40", m.Name)
 	}
 	if !semverPattern.MatchString(m.Version) {
 		bad("version %q is not a semantic version (1.4.0)", m.Version)

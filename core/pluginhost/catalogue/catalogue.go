@@ -175,7 +175,7 @@ func (c *Catalogue) manifestOf(r versionRow) (*parsedManifest, error) {
 }
 
 var (
-	nameRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+	nameRe    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 	versionRe = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$`)
 )
 

@@ -84,7 +84,7 @@ func TestGuestbookPages(t *testing.T) {
 func TestTipsChargeOncePerKey(t *testing.T) {
 	h := testkit.Start(t, New(), testkit.Options{})
 	tip := map[string]any{"room_id": testkit.Room101, "amount_fen": 500}
-	if st, b := h.Do("POST", "/tips", tip, nil); st != http.StatusBadRequest || !strings.Contains(string(b), "invalid_idempotency_key") {
+	if st, b := h.Do("POST", "/tips", tip, nil); st != http.StatusBadRequest || !strings.Contains(string(b), "idempotency_key_required") {
 		t.Fatalf("no key: %d %s", st, b)
 	}
 	st1, b1 := h.Do("POST", "/tips", tip, nil, testkit.IdempotencyKey("k1"))

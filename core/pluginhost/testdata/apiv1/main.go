@@ -17,8 +17,12 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/wuye-project/wuye/core/pluginhost/testdata/apiv1/v1pb"
-	sdkplugin "github.com/wuye-project/wuye/sdk/plugin"
 )
+
+// handshake is the SDK's of API version 1, copied as a vendor's binary built
+// then carries it (importing today's SDK would also register today's
+// contract, whose proto file shares v1pb's name).
+var handshake = goplugin.HandshakeConfig{ProtocolVersion: 1, MagicCookieKey: "WUYE_PLUGIN", MagicCookieValue: "7f3c1e5a-wuye-plugin"}
 
 var unknownCalls atomic.Int64
 
@@ -85,8 +89,8 @@ func (g *gp) GRPCClient(context.Context, *goplugin.GRPCBroker, *grpc.ClientConn)
 
 func main() {
 	goplugin.Serve(&goplugin.ServeConfig{
-		HandshakeConfig:  sdkplugin.Handshake,
-		VersionedPlugins: map[int]goplugin.PluginSet{1: {sdkplugin.PluginKey: &gp{impl: &v1{}}}},
+		HandshakeConfig:  handshake,
+		VersionedPlugins: map[int]goplugin.PluginSet{1: {"wuye": &gp{impl: &v1{}}}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			// A method this contract lacks lands here instead of grpc's
 			// default Unimplemented answer, so the test can see it was called.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wuye-project/wuye/core/pluginhost/testdata/tplug"
@@ -19,6 +20,8 @@ func (g *good) HandleHTTP(ctx context.Context, req *wuyepb.HTTPRequest) (*wuyepb
 	switch req.Path {
 	case "/hello":
 		return tplug.Text(200, "hello "+g.Started().GetTenantCode()), nil
+	case "/env": // what the host let the process see of its environment
+		return tplug.Text(200, strings.Join(os.Environ(), "\n")), nil
 	case "/pid":
 		return tplug.Text(200, strconv.Itoa(os.Getpid())), nil
 	case "/config": // a call back into the host, bound to this tenant
