@@ -97,7 +97,12 @@ func TestListItemsNeverNull(t *testing.T) {
 					continue
 				}
 				if rt.Operator {
-					check("operator", op, rt.Path)
+					path, ok := fillPath(rt.Path, ids) // a tenant's lists name the demo tenant
+					if !ok {
+						t.Errorf("operator list GET %s has no fixture", rt.Path)
+						continue
+					}
+					check("operator", op, path)
 					continue
 				}
 				path, ok := fillPath(rt.Path, ids)
