@@ -108,7 +108,9 @@ func BenchmarkColdStartPhases(b *testing.B) {
 // BenchmarkIdlePSSCount: the proportional set size of idle plugin
 // processes of one binary, 1, 10 and 100 of them at once (they share the
 // binary's text), for good (raw contract) and ping (SDK). Measured once,
-// whatever b.N, after the processes have settled.
+// whatever b.N, after the processes have settled. anon-each-MB is the part
+// of each process's PSS that is its own (heap, stacks); the rest is the
+// binary's pages, shared by the copies: one process alone carries all of it.
 func BenchmarkIdlePSSCount(b *testing.B) {
 	bins := benchPlugins(b)
 	for _, name := range []string{"good", "ping"} {
@@ -131,19 +133,31 @@ func BenchmarkIdlePSSCount(b *testing.B) {
 					}
 				}
 				time.Sleep(3 * time.Second)
-				var total, rss int64
+				var total, rss, anon int64
 				for _, t := range tenants {
 					p, _ := procOf(sup, t)
 					total += pss(p.PID)
 					rss += procRSS(p.PID)
+					anon += pssAnon(p.PID)
 				}
 				for b.Loop() {
 				}
 				b.ReportMetric(float64(total)/float64(n)/(1<<20), "pss-each-MB")
 				b.ReportMetric(float64(rss)/float64(n)/(1<<20), "rss-each-MB")
+				b.ReportMetric(float64(anon)/float64(n)/(1<<20), "anon-each-MB")
 			})
 		}
 	}
+}
+
+// pssAnon is the anonymous part of a process's PSS (heap, stacks: what
+// no other copy of the binary shares), in bytes.
+func pssAnon(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	if err != nil {
+		return 0
+	}
+	return kbField(b, "Pss_Anon:")
 }
 
 // benchPlugins builds good and ping as `make build` builds plugins
