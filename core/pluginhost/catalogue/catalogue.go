@@ -89,6 +89,7 @@ type Catalogue struct {
 
 	parsed  sync.Map // name@version#sha -> *parsedManifest
 	enabled sync.Map // tenant uuid.UUID -> *enabledEntry
+	specs   sync.Map // specKey -> *specEntry (Resolve's answers)
 }
 
 var _ pluginhost.Resolver = (*Catalogue)(nil)
@@ -112,6 +113,10 @@ func (c *Catalogue) SetOnChange(fn func(tenantID uuid.UUID, name string)) {
 }
 
 func (c *Catalogue) changed(tenantID uuid.UUID, name string) {
+	// Once more now the change is visible: a read between the drop in
+	// afterCommit and the commit may have cached the old state.
+	c.enabled.Delete(tenantID)
+	c.forgetSpecs(tenantID)
 	c.mu.RLock()
 	fn := c.onChange
 	c.mu.RUnlock()

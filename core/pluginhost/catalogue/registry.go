@@ -344,6 +344,7 @@ func (c *Catalogue) forget() {
 	c.cache = nil
 	c.mu.Unlock()
 	c.enabled.Clear()
+	c.specs.Clear()
 }
 
 func sortVersions(rows []versionRow) {

@@ -735,7 +735,47 @@ func (c *Catalogue) Available(ctx context.Context, tenantID uuid.UUID) (Availabl
 // Resolve answers what the tenant runs of plugin (pluginhost.Resolver):
 // ErrNotEnabled when it has not enabled it, or its version is gone or retired.
 // Config is the configuration without the secrets (see Secrets).
+//
+// Answers (ErrNotEnabled too) are cached for versionsTTL like Enabled's: the
+// proxy resolves on every request, and a plugin route should not cost the
+// core three database transactions. This process's changes drop them at once.
 func (c *Catalogue) Resolve(ctx context.Context, tenantID uuid.UUID, plugin string) (pluginhost.Spec, error) {
+	k := specKey{tenantID, plugin}
+	if e, ok := c.specs.Load(k); ok {
+		if se := e.(*specEntry); c.opt.Now().Sub(se.at) <= versionsTTL {
+			return se.spec, se.err
+		}
+	}
+	at := c.opt.Now()
+	spec, err := c.resolve(ctx, tenantID, plugin)
+	if err == nil || errors.Is(err, pluginhost.ErrNotEnabled) {
+		c.specs.Store(k, &specEntry{at: at, spec: spec, err: err})
+	}
+	return spec, err
+}
+
+type specKey struct {
+	tenant uuid.UUID
+	plugin string
+}
+
+type specEntry struct {
+	at   time.Time
+	spec pluginhost.Spec
+	err  error
+}
+
+// forgetSpecs drops a tenant's cached Resolve answers.
+func (c *Catalogue) forgetSpecs(tenantID uuid.UUID) {
+	c.specs.Range(func(k, _ any) bool {
+		if k.(specKey).tenant == tenantID {
+			c.specs.Delete(k)
+		}
+		return true
+	})
+}
+
+func (c *Catalogue) resolve(ctx context.Context, tenantID uuid.UUID, plugin string) (pluginhost.Spec, error) {
 	var (
 		spec pluginhost.Spec
 		r    *tenantRow
@@ -864,6 +904,7 @@ func (c *Catalogue) Subscribers(ctx context.Context, tenantID uuid.UUID, eventTy
 // request rolled back, and nothing changed).
 func (c *Catalogue) afterCommit(ctx context.Context, tenantID uuid.UUID, name string, updatedAt time.Time) {
 	c.enabled.Delete(tenantID)
+	c.forgetSpecs(tenantID)
 	if !store.InRequestTx(ctx) {
 		c.changed(tenantID, name)
 		return
