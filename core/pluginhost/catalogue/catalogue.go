@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -90,6 +91,9 @@ type Catalogue struct {
 	parsed  sync.Map // name@version#sha -> *parsedManifest
 	enabled sync.Map // tenant uuid.UUID -> *enabledEntry
 	specs   sync.Map // specKey -> *specEntry (Resolve's answers)
+	// gen counts changes: a read that began before one must not store
+	// what it read into a cache the change has just dropped.
+	gen atomic.Uint64
 }
 
 var _ pluginhost.Resolver = (*Catalogue)(nil)
@@ -115,6 +119,7 @@ func (c *Catalogue) SetOnChange(fn func(tenantID uuid.UUID, name string)) {
 func (c *Catalogue) changed(tenantID uuid.UUID, name string) {
 	// Once more now the change is visible: a read between the drop in
 	// afterCommit and the commit may have cached the old state.
+	c.gen.Add(1)
 	c.enabled.Delete(tenantID)
 	c.forgetSpecs(tenantID)
 	c.mu.RLock()

@@ -316,6 +316,7 @@ func (c *Catalogue) versions(ctx context.Context, name string, retired bool) (ve
 	all, at := c.cache, c.cachedAt
 	c.mu.RUnlock()
 	if all == nil || c.opt.Now().Sub(at) > versionsTTL {
+		gen := c.gen.Load()
 		var rows []versionRow
 		if err := c.db.Platform(ctx, func(tx *gorm.DB) error { return tx.Find(&rows).Error }); err != nil {
 			return nil, err
@@ -323,7 +324,9 @@ func (c *Catalogue) versions(ctx context.Context, name string, retired bool) (ve
 		sortVersions(rows)
 		all = rows
 		c.mu.Lock()
-		c.cache, c.cachedAt = all, c.opt.Now()
+		if c.gen.Load() == gen { // no change committed while reading
+			c.cache, c.cachedAt = all, c.opt.Now()
+		}
 		c.mu.Unlock()
 	}
 	var out versionSet
@@ -340,6 +343,7 @@ const versionsTTL = 2 * time.Second
 
 // forget drops the cached catalogue after a change of it.
 func (c *Catalogue) forget() {
+	c.gen.Add(1)
 	c.mu.Lock()
 	c.cache = nil
 	c.mu.Unlock()

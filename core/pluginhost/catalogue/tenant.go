@@ -746,9 +746,9 @@ func (c *Catalogue) Resolve(ctx context.Context, tenantID uuid.UUID, plugin stri
 			return se.spec, se.err
 		}
 	}
-	at := c.opt.Now()
+	at, gen := c.opt.Now(), c.gen.Load()
 	spec, err := c.resolve(ctx, tenantID, plugin)
-	if err == nil || errors.Is(err, pluginhost.ErrNotEnabled) {
+	if (err == nil || errors.Is(err, pluginhost.ErrNotEnabled)) && c.gen.Load() == gen {
 		c.specs.Store(k, &specEntry{at: at, spec: spec, err: err})
 	}
 	return spec, err
@@ -838,9 +838,9 @@ func (c *Catalogue) Enabled(ctx context.Context, tenantID uuid.UUID) ([]Entry, e
 			return append([]Entry(nil), ce.entries...), nil
 		}
 	}
-	at := c.opt.Now()
+	at, gen := c.opt.Now(), c.gen.Load()
 	out, err := c.readEnabled(ctx, tenantID)
-	if err == nil {
+	if err == nil && c.gen.Load() == gen {
 		c.enabled.Store(tenantID, &enabledEntry{at: at, entries: out})
 	}
 	return append([]Entry(nil), out...), err
@@ -903,6 +903,7 @@ func (c *Catalogue) Subscribers(ctx context.Context, tenantID uuid.UUID, eventTy
 // transaction of its own, until it shows the change (or 30 s pass: the
 // request rolled back, and nothing changed).
 func (c *Catalogue) afterCommit(ctx context.Context, tenantID uuid.UUID, name string, updatedAt time.Time) {
+	c.gen.Add(1)
 	c.enabled.Delete(tenantID)
 	c.forgetSpecs(tenantID)
 	if !store.InRequestTx(ctx) {
