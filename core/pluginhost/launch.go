@@ -22,14 +22,16 @@ import (
 )
 
 // The plugin API versions this host serves. go-plugin picks the highest one
-// both sides know; version 1 plugins lack GetAsset, pages and device classes.
-var apiVersions = []int{1, sdk.APIVersion}
+// both sides know; version 1 plugins lack GetAsset, pages and device classes,
+// version 2 plugins the Driver service and the device Host calls.
+var apiVersions = []int{1, 2, sdk.APIVersion}
 
 // launched is one started plugin process, before the supervisor adopts it.
 type launched struct {
 	client     *goplugin.Client
 	cmd        *exec.Cmd
 	rpc        wuyepb.PluginClient // guarded by the negotiated version
+	driver     wuyepb.DriverClient // nil unless a driver speaking API 3
 	manifest   *wuyepb.Manifest
 	apiVersion int
 	pid        int
@@ -131,7 +133,11 @@ func launch(ctx context.Context, spec Spec, lc launchConfig) (*launched, error) 
 	if rc := client.ReattachConfig(); rc != nil {
 		pid = rc.Pid
 	}
-	return &launched{client: client, cmd: cmd, rpc: rpc, manifest: m, apiVersion: api, pid: pid, exited: conn.done}, nil
+	var driver wuyepb.DriverClient
+	if m.GetKind() == wuyepb.Kind_KIND_DRIVER && api >= 3 {
+		driver = conn.driver
+	}
+	return &launched{client: client, cmd: cmd, rpc: rpc, driver: driver, manifest: m, apiVersion: api, pid: pid, exited: conn.done}, nil
 }
 
 // grpcPlugin is the host's half of go-plugin's GRPCPlugin for one process.
@@ -145,6 +151,7 @@ type grpcPlugin struct {
 // the Host services are served on, and the process's lifetime.
 type pluginConn struct {
 	rpc    wuyepb.PluginClient
+	driver wuyepb.DriverClient
 	hostID uint32
 	done   <-chan struct{}
 }
@@ -157,7 +164,7 @@ func (p *grpcPlugin) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error {
 // the plugin hears of it in Start. ctx is go-plugin's: it ends with the
 // process, which is how the supervisor learns of an exit at once.
 func (p *grpcPlugin) GRPCClient(ctx context.Context, broker *goplugin.GRPCBroker, cc *grpc.ClientConn) (any, error) {
-	c := &pluginConn{rpc: wuyepb.NewPluginClient(cc), done: ctx.Done()}
+	c := &pluginConn{rpc: wuyepb.NewPluginClient(cc), driver: wuyepb.NewDriverClient(cc), done: ctx.Done()}
 	if p.host != nil {
 		srv := p.host(p.spec)
 		c.hostID = broker.NextId()

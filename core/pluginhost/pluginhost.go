@@ -56,6 +56,9 @@ var (
 	// ErrUnavailable: the process could not be started or keeps crashing
 	// (circuit open). Answered as 503.
 	ErrUnavailable = apperr.New(apperr.KindUnavailable, "plugin_unavailable", "The plugin is not available right now; the operator has been told. Try again later.", "插件暂时不可用,已通知平台运维,请稍后再试。")
+	// ErrNotDriver: the plugin named as a device's driver is not a driver
+	// speaking plugin API 3 or later.
+	ErrNotDriver = apperr.New(apperr.KindInvalid, "not_a_driver", "This plugin is not a device driver (or was built with an SDK older than API 3).", "该插件不是设备驱动(或其 SDK 早于 API 3)。")
 	// ErrChecksum: the binary on disk differs from the catalogue.
 	ErrChecksum = apperr.New(apperr.KindUnavailable, "plugin_checksum_mismatch", "The plugin binary does not match its registered checksum and was not started; the operator has been told.", "插件程序与登记的校验和不符,未予启动,已通知平台运维。")
 )
@@ -68,4 +71,10 @@ var (
 // ErrChecksum, or fn's own.
 type Runner interface {
 	Call(ctx context.Context, tenantID uuid.UUID, plugin string, fn func(ctx context.Context, c wuyepb.PluginClient, m *wuyepb.Manifest) error) error
+}
+
+// DriverRunner hands out a tenant's driver process, as Runner does, with its
+// Driver client (plugin API 3). Errors: those of Runner, and ErrNotDriver.
+type DriverRunner interface {
+	CallDriver(ctx context.Context, tenantID uuid.UUID, plugin string, fn func(ctx context.Context, c wuyepb.DriverClient, m *wuyepb.Manifest) error) error
 }

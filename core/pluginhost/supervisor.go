@@ -245,6 +245,29 @@ func (s *Supervisor) Call(ctx context.Context, tenantID uuid.UUID, plugin string
 	return err
 }
 
+// CallDriver implements DriverRunner: Call, with the process's Driver
+// client. A plugin that is not a driver (or speaks an API before 3) answers
+// ErrNotDriver.
+func (s *Supervisor) CallDriver(ctx context.Context, tenantID uuid.UUID, plugin string, fn func(ctx context.Context, c wuyepb.DriverClient, m *wuyepb.Manifest) error) error {
+	sl, p, err := s.acquire(ctx, slotKey{tenantID, plugin})
+	if err != nil {
+		return err
+	}
+	p.lastCall.Store(time.Now().UnixNano())
+	p.calls.Add(1)
+	err = func() error {
+		defer s.release(sl, p)
+		if p.driver == nil {
+			return ErrNotDriver
+		}
+		return fn(ctx, p.driver, p.manifest)
+	}()
+	if err != nil && status.Code(err) == codes.Unavailable {
+		return ErrUnavailable.Wrap(err)
+	}
+	return err
+}
+
 func (s *Supervisor) slotFor(k slotKey) *slot {
 	s.mu.Lock()
 	defer s.mu.Unlock()

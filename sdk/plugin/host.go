@@ -256,3 +256,49 @@ func (h *Host) Config(ctx context.Context, v any) (map[string]string, error) {
 	}
 	return r.Secrets, nil
 }
+
+// Devices lists the tenant's devices, optionally of one class
+// ("lpr_camera") or community. API 3.
+func (h *Host) Devices(ctx context.Context, class, communityID string) ([]*wuyepb.DeviceInfo, error) {
+	r, err := h.c.ListDevices(ctx, &wuyepb.ListDevicesRequest{Class: class, CommunityId: communityID})
+	if err != nil {
+		return nil, err
+	}
+	return r.Devices, nil
+}
+
+// Device reads one of the tenant's devices. API 3.
+func (h *Host) Device(ctx context.Context, id string) (*wuyepb.DeviceInfo, error) {
+	return h.c.GetDevice(ctx, &wuyepb.GetDeviceRequest{Id: id})
+}
+
+// Command sends a canonical command ("gate.open") to a device through its
+// driver and waits for the outcome; the host audits it in the plugin's
+// name. args is marshalled to JSON (nil for none); requestID makes a retry
+// safe. API 3.
+func (h *Host) Command(ctx context.Context, deviceID, command string, args any, requestID string) (*wuyepb.CommandResult, error) {
+	var raw []byte
+	if args != nil {
+		b, err := json.Marshal(args)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	return h.c.DeviceCommand(ctx, &wuyepb.CommandRequest{DeviceId: deviceID, Command: command, Args: raw, RequestId: requestID})
+}
+
+// Vehicle finds a registered vehicle by its exact plate (normalised by the
+// host); NotFound when none is registered. API 3.
+func (h *Host) Vehicle(ctx context.Context, plate string) (*wuyepb.Vehicle, error) {
+	return h.c.FindVehicle(ctx, &wuyepb.FindVehicleRequest{Plate: plate})
+}
+
+// Vehicles lists the vehicles of a resident or a room. API 3.
+func (h *Host) Vehicles(ctx context.Context, residentID, roomID string) ([]*wuyepb.Vehicle, error) {
+	r, err := h.c.ListVehicles(ctx, &wuyepb.ListVehiclesRequest{ResidentId: residentID, RoomId: roomID})
+	if err != nil {
+		return nil, err
+	}
+	return r.Vehicles, nil
+}

@@ -72,6 +72,12 @@ type Plugin struct {
 	// OnHealth reports whether the plugin can serve; nil means healthy.
 	OnHealth func(ctx context.Context) error
 
+	// DriverInfo and DriverServer make the plugin a device driver (API 3):
+	// the first goes into the manifest, the second is served next to the
+	// Plugin service. Package driver sets both; use driver.Serve.
+	DriverInfo   *wuyepb.DriverInfo
+	DriverServer wuyepb.DriverServer
+
 	// Host is the tenant-bound client of the core's host services, set
 	// before OnStart runs.
 	Host *Host
@@ -170,7 +176,7 @@ func (p *Plugin) Manifest() *wuyepb.Manifest {
 		TitleEn: p.TitleEN, TitleZh: p.TitleZH, Description: p.Description,
 		ConfigSchema: p.ConfigSchema, Secrets: p.Secrets, Permissions: p.permissions,
 		Tasks: p.periodic, Collections: p.Collections, Templates: p.Templates,
-		Pages: p.Pages, DeviceClasses: p.DeviceClasses,
+		Pages: p.Pages, DeviceClasses: p.DeviceClasses, Driver: p.DriverInfo,
 	}
 	for _, r := range p.routes {
 		m.Routes = append(m.Routes, r.spec)

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/wuye-project/wuye/sdk"
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
@@ -73,7 +74,7 @@ func TestHostErrorCarriesTheCoreCode(t *testing.T) {
 
 func TestManifestListsRoutesSubscriptionsAndPermissions(t *testing.T) {
 	m := testPlugin().Manifest()
-	if m.Kind != Feature || m.ApiVersion != 2 || len(m.Routes) != 3 || len(m.Permissions) != 1 || len(m.Subscriptions) != 1 {
+	if m.Kind != Feature || m.ApiVersion != sdk.APIVersion || len(m.Routes) != 3 || len(m.Permissions) != 1 || len(m.Subscriptions) != 1 {
 		t.Fatalf("manifest: %v", m)
 	}
 	if !m.Routes[2].Idempotent {

@@ -74,6 +74,9 @@ func (g *grpcPlugin) GRPCServer(broker *goplugin.GRPCBroker, s *grpc.Server) err
 	wuyepb.RegisterPluginServer(s, NewServer(g.p, func(ctx context.Context, id uint32) (*grpc.ClientConn, error) {
 		return broker.DialWithOptions(id, grpc.WithUnaryInterceptor(callTokenInterceptor))
 	}))
+	if g.p.DriverServer != nil {
+		wuyepb.RegisterDriverServer(s, g.p.DriverServer)
+	}
 	return nil
 }
 

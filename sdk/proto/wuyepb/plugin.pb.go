@@ -1,4 +1,4 @@
-// The Wuye plugin contract, API version 2.
+// The Wuye plugin contract, API version 3.
 //
 // A plugin is a separate process started by the core (hashicorp/go-plugin over
 // gRPC). The core calls the Plugin service; the plugin calls back into the Host
@@ -165,6 +165,8 @@ type Manifest struct {
 	Pages []*Page `protobuf:"bytes,16,rep,name=pages,proto3" json:"pages,omitempty"`
 	// Device classes a driver drives (lpr_camera, barrier_gate, ...). Since API 2.
 	DeviceClasses []string `protobuf:"bytes,17,rep,name=device_classes,json=deviceClasses,proto3" json:"device_classes,omitempty"`
+	// What a driver offers beyond its classes. Since API 3.
+	Driver        *DriverInfo `protobuf:"bytes,18,opt,name=driver,proto3" json:"driver,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -318,6 +320,1396 @@ func (x *Manifest) GetDeviceClasses() []string {
 	return nil
 }
 
+func (x *Manifest) GetDriver() *DriverInfo {
+	if x != nil {
+		return x.Driver
+	}
+	return nil
+}
+
+// DriverInfo describes a driver (Manifest.kind = KIND_DRIVER): the host
+// validates a device's connection config against device_schema before the
+// driver sees it, and routes only the listed commands to it.
+type DriverInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// JSON Schema (draft 2020-12) of one device's connection config
+	// (address, port, channel ...).
+	DeviceSchema []byte `protobuf:"bytes,1,opt,name=device_schema,json=deviceSchema,proto3" json:"device_schema,omitempty"`
+	// Names of secret connection values (password, token); stored encrypted by
+	// the host and given to the driver in DeviceSpec.secrets.
+	DeviceSecrets []string `protobuf:"bytes,2,rep,name=device_secrets,json=deviceSecrets,proto3" json:"device_secrets,omitempty"`
+	// Canonical commands it executes ("gate.open", "door.open", ...).
+	Commands []string `protobuf:"bytes,3,rep,name=commands,proto3" json:"commands,omitempty"`
+	// Canonical event types it emits ("plate.recognized", ...).
+	Events []string `protobuf:"bytes,4,rep,name=events,proto3" json:"events,omitempty"`
+	// Named data points a device offers to ReadPoints/WritePoints.
+	Points        []*PointSpec `protobuf:"bytes,5,rep,name=points,proto3" json:"points,omitempty"`
+	Discover      bool         `protobuf:"varint,6,opt,name=discover,proto3" json:"discover,omitempty"` // it answers Discover
+	Ingest        bool         `protobuf:"varint,7,opt,name=ingest,proto3" json:"ingest,omitempty"`     // its devices push to the host's ingress endpoint
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DriverInfo) Reset() {
+	*x = DriverInfo{}
+	mi := &file_plugin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DriverInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DriverInfo) ProtoMessage() {}
+
+func (x *DriverInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DriverInfo.ProtoReflect.Descriptor instead.
+func (*DriverInfo) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DriverInfo) GetDeviceSchema() []byte {
+	if x != nil {
+		return x.DeviceSchema
+	}
+	return nil
+}
+
+func (x *DriverInfo) GetDeviceSecrets() []string {
+	if x != nil {
+		return x.DeviceSecrets
+	}
+	return nil
+}
+
+func (x *DriverInfo) GetCommands() []string {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+func (x *DriverInfo) GetEvents() []string {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *DriverInfo) GetPoints() []*PointSpec {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+func (x *DriverInfo) GetDiscover() bool {
+	if x != nil {
+		return x.Discover
+	}
+	return false
+}
+
+func (x *DriverInfo) GetIngest() bool {
+	if x != nil {
+		return x.Ingest
+	}
+	return false
+}
+
+type PointSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"` // "floor", "door_state", "output.1"
+	Type          string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"` // bool, int, float, string
+	Writable      bool                   `protobuf:"varint,3,opt,name=writable,proto3" json:"writable,omitempty"`
+	Unit          string                 `protobuf:"bytes,4,opt,name=unit,proto3" json:"unit,omitempty"`
+	Description   string                 `protobuf:"bytes,5,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointSpec) Reset() {
+	*x = PointSpec{}
+	mi := &file_plugin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointSpec) ProtoMessage() {}
+
+func (x *PointSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointSpec.ProtoReflect.Descriptor instead.
+func (*PointSpec) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PointSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PointSpec) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *PointSpec) GetWritable() bool {
+	if x != nil {
+		return x.Writable
+	}
+	return false
+}
+
+func (x *PointSpec) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *PointSpec) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+// Location is where a device is installed.
+type Location struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CommunityId   string                 `protobuf:"bytes,1,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	BuildingId    string                 `protobuf:"bytes,2,opt,name=building_id,json=buildingId,proto3" json:"building_id,omitempty"` // optional
+	Place         string                 `protobuf:"bytes,3,opt,name=place,proto3" json:"place,omitempty"`                             // "东门", "2号梯井", "B1 停车场入口"
+	Direction     string                 `protobuf:"bytes,4,opt,name=direction,proto3" json:"direction,omitempty"`                     // "in", "out" or empty: which way a gate faces
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Location) Reset() {
+	*x = Location{}
+	mi := &file_plugin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Location) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Location) ProtoMessage() {}
+
+func (x *Location) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Location.ProtoReflect.Descriptor instead.
+func (*Location) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Location) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *Location) GetBuildingId() string {
+	if x != nil {
+		return x.BuildingId
+	}
+	return ""
+}
+
+func (x *Location) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+func (x *Location) GetDirection() string {
+	if x != nil {
+		return x.Direction
+	}
+	return ""
+}
+
+type DeviceSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Class         string                 `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	Location      *Location              `protobuf:"bytes,4,opt,name=location,proto3" json:"location,omitempty"`
+	Config        []byte                 `protobuf:"bytes,5,opt,name=config,proto3" json:"config,omitempty"`                                                                             // JSON, valid against DriverInfo.device_schema
+	Secrets       map[string]string      `protobuf:"bytes,6,rep,name=secrets,proto3" json:"secrets,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // decrypted DriverInfo.device_secrets
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceSpec) Reset() {
+	*x = DeviceSpec{}
+	mi := &file_plugin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceSpec) ProtoMessage() {}
+
+func (x *DeviceSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceSpec.ProtoReflect.Descriptor instead.
+func (*DeviceSpec) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DeviceSpec) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeviceSpec) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeviceSpec) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *DeviceSpec) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *DeviceSpec) GetConfig() []byte {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *DeviceSpec) GetSecrets() map[string]string {
+	if x != nil {
+		return x.Secrets
+	}
+	return nil
+}
+
+type DeviceRef struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceRef) Reset() {
+	*x = DeviceRef{}
+	mi := &file_plugin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceRef) ProtoMessage() {}
+
+func (x *DeviceRef) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceRef.ProtoReflect.Descriptor instead.
+func (*DeviceRef) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *DeviceRef) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type DeviceAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceAck) Reset() {
+	*x = DeviceAck{}
+	mi := &file_plugin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceAck) ProtoMessage() {}
+
+func (x *DeviceAck) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceAck.ProtoReflect.Descriptor instead.
+func (*DeviceAck) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{7}
+}
+
+type IngestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Method        string                 `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	ContentType   string                 `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Query         string                 `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	Headers       map[string]string      `protobuf:"bytes,5,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // allow-listed
+	Body          []byte                 `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IngestRequest) Reset() {
+	*x = IngestRequest{}
+	mi := &file_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IngestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IngestRequest) ProtoMessage() {}
+
+func (x *IngestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IngestRequest.ProtoReflect.Descriptor instead.
+func (*IngestRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *IngestRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *IngestRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *IngestRequest) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *IngestRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *IngestRequest) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *IngestRequest) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+type IngestResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Events []*DeviceEvent         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// What to answer the device; zero status means 200 with an empty body.
+	Status        int32  `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
+	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Body          []byte `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IngestResponse) Reset() {
+	*x = IngestResponse{}
+	mi := &file_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IngestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IngestResponse) ProtoMessage() {}
+
+func (x *IngestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IngestResponse.ProtoReflect.Descriptor instead.
+func (*IngestResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *IngestResponse) GetEvents() []*DeviceEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *IngestResponse) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *IngestResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *IngestResponse) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+// DeviceEvent is a canonical event a device produced.
+type DeviceEvent struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId         string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Type             string                 `protobuf:"bytes,2,opt,name=type,proto3" json:"type,omitempty"`                                                      // plate.recognized, door.accessed, elevator.status, ...
+	OccurredAtUnixMs int64                  `protobuf:"varint,3,opt,name=occurred_at_unix_ms,json=occurredAtUnixMs,proto3" json:"occurred_at_unix_ms,omitempty"` // device time; zero: when the host received it
+	// De-duplication key: a repeat of (device, type, key) is dropped by the
+	// host. Empty: the host de-duplicates identical payloads within a second.
+	Key           string `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	Payload       []byte `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`                            // JSON, the canonical payload of the type (with "v")
+	Picture       []byte `protobuf:"bytes,6,opt,name=picture,proto3" json:"picture,omitempty"`                            // optional image (JPEG/PNG), stored by the host
+	PictureType   string `protobuf:"bytes,7,opt,name=picture_type,json=pictureType,proto3" json:"picture_type,omitempty"` // its content type
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceEvent) Reset() {
+	*x = DeviceEvent{}
+	mi := &file_plugin_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceEvent) ProtoMessage() {}
+
+func (x *DeviceEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceEvent.ProtoReflect.Descriptor instead.
+func (*DeviceEvent) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DeviceEvent) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *DeviceEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DeviceEvent) GetOccurredAtUnixMs() int64 {
+	if x != nil {
+		return x.OccurredAtUnixMs
+	}
+	return 0
+}
+
+func (x *DeviceEvent) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *DeviceEvent) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *DeviceEvent) GetPicture() []byte {
+	if x != nil {
+		return x.Picture
+	}
+	return nil
+}
+
+func (x *DeviceEvent) GetPictureType() string {
+	if x != nil {
+		return x.PictureType
+	}
+	return ""
+}
+
+type DeviceEvents struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*DeviceEvent         `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceEvents) Reset() {
+	*x = DeviceEvents{}
+	mi := &file_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceEvents) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceEvents) ProtoMessage() {}
+
+func (x *DeviceEvents) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceEvents.ProtoReflect.Descriptor instead.
+func (*DeviceEvents) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *DeviceEvents) GetEvents() []*DeviceEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+type EmitAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accepted      uint32                 `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	Duplicates    uint32                 `protobuf:"varint,2,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmitAck) Reset() {
+	*x = EmitAck{}
+	mi := &file_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmitAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmitAck) ProtoMessage() {}
+
+func (x *EmitAck) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmitAck.ProtoReflect.Descriptor instead.
+func (*EmitAck) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EmitAck) GetAccepted() uint32 {
+	if x != nil {
+		return x.Accepted
+	}
+	return 0
+}
+
+func (x *EmitAck) GetDuplicates() uint32 {
+	if x != nil {
+		return x.Duplicates
+	}
+	return 0
+}
+
+type DeviceStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Status        string                 `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"` // online, offline, fault
+	Detail        string                 `protobuf:"bytes,3,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceStatus) Reset() {
+	*x = DeviceStatus{}
+	mi := &file_plugin_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceStatus) ProtoMessage() {}
+
+func (x *DeviceStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceStatus.ProtoReflect.Descriptor instead.
+func (*DeviceStatus) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *DeviceStatus) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *DeviceStatus) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DeviceStatus) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type DeviceStatusAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeviceStatusAck) Reset() {
+	*x = DeviceStatusAck{}
+	mi := &file_plugin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceStatusAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceStatusAck) ProtoMessage() {}
+
+func (x *DeviceStatusAck) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceStatusAck.ProtoReflect.Descriptor instead.
+func (*DeviceStatusAck) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{14}
+}
+
+type CommandRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Command       string                 `protobuf:"bytes,2,opt,name=command,proto3" json:"command,omitempty"` // canonical: gate.open, gate.close, door.open, camera.snapshot, camera.stream ...
+	Args          []byte                 `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`       // JSON object
+	TimeoutMs     uint32                 `protobuf:"varint,4,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	RequestId     string                 `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"` // repeated ids may be answered from the first run
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandRequest) Reset() {
+	*x = CommandRequest{}
+	mi := &file_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandRequest) ProtoMessage() {}
+
+func (x *CommandRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandRequest.ProtoReflect.Descriptor instead.
+func (*CommandRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CommandRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *CommandRequest) GetCommand() string {
+	if x != nil {
+		return x.Command
+	}
+	return ""
+}
+
+func (x *CommandRequest) GetArgs() []byte {
+	if x != nil {
+		return x.Args
+	}
+	return nil
+}
+
+func (x *CommandRequest) GetTimeoutMs() uint32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *CommandRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+type CommandResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ok            bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	Data          []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"` // JSON object
+	Blob          []byte                 `protobuf:"bytes,4,opt,name=blob,proto3" json:"blob,omitempty"` // e.g. a snapshot
+	BlobType      string                 `protobuf:"bytes,5,opt,name=blob_type,json=blobType,proto3" json:"blob_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CommandResult) Reset() {
+	*x = CommandResult{}
+	mi := &file_plugin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CommandResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommandResult) ProtoMessage() {}
+
+func (x *CommandResult) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommandResult.ProtoReflect.Descriptor instead.
+func (*CommandResult) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CommandResult) GetOk() bool {
+	if x != nil {
+		return x.Ok
+	}
+	return false
+}
+
+func (x *CommandResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *CommandResult) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *CommandResult) GetBlob() []byte {
+	if x != nil {
+		return x.Blob
+	}
+	return nil
+}
+
+func (x *CommandResult) GetBlobType() string {
+	if x != nil {
+		return x.BlobType
+	}
+	return ""
+}
+
+type PointsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Names         []string               `protobuf:"bytes,2,rep,name=names,proto3" json:"names,omitempty"` // empty: all
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointsRequest) Reset() {
+	*x = PointsRequest{}
+	mi := &file_plugin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointsRequest) ProtoMessage() {}
+
+func (x *PointsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointsRequest.ProtoReflect.Descriptor instead.
+func (*PointsRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PointsRequest) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *PointsRequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+type Point struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"` // JSON
+	AtUnixMs      int64                  `protobuf:"varint,3,opt,name=at_unix_ms,json=atUnixMs,proto3" json:"at_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Point) Reset() {
+	*x = Point{}
+	mi := &file_plugin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Point) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Point) ProtoMessage() {}
+
+func (x *Point) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Point.ProtoReflect.Descriptor instead.
+func (*Point) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Point) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Point) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *Point) GetAtUnixMs() int64 {
+	if x != nil {
+		return x.AtUnixMs
+	}
+	return 0
+}
+
+type Points struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeviceId      string                 `protobuf:"bytes,1,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
+	Points        []*Point               `protobuf:"bytes,2,rep,name=points,proto3" json:"points,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Points) Reset() {
+	*x = Points{}
+	mi := &file_plugin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Points) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Points) ProtoMessage() {}
+
+func (x *Points) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Points.ProtoReflect.Descriptor instead.
+func (*Points) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Points) GetDeviceId() string {
+	if x != nil {
+		return x.DeviceId
+	}
+	return ""
+}
+
+func (x *Points) GetPoints() []*Point {
+	if x != nil {
+		return x.Points
+	}
+	return nil
+}
+
+type PointsAck struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PointsAck) Reset() {
+	*x = PointsAck{}
+	mi := &file_plugin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PointsAck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PointsAck) ProtoMessage() {}
+
+func (x *PointsAck) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PointsAck.ProtoReflect.Descriptor instead.
+func (*PointsAck) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{20}
+}
+
+type DiscoverRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Params        []byte                 `protobuf:"bytes,1,opt,name=params,proto3" json:"params,omitempty"` // JSON, driver-specific (a subnet, a broker topic ...)
+	TimeoutMs     uint32                 `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiscoverRequest) Reset() {
+	*x = DiscoverRequest{}
+	mi := &file_plugin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiscoverRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiscoverRequest) ProtoMessage() {}
+
+func (x *DiscoverRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiscoverRequest.ProtoReflect.Descriptor instead.
+func (*DiscoverRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *DiscoverRequest) GetParams() []byte {
+	if x != nil {
+		return x.Params
+	}
+	return nil
+}
+
+func (x *DiscoverRequest) GetTimeoutMs() uint32 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+type FoundDevice struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Class         string                 `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Vendor        string                 `protobuf:"bytes,3,opt,name=vendor,proto3" json:"vendor,omitempty"`
+	Model         string                 `protobuf:"bytes,4,opt,name=model,proto3" json:"model,omitempty"`
+	Serial        string                 `protobuf:"bytes,5,opt,name=serial,proto3" json:"serial,omitempty"`
+	Config        []byte                 `protobuf:"bytes,6,opt,name=config,proto3" json:"config,omitempty"` // a connection config to register it with
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FoundDevice) Reset() {
+	*x = FoundDevice{}
+	mi := &file_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FoundDevice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FoundDevice) ProtoMessage() {}
+
+func (x *FoundDevice) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FoundDevice.ProtoReflect.Descriptor instead.
+func (*FoundDevice) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *FoundDevice) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *FoundDevice) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *FoundDevice) GetVendor() string {
+	if x != nil {
+		return x.Vendor
+	}
+	return ""
+}
+
+func (x *FoundDevice) GetModel() string {
+	if x != nil {
+		return x.Model
+	}
+	return ""
+}
+
+func (x *FoundDevice) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *FoundDevice) GetConfig() []byte {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type DiscoverResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Devices       []*FoundDevice         `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DiscoverResponse) Reset() {
+	*x = DiscoverResponse{}
+	mi := &file_plugin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DiscoverResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DiscoverResponse) ProtoMessage() {}
+
+func (x *DiscoverResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DiscoverResponse.ProtoReflect.Descriptor instead.
+func (*DiscoverResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *DiscoverResponse) GetDevices() []*FoundDevice {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
 type Permission struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Code    string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"` // local code, e.g. "activity.manage"
@@ -333,7 +1725,7 @@ type Permission struct {
 
 func (x *Permission) Reset() {
 	*x = Permission{}
-	mi := &file_plugin_proto_msgTypes[2]
+	mi := &file_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +1737,7 @@ func (x *Permission) String() string {
 func (*Permission) ProtoMessage() {}
 
 func (x *Permission) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[2]
+	mi := &file_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +1750,7 @@ func (x *Permission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Permission.ProtoReflect.Descriptor instead.
 func (*Permission) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{2}
+	return file_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Permission) GetCode() string {
@@ -411,7 +1803,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +1815,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[3]
+	mi := &file_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +1828,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{3}
+	return file_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Route) GetMethod() string {
@@ -500,7 +1892,7 @@ type PeriodicTask struct {
 
 func (x *PeriodicTask) Reset() {
 	*x = PeriodicTask{}
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -512,7 +1904,7 @@ func (x *PeriodicTask) String() string {
 func (*PeriodicTask) ProtoMessage() {}
 
 func (x *PeriodicTask) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[4]
+	mi := &file_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -525,7 +1917,7 @@ func (x *PeriodicTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeriodicTask.ProtoReflect.Descriptor instead.
 func (*PeriodicTask) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{4}
+	return file_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *PeriodicTask) GetName() string {
@@ -559,7 +1951,7 @@ type Collection struct {
 
 func (x *Collection) Reset() {
 	*x = Collection{}
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -571,7 +1963,7 @@ func (x *Collection) String() string {
 func (*Collection) ProtoMessage() {}
 
 func (x *Collection) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[5]
+	mi := &file_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -584,7 +1976,7 @@ func (x *Collection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Collection.ProtoReflect.Descriptor instead.
 func (*Collection) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{5}
+	return file_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Collection) GetName() string {
@@ -614,7 +2006,7 @@ type IndexField struct {
 
 func (x *IndexField) Reset() {
 	*x = IndexField{}
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +2018,7 @@ func (x *IndexField) String() string {
 func (*IndexField) ProtoMessage() {}
 
 func (x *IndexField) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[6]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +2031,7 @@ func (x *IndexField) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexField.ProtoReflect.Descriptor instead.
 func (*IndexField) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{6}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *IndexField) GetField() string {
@@ -669,7 +2061,7 @@ type Template struct {
 
 func (x *Template) Reset() {
 	*x = Template{}
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -681,7 +2073,7 @@ func (x *Template) String() string {
 func (*Template) ProtoMessage() {}
 
 func (x *Template) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[7]
+	mi := &file_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -694,7 +2086,7 @@ func (x *Template) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Template.ProtoReflect.Descriptor instead.
 func (*Template) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{7}
+	return file_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Template) GetCode() string {
@@ -749,7 +2141,7 @@ type Page struct {
 
 func (x *Page) Reset() {
 	*x = Page{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -761,7 +2153,7 @@ func (x *Page) String() string {
 func (*Page) ProtoMessage() {}
 
 func (x *Page) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -774,7 +2166,7 @@ func (x *Page) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Page.ProtoReflect.Descriptor instead.
 func (*Page) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Page) GetId() string {
@@ -840,7 +2232,7 @@ type StartRequest struct {
 
 func (x *StartRequest) Reset() {
 	*x = StartRequest{}
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -852,7 +2244,7 @@ func (x *StartRequest) String() string {
 func (*StartRequest) ProtoMessage() {}
 
 func (x *StartRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -865,7 +2257,7 @@ func (x *StartRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartRequest.ProtoReflect.Descriptor instead.
 func (*StartRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{9}
+	return file_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StartRequest) GetTenantId() string {
@@ -918,7 +2310,7 @@ type StartResponse struct {
 
 func (x *StartResponse) Reset() {
 	*x = StartResponse{}
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -930,7 +2322,7 @@ func (x *StartResponse) String() string {
 func (*StartResponse) ProtoMessage() {}
 
 func (x *StartResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -943,7 +2335,7 @@ func (x *StartResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartResponse.ProtoReflect.Descriptor instead.
 func (*StartResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{10}
+	return file_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 type ConfigureRequest struct {
@@ -955,7 +2347,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +2359,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +2372,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{11}
+	return file_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ConfigureRequest) GetConfig() []byte {
@@ -998,7 +2390,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +2402,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +2415,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{12}
+	return file_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 type HealthRequest struct {
@@ -1034,7 +2426,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1046,7 +2438,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1059,7 +2451,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{13}
+	return file_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 type HealthResponse struct {
@@ -1072,7 +2464,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1084,7 +2476,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1097,7 +2489,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{14}
+	return file_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *HealthResponse) GetOk() bool {
@@ -1132,7 +2524,7 @@ type Caller struct {
 
 func (x *Caller) Reset() {
 	*x = Caller{}
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1144,7 +2536,7 @@ func (x *Caller) String() string {
 func (*Caller) ProtoMessage() {}
 
 func (x *Caller) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1157,7 +2549,7 @@ func (x *Caller) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Caller.ProtoReflect.Descriptor instead.
 func (*Caller) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{15}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Caller) GetUserId() string {
@@ -1236,7 +2628,7 @@ type HTTPRequest struct {
 
 func (x *HTTPRequest) Reset() {
 	*x = HTTPRequest{}
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +2640,7 @@ func (x *HTTPRequest) String() string {
 func (*HTTPRequest) ProtoMessage() {}
 
 func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +2653,7 @@ func (x *HTTPRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPRequest.ProtoReflect.Descriptor instead.
 func (*HTTPRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{16}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *HTTPRequest) GetMethod() string {
@@ -1345,7 +2737,7 @@ type HTTPResponse struct {
 
 func (x *HTTPResponse) Reset() {
 	*x = HTTPResponse{}
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +2749,7 @@ func (x *HTTPResponse) String() string {
 func (*HTTPResponse) ProtoMessage() {}
 
 func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +2762,7 @@ func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPResponse.ProtoReflect.Descriptor instead.
 func (*HTTPResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{17}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *HTTPResponse) GetStatus() int32 {
@@ -1408,7 +2800,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +2812,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +2825,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{18}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Event) GetId() string {
@@ -1486,7 +2878,7 @@ type EventAck struct {
 
 func (x *EventAck) Reset() {
 	*x = EventAck{}
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +2890,7 @@ func (x *EventAck) String() string {
 func (*EventAck) ProtoMessage() {}
 
 func (x *EventAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +2903,7 @@ func (x *EventAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAck.ProtoReflect.Descriptor instead.
 func (*EventAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{19}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 type TaskRequest struct {
@@ -1527,7 +2919,7 @@ type TaskRequest struct {
 
 func (x *TaskRequest) Reset() {
 	*x = TaskRequest{}
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +2931,7 @@ func (x *TaskRequest) String() string {
 func (*TaskRequest) ProtoMessage() {}
 
 func (x *TaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +2944,7 @@ func (x *TaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRequest.ProtoReflect.Descriptor instead.
 func (*TaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{20}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TaskRequest) GetId() string {
@@ -1598,7 +2990,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +3002,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +3015,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{21}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 type AssetRequest struct {
@@ -1635,7 +3027,7 @@ type AssetRequest struct {
 
 func (x *AssetRequest) Reset() {
 	*x = AssetRequest{}
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1647,7 +3039,7 @@ func (x *AssetRequest) String() string {
 func (*AssetRequest) ProtoMessage() {}
 
 func (x *AssetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1660,7 +3052,7 @@ func (x *AssetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssetRequest.ProtoReflect.Descriptor instead.
 func (*AssetRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{22}
+	return file_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *AssetRequest) GetPath() string {
@@ -1680,7 +3072,7 @@ type Asset struct {
 
 func (x *Asset) Reset() {
 	*x = Asset{}
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1692,7 +3084,7 @@ func (x *Asset) String() string {
 func (*Asset) ProtoMessage() {}
 
 func (x *Asset) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1705,7 +3097,7 @@ func (x *Asset) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Asset.ProtoReflect.Descriptor instead.
 func (*Asset) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Asset) GetContentType() string {
@@ -1736,7 +3128,7 @@ type ErrorDetail struct {
 
 func (x *ErrorDetail) Reset() {
 	*x = ErrorDetail{}
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +3140,7 @@ func (x *ErrorDetail) String() string {
 func (*ErrorDetail) ProtoMessage() {}
 
 func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +3153,7 @@ func (x *ErrorDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrorDetail.ProtoReflect.Descriptor instead.
 func (*ErrorDetail) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ErrorDetail) GetCode() string {
@@ -1804,7 +3196,7 @@ type FieldError struct {
 
 func (x *FieldError) Reset() {
 	*x = FieldError{}
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1816,7 +3208,7 @@ func (x *FieldError) String() string {
 func (*FieldError) ProtoMessage() {}
 
 func (x *FieldError) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1829,7 +3221,7 @@ func (x *FieldError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldError.ProtoReflect.Descriptor instead.
 func (*FieldError) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *FieldError) GetField() string {
@@ -1874,7 +3266,7 @@ type Record struct {
 
 func (x *Record) Reset() {
 	*x = Record{}
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +3278,7 @@ func (x *Record) String() string {
 func (*Record) ProtoMessage() {}
 
 func (x *Record) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +3291,7 @@ func (x *Record) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Record.ProtoReflect.Descriptor instead.
 func (*Record) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *Record) GetCollection() string {
@@ -1959,7 +3351,7 @@ type PutRecordRequest struct {
 
 func (x *PutRecordRequest) Reset() {
 	*x = PutRecordRequest{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +3363,7 @@ func (x *PutRecordRequest) String() string {
 func (*PutRecordRequest) ProtoMessage() {}
 
 func (x *PutRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +3376,7 @@ func (x *PutRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRecordRequest.ProtoReflect.Descriptor instead.
 func (*PutRecordRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PutRecordRequest) GetCollection() string {
@@ -2025,7 +3417,7 @@ type GetRecordRequest struct {
 
 func (x *GetRecordRequest) Reset() {
 	*x = GetRecordRequest{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2037,7 +3429,7 @@ func (x *GetRecordRequest) String() string {
 func (*GetRecordRequest) ProtoMessage() {}
 
 func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2050,7 +3442,7 @@ func (x *GetRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetRecordRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *GetRecordRequest) GetCollection() string {
@@ -2078,7 +3470,7 @@ type DeleteRecordRequest struct {
 
 func (x *DeleteRecordRequest) Reset() {
 	*x = DeleteRecordRequest{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2090,7 +3482,7 @@ func (x *DeleteRecordRequest) String() string {
 func (*DeleteRecordRequest) ProtoMessage() {}
 
 func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2103,7 +3495,7 @@ func (x *DeleteRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRecordRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DeleteRecordRequest) GetCollection() string {
@@ -2135,7 +3527,7 @@ type DeleteRecordResponse struct {
 
 func (x *DeleteRecordResponse) Reset() {
 	*x = DeleteRecordResponse{}
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2147,7 +3539,7 @@ func (x *DeleteRecordResponse) String() string {
 func (*DeleteRecordResponse) ProtoMessage() {}
 
 func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2160,7 +3552,7 @@ func (x *DeleteRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRecordResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRecordResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 type Filter struct {
@@ -2174,7 +3566,7 @@ type Filter struct {
 
 func (x *Filter) Reset() {
 	*x = Filter{}
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +3578,7 @@ func (x *Filter) String() string {
 func (*Filter) ProtoMessage() {}
 
 func (x *Filter) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +3591,7 @@ func (x *Filter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Filter.ProtoReflect.Descriptor instead.
 func (*Filter) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *Filter) GetField() string {
@@ -2237,7 +3629,7 @@ type QueryRecordsRequest struct {
 
 func (x *QueryRecordsRequest) Reset() {
 	*x = QueryRecordsRequest{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2249,7 +3641,7 @@ func (x *QueryRecordsRequest) String() string {
 func (*QueryRecordsRequest) ProtoMessage() {}
 
 func (x *QueryRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2262,7 +3654,7 @@ func (x *QueryRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRecordsRequest.ProtoReflect.Descriptor instead.
 func (*QueryRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *QueryRecordsRequest) GetCollection() string {
@@ -2317,7 +3709,7 @@ type QueryRecordsResponse struct {
 
 func (x *QueryRecordsResponse) Reset() {
 	*x = QueryRecordsResponse{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +3721,7 @@ func (x *QueryRecordsResponse) String() string {
 func (*QueryRecordsResponse) ProtoMessage() {}
 
 func (x *QueryRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +3734,7 @@ func (x *QueryRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRecordsResponse.ProtoReflect.Descriptor instead.
 func (*QueryRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *QueryRecordsResponse) GetRecords() []*Record {
@@ -2371,7 +3763,7 @@ type Community struct {
 
 func (x *Community) Reset() {
 	*x = Community{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2383,7 +3775,7 @@ func (x *Community) String() string {
 func (*Community) ProtoMessage() {}
 
 func (x *Community) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2396,7 +3788,7 @@ func (x *Community) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Community.ProtoReflect.Descriptor instead.
 func (*Community) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Community) GetId() string {
@@ -2435,7 +3827,7 @@ type ListCommunitiesRequest struct {
 
 func (x *ListCommunitiesRequest) Reset() {
 	*x = ListCommunitiesRequest{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2447,7 +3839,7 @@ func (x *ListCommunitiesRequest) String() string {
 func (*ListCommunitiesRequest) ProtoMessage() {}
 
 func (x *ListCommunitiesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2460,7 +3852,7 @@ func (x *ListCommunitiesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommunitiesRequest.ProtoReflect.Descriptor instead.
 func (*ListCommunitiesRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 type ListCommunitiesResponse struct {
@@ -2472,7 +3864,7 @@ type ListCommunitiesResponse struct {
 
 func (x *ListCommunitiesResponse) Reset() {
 	*x = ListCommunitiesResponse{}
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +3876,7 @@ func (x *ListCommunitiesResponse) String() string {
 func (*ListCommunitiesResponse) ProtoMessage() {}
 
 func (x *ListCommunitiesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +3889,7 @@ func (x *ListCommunitiesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommunitiesResponse.ProtoReflect.Descriptor instead.
 func (*ListCommunitiesResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{36}
+	return file_plugin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListCommunitiesResponse) GetCommunities() []*Community {
@@ -2524,7 +3916,7 @@ type Room struct {
 
 func (x *Room) Reset() {
 	*x = Room{}
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +3928,7 @@ func (x *Room) String() string {
 func (*Room) ProtoMessage() {}
 
 func (x *Room) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +3941,7 @@ func (x *Room) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Room.ProtoReflect.Descriptor instead.
 func (*Room) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{37}
+	return file_plugin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *Room) GetId() string {
@@ -2624,7 +4016,7 @@ type GetRoomRequest struct {
 
 func (x *GetRoomRequest) Reset() {
 	*x = GetRoomRequest{}
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2636,7 +4028,7 @@ func (x *GetRoomRequest) String() string {
 func (*GetRoomRequest) ProtoMessage() {}
 
 func (x *GetRoomRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2649,7 +4041,7 @@ func (x *GetRoomRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRoomRequest.ProtoReflect.Descriptor instead.
 func (*GetRoomRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{38}
+	return file_plugin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *GetRoomRequest) GetId() string {
@@ -2671,7 +4063,7 @@ type ListRoomsRequest struct {
 
 func (x *ListRoomsRequest) Reset() {
 	*x = ListRoomsRequest{}
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +4075,7 @@ func (x *ListRoomsRequest) String() string {
 func (*ListRoomsRequest) ProtoMessage() {}
 
 func (x *ListRoomsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +4088,7 @@ func (x *ListRoomsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoomsRequest.ProtoReflect.Descriptor instead.
 func (*ListRoomsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{39}
+	return file_plugin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ListRoomsRequest) GetCommunityId() string {
@@ -2737,7 +4129,7 @@ type ListRoomsResponse struct {
 
 func (x *ListRoomsResponse) Reset() {
 	*x = ListRoomsResponse{}
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2749,7 +4141,7 @@ func (x *ListRoomsResponse) String() string {
 func (*ListRoomsResponse) ProtoMessage() {}
 
 func (x *ListRoomsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2762,7 +4154,7 @@ func (x *ListRoomsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoomsResponse.ProtoReflect.Descriptor instead.
 func (*ListRoomsResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{40}
+	return file_plugin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListRoomsResponse) GetRooms() []*Room {
@@ -2797,7 +4189,7 @@ type Resident struct {
 
 func (x *Resident) Reset() {
 	*x = Resident{}
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2809,7 +4201,7 @@ func (x *Resident) String() string {
 func (*Resident) ProtoMessage() {}
 
 func (x *Resident) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2822,7 +4214,7 @@ func (x *Resident) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resident.ProtoReflect.Descriptor instead.
 func (*Resident) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{41}
+	return file_plugin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *Resident) GetId() string {
@@ -2890,7 +4282,7 @@ type GetResidentRequest struct {
 
 func (x *GetResidentRequest) Reset() {
 	*x = GetResidentRequest{}
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2902,7 +4294,7 @@ func (x *GetResidentRequest) String() string {
 func (*GetResidentRequest) ProtoMessage() {}
 
 func (x *GetResidentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2915,7 +4307,7 @@ func (x *GetResidentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResidentRequest.ProtoReflect.Descriptor instead.
 func (*GetResidentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{42}
+	return file_plugin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GetResidentRequest) GetId() string {
@@ -2939,7 +4331,7 @@ type ListResidentsRequest struct {
 
 func (x *ListResidentsRequest) Reset() {
 	*x = ListResidentsRequest{}
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +4343,7 @@ func (x *ListResidentsRequest) String() string {
 func (*ListResidentsRequest) ProtoMessage() {}
 
 func (x *ListResidentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +4356,7 @@ func (x *ListResidentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResidentsRequest.ProtoReflect.Descriptor instead.
 func (*ListResidentsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{43}
+	return file_plugin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListResidentsRequest) GetCommunityId() string {
@@ -3019,7 +4411,7 @@ type ListResidentsResponse struct {
 
 func (x *ListResidentsResponse) Reset() {
 	*x = ListResidentsResponse{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3031,7 +4423,7 @@ func (x *ListResidentsResponse) String() string {
 func (*ListResidentsResponse) ProtoMessage() {}
 
 func (x *ListResidentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3044,7 +4436,7 @@ func (x *ListResidentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResidentsResponse.ProtoReflect.Descriptor instead.
 func (*ListResidentsResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ListResidentsResponse) GetResidents() []*Resident {
@@ -3075,7 +4467,7 @@ type PostChargeRequest struct {
 
 func (x *PostChargeRequest) Reset() {
 	*x = PostChargeRequest{}
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3087,7 +4479,7 @@ func (x *PostChargeRequest) String() string {
 func (*PostChargeRequest) ProtoMessage() {}
 
 func (x *PostChargeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3100,7 +4492,7 @@ func (x *PostChargeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PostChargeRequest.ProtoReflect.Descriptor instead.
 func (*PostChargeRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{45}
+	return file_plugin_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *PostChargeRequest) GetRoomId() string {
@@ -3159,7 +4551,7 @@ type Charge struct {
 
 func (x *Charge) Reset() {
 	*x = Charge{}
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3171,7 +4563,7 @@ func (x *Charge) String() string {
 func (*Charge) ProtoMessage() {}
 
 func (x *Charge) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3184,7 +4576,7 @@ func (x *Charge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Charge.ProtoReflect.Descriptor instead.
 func (*Charge) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{46}
+	return file_plugin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *Charge) GetId() string {
@@ -3246,7 +4638,7 @@ type CreateWorkOrderRequest struct {
 
 func (x *CreateWorkOrderRequest) Reset() {
 	*x = CreateWorkOrderRequest{}
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3258,7 +4650,7 @@ func (x *CreateWorkOrderRequest) String() string {
 func (*CreateWorkOrderRequest) ProtoMessage() {}
 
 func (x *CreateWorkOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3271,7 +4663,7 @@ func (x *CreateWorkOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkOrderRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkOrderRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{47}
+	return file_plugin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *CreateWorkOrderRequest) GetType() string {
@@ -3348,7 +4740,7 @@ type UpdateWorkOrderRequest struct {
 
 func (x *UpdateWorkOrderRequest) Reset() {
 	*x = UpdateWorkOrderRequest{}
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3360,7 +4752,7 @@ func (x *UpdateWorkOrderRequest) String() string {
 func (*UpdateWorkOrderRequest) ProtoMessage() {}
 
 func (x *UpdateWorkOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3373,7 +4765,7 @@ func (x *UpdateWorkOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkOrderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkOrderRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{48}
+	return file_plugin_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *UpdateWorkOrderRequest) GetId() string {
@@ -3406,7 +4798,7 @@ type GetWorkOrderRequest struct {
 
 func (x *GetWorkOrderRequest) Reset() {
 	*x = GetWorkOrderRequest{}
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3418,7 +4810,7 @@ func (x *GetWorkOrderRequest) String() string {
 func (*GetWorkOrderRequest) ProtoMessage() {}
 
 func (x *GetWorkOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3431,7 +4823,7 @@ func (x *GetWorkOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkOrderRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkOrderRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{49}
+	return file_plugin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *GetWorkOrderRequest) GetId() string {
@@ -3455,7 +4847,7 @@ type WorkOrder struct {
 
 func (x *WorkOrder) Reset() {
 	*x = WorkOrder{}
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3467,7 +4859,7 @@ func (x *WorkOrder) String() string {
 func (*WorkOrder) ProtoMessage() {}
 
 func (x *WorkOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3480,7 +4872,7 @@ func (x *WorkOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkOrder.ProtoReflect.Descriptor instead.
 func (*WorkOrder) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{50}
+	return file_plugin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *WorkOrder) GetId() string {
@@ -3535,7 +4927,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3547,7 +4939,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3560,7 +4952,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{51}
+	return file_plugin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *Recipient) GetUserId() string {
@@ -3591,7 +4983,7 @@ type NotifyRequest struct {
 
 func (x *NotifyRequest) Reset() {
 	*x = NotifyRequest{}
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3603,7 +4995,7 @@ func (x *NotifyRequest) String() string {
 func (*NotifyRequest) ProtoMessage() {}
 
 func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3616,7 +5008,7 @@ func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
 func (*NotifyRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{52}
+	return file_plugin_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *NotifyRequest) GetTemplate() string {
@@ -3670,7 +5062,7 @@ type NotifyResponse struct {
 
 func (x *NotifyResponse) Reset() {
 	*x = NotifyResponse{}
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3682,7 +5074,7 @@ func (x *NotifyResponse) String() string {
 func (*NotifyResponse) ProtoMessage() {}
 
 func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3695,7 +5087,7 @@ func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
 func (*NotifyResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{53}
+	return file_plugin_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *NotifyResponse) GetRecipients() int32 {
@@ -3716,7 +5108,7 @@ type PublishRequest struct {
 
 func (x *PublishRequest) Reset() {
 	*x = PublishRequest{}
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3728,7 +5120,7 @@ func (x *PublishRequest) String() string {
 func (*PublishRequest) ProtoMessage() {}
 
 func (x *PublishRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3741,7 +5133,7 @@ func (x *PublishRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRequest.ProtoReflect.Descriptor instead.
 func (*PublishRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{54}
+	return file_plugin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *PublishRequest) GetType() string {
@@ -3774,7 +5166,7 @@ type PublishResponse struct {
 
 func (x *PublishResponse) Reset() {
 	*x = PublishResponse{}
-	mi := &file_plugin_proto_msgTypes[55]
+	mi := &file_plugin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3786,7 +5178,7 @@ func (x *PublishResponse) String() string {
 func (*PublishResponse) ProtoMessage() {}
 
 func (x *PublishResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[55]
+	mi := &file_plugin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3799,7 +5191,7 @@ func (x *PublishResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishResponse.ProtoReflect.Descriptor instead.
 func (*PublishResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{55}
+	return file_plugin_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *PublishResponse) GetEventId() string {
@@ -3821,7 +5213,7 @@ type ScheduleTaskRequest struct {
 
 func (x *ScheduleTaskRequest) Reset() {
 	*x = ScheduleTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[56]
+	mi := &file_plugin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3833,7 +5225,7 @@ func (x *ScheduleTaskRequest) String() string {
 func (*ScheduleTaskRequest) ProtoMessage() {}
 
 func (x *ScheduleTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[56]
+	mi := &file_plugin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3846,7 +5238,7 @@ func (x *ScheduleTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleTaskRequest.ProtoReflect.Descriptor instead.
 func (*ScheduleTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{56}
+	return file_plugin_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *ScheduleTaskRequest) GetName() string {
@@ -3886,7 +5278,7 @@ type ScheduleTaskResponse struct {
 
 func (x *ScheduleTaskResponse) Reset() {
 	*x = ScheduleTaskResponse{}
-	mi := &file_plugin_proto_msgTypes[57]
+	mi := &file_plugin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3898,7 +5290,7 @@ func (x *ScheduleTaskResponse) String() string {
 func (*ScheduleTaskResponse) ProtoMessage() {}
 
 func (x *ScheduleTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[57]
+	mi := &file_plugin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3911,7 +5303,7 @@ func (x *ScheduleTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleTaskResponse.ProtoReflect.Descriptor instead.
 func (*ScheduleTaskResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{57}
+	return file_plugin_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *ScheduleTaskResponse) GetTaskId() string {
@@ -3930,7 +5322,7 @@ type CancelTaskRequest struct {
 
 func (x *CancelTaskRequest) Reset() {
 	*x = CancelTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[58]
+	mi := &file_plugin_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3942,7 +5334,7 @@ func (x *CancelTaskRequest) String() string {
 func (*CancelTaskRequest) ProtoMessage() {}
 
 func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[58]
+	mi := &file_plugin_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3955,7 +5347,7 @@ func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskRequest.ProtoReflect.Descriptor instead.
 func (*CancelTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{58}
+	return file_plugin_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *CancelTaskRequest) GetKey() string {
@@ -3974,7 +5366,7 @@ type CancelTaskResponse struct {
 
 func (x *CancelTaskResponse) Reset() {
 	*x = CancelTaskResponse{}
-	mi := &file_plugin_proto_msgTypes[59]
+	mi := &file_plugin_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3986,7 +5378,7 @@ func (x *CancelTaskResponse) String() string {
 func (*CancelTaskResponse) ProtoMessage() {}
 
 func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[59]
+	mi := &file_plugin_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3999,7 +5391,7 @@ func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskResponse.ProtoReflect.Descriptor instead.
 func (*CancelTaskResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{59}
+	return file_plugin_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *CancelTaskResponse) GetCancelled() bool {
@@ -4021,7 +5413,7 @@ type AuditRequest struct {
 
 func (x *AuditRequest) Reset() {
 	*x = AuditRequest{}
-	mi := &file_plugin_proto_msgTypes[60]
+	mi := &file_plugin_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4033,7 +5425,7 @@ func (x *AuditRequest) String() string {
 func (*AuditRequest) ProtoMessage() {}
 
 func (x *AuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[60]
+	mi := &file_plugin_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4046,7 +5438,7 @@ func (x *AuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRequest.ProtoReflect.Descriptor instead.
 func (*AuditRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{60}
+	return file_plugin_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *AuditRequest) GetAction() string {
@@ -4085,7 +5477,7 @@ type AuditResponse struct {
 
 func (x *AuditResponse) Reset() {
 	*x = AuditResponse{}
-	mi := &file_plugin_proto_msgTypes[61]
+	mi := &file_plugin_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4097,7 +5489,7 @@ func (x *AuditResponse) String() string {
 func (*AuditResponse) ProtoMessage() {}
 
 func (x *AuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[61]
+	mi := &file_plugin_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4110,7 +5502,7 @@ func (x *AuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditResponse.ProtoReflect.Descriptor instead.
 func (*AuditResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{61}
+	return file_plugin_proto_rawDescGZIP(), []int{83}
 }
 
 type GetConfigRequest struct {
@@ -4121,7 +5513,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_plugin_proto_msgTypes[62]
+	mi := &file_plugin_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4133,7 +5525,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[62]
+	mi := &file_plugin_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4146,7 +5538,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{62}
+	return file_plugin_proto_rawDescGZIP(), []int{84}
 }
 
 type GetConfigResponse struct {
@@ -4159,7 +5551,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_plugin_proto_msgTypes[63]
+	mi := &file_plugin_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4171,7 +5563,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[63]
+	mi := &file_plugin_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4184,7 +5576,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{63}
+	return file_plugin_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GetConfigResponse) GetConfig() []byte {
@@ -4201,6 +5593,567 @@ func (x *GetConfigResponse) GetSecrets() map[string]string {
 	return nil
 }
 
+type ListDevicesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Class         string                 `protobuf:"bytes,1,opt,name=class,proto3" json:"class,omitempty"`                                // optional
+	CommunityId   string                 `protobuf:"bytes,2,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"` // optional
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDevicesRequest) Reset() {
+	*x = ListDevicesRequest{}
+	mi := &file_plugin_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesRequest) ProtoMessage() {}
+
+func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
+func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *ListDevicesRequest) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *ListDevicesRequest) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+type DeviceInfo struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name           string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Class          string                 `protobuf:"bytes,3,opt,name=class,proto3" json:"class,omitempty"`
+	Driver         string                 `protobuf:"bytes,4,opt,name=driver,proto3" json:"driver,omitempty"`
+	Location       *Location              `protobuf:"bytes,5,opt,name=location,proto3" json:"location,omitempty"`
+	Status         string                 `protobuf:"bytes,6,opt,name=status,proto3" json:"status,omitempty"` // online, offline, fault, unknown
+	LastSeenUnixMs int64                  `protobuf:"varint,7,opt,name=last_seen_unix_ms,json=lastSeenUnixMs,proto3" json:"last_seen_unix_ms,omitempty"`
+	Commands       []string               `protobuf:"bytes,8,rep,name=commands,proto3" json:"commands,omitempty"` // what its driver executes
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *DeviceInfo) Reset() {
+	*x = DeviceInfo{}
+	mi := &file_plugin_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeviceInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeviceInfo) ProtoMessage() {}
+
+func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeviceInfo.ProtoReflect.Descriptor instead.
+func (*DeviceInfo) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *DeviceInfo) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeviceInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeviceInfo) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *DeviceInfo) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *DeviceInfo) GetLocation() *Location {
+	if x != nil {
+		return x.Location
+	}
+	return nil
+}
+
+func (x *DeviceInfo) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DeviceInfo) GetLastSeenUnixMs() int64 {
+	if x != nil {
+		return x.LastSeenUnixMs
+	}
+	return 0
+}
+
+func (x *DeviceInfo) GetCommands() []string {
+	if x != nil {
+		return x.Commands
+	}
+	return nil
+}
+
+type ListDevicesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Devices       []*DeviceInfo          `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDevicesResponse) Reset() {
+	*x = ListDevicesResponse{}
+	mi := &file_plugin_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDevicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDevicesResponse) ProtoMessage() {}
+
+func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
+func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *ListDevicesResponse) GetDevices() []*DeviceInfo {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
+type GetDeviceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDeviceRequest) Reset() {
+	*x = GetDeviceRequest{}
+	mi := &file_plugin_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDeviceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDeviceRequest) ProtoMessage() {}
+
+func (x *GetDeviceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDeviceRequest.ProtoReflect.Descriptor instead.
+func (*GetDeviceRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{89}
+}
+
+func (x *GetDeviceRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// Vehicle is one of the compound's registered vehicles.
+type Vehicle struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Plate         string                 `protobuf:"bytes,2,opt,name=plate,proto3" json:"plate,omitempty"` // normalised: upper case, no spaces or dots, e.g. "粤B12345"
+	Color         string                 `protobuf:"bytes,3,opt,name=color,proto3" json:"color,omitempty"` // plate colour: blue, yellow, green, white, black
+	ResidentId    string                 `protobuf:"bytes,4,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	RoomId        string                 `protobuf:"bytes,5,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	CommunityId   string                 `protobuf:"bytes,6,opt,name=community_id,json=communityId,proto3" json:"community_id,omitempty"`
+	Brand         string                 `protobuf:"bytes,7,opt,name=brand,proto3" json:"brand,omitempty"`
+	Note          string                 `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Vehicle) Reset() {
+	*x = Vehicle{}
+	mi := &file_plugin_proto_msgTypes[90]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Vehicle) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Vehicle) ProtoMessage() {}
+
+func (x *Vehicle) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[90]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Vehicle.ProtoReflect.Descriptor instead.
+func (*Vehicle) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{90}
+}
+
+func (x *Vehicle) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Vehicle) GetPlate() string {
+	if x != nil {
+		return x.Plate
+	}
+	return ""
+}
+
+func (x *Vehicle) GetColor() string {
+	if x != nil {
+		return x.Color
+	}
+	return ""
+}
+
+func (x *Vehicle) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *Vehicle) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+func (x *Vehicle) GetCommunityId() string {
+	if x != nil {
+		return x.CommunityId
+	}
+	return ""
+}
+
+func (x *Vehicle) GetBrand() string {
+	if x != nil {
+		return x.Brand
+	}
+	return ""
+}
+
+func (x *Vehicle) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type FindVehicleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Plate         string                 `protobuf:"bytes,1,opt,name=plate,proto3" json:"plate,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindVehicleRequest) Reset() {
+	*x = FindVehicleRequest{}
+	mi := &file_plugin_proto_msgTypes[91]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindVehicleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindVehicleRequest) ProtoMessage() {}
+
+func (x *FindVehicleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[91]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindVehicleRequest.ProtoReflect.Descriptor instead.
+func (*FindVehicleRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{91}
+}
+
+func (x *FindVehicleRequest) GetPlate() string {
+	if x != nil {
+		return x.Plate
+	}
+	return ""
+}
+
+type ListVehiclesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ResidentId    string                 `protobuf:"bytes,1,opt,name=resident_id,json=residentId,proto3" json:"resident_id,omitempty"`
+	RoomId        string                 `protobuf:"bytes,2,opt,name=room_id,json=roomId,proto3" json:"room_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVehiclesRequest) Reset() {
+	*x = ListVehiclesRequest{}
+	mi := &file_plugin_proto_msgTypes[92]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVehiclesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVehiclesRequest) ProtoMessage() {}
+
+func (x *ListVehiclesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[92]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVehiclesRequest.ProtoReflect.Descriptor instead.
+func (*ListVehiclesRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{92}
+}
+
+func (x *ListVehiclesRequest) GetResidentId() string {
+	if x != nil {
+		return x.ResidentId
+	}
+	return ""
+}
+
+func (x *ListVehiclesRequest) GetRoomId() string {
+	if x != nil {
+		return x.RoomId
+	}
+	return ""
+}
+
+type ListVehiclesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vehicles      []*Vehicle             `protobuf:"bytes,1,rep,name=vehicles,proto3" json:"vehicles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVehiclesResponse) Reset() {
+	*x = ListVehiclesResponse{}
+	mi := &file_plugin_proto_msgTypes[93]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVehiclesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVehiclesResponse) ProtoMessage() {}
+
+func (x *ListVehiclesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[93]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVehiclesResponse.ProtoReflect.Descriptor instead.
+func (*ListVehiclesResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{93}
+}
+
+func (x *ListVehiclesResponse) GetVehicles() []*Vehicle {
+	if x != nil {
+		return x.Vehicles
+	}
+	return nil
+}
+
+type ListDriverDevicesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDriverDevicesRequest) Reset() {
+	*x = ListDriverDevicesRequest{}
+	mi := &file_plugin_proto_msgTypes[94]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDriverDevicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDriverDevicesRequest) ProtoMessage() {}
+
+func (x *ListDriverDevicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[94]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDriverDevicesRequest.ProtoReflect.Descriptor instead.
+func (*ListDriverDevicesRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{94}
+}
+
+type ListDriverDevicesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Devices       []*DeviceSpec          `protobuf:"bytes,1,rep,name=devices,proto3" json:"devices,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListDriverDevicesResponse) Reset() {
+	*x = ListDriverDevicesResponse{}
+	mi := &file_plugin_proto_msgTypes[95]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListDriverDevicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListDriverDevicesResponse) ProtoMessage() {}
+
+func (x *ListDriverDevicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[95]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListDriverDevicesResponse.ProtoReflect.Descriptor instead.
+func (*ListDriverDevicesResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{95}
+}
+
+func (x *ListDriverDevicesResponse) GetDevices() []*DeviceSpec {
+	if x != nil {
+		return x.Devices
+	}
+	return nil
+}
+
 var File_plugin_proto protoreflect.FileDescriptor
 
 const file_plugin_proto_rawDesc = "" +
@@ -4208,7 +6161,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\fplugin.proto\x12\x0ewuye.plugin.v1\"2\n" +
 	"\x0fDescribeRequest\x12\x1f\n" +
 	"\vapi_version\x18\x01 \x01(\rR\n" +
-	"apiVersion\"\xaa\x05\n" +
+	"apiVersion\"\xde\x05\n" +
 	"\bManifest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12(\n" +
@@ -4228,7 +6181,117 @@ const file_plugin_proto_rawDesc = "" +
 	"\vcollections\x18\x0e \x03(\v2\x1a.wuye.plugin.v1.CollectionR\vcollections\x126\n" +
 	"\ttemplates\x18\x0f \x03(\v2\x18.wuye.plugin.v1.TemplateR\ttemplates\x12*\n" +
 	"\x05pages\x18\x10 \x03(\v2\x14.wuye.plugin.v1.PageR\x05pages\x12%\n" +
-	"\x0edevice_classes\x18\x11 \x03(\tR\rdeviceClasses\"l\n" +
+	"\x0edevice_classes\x18\x11 \x03(\tR\rdeviceClasses\x122\n" +
+	"\x06driver\x18\x12 \x01(\v2\x1a.wuye.plugin.v1.DriverInfoR\x06driver\"\xf3\x01\n" +
+	"\n" +
+	"DriverInfo\x12#\n" +
+	"\rdevice_schema\x18\x01 \x01(\fR\fdeviceSchema\x12%\n" +
+	"\x0edevice_secrets\x18\x02 \x03(\tR\rdeviceSecrets\x12\x1a\n" +
+	"\bcommands\x18\x03 \x03(\tR\bcommands\x12\x16\n" +
+	"\x06events\x18\x04 \x03(\tR\x06events\x121\n" +
+	"\x06points\x18\x05 \x03(\v2\x19.wuye.plugin.v1.PointSpecR\x06points\x12\x1a\n" +
+	"\bdiscover\x18\x06 \x01(\bR\bdiscover\x12\x16\n" +
+	"\x06ingest\x18\a \x01(\bR\x06ingest\"\x85\x01\n" +
+	"\tPointSpec\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
+	"\bwritable\x18\x03 \x01(\bR\bwritable\x12\x12\n" +
+	"\x04unit\x18\x04 \x01(\tR\x04unit\x12 \n" +
+	"\vdescription\x18\x05 \x01(\tR\vdescription\"\x82\x01\n" +
+	"\bLocation\x12!\n" +
+	"\fcommunity_id\x18\x01 \x01(\tR\vcommunityId\x12\x1f\n" +
+	"\vbuilding_id\x18\x02 \x01(\tR\n" +
+	"buildingId\x12\x14\n" +
+	"\x05place\x18\x03 \x01(\tR\x05place\x12\x1c\n" +
+	"\tdirection\x18\x04 \x01(\tR\tdirection\"\x93\x02\n" +
+	"\n" +
+	"DeviceSpec\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05class\x18\x03 \x01(\tR\x05class\x124\n" +
+	"\blocation\x18\x04 \x01(\v2\x18.wuye.plugin.v1.LocationR\blocation\x12\x16\n" +
+	"\x06config\x18\x05 \x01(\fR\x06config\x12A\n" +
+	"\asecrets\x18\x06 \x03(\v2'.wuye.plugin.v1.DeviceSpec.SecretsEntryR\asecrets\x1a:\n" +
+	"\fSecretsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x1b\n" +
+	"\tDeviceRef\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\v\n" +
+	"\tDeviceAck\"\x93\x02\n" +
+	"\rIngestRequest\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\x12D\n" +
+	"\aheaders\x18\x05 \x03(\v2*.wuye.plugin.v1.IngestRequest.HeadersEntryR\aheaders\x12\x12\n" +
+	"\x04body\x18\x06 \x01(\fR\x04body\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x94\x01\n" +
+	"\x0eIngestResponse\x123\n" +
+	"\x06events\x18\x01 \x03(\v2\x1b.wuye.plugin.v1.DeviceEventR\x06events\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\x05R\x06status\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\fR\x04body\"\xd6\x01\n" +
+	"\vDeviceEvent\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x12\n" +
+	"\x04type\x18\x02 \x01(\tR\x04type\x12-\n" +
+	"\x13occurred_at_unix_ms\x18\x03 \x01(\x03R\x10occurredAtUnixMs\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x18\n" +
+	"\apayload\x18\x05 \x01(\fR\apayload\x12\x18\n" +
+	"\apicture\x18\x06 \x01(\fR\apicture\x12!\n" +
+	"\fpicture_type\x18\a \x01(\tR\vpictureType\"C\n" +
+	"\fDeviceEvents\x123\n" +
+	"\x06events\x18\x01 \x03(\v2\x1b.wuye.plugin.v1.DeviceEventR\x06events\"E\n" +
+	"\aEmitAck\x12\x1a\n" +
+	"\baccepted\x18\x01 \x01(\rR\baccepted\x12\x1e\n" +
+	"\n" +
+	"duplicates\x18\x02 \x01(\rR\n" +
+	"duplicates\"[\n" +
+	"\fDeviceStatus\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n" +
+	"\x06detail\x18\x03 \x01(\tR\x06detail\"\x11\n" +
+	"\x0fDeviceStatusAck\"\x99\x01\n" +
+	"\x0eCommandRequest\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x18\n" +
+	"\acommand\x18\x02 \x01(\tR\acommand\x12\x12\n" +
+	"\x04args\x18\x03 \x01(\fR\x04args\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x04 \x01(\rR\ttimeoutMs\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"~\n" +
+	"\rCommandResult\x12\x0e\n" +
+	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x12\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data\x12\x12\n" +
+	"\x04blob\x18\x04 \x01(\fR\x04blob\x12\x1b\n" +
+	"\tblob_type\x18\x05 \x01(\tR\bblobType\"B\n" +
+	"\rPointsRequest\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x14\n" +
+	"\x05names\x18\x02 \x03(\tR\x05names\"O\n" +
+	"\x05Point\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\x12\x1c\n" +
+	"\n" +
+	"at_unix_ms\x18\x03 \x01(\x03R\batUnixMs\"T\n" +
+	"\x06Points\x12\x1b\n" +
+	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12-\n" +
+	"\x06points\x18\x02 \x03(\v2\x15.wuye.plugin.v1.PointR\x06points\"\v\n" +
+	"\tPointsAck\"H\n" +
+	"\x0fDiscoverRequest\x12\x16\n" +
+	"\x06params\x18\x01 \x01(\fR\x06params\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x02 \x01(\rR\ttimeoutMs\"\x95\x01\n" +
+	"\vFoundDevice\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x16\n" +
+	"\x06vendor\x18\x03 \x01(\tR\x06vendor\x12\x14\n" +
+	"\x05model\x18\x04 \x01(\tR\x05model\x12\x16\n" +
+	"\x06serial\x18\x05 \x01(\tR\x06serial\x12\x16\n" +
+	"\x06config\x18\x06 \x01(\fR\x06config\"I\n" +
+	"\x10DiscoverResponse\x125\n" +
+	"\adevices\x18\x01 \x03(\v2\x1b.wuye.plugin.v1.FoundDeviceR\adevices\"l\n" +
 	"\n" +
 	"Permission\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x19\n" +
@@ -4558,7 +6621,45 @@ const file_plugin_proto_rawDesc = "" +
 	"\asecrets\x18\x02 \x03(\v2..wuye.plugin.v1.GetConfigResponse.SecretsEntryR\asecrets\x1a:\n" +
 	"\fSecretsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*?\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"M\n" +
+	"\x12ListDevicesRequest\x12\x14\n" +
+	"\x05class\x18\x01 \x01(\tR\x05class\x12!\n" +
+	"\fcommunity_id\x18\x02 \x01(\tR\vcommunityId\"\xf3\x01\n" +
+	"\n" +
+	"DeviceInfo\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05class\x18\x03 \x01(\tR\x05class\x12\x16\n" +
+	"\x06driver\x18\x04 \x01(\tR\x06driver\x124\n" +
+	"\blocation\x18\x05 \x01(\v2\x18.wuye.plugin.v1.LocationR\blocation\x12\x16\n" +
+	"\x06status\x18\x06 \x01(\tR\x06status\x12)\n" +
+	"\x11last_seen_unix_ms\x18\a \x01(\x03R\x0elastSeenUnixMs\x12\x1a\n" +
+	"\bcommands\x18\b \x03(\tR\bcommands\"K\n" +
+	"\x13ListDevicesResponse\x124\n" +
+	"\adevices\x18\x01 \x03(\v2\x1a.wuye.plugin.v1.DeviceInfoR\adevices\"\"\n" +
+	"\x10GetDeviceRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xcc\x01\n" +
+	"\aVehicle\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05plate\x18\x02 \x01(\tR\x05plate\x12\x14\n" +
+	"\x05color\x18\x03 \x01(\tR\x05color\x12\x1f\n" +
+	"\vresident_id\x18\x04 \x01(\tR\n" +
+	"residentId\x12\x17\n" +
+	"\aroom_id\x18\x05 \x01(\tR\x06roomId\x12!\n" +
+	"\fcommunity_id\x18\x06 \x01(\tR\vcommunityId\x12\x14\n" +
+	"\x05brand\x18\a \x01(\tR\x05brand\x12\x12\n" +
+	"\x04note\x18\b \x01(\tR\x04note\"*\n" +
+	"\x12FindVehicleRequest\x12\x14\n" +
+	"\x05plate\x18\x01 \x01(\tR\x05plate\"O\n" +
+	"\x13ListVehiclesRequest\x12\x1f\n" +
+	"\vresident_id\x18\x01 \x01(\tR\n" +
+	"residentId\x12\x17\n" +
+	"\aroom_id\x18\x02 \x01(\tR\x06roomId\"K\n" +
+	"\x14ListVehiclesResponse\x123\n" +
+	"\bvehicles\x18\x01 \x03(\v2\x17.wuye.plugin.v1.VehicleR\bvehicles\"\x1a\n" +
+	"\x18ListDriverDevicesRequest\"Q\n" +
+	"\x19ListDriverDevicesResponse\x124\n" +
+	"\adevices\x18\x01 \x03(\v2\x1a.wuye.plugin.v1.DeviceSpecR\adevices*?\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_FEATURE\x10\x01\x12\x0f\n" +
@@ -4572,7 +6673,17 @@ const file_plugin_proto_rawDesc = "" +
 	"HandleHTTP\x12\x1b.wuye.plugin.v1.HTTPRequest\x1a\x1c.wuye.plugin.v1.HTTPResponse\x12>\n" +
 	"\vHandleEvent\x12\x15.wuye.plugin.v1.Event\x1a\x18.wuye.plugin.v1.EventAck\x12B\n" +
 	"\aRunTask\x12\x1b.wuye.plugin.v1.TaskRequest\x1a\x1a.wuye.plugin.v1.TaskResult\x12?\n" +
-	"\bGetAsset\x12\x1c.wuye.plugin.v1.AssetRequest\x1a\x15.wuye.plugin.v1.Asset2\x8e\f\n" +
+	"\bGetAsset\x12\x1c.wuye.plugin.v1.AssetRequest\x1a\x15.wuye.plugin.v1.Asset2\xc2\x04\n" +
+	"\x06Driver\x12B\n" +
+	"\tAddDevice\x12\x1a.wuye.plugin.v1.DeviceSpec\x1a\x19.wuye.plugin.v1.DeviceAck\x12E\n" +
+	"\fUpdateDevice\x12\x1a.wuye.plugin.v1.DeviceSpec\x1a\x19.wuye.plugin.v1.DeviceAck\x12D\n" +
+	"\fRemoveDevice\x12\x19.wuye.plugin.v1.DeviceRef\x1a\x19.wuye.plugin.v1.DeviceAck\x12G\n" +
+	"\x06Ingest\x12\x1d.wuye.plugin.v1.IngestRequest\x1a\x1e.wuye.plugin.v1.IngestResponse\x12H\n" +
+	"\aExecute\x12\x1e.wuye.plugin.v1.CommandRequest\x1a\x1d.wuye.plugin.v1.CommandResult\x12C\n" +
+	"\n" +
+	"ReadPoints\x12\x1d.wuye.plugin.v1.PointsRequest\x1a\x16.wuye.plugin.v1.Points\x12@\n" +
+	"\vWritePoints\x12\x16.wuye.plugin.v1.Points\x1a\x19.wuye.plugin.v1.PointsAck\x12M\n" +
+	"\bDiscover\x12\x1f.wuye.plugin.v1.DiscoverRequest\x1a .wuye.plugin.v1.DiscoverResponse2\xb2\x11\n" +
 	"\x04Host\x12E\n" +
 	"\tPutRecord\x12 .wuye.plugin.v1.PutRecordRequest\x1a\x16.wuye.plugin.v1.Record\x12E\n" +
 	"\tGetRecord\x12 .wuye.plugin.v1.GetRecordRequest\x1a\x16.wuye.plugin.v1.Record\x12Y\n" +
@@ -4594,7 +6705,15 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"CancelTask\x12!.wuye.plugin.v1.CancelTaskRequest\x1a\".wuye.plugin.v1.CancelTaskResponse\x12D\n" +
 	"\x05Audit\x12\x1c.wuye.plugin.v1.AuditRequest\x1a\x1d.wuye.plugin.v1.AuditResponse\x12P\n" +
-	"\tGetConfig\x12 .wuye.plugin.v1.GetConfigRequest\x1a!.wuye.plugin.v1.GetConfigResponseB/Z-github.com/wuye-project/wuye/sdk/proto/wuyepbb\x06proto3"
+	"\tGetConfig\x12 .wuye.plugin.v1.GetConfigRequest\x1a!.wuye.plugin.v1.GetConfigResponse\x12V\n" +
+	"\vListDevices\x12\".wuye.plugin.v1.ListDevicesRequest\x1a#.wuye.plugin.v1.ListDevicesResponse\x12I\n" +
+	"\tGetDevice\x12 .wuye.plugin.v1.GetDeviceRequest\x1a\x1a.wuye.plugin.v1.DeviceInfo\x12N\n" +
+	"\rDeviceCommand\x12\x1e.wuye.plugin.v1.CommandRequest\x1a\x1d.wuye.plugin.v1.CommandResult\x12J\n" +
+	"\vFindVehicle\x12\".wuye.plugin.v1.FindVehicleRequest\x1a\x17.wuye.plugin.v1.Vehicle\x12Y\n" +
+	"\fListVehicles\x12#.wuye.plugin.v1.ListVehiclesRequest\x1a$.wuye.plugin.v1.ListVehiclesResponse\x12h\n" +
+	"\x11ListDriverDevices\x12(.wuye.plugin.v1.ListDriverDevicesRequest\x1a).wuye.plugin.v1.ListDriverDevicesResponse\x12I\n" +
+	"\x10EmitDeviceEvents\x12\x1c.wuye.plugin.v1.DeviceEvents\x1a\x17.wuye.plugin.v1.EmitAck\x12S\n" +
+	"\x12ReportDeviceStatus\x12\x1c.wuye.plugin.v1.DeviceStatus\x1a\x1f.wuye.plugin.v1.DeviceStatusAckB/Z-github.com/wuye-project/wuye/sdk/proto/wuyepbb\x06proto3"
 
 var (
 	file_plugin_proto_rawDescOnce sync.Once
@@ -4609,160 +6728,239 @@ func file_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 103)
 var file_plugin_proto_goTypes = []any{
-	(Kind)(0),                       // 0: wuye.plugin.v1.Kind
-	(*DescribeRequest)(nil),         // 1: wuye.plugin.v1.DescribeRequest
-	(*Manifest)(nil),                // 2: wuye.plugin.v1.Manifest
-	(*Permission)(nil),              // 3: wuye.plugin.v1.Permission
-	(*Route)(nil),                   // 4: wuye.plugin.v1.Route
-	(*PeriodicTask)(nil),            // 5: wuye.plugin.v1.PeriodicTask
-	(*Collection)(nil),              // 6: wuye.plugin.v1.Collection
-	(*IndexField)(nil),              // 7: wuye.plugin.v1.IndexField
-	(*Template)(nil),                // 8: wuye.plugin.v1.Template
-	(*Page)(nil),                    // 9: wuye.plugin.v1.Page
-	(*StartRequest)(nil),            // 10: wuye.plugin.v1.StartRequest
-	(*StartResponse)(nil),           // 11: wuye.plugin.v1.StartResponse
-	(*ConfigureRequest)(nil),        // 12: wuye.plugin.v1.ConfigureRequest
-	(*ConfigureResponse)(nil),       // 13: wuye.plugin.v1.ConfigureResponse
-	(*HealthRequest)(nil),           // 14: wuye.plugin.v1.HealthRequest
-	(*HealthResponse)(nil),          // 15: wuye.plugin.v1.HealthResponse
-	(*Caller)(nil),                  // 16: wuye.plugin.v1.Caller
-	(*HTTPRequest)(nil),             // 17: wuye.plugin.v1.HTTPRequest
-	(*HTTPResponse)(nil),            // 18: wuye.plugin.v1.HTTPResponse
-	(*Event)(nil),                   // 19: wuye.plugin.v1.Event
-	(*EventAck)(nil),                // 20: wuye.plugin.v1.EventAck
-	(*TaskRequest)(nil),             // 21: wuye.plugin.v1.TaskRequest
-	(*TaskResult)(nil),              // 22: wuye.plugin.v1.TaskResult
-	(*AssetRequest)(nil),            // 23: wuye.plugin.v1.AssetRequest
-	(*Asset)(nil),                   // 24: wuye.plugin.v1.Asset
-	(*ErrorDetail)(nil),             // 25: wuye.plugin.v1.ErrorDetail
-	(*FieldError)(nil),              // 26: wuye.plugin.v1.FieldError
-	(*Record)(nil),                  // 27: wuye.plugin.v1.Record
-	(*PutRecordRequest)(nil),        // 28: wuye.plugin.v1.PutRecordRequest
-	(*GetRecordRequest)(nil),        // 29: wuye.plugin.v1.GetRecordRequest
-	(*DeleteRecordRequest)(nil),     // 30: wuye.plugin.v1.DeleteRecordRequest
-	(*DeleteRecordResponse)(nil),    // 31: wuye.plugin.v1.DeleteRecordResponse
-	(*Filter)(nil),                  // 32: wuye.plugin.v1.Filter
-	(*QueryRecordsRequest)(nil),     // 33: wuye.plugin.v1.QueryRecordsRequest
-	(*QueryRecordsResponse)(nil),    // 34: wuye.plugin.v1.QueryRecordsResponse
-	(*Community)(nil),               // 35: wuye.plugin.v1.Community
-	(*ListCommunitiesRequest)(nil),  // 36: wuye.plugin.v1.ListCommunitiesRequest
-	(*ListCommunitiesResponse)(nil), // 37: wuye.plugin.v1.ListCommunitiesResponse
-	(*Room)(nil),                    // 38: wuye.plugin.v1.Room
-	(*GetRoomRequest)(nil),          // 39: wuye.plugin.v1.GetRoomRequest
-	(*ListRoomsRequest)(nil),        // 40: wuye.plugin.v1.ListRoomsRequest
-	(*ListRoomsResponse)(nil),       // 41: wuye.plugin.v1.ListRoomsResponse
-	(*Resident)(nil),                // 42: wuye.plugin.v1.Resident
-	(*GetResidentRequest)(nil),      // 43: wuye.plugin.v1.GetResidentRequest
-	(*ListResidentsRequest)(nil),    // 44: wuye.plugin.v1.ListResidentsRequest
-	(*ListResidentsResponse)(nil),   // 45: wuye.plugin.v1.ListResidentsResponse
-	(*PostChargeRequest)(nil),       // 46: wuye.plugin.v1.PostChargeRequest
-	(*Charge)(nil),                  // 47: wuye.plugin.v1.Charge
-	(*CreateWorkOrderRequest)(nil),  // 48: wuye.plugin.v1.CreateWorkOrderRequest
-	(*UpdateWorkOrderRequest)(nil),  // 49: wuye.plugin.v1.UpdateWorkOrderRequest
-	(*GetWorkOrderRequest)(nil),     // 50: wuye.plugin.v1.GetWorkOrderRequest
-	(*WorkOrder)(nil),               // 51: wuye.plugin.v1.WorkOrder
-	(*Recipient)(nil),               // 52: wuye.plugin.v1.Recipient
-	(*NotifyRequest)(nil),           // 53: wuye.plugin.v1.NotifyRequest
-	(*NotifyResponse)(nil),          // 54: wuye.plugin.v1.NotifyResponse
-	(*PublishRequest)(nil),          // 55: wuye.plugin.v1.PublishRequest
-	(*PublishResponse)(nil),         // 56: wuye.plugin.v1.PublishResponse
-	(*ScheduleTaskRequest)(nil),     // 57: wuye.plugin.v1.ScheduleTaskRequest
-	(*ScheduleTaskResponse)(nil),    // 58: wuye.plugin.v1.ScheduleTaskResponse
-	(*CancelTaskRequest)(nil),       // 59: wuye.plugin.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),      // 60: wuye.plugin.v1.CancelTaskResponse
-	(*AuditRequest)(nil),            // 61: wuye.plugin.v1.AuditRequest
-	(*AuditResponse)(nil),           // 62: wuye.plugin.v1.AuditResponse
-	(*GetConfigRequest)(nil),        // 63: wuye.plugin.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),       // 64: wuye.plugin.v1.GetConfigResponse
-	nil,                             // 65: wuye.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                             // 66: wuye.plugin.v1.HTTPRequest.HeadersEntry
-	nil,                             // 67: wuye.plugin.v1.HTTPResponse.HeadersEntry
-	nil,                             // 68: wuye.plugin.v1.NotifyRequest.VarsEntry
-	nil,                             // 69: wuye.plugin.v1.GetConfigResponse.SecretsEntry
+	(Kind)(0),                         // 0: wuye.plugin.v1.Kind
+	(*DescribeRequest)(nil),           // 1: wuye.plugin.v1.DescribeRequest
+	(*Manifest)(nil),                  // 2: wuye.plugin.v1.Manifest
+	(*DriverInfo)(nil),                // 3: wuye.plugin.v1.DriverInfo
+	(*PointSpec)(nil),                 // 4: wuye.plugin.v1.PointSpec
+	(*Location)(nil),                  // 5: wuye.plugin.v1.Location
+	(*DeviceSpec)(nil),                // 6: wuye.plugin.v1.DeviceSpec
+	(*DeviceRef)(nil),                 // 7: wuye.plugin.v1.DeviceRef
+	(*DeviceAck)(nil),                 // 8: wuye.plugin.v1.DeviceAck
+	(*IngestRequest)(nil),             // 9: wuye.plugin.v1.IngestRequest
+	(*IngestResponse)(nil),            // 10: wuye.plugin.v1.IngestResponse
+	(*DeviceEvent)(nil),               // 11: wuye.plugin.v1.DeviceEvent
+	(*DeviceEvents)(nil),              // 12: wuye.plugin.v1.DeviceEvents
+	(*EmitAck)(nil),                   // 13: wuye.plugin.v1.EmitAck
+	(*DeviceStatus)(nil),              // 14: wuye.plugin.v1.DeviceStatus
+	(*DeviceStatusAck)(nil),           // 15: wuye.plugin.v1.DeviceStatusAck
+	(*CommandRequest)(nil),            // 16: wuye.plugin.v1.CommandRequest
+	(*CommandResult)(nil),             // 17: wuye.plugin.v1.CommandResult
+	(*PointsRequest)(nil),             // 18: wuye.plugin.v1.PointsRequest
+	(*Point)(nil),                     // 19: wuye.plugin.v1.Point
+	(*Points)(nil),                    // 20: wuye.plugin.v1.Points
+	(*PointsAck)(nil),                 // 21: wuye.plugin.v1.PointsAck
+	(*DiscoverRequest)(nil),           // 22: wuye.plugin.v1.DiscoverRequest
+	(*FoundDevice)(nil),               // 23: wuye.plugin.v1.FoundDevice
+	(*DiscoverResponse)(nil),          // 24: wuye.plugin.v1.DiscoverResponse
+	(*Permission)(nil),                // 25: wuye.plugin.v1.Permission
+	(*Route)(nil),                     // 26: wuye.plugin.v1.Route
+	(*PeriodicTask)(nil),              // 27: wuye.plugin.v1.PeriodicTask
+	(*Collection)(nil),                // 28: wuye.plugin.v1.Collection
+	(*IndexField)(nil),                // 29: wuye.plugin.v1.IndexField
+	(*Template)(nil),                  // 30: wuye.plugin.v1.Template
+	(*Page)(nil),                      // 31: wuye.plugin.v1.Page
+	(*StartRequest)(nil),              // 32: wuye.plugin.v1.StartRequest
+	(*StartResponse)(nil),             // 33: wuye.plugin.v1.StartResponse
+	(*ConfigureRequest)(nil),          // 34: wuye.plugin.v1.ConfigureRequest
+	(*ConfigureResponse)(nil),         // 35: wuye.plugin.v1.ConfigureResponse
+	(*HealthRequest)(nil),             // 36: wuye.plugin.v1.HealthRequest
+	(*HealthResponse)(nil),            // 37: wuye.plugin.v1.HealthResponse
+	(*Caller)(nil),                    // 38: wuye.plugin.v1.Caller
+	(*HTTPRequest)(nil),               // 39: wuye.plugin.v1.HTTPRequest
+	(*HTTPResponse)(nil),              // 40: wuye.plugin.v1.HTTPResponse
+	(*Event)(nil),                     // 41: wuye.plugin.v1.Event
+	(*EventAck)(nil),                  // 42: wuye.plugin.v1.EventAck
+	(*TaskRequest)(nil),               // 43: wuye.plugin.v1.TaskRequest
+	(*TaskResult)(nil),                // 44: wuye.plugin.v1.TaskResult
+	(*AssetRequest)(nil),              // 45: wuye.plugin.v1.AssetRequest
+	(*Asset)(nil),                     // 46: wuye.plugin.v1.Asset
+	(*ErrorDetail)(nil),               // 47: wuye.plugin.v1.ErrorDetail
+	(*FieldError)(nil),                // 48: wuye.plugin.v1.FieldError
+	(*Record)(nil),                    // 49: wuye.plugin.v1.Record
+	(*PutRecordRequest)(nil),          // 50: wuye.plugin.v1.PutRecordRequest
+	(*GetRecordRequest)(nil),          // 51: wuye.plugin.v1.GetRecordRequest
+	(*DeleteRecordRequest)(nil),       // 52: wuye.plugin.v1.DeleteRecordRequest
+	(*DeleteRecordResponse)(nil),      // 53: wuye.plugin.v1.DeleteRecordResponse
+	(*Filter)(nil),                    // 54: wuye.plugin.v1.Filter
+	(*QueryRecordsRequest)(nil),       // 55: wuye.plugin.v1.QueryRecordsRequest
+	(*QueryRecordsResponse)(nil),      // 56: wuye.plugin.v1.QueryRecordsResponse
+	(*Community)(nil),                 // 57: wuye.plugin.v1.Community
+	(*ListCommunitiesRequest)(nil),    // 58: wuye.plugin.v1.ListCommunitiesRequest
+	(*ListCommunitiesResponse)(nil),   // 59: wuye.plugin.v1.ListCommunitiesResponse
+	(*Room)(nil),                      // 60: wuye.plugin.v1.Room
+	(*GetRoomRequest)(nil),            // 61: wuye.plugin.v1.GetRoomRequest
+	(*ListRoomsRequest)(nil),          // 62: wuye.plugin.v1.ListRoomsRequest
+	(*ListRoomsResponse)(nil),         // 63: wuye.plugin.v1.ListRoomsResponse
+	(*Resident)(nil),                  // 64: wuye.plugin.v1.Resident
+	(*GetResidentRequest)(nil),        // 65: wuye.plugin.v1.GetResidentRequest
+	(*ListResidentsRequest)(nil),      // 66: wuye.plugin.v1.ListResidentsRequest
+	(*ListResidentsResponse)(nil),     // 67: wuye.plugin.v1.ListResidentsResponse
+	(*PostChargeRequest)(nil),         // 68: wuye.plugin.v1.PostChargeRequest
+	(*Charge)(nil),                    // 69: wuye.plugin.v1.Charge
+	(*CreateWorkOrderRequest)(nil),    // 70: wuye.plugin.v1.CreateWorkOrderRequest
+	(*UpdateWorkOrderRequest)(nil),    // 71: wuye.plugin.v1.UpdateWorkOrderRequest
+	(*GetWorkOrderRequest)(nil),       // 72: wuye.plugin.v1.GetWorkOrderRequest
+	(*WorkOrder)(nil),                 // 73: wuye.plugin.v1.WorkOrder
+	(*Recipient)(nil),                 // 74: wuye.plugin.v1.Recipient
+	(*NotifyRequest)(nil),             // 75: wuye.plugin.v1.NotifyRequest
+	(*NotifyResponse)(nil),            // 76: wuye.plugin.v1.NotifyResponse
+	(*PublishRequest)(nil),            // 77: wuye.plugin.v1.PublishRequest
+	(*PublishResponse)(nil),           // 78: wuye.plugin.v1.PublishResponse
+	(*ScheduleTaskRequest)(nil),       // 79: wuye.plugin.v1.ScheduleTaskRequest
+	(*ScheduleTaskResponse)(nil),      // 80: wuye.plugin.v1.ScheduleTaskResponse
+	(*CancelTaskRequest)(nil),         // 81: wuye.plugin.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),        // 82: wuye.plugin.v1.CancelTaskResponse
+	(*AuditRequest)(nil),              // 83: wuye.plugin.v1.AuditRequest
+	(*AuditResponse)(nil),             // 84: wuye.plugin.v1.AuditResponse
+	(*GetConfigRequest)(nil),          // 85: wuye.plugin.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),         // 86: wuye.plugin.v1.GetConfigResponse
+	(*ListDevicesRequest)(nil),        // 87: wuye.plugin.v1.ListDevicesRequest
+	(*DeviceInfo)(nil),                // 88: wuye.plugin.v1.DeviceInfo
+	(*ListDevicesResponse)(nil),       // 89: wuye.plugin.v1.ListDevicesResponse
+	(*GetDeviceRequest)(nil),          // 90: wuye.plugin.v1.GetDeviceRequest
+	(*Vehicle)(nil),                   // 91: wuye.plugin.v1.Vehicle
+	(*FindVehicleRequest)(nil),        // 92: wuye.plugin.v1.FindVehicleRequest
+	(*ListVehiclesRequest)(nil),       // 93: wuye.plugin.v1.ListVehiclesRequest
+	(*ListVehiclesResponse)(nil),      // 94: wuye.plugin.v1.ListVehiclesResponse
+	(*ListDriverDevicesRequest)(nil),  // 95: wuye.plugin.v1.ListDriverDevicesRequest
+	(*ListDriverDevicesResponse)(nil), // 96: wuye.plugin.v1.ListDriverDevicesResponse
+	nil,                               // 97: wuye.plugin.v1.DeviceSpec.SecretsEntry
+	nil,                               // 98: wuye.plugin.v1.IngestRequest.HeadersEntry
+	nil,                               // 99: wuye.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                               // 100: wuye.plugin.v1.HTTPRequest.HeadersEntry
+	nil,                               // 101: wuye.plugin.v1.HTTPResponse.HeadersEntry
+	nil,                               // 102: wuye.plugin.v1.NotifyRequest.VarsEntry
+	nil,                               // 103: wuye.plugin.v1.GetConfigResponse.SecretsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
-	0,  // 0: wuye.plugin.v1.Manifest.kind:type_name -> wuye.plugin.v1.Kind
-	3,  // 1: wuye.plugin.v1.Manifest.permissions:type_name -> wuye.plugin.v1.Permission
-	4,  // 2: wuye.plugin.v1.Manifest.routes:type_name -> wuye.plugin.v1.Route
-	5,  // 3: wuye.plugin.v1.Manifest.tasks:type_name -> wuye.plugin.v1.PeriodicTask
-	6,  // 4: wuye.plugin.v1.Manifest.collections:type_name -> wuye.plugin.v1.Collection
-	8,  // 5: wuye.plugin.v1.Manifest.templates:type_name -> wuye.plugin.v1.Template
-	9,  // 6: wuye.plugin.v1.Manifest.pages:type_name -> wuye.plugin.v1.Page
-	7,  // 7: wuye.plugin.v1.Collection.indexes:type_name -> wuye.plugin.v1.IndexField
-	65, // 8: wuye.plugin.v1.HTTPRequest.params:type_name -> wuye.plugin.v1.HTTPRequest.ParamsEntry
-	66, // 9: wuye.plugin.v1.HTTPRequest.headers:type_name -> wuye.plugin.v1.HTTPRequest.HeadersEntry
-	16, // 10: wuye.plugin.v1.HTTPRequest.caller:type_name -> wuye.plugin.v1.Caller
-	67, // 11: wuye.plugin.v1.HTTPResponse.headers:type_name -> wuye.plugin.v1.HTTPResponse.HeadersEntry
-	26, // 12: wuye.plugin.v1.ErrorDetail.fields:type_name -> wuye.plugin.v1.FieldError
-	32, // 13: wuye.plugin.v1.QueryRecordsRequest.filters:type_name -> wuye.plugin.v1.Filter
-	27, // 14: wuye.plugin.v1.QueryRecordsResponse.records:type_name -> wuye.plugin.v1.Record
-	35, // 15: wuye.plugin.v1.ListCommunitiesResponse.communities:type_name -> wuye.plugin.v1.Community
-	38, // 16: wuye.plugin.v1.ListRoomsResponse.rooms:type_name -> wuye.plugin.v1.Room
-	42, // 17: wuye.plugin.v1.ListResidentsResponse.residents:type_name -> wuye.plugin.v1.Resident
-	68, // 18: wuye.plugin.v1.NotifyRequest.vars:type_name -> wuye.plugin.v1.NotifyRequest.VarsEntry
-	52, // 19: wuye.plugin.v1.NotifyRequest.recipients:type_name -> wuye.plugin.v1.Recipient
-	69, // 20: wuye.plugin.v1.GetConfigResponse.secrets:type_name -> wuye.plugin.v1.GetConfigResponse.SecretsEntry
-	1,  // 21: wuye.plugin.v1.Plugin.Describe:input_type -> wuye.plugin.v1.DescribeRequest
-	10, // 22: wuye.plugin.v1.Plugin.Start:input_type -> wuye.plugin.v1.StartRequest
-	12, // 23: wuye.plugin.v1.Plugin.Configure:input_type -> wuye.plugin.v1.ConfigureRequest
-	14, // 24: wuye.plugin.v1.Plugin.Health:input_type -> wuye.plugin.v1.HealthRequest
-	17, // 25: wuye.plugin.v1.Plugin.HandleHTTP:input_type -> wuye.plugin.v1.HTTPRequest
-	19, // 26: wuye.plugin.v1.Plugin.HandleEvent:input_type -> wuye.plugin.v1.Event
-	21, // 27: wuye.plugin.v1.Plugin.RunTask:input_type -> wuye.plugin.v1.TaskRequest
-	23, // 28: wuye.plugin.v1.Plugin.GetAsset:input_type -> wuye.plugin.v1.AssetRequest
-	28, // 29: wuye.plugin.v1.Host.PutRecord:input_type -> wuye.plugin.v1.PutRecordRequest
-	29, // 30: wuye.plugin.v1.Host.GetRecord:input_type -> wuye.plugin.v1.GetRecordRequest
-	30, // 31: wuye.plugin.v1.Host.DeleteRecord:input_type -> wuye.plugin.v1.DeleteRecordRequest
-	33, // 32: wuye.plugin.v1.Host.QueryRecords:input_type -> wuye.plugin.v1.QueryRecordsRequest
-	36, // 33: wuye.plugin.v1.Host.ListCommunities:input_type -> wuye.plugin.v1.ListCommunitiesRequest
-	39, // 34: wuye.plugin.v1.Host.GetRoom:input_type -> wuye.plugin.v1.GetRoomRequest
-	40, // 35: wuye.plugin.v1.Host.ListRooms:input_type -> wuye.plugin.v1.ListRoomsRequest
-	43, // 36: wuye.plugin.v1.Host.GetResident:input_type -> wuye.plugin.v1.GetResidentRequest
-	44, // 37: wuye.plugin.v1.Host.ListResidents:input_type -> wuye.plugin.v1.ListResidentsRequest
-	46, // 38: wuye.plugin.v1.Host.PostCharge:input_type -> wuye.plugin.v1.PostChargeRequest
-	48, // 39: wuye.plugin.v1.Host.CreateWorkOrder:input_type -> wuye.plugin.v1.CreateWorkOrderRequest
-	49, // 40: wuye.plugin.v1.Host.UpdateWorkOrder:input_type -> wuye.plugin.v1.UpdateWorkOrderRequest
-	50, // 41: wuye.plugin.v1.Host.GetWorkOrder:input_type -> wuye.plugin.v1.GetWorkOrderRequest
-	53, // 42: wuye.plugin.v1.Host.Notify:input_type -> wuye.plugin.v1.NotifyRequest
-	55, // 43: wuye.plugin.v1.Host.Publish:input_type -> wuye.plugin.v1.PublishRequest
-	57, // 44: wuye.plugin.v1.Host.ScheduleTask:input_type -> wuye.plugin.v1.ScheduleTaskRequest
-	59, // 45: wuye.plugin.v1.Host.CancelTask:input_type -> wuye.plugin.v1.CancelTaskRequest
-	61, // 46: wuye.plugin.v1.Host.Audit:input_type -> wuye.plugin.v1.AuditRequest
-	63, // 47: wuye.plugin.v1.Host.GetConfig:input_type -> wuye.plugin.v1.GetConfigRequest
-	2,  // 48: wuye.plugin.v1.Plugin.Describe:output_type -> wuye.plugin.v1.Manifest
-	11, // 49: wuye.plugin.v1.Plugin.Start:output_type -> wuye.plugin.v1.StartResponse
-	13, // 50: wuye.plugin.v1.Plugin.Configure:output_type -> wuye.plugin.v1.ConfigureResponse
-	15, // 51: wuye.plugin.v1.Plugin.Health:output_type -> wuye.plugin.v1.HealthResponse
-	18, // 52: wuye.plugin.v1.Plugin.HandleHTTP:output_type -> wuye.plugin.v1.HTTPResponse
-	20, // 53: wuye.plugin.v1.Plugin.HandleEvent:output_type -> wuye.plugin.v1.EventAck
-	22, // 54: wuye.plugin.v1.Plugin.RunTask:output_type -> wuye.plugin.v1.TaskResult
-	24, // 55: wuye.plugin.v1.Plugin.GetAsset:output_type -> wuye.plugin.v1.Asset
-	27, // 56: wuye.plugin.v1.Host.PutRecord:output_type -> wuye.plugin.v1.Record
-	27, // 57: wuye.plugin.v1.Host.GetRecord:output_type -> wuye.plugin.v1.Record
-	31, // 58: wuye.plugin.v1.Host.DeleteRecord:output_type -> wuye.plugin.v1.DeleteRecordResponse
-	34, // 59: wuye.plugin.v1.Host.QueryRecords:output_type -> wuye.plugin.v1.QueryRecordsResponse
-	37, // 60: wuye.plugin.v1.Host.ListCommunities:output_type -> wuye.plugin.v1.ListCommunitiesResponse
-	38, // 61: wuye.plugin.v1.Host.GetRoom:output_type -> wuye.plugin.v1.Room
-	41, // 62: wuye.plugin.v1.Host.ListRooms:output_type -> wuye.plugin.v1.ListRoomsResponse
-	42, // 63: wuye.plugin.v1.Host.GetResident:output_type -> wuye.plugin.v1.Resident
-	45, // 64: wuye.plugin.v1.Host.ListResidents:output_type -> wuye.plugin.v1.ListResidentsResponse
-	47, // 65: wuye.plugin.v1.Host.PostCharge:output_type -> wuye.plugin.v1.Charge
-	51, // 66: wuye.plugin.v1.Host.CreateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
-	51, // 67: wuye.plugin.v1.Host.UpdateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
-	51, // 68: wuye.plugin.v1.Host.GetWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
-	54, // 69: wuye.plugin.v1.Host.Notify:output_type -> wuye.plugin.v1.NotifyResponse
-	56, // 70: wuye.plugin.v1.Host.Publish:output_type -> wuye.plugin.v1.PublishResponse
-	58, // 71: wuye.plugin.v1.Host.ScheduleTask:output_type -> wuye.plugin.v1.ScheduleTaskResponse
-	60, // 72: wuye.plugin.v1.Host.CancelTask:output_type -> wuye.plugin.v1.CancelTaskResponse
-	62, // 73: wuye.plugin.v1.Host.Audit:output_type -> wuye.plugin.v1.AuditResponse
-	64, // 74: wuye.plugin.v1.Host.GetConfig:output_type -> wuye.plugin.v1.GetConfigResponse
-	48, // [48:75] is the sub-list for method output_type
-	21, // [21:48] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	0,   // 0: wuye.plugin.v1.Manifest.kind:type_name -> wuye.plugin.v1.Kind
+	25,  // 1: wuye.plugin.v1.Manifest.permissions:type_name -> wuye.plugin.v1.Permission
+	26,  // 2: wuye.plugin.v1.Manifest.routes:type_name -> wuye.plugin.v1.Route
+	27,  // 3: wuye.plugin.v1.Manifest.tasks:type_name -> wuye.plugin.v1.PeriodicTask
+	28,  // 4: wuye.plugin.v1.Manifest.collections:type_name -> wuye.plugin.v1.Collection
+	30,  // 5: wuye.plugin.v1.Manifest.templates:type_name -> wuye.plugin.v1.Template
+	31,  // 6: wuye.plugin.v1.Manifest.pages:type_name -> wuye.plugin.v1.Page
+	3,   // 7: wuye.plugin.v1.Manifest.driver:type_name -> wuye.plugin.v1.DriverInfo
+	4,   // 8: wuye.plugin.v1.DriverInfo.points:type_name -> wuye.plugin.v1.PointSpec
+	5,   // 9: wuye.plugin.v1.DeviceSpec.location:type_name -> wuye.plugin.v1.Location
+	97,  // 10: wuye.plugin.v1.DeviceSpec.secrets:type_name -> wuye.plugin.v1.DeviceSpec.SecretsEntry
+	98,  // 11: wuye.plugin.v1.IngestRequest.headers:type_name -> wuye.plugin.v1.IngestRequest.HeadersEntry
+	11,  // 12: wuye.plugin.v1.IngestResponse.events:type_name -> wuye.plugin.v1.DeviceEvent
+	11,  // 13: wuye.plugin.v1.DeviceEvents.events:type_name -> wuye.plugin.v1.DeviceEvent
+	19,  // 14: wuye.plugin.v1.Points.points:type_name -> wuye.plugin.v1.Point
+	23,  // 15: wuye.plugin.v1.DiscoverResponse.devices:type_name -> wuye.plugin.v1.FoundDevice
+	29,  // 16: wuye.plugin.v1.Collection.indexes:type_name -> wuye.plugin.v1.IndexField
+	99,  // 17: wuye.plugin.v1.HTTPRequest.params:type_name -> wuye.plugin.v1.HTTPRequest.ParamsEntry
+	100, // 18: wuye.plugin.v1.HTTPRequest.headers:type_name -> wuye.plugin.v1.HTTPRequest.HeadersEntry
+	38,  // 19: wuye.plugin.v1.HTTPRequest.caller:type_name -> wuye.plugin.v1.Caller
+	101, // 20: wuye.plugin.v1.HTTPResponse.headers:type_name -> wuye.plugin.v1.HTTPResponse.HeadersEntry
+	48,  // 21: wuye.plugin.v1.ErrorDetail.fields:type_name -> wuye.plugin.v1.FieldError
+	54,  // 22: wuye.plugin.v1.QueryRecordsRequest.filters:type_name -> wuye.plugin.v1.Filter
+	49,  // 23: wuye.plugin.v1.QueryRecordsResponse.records:type_name -> wuye.plugin.v1.Record
+	57,  // 24: wuye.plugin.v1.ListCommunitiesResponse.communities:type_name -> wuye.plugin.v1.Community
+	60,  // 25: wuye.plugin.v1.ListRoomsResponse.rooms:type_name -> wuye.plugin.v1.Room
+	64,  // 26: wuye.plugin.v1.ListResidentsResponse.residents:type_name -> wuye.plugin.v1.Resident
+	102, // 27: wuye.plugin.v1.NotifyRequest.vars:type_name -> wuye.plugin.v1.NotifyRequest.VarsEntry
+	74,  // 28: wuye.plugin.v1.NotifyRequest.recipients:type_name -> wuye.plugin.v1.Recipient
+	103, // 29: wuye.plugin.v1.GetConfigResponse.secrets:type_name -> wuye.plugin.v1.GetConfigResponse.SecretsEntry
+	5,   // 30: wuye.plugin.v1.DeviceInfo.location:type_name -> wuye.plugin.v1.Location
+	88,  // 31: wuye.plugin.v1.ListDevicesResponse.devices:type_name -> wuye.plugin.v1.DeviceInfo
+	91,  // 32: wuye.plugin.v1.ListVehiclesResponse.vehicles:type_name -> wuye.plugin.v1.Vehicle
+	6,   // 33: wuye.plugin.v1.ListDriverDevicesResponse.devices:type_name -> wuye.plugin.v1.DeviceSpec
+	1,   // 34: wuye.plugin.v1.Plugin.Describe:input_type -> wuye.plugin.v1.DescribeRequest
+	32,  // 35: wuye.plugin.v1.Plugin.Start:input_type -> wuye.plugin.v1.StartRequest
+	34,  // 36: wuye.plugin.v1.Plugin.Configure:input_type -> wuye.plugin.v1.ConfigureRequest
+	36,  // 37: wuye.plugin.v1.Plugin.Health:input_type -> wuye.plugin.v1.HealthRequest
+	39,  // 38: wuye.plugin.v1.Plugin.HandleHTTP:input_type -> wuye.plugin.v1.HTTPRequest
+	41,  // 39: wuye.plugin.v1.Plugin.HandleEvent:input_type -> wuye.plugin.v1.Event
+	43,  // 40: wuye.plugin.v1.Plugin.RunTask:input_type -> wuye.plugin.v1.TaskRequest
+	45,  // 41: wuye.plugin.v1.Plugin.GetAsset:input_type -> wuye.plugin.v1.AssetRequest
+	6,   // 42: wuye.plugin.v1.Driver.AddDevice:input_type -> wuye.plugin.v1.DeviceSpec
+	6,   // 43: wuye.plugin.v1.Driver.UpdateDevice:input_type -> wuye.plugin.v1.DeviceSpec
+	7,   // 44: wuye.plugin.v1.Driver.RemoveDevice:input_type -> wuye.plugin.v1.DeviceRef
+	9,   // 45: wuye.plugin.v1.Driver.Ingest:input_type -> wuye.plugin.v1.IngestRequest
+	16,  // 46: wuye.plugin.v1.Driver.Execute:input_type -> wuye.plugin.v1.CommandRequest
+	18,  // 47: wuye.plugin.v1.Driver.ReadPoints:input_type -> wuye.plugin.v1.PointsRequest
+	20,  // 48: wuye.plugin.v1.Driver.WritePoints:input_type -> wuye.plugin.v1.Points
+	22,  // 49: wuye.plugin.v1.Driver.Discover:input_type -> wuye.plugin.v1.DiscoverRequest
+	50,  // 50: wuye.plugin.v1.Host.PutRecord:input_type -> wuye.plugin.v1.PutRecordRequest
+	51,  // 51: wuye.plugin.v1.Host.GetRecord:input_type -> wuye.plugin.v1.GetRecordRequest
+	52,  // 52: wuye.plugin.v1.Host.DeleteRecord:input_type -> wuye.plugin.v1.DeleteRecordRequest
+	55,  // 53: wuye.plugin.v1.Host.QueryRecords:input_type -> wuye.plugin.v1.QueryRecordsRequest
+	58,  // 54: wuye.plugin.v1.Host.ListCommunities:input_type -> wuye.plugin.v1.ListCommunitiesRequest
+	61,  // 55: wuye.plugin.v1.Host.GetRoom:input_type -> wuye.plugin.v1.GetRoomRequest
+	62,  // 56: wuye.plugin.v1.Host.ListRooms:input_type -> wuye.plugin.v1.ListRoomsRequest
+	65,  // 57: wuye.plugin.v1.Host.GetResident:input_type -> wuye.plugin.v1.GetResidentRequest
+	66,  // 58: wuye.plugin.v1.Host.ListResidents:input_type -> wuye.plugin.v1.ListResidentsRequest
+	68,  // 59: wuye.plugin.v1.Host.PostCharge:input_type -> wuye.plugin.v1.PostChargeRequest
+	70,  // 60: wuye.plugin.v1.Host.CreateWorkOrder:input_type -> wuye.plugin.v1.CreateWorkOrderRequest
+	71,  // 61: wuye.plugin.v1.Host.UpdateWorkOrder:input_type -> wuye.plugin.v1.UpdateWorkOrderRequest
+	72,  // 62: wuye.plugin.v1.Host.GetWorkOrder:input_type -> wuye.plugin.v1.GetWorkOrderRequest
+	75,  // 63: wuye.plugin.v1.Host.Notify:input_type -> wuye.plugin.v1.NotifyRequest
+	77,  // 64: wuye.plugin.v1.Host.Publish:input_type -> wuye.plugin.v1.PublishRequest
+	79,  // 65: wuye.plugin.v1.Host.ScheduleTask:input_type -> wuye.plugin.v1.ScheduleTaskRequest
+	81,  // 66: wuye.plugin.v1.Host.CancelTask:input_type -> wuye.plugin.v1.CancelTaskRequest
+	83,  // 67: wuye.plugin.v1.Host.Audit:input_type -> wuye.plugin.v1.AuditRequest
+	85,  // 68: wuye.plugin.v1.Host.GetConfig:input_type -> wuye.plugin.v1.GetConfigRequest
+	87,  // 69: wuye.plugin.v1.Host.ListDevices:input_type -> wuye.plugin.v1.ListDevicesRequest
+	90,  // 70: wuye.plugin.v1.Host.GetDevice:input_type -> wuye.plugin.v1.GetDeviceRequest
+	16,  // 71: wuye.plugin.v1.Host.DeviceCommand:input_type -> wuye.plugin.v1.CommandRequest
+	92,  // 72: wuye.plugin.v1.Host.FindVehicle:input_type -> wuye.plugin.v1.FindVehicleRequest
+	93,  // 73: wuye.plugin.v1.Host.ListVehicles:input_type -> wuye.plugin.v1.ListVehiclesRequest
+	95,  // 74: wuye.plugin.v1.Host.ListDriverDevices:input_type -> wuye.plugin.v1.ListDriverDevicesRequest
+	12,  // 75: wuye.plugin.v1.Host.EmitDeviceEvents:input_type -> wuye.plugin.v1.DeviceEvents
+	14,  // 76: wuye.plugin.v1.Host.ReportDeviceStatus:input_type -> wuye.plugin.v1.DeviceStatus
+	2,   // 77: wuye.plugin.v1.Plugin.Describe:output_type -> wuye.plugin.v1.Manifest
+	33,  // 78: wuye.plugin.v1.Plugin.Start:output_type -> wuye.plugin.v1.StartResponse
+	35,  // 79: wuye.plugin.v1.Plugin.Configure:output_type -> wuye.plugin.v1.ConfigureResponse
+	37,  // 80: wuye.plugin.v1.Plugin.Health:output_type -> wuye.plugin.v1.HealthResponse
+	40,  // 81: wuye.plugin.v1.Plugin.HandleHTTP:output_type -> wuye.plugin.v1.HTTPResponse
+	42,  // 82: wuye.plugin.v1.Plugin.HandleEvent:output_type -> wuye.plugin.v1.EventAck
+	44,  // 83: wuye.plugin.v1.Plugin.RunTask:output_type -> wuye.plugin.v1.TaskResult
+	46,  // 84: wuye.plugin.v1.Plugin.GetAsset:output_type -> wuye.plugin.v1.Asset
+	8,   // 85: wuye.plugin.v1.Driver.AddDevice:output_type -> wuye.plugin.v1.DeviceAck
+	8,   // 86: wuye.plugin.v1.Driver.UpdateDevice:output_type -> wuye.plugin.v1.DeviceAck
+	8,   // 87: wuye.plugin.v1.Driver.RemoveDevice:output_type -> wuye.plugin.v1.DeviceAck
+	10,  // 88: wuye.plugin.v1.Driver.Ingest:output_type -> wuye.plugin.v1.IngestResponse
+	17,  // 89: wuye.plugin.v1.Driver.Execute:output_type -> wuye.plugin.v1.CommandResult
+	20,  // 90: wuye.plugin.v1.Driver.ReadPoints:output_type -> wuye.plugin.v1.Points
+	21,  // 91: wuye.plugin.v1.Driver.WritePoints:output_type -> wuye.plugin.v1.PointsAck
+	24,  // 92: wuye.plugin.v1.Driver.Discover:output_type -> wuye.plugin.v1.DiscoverResponse
+	49,  // 93: wuye.plugin.v1.Host.PutRecord:output_type -> wuye.plugin.v1.Record
+	49,  // 94: wuye.plugin.v1.Host.GetRecord:output_type -> wuye.plugin.v1.Record
+	53,  // 95: wuye.plugin.v1.Host.DeleteRecord:output_type -> wuye.plugin.v1.DeleteRecordResponse
+	56,  // 96: wuye.plugin.v1.Host.QueryRecords:output_type -> wuye.plugin.v1.QueryRecordsResponse
+	59,  // 97: wuye.plugin.v1.Host.ListCommunities:output_type -> wuye.plugin.v1.ListCommunitiesResponse
+	60,  // 98: wuye.plugin.v1.Host.GetRoom:output_type -> wuye.plugin.v1.Room
+	63,  // 99: wuye.plugin.v1.Host.ListRooms:output_type -> wuye.plugin.v1.ListRoomsResponse
+	64,  // 100: wuye.plugin.v1.Host.GetResident:output_type -> wuye.plugin.v1.Resident
+	67,  // 101: wuye.plugin.v1.Host.ListResidents:output_type -> wuye.plugin.v1.ListResidentsResponse
+	69,  // 102: wuye.plugin.v1.Host.PostCharge:output_type -> wuye.plugin.v1.Charge
+	73,  // 103: wuye.plugin.v1.Host.CreateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
+	73,  // 104: wuye.plugin.v1.Host.UpdateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
+	73,  // 105: wuye.plugin.v1.Host.GetWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
+	76,  // 106: wuye.plugin.v1.Host.Notify:output_type -> wuye.plugin.v1.NotifyResponse
+	78,  // 107: wuye.plugin.v1.Host.Publish:output_type -> wuye.plugin.v1.PublishResponse
+	80,  // 108: wuye.plugin.v1.Host.ScheduleTask:output_type -> wuye.plugin.v1.ScheduleTaskResponse
+	82,  // 109: wuye.plugin.v1.Host.CancelTask:output_type -> wuye.plugin.v1.CancelTaskResponse
+	84,  // 110: wuye.plugin.v1.Host.Audit:output_type -> wuye.plugin.v1.AuditResponse
+	86,  // 111: wuye.plugin.v1.Host.GetConfig:output_type -> wuye.plugin.v1.GetConfigResponse
+	89,  // 112: wuye.plugin.v1.Host.ListDevices:output_type -> wuye.plugin.v1.ListDevicesResponse
+	88,  // 113: wuye.plugin.v1.Host.GetDevice:output_type -> wuye.plugin.v1.DeviceInfo
+	17,  // 114: wuye.plugin.v1.Host.DeviceCommand:output_type -> wuye.plugin.v1.CommandResult
+	91,  // 115: wuye.plugin.v1.Host.FindVehicle:output_type -> wuye.plugin.v1.Vehicle
+	94,  // 116: wuye.plugin.v1.Host.ListVehicles:output_type -> wuye.plugin.v1.ListVehiclesResponse
+	96,  // 117: wuye.plugin.v1.Host.ListDriverDevices:output_type -> wuye.plugin.v1.ListDriverDevicesResponse
+	13,  // 118: wuye.plugin.v1.Host.EmitDeviceEvents:output_type -> wuye.plugin.v1.EmitAck
+	15,  // 119: wuye.plugin.v1.Host.ReportDeviceStatus:output_type -> wuye.plugin.v1.DeviceStatusAck
+	77,  // [77:120] is the sub-list for method output_type
+	34,  // [34:77] is the sub-list for method input_type
+	34,  // [34:34] is the sub-list for extension type_name
+	34,  // [34:34] is the sub-list for extension extendee
+	0,   // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -4776,9 +6974,9 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   69,
+			NumMessages:   103,
 			NumExtensions: 0,
-			NumServices:   2,
+			NumServices:   3,
 		},
 		GoTypes:           file_plugin_proto_goTypes,
 		DependencyIndexes: file_plugin_proto_depIdxs,

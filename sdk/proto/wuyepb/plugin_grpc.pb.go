@@ -1,4 +1,4 @@
-// The Wuye plugin contract, API version 2.
+// The Wuye plugin contract, API version 3.
 //
 // A plugin is a separate process started by the core (hashicorp/go-plugin over
 // gRPC). The core calls the Plugin service; the plugin calls back into the Host
@@ -442,25 +442,439 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	Host_PutRecord_FullMethodName       = "/wuye.plugin.v1.Host/PutRecord"
-	Host_GetRecord_FullMethodName       = "/wuye.plugin.v1.Host/GetRecord"
-	Host_DeleteRecord_FullMethodName    = "/wuye.plugin.v1.Host/DeleteRecord"
-	Host_QueryRecords_FullMethodName    = "/wuye.plugin.v1.Host/QueryRecords"
-	Host_ListCommunities_FullMethodName = "/wuye.plugin.v1.Host/ListCommunities"
-	Host_GetRoom_FullMethodName         = "/wuye.plugin.v1.Host/GetRoom"
-	Host_ListRooms_FullMethodName       = "/wuye.plugin.v1.Host/ListRooms"
-	Host_GetResident_FullMethodName     = "/wuye.plugin.v1.Host/GetResident"
-	Host_ListResidents_FullMethodName   = "/wuye.plugin.v1.Host/ListResidents"
-	Host_PostCharge_FullMethodName      = "/wuye.plugin.v1.Host/PostCharge"
-	Host_CreateWorkOrder_FullMethodName = "/wuye.plugin.v1.Host/CreateWorkOrder"
-	Host_UpdateWorkOrder_FullMethodName = "/wuye.plugin.v1.Host/UpdateWorkOrder"
-	Host_GetWorkOrder_FullMethodName    = "/wuye.plugin.v1.Host/GetWorkOrder"
-	Host_Notify_FullMethodName          = "/wuye.plugin.v1.Host/Notify"
-	Host_Publish_FullMethodName         = "/wuye.plugin.v1.Host/Publish"
-	Host_ScheduleTask_FullMethodName    = "/wuye.plugin.v1.Host/ScheduleTask"
-	Host_CancelTask_FullMethodName      = "/wuye.plugin.v1.Host/CancelTask"
-	Host_Audit_FullMethodName           = "/wuye.plugin.v1.Host/Audit"
-	Host_GetConfig_FullMethodName       = "/wuye.plugin.v1.Host/GetConfig"
+	Driver_AddDevice_FullMethodName    = "/wuye.plugin.v1.Driver/AddDevice"
+	Driver_UpdateDevice_FullMethodName = "/wuye.plugin.v1.Driver/UpdateDevice"
+	Driver_RemoveDevice_FullMethodName = "/wuye.plugin.v1.Driver/RemoveDevice"
+	Driver_Ingest_FullMethodName       = "/wuye.plugin.v1.Driver/Ingest"
+	Driver_Execute_FullMethodName      = "/wuye.plugin.v1.Driver/Execute"
+	Driver_ReadPoints_FullMethodName   = "/wuye.plugin.v1.Driver/ReadPoints"
+	Driver_WritePoints_FullMethodName  = "/wuye.plugin.v1.Driver/WritePoints"
+	Driver_Discover_FullMethodName     = "/wuye.plugin.v1.Driver/Discover"
+)
+
+// DriverClient is the client API for Driver service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Driver is served by driver plugins next to Plugin, on the same connection.
+// The host calls it for the one tenant the process runs for. Since API 3.
+type DriverClient interface {
+	// AddDevice opens a device (the driver starts polling, subscribing or
+	// waiting for pushes). The driver also learns its devices itself after
+	// Start, through Host.ListDriverDevices; AddDevice of a known id replaces.
+	AddDevice(ctx context.Context, in *DeviceSpec, opts ...grpc.CallOption) (*DeviceAck, error)
+	// UpdateDevice replaces a device's settings (closing and reopening as the
+	// driver needs).
+	UpdateDevice(ctx context.Context, in *DeviceSpec, opts ...grpc.CallOption) (*DeviceAck, error)
+	// RemoveDevice closes a device; unknown ids are not an error.
+	RemoveDevice(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*DeviceAck, error)
+	// Ingest hands over one HTTP request a device pushed to the host's
+	// ingress endpoint, after the host checked the device's token. The driver
+	// parses it and returns the canonical events it carries (the host stores
+	// and delivers them) and, optionally, the answer the device expects.
+	// A payload it cannot read is InvalidArgument.
+	Ingest(ctx context.Context, in *IngestRequest, opts ...grpc.CallOption) (*IngestResponse, error)
+	// Execute runs a canonical command on a device and reports the outcome.
+	// A device that does not acknowledge within the deadline is
+	// DeadlineExceeded; a command the device refused answers ok = false.
+	Execute(ctx context.Context, in *CommandRequest, opts ...grpc.CallOption) (*CommandResult, error)
+	ReadPoints(ctx context.Context, in *PointsRequest, opts ...grpc.CallOption) (*Points, error)
+	WritePoints(ctx context.Context, in *Points, opts ...grpc.CallOption) (*PointsAck, error)
+	// Discover looks for devices on the network where the protocol allows
+	// (Unimplemented otherwise).
+	Discover(ctx context.Context, in *DiscoverRequest, opts ...grpc.CallOption) (*DiscoverResponse, error)
+}
+
+type driverClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewDriverClient(cc grpc.ClientConnInterface) DriverClient {
+	return &driverClient{cc}
+}
+
+func (c *driverClient) AddDevice(ctx context.Context, in *DeviceSpec, opts ...grpc.CallOption) (*DeviceAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceAck)
+	err := c.cc.Invoke(ctx, Driver_AddDevice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) UpdateDevice(ctx context.Context, in *DeviceSpec, opts ...grpc.CallOption) (*DeviceAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceAck)
+	err := c.cc.Invoke(ctx, Driver_UpdateDevice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) RemoveDevice(ctx context.Context, in *DeviceRef, opts ...grpc.CallOption) (*DeviceAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceAck)
+	err := c.cc.Invoke(ctx, Driver_RemoveDevice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) Ingest(ctx context.Context, in *IngestRequest, opts ...grpc.CallOption) (*IngestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IngestResponse)
+	err := c.cc.Invoke(ctx, Driver_Ingest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) Execute(ctx context.Context, in *CommandRequest, opts ...grpc.CallOption) (*CommandResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResult)
+	err := c.cc.Invoke(ctx, Driver_Execute_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) ReadPoints(ctx context.Context, in *PointsRequest, opts ...grpc.CallOption) (*Points, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Points)
+	err := c.cc.Invoke(ctx, Driver_ReadPoints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) WritePoints(ctx context.Context, in *Points, opts ...grpc.CallOption) (*PointsAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PointsAck)
+	err := c.cc.Invoke(ctx, Driver_WritePoints_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) Discover(ctx context.Context, in *DiscoverRequest, opts ...grpc.CallOption) (*DiscoverResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DiscoverResponse)
+	err := c.cc.Invoke(ctx, Driver_Discover_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DriverServer is the server API for Driver service.
+// All implementations must embed UnimplementedDriverServer
+// for forward compatibility.
+//
+// Driver is served by driver plugins next to Plugin, on the same connection.
+// The host calls it for the one tenant the process runs for. Since API 3.
+type DriverServer interface {
+	// AddDevice opens a device (the driver starts polling, subscribing or
+	// waiting for pushes). The driver also learns its devices itself after
+	// Start, through Host.ListDriverDevices; AddDevice of a known id replaces.
+	AddDevice(context.Context, *DeviceSpec) (*DeviceAck, error)
+	// UpdateDevice replaces a device's settings (closing and reopening as the
+	// driver needs).
+	UpdateDevice(context.Context, *DeviceSpec) (*DeviceAck, error)
+	// RemoveDevice closes a device; unknown ids are not an error.
+	RemoveDevice(context.Context, *DeviceRef) (*DeviceAck, error)
+	// Ingest hands over one HTTP request a device pushed to the host's
+	// ingress endpoint, after the host checked the device's token. The driver
+	// parses it and returns the canonical events it carries (the host stores
+	// and delivers them) and, optionally, the answer the device expects.
+	// A payload it cannot read is InvalidArgument.
+	Ingest(context.Context, *IngestRequest) (*IngestResponse, error)
+	// Execute runs a canonical command on a device and reports the outcome.
+	// A device that does not acknowledge within the deadline is
+	// DeadlineExceeded; a command the device refused answers ok = false.
+	Execute(context.Context, *CommandRequest) (*CommandResult, error)
+	ReadPoints(context.Context, *PointsRequest) (*Points, error)
+	WritePoints(context.Context, *Points) (*PointsAck, error)
+	// Discover looks for devices on the network where the protocol allows
+	// (Unimplemented otherwise).
+	Discover(context.Context, *DiscoverRequest) (*DiscoverResponse, error)
+	mustEmbedUnimplementedDriverServer()
+}
+
+// UnimplementedDriverServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedDriverServer struct{}
+
+func (UnimplementedDriverServer) AddDevice(context.Context, *DeviceSpec) (*DeviceAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method AddDevice not implemented")
+}
+func (UnimplementedDriverServer) UpdateDevice(context.Context, *DeviceSpec) (*DeviceAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateDevice not implemented")
+}
+func (UnimplementedDriverServer) RemoveDevice(context.Context, *DeviceRef) (*DeviceAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method RemoveDevice not implemented")
+}
+func (UnimplementedDriverServer) Ingest(context.Context, *IngestRequest) (*IngestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Ingest not implemented")
+}
+func (UnimplementedDriverServer) Execute(context.Context, *CommandRequest) (*CommandResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method Execute not implemented")
+}
+func (UnimplementedDriverServer) ReadPoints(context.Context, *PointsRequest) (*Points, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadPoints not implemented")
+}
+func (UnimplementedDriverServer) WritePoints(context.Context, *Points) (*PointsAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method WritePoints not implemented")
+}
+func (UnimplementedDriverServer) Discover(context.Context, *DiscoverRequest) (*DiscoverResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Discover not implemented")
+}
+func (UnimplementedDriverServer) mustEmbedUnimplementedDriverServer() {}
+func (UnimplementedDriverServer) testEmbeddedByValue()                {}
+
+// UnsafeDriverServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to DriverServer will
+// result in compilation errors.
+type UnsafeDriverServer interface {
+	mustEmbedUnimplementedDriverServer()
+}
+
+func RegisterDriverServer(s grpc.ServiceRegistrar, srv DriverServer) {
+	// If the following call panics, it indicates UnimplementedDriverServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Driver_ServiceDesc, srv)
+}
+
+func _Driver_AddDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeviceSpec)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).AddDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_AddDevice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).AddDevice(ctx, req.(*DeviceSpec))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_UpdateDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeviceSpec)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).UpdateDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_UpdateDevice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).UpdateDevice(ctx, req.(*DeviceSpec))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_RemoveDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeviceRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).RemoveDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_RemoveDevice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).RemoveDevice(ctx, req.(*DeviceRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_Ingest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IngestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).Ingest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_Ingest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).Ingest(ctx, req.(*IngestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_Execute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).Execute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_Execute_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).Execute(ctx, req.(*CommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_ReadPoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ReadPoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ReadPoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ReadPoints(ctx, req.(*PointsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_WritePoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(Points)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).WritePoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_WritePoints_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).WritePoints(ctx, req.(*Points))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_Discover_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DiscoverRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).Discover(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_Discover_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).Discover(ctx, req.(*DiscoverRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Driver_ServiceDesc is the grpc.ServiceDesc for Driver service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Driver_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "wuye.plugin.v1.Driver",
+	HandlerType: (*DriverServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "AddDevice",
+			Handler:    _Driver_AddDevice_Handler,
+		},
+		{
+			MethodName: "UpdateDevice",
+			Handler:    _Driver_UpdateDevice_Handler,
+		},
+		{
+			MethodName: "RemoveDevice",
+			Handler:    _Driver_RemoveDevice_Handler,
+		},
+		{
+			MethodName: "Ingest",
+			Handler:    _Driver_Ingest_Handler,
+		},
+		{
+			MethodName: "Execute",
+			Handler:    _Driver_Execute_Handler,
+		},
+		{
+			MethodName: "ReadPoints",
+			Handler:    _Driver_ReadPoints_Handler,
+		},
+		{
+			MethodName: "WritePoints",
+			Handler:    _Driver_WritePoints_Handler,
+		},
+		{
+			MethodName: "Discover",
+			Handler:    _Driver_Discover_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "plugin.proto",
+}
+
+const (
+	Host_PutRecord_FullMethodName          = "/wuye.plugin.v1.Host/PutRecord"
+	Host_GetRecord_FullMethodName          = "/wuye.plugin.v1.Host/GetRecord"
+	Host_DeleteRecord_FullMethodName       = "/wuye.plugin.v1.Host/DeleteRecord"
+	Host_QueryRecords_FullMethodName       = "/wuye.plugin.v1.Host/QueryRecords"
+	Host_ListCommunities_FullMethodName    = "/wuye.plugin.v1.Host/ListCommunities"
+	Host_GetRoom_FullMethodName            = "/wuye.plugin.v1.Host/GetRoom"
+	Host_ListRooms_FullMethodName          = "/wuye.plugin.v1.Host/ListRooms"
+	Host_GetResident_FullMethodName        = "/wuye.plugin.v1.Host/GetResident"
+	Host_ListResidents_FullMethodName      = "/wuye.plugin.v1.Host/ListResidents"
+	Host_PostCharge_FullMethodName         = "/wuye.plugin.v1.Host/PostCharge"
+	Host_CreateWorkOrder_FullMethodName    = "/wuye.plugin.v1.Host/CreateWorkOrder"
+	Host_UpdateWorkOrder_FullMethodName    = "/wuye.plugin.v1.Host/UpdateWorkOrder"
+	Host_GetWorkOrder_FullMethodName       = "/wuye.plugin.v1.Host/GetWorkOrder"
+	Host_Notify_FullMethodName             = "/wuye.plugin.v1.Host/Notify"
+	Host_Publish_FullMethodName            = "/wuye.plugin.v1.Host/Publish"
+	Host_ScheduleTask_FullMethodName       = "/wuye.plugin.v1.Host/ScheduleTask"
+	Host_CancelTask_FullMethodName         = "/wuye.plugin.v1.Host/CancelTask"
+	Host_Audit_FullMethodName              = "/wuye.plugin.v1.Host/Audit"
+	Host_GetConfig_FullMethodName          = "/wuye.plugin.v1.Host/GetConfig"
+	Host_ListDevices_FullMethodName        = "/wuye.plugin.v1.Host/ListDevices"
+	Host_GetDevice_FullMethodName          = "/wuye.plugin.v1.Host/GetDevice"
+	Host_DeviceCommand_FullMethodName      = "/wuye.plugin.v1.Host/DeviceCommand"
+	Host_FindVehicle_FullMethodName        = "/wuye.plugin.v1.Host/FindVehicle"
+	Host_ListVehicles_FullMethodName       = "/wuye.plugin.v1.Host/ListVehicles"
+	Host_ListDriverDevices_FullMethodName  = "/wuye.plugin.v1.Host/ListDriverDevices"
+	Host_EmitDeviceEvents_FullMethodName   = "/wuye.plugin.v1.Host/EmitDeviceEvents"
+	Host_ReportDeviceStatus_FullMethodName = "/wuye.plugin.v1.Host/ReportDeviceStatus"
 )
 
 // HostClient is the client API for Host service.
@@ -497,6 +911,21 @@ type HostClient interface {
 	// Audit and configuration.
 	Audit(ctx context.Context, in *AuditRequest, opts ...grpc.CallOption) (*AuditResponse, error)
 	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error)
+	// Devices, for feature plugins (since API 3): the tenant's devices, a
+	// canonical command routed to a device's driver (audited), and the
+	// compound's vehicle list.
+	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
+	GetDevice(ctx context.Context, in *GetDeviceRequest, opts ...grpc.CallOption) (*DeviceInfo, error)
+	DeviceCommand(ctx context.Context, in *CommandRequest, opts ...grpc.CallOption) (*CommandResult, error)
+	FindVehicle(ctx context.Context, in *FindVehicleRequest, opts ...grpc.CallOption) (*Vehicle, error)
+	ListVehicles(ctx context.Context, in *ListVehiclesRequest, opts ...grpc.CallOption) (*ListVehiclesResponse, error)
+	// For drivers (since API 3): the devices this driver drives, with their
+	// connection config and secrets; canonical events from devices that do not
+	// push through the ingress endpoint (MQTT, polling, event subscriptions);
+	// a device's status as the driver sees it.
+	ListDriverDevices(ctx context.Context, in *ListDriverDevicesRequest, opts ...grpc.CallOption) (*ListDriverDevicesResponse, error)
+	EmitDeviceEvents(ctx context.Context, in *DeviceEvents, opts ...grpc.CallOption) (*EmitAck, error)
+	ReportDeviceStatus(ctx context.Context, in *DeviceStatus, opts ...grpc.CallOption) (*DeviceStatusAck, error)
 }
 
 type hostClient struct {
@@ -697,6 +1126,86 @@ func (c *hostClient) GetConfig(ctx context.Context, in *GetConfigRequest, opts .
 	return out, nil
 }
 
+func (c *hostClient) ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDevicesResponse)
+	err := c.cc.Invoke(ctx, Host_ListDevices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) GetDevice(ctx context.Context, in *GetDeviceRequest, opts ...grpc.CallOption) (*DeviceInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceInfo)
+	err := c.cc.Invoke(ctx, Host_GetDevice_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) DeviceCommand(ctx context.Context, in *CommandRequest, opts ...grpc.CallOption) (*CommandResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResult)
+	err := c.cc.Invoke(ctx, Host_DeviceCommand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) FindVehicle(ctx context.Context, in *FindVehicleRequest, opts ...grpc.CallOption) (*Vehicle, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Vehicle)
+	err := c.cc.Invoke(ctx, Host_FindVehicle_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) ListVehicles(ctx context.Context, in *ListVehiclesRequest, opts ...grpc.CallOption) (*ListVehiclesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVehiclesResponse)
+	err := c.cc.Invoke(ctx, Host_ListVehicles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) ListDriverDevices(ctx context.Context, in *ListDriverDevicesRequest, opts ...grpc.CallOption) (*ListDriverDevicesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListDriverDevicesResponse)
+	err := c.cc.Invoke(ctx, Host_ListDriverDevices_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) EmitDeviceEvents(ctx context.Context, in *DeviceEvents, opts ...grpc.CallOption) (*EmitAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EmitAck)
+	err := c.cc.Invoke(ctx, Host_EmitDeviceEvents_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) ReportDeviceStatus(ctx context.Context, in *DeviceStatus, opts ...grpc.CallOption) (*DeviceStatusAck, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeviceStatusAck)
+	err := c.cc.Invoke(ctx, Host_ReportDeviceStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility.
@@ -731,6 +1240,21 @@ type HostServer interface {
 	// Audit and configuration.
 	Audit(context.Context, *AuditRequest) (*AuditResponse, error)
 	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error)
+	// Devices, for feature plugins (since API 3): the tenant's devices, a
+	// canonical command routed to a device's driver (audited), and the
+	// compound's vehicle list.
+	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
+	GetDevice(context.Context, *GetDeviceRequest) (*DeviceInfo, error)
+	DeviceCommand(context.Context, *CommandRequest) (*CommandResult, error)
+	FindVehicle(context.Context, *FindVehicleRequest) (*Vehicle, error)
+	ListVehicles(context.Context, *ListVehiclesRequest) (*ListVehiclesResponse, error)
+	// For drivers (since API 3): the devices this driver drives, with their
+	// connection config and secrets; canonical events from devices that do not
+	// push through the ingress endpoint (MQTT, polling, event subscriptions);
+	// a device's status as the driver sees it.
+	ListDriverDevices(context.Context, *ListDriverDevicesRequest) (*ListDriverDevicesResponse, error)
+	EmitDeviceEvents(context.Context, *DeviceEvents) (*EmitAck, error)
+	ReportDeviceStatus(context.Context, *DeviceStatus) (*DeviceStatusAck, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -797,6 +1321,30 @@ func (UnimplementedHostServer) Audit(context.Context, *AuditRequest) (*AuditResp
 }
 func (UnimplementedHostServer) GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetConfig not implemented")
+}
+func (UnimplementedHostServer) ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDevices not implemented")
+}
+func (UnimplementedHostServer) GetDevice(context.Context, *GetDeviceRequest) (*DeviceInfo, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDevice not implemented")
+}
+func (UnimplementedHostServer) DeviceCommand(context.Context, *CommandRequest) (*CommandResult, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeviceCommand not implemented")
+}
+func (UnimplementedHostServer) FindVehicle(context.Context, *FindVehicleRequest) (*Vehicle, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindVehicle not implemented")
+}
+func (UnimplementedHostServer) ListVehicles(context.Context, *ListVehiclesRequest) (*ListVehiclesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVehicles not implemented")
+}
+func (UnimplementedHostServer) ListDriverDevices(context.Context, *ListDriverDevicesRequest) (*ListDriverDevicesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListDriverDevices not implemented")
+}
+func (UnimplementedHostServer) EmitDeviceEvents(context.Context, *DeviceEvents) (*EmitAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method EmitDeviceEvents not implemented")
+}
+func (UnimplementedHostServer) ReportDeviceStatus(context.Context, *DeviceStatus) (*DeviceStatusAck, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportDeviceStatus not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 func (UnimplementedHostServer) testEmbeddedByValue()              {}
@@ -1161,6 +1709,150 @@ func _Host_GetConfig_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_ListDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDevicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ListDevices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ListDevices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ListDevices(ctx, req.(*ListDevicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_GetDevice_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDeviceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).GetDevice(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_GetDevice_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).GetDevice(ctx, req.(*GetDeviceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_DeviceCommand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CommandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).DeviceCommand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_DeviceCommand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).DeviceCommand(ctx, req.(*CommandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_FindVehicle_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindVehicleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).FindVehicle(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_FindVehicle_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).FindVehicle(ctx, req.(*FindVehicleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_ListVehicles_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListVehiclesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ListVehicles(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ListVehicles_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ListVehicles(ctx, req.(*ListVehiclesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_ListDriverDevices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListDriverDevicesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ListDriverDevices(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ListDriverDevices_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ListDriverDevices(ctx, req.(*ListDriverDevicesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_EmitDeviceEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeviceEvents)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).EmitDeviceEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_EmitDeviceEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).EmitDeviceEvents(ctx, req.(*DeviceEvents))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_ReportDeviceStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeviceStatus)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ReportDeviceStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ReportDeviceStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ReportDeviceStatus(ctx, req.(*DeviceStatus))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1243,6 +1935,38 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConfig",
 			Handler:    _Host_GetConfig_Handler,
+		},
+		{
+			MethodName: "ListDevices",
+			Handler:    _Host_ListDevices_Handler,
+		},
+		{
+			MethodName: "GetDevice",
+			Handler:    _Host_GetDevice_Handler,
+		},
+		{
+			MethodName: "DeviceCommand",
+			Handler:    _Host_DeviceCommand_Handler,
+		},
+		{
+			MethodName: "FindVehicle",
+			Handler:    _Host_FindVehicle_Handler,
+		},
+		{
+			MethodName: "ListVehicles",
+			Handler:    _Host_ListVehicles_Handler,
+		},
+		{
+			MethodName: "ListDriverDevices",
+			Handler:    _Host_ListDriverDevices_Handler,
+		},
+		{
+			MethodName: "EmitDeviceEvents",
+			Handler:    _Host_EmitDeviceEvents_Handler,
+		},
+		{
+			MethodName: "ReportDeviceStatus",
+			Handler:    _Host_ReportDeviceStatus_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
