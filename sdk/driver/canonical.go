@@ -1,8 +1,13 @@
 package driver
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
+	"time"
 	"unicode"
+
+	"github.com/wuye-project/wuye/sdk/plugin"
 )
 
 // Device classes: what a device is, whoever made it. A feature plugin asks
@@ -58,9 +63,6 @@ type Plate struct {
 	Direction  string `json:"direction,omitempty"`    // in, out, unknown
 	Lane       int    `json:"lane,omitempty"`         // lane number at the gate
 	Vehicle    string `json:"vehicle_type,omitempty"` // car, truck, bus, motorcycle
-	// Picture is filled by the host: the id of the stored picture
-	// (Event.Picture), readable through the attachments API.
-	Picture string `json:"picture,omitempty"`
 }
 
 // DoorAccess is the payload of door.accessed.
@@ -73,7 +75,6 @@ type DoorAccess struct {
 	Granted    bool   `json:"granted"`          // whether the controller let them through
 	Reason     string `json:"reason,omitempty"` // why not
 	Direction  string `json:"direction,omitempty"`
-	Picture    string `json:"picture,omitempty"` // filled by the host
 }
 
 // Elevator is the payload of elevator.status: the lift as last polled.
@@ -106,7 +107,6 @@ type Alarm struct {
 	Channel string `json:"channel,omitempty"` // camera channel / video source
 	Active  bool   `json:"active"`            // true when it starts, false when it ends
 	Region  string `json:"region,omitempty"`
-	Picture string `json:"picture,omitempty"` // filled by the host
 }
 
 // Reading is the payload of sensor.reading. Values are measurements, not
@@ -132,4 +132,66 @@ func NormalizePlate(s string) string {
 		b.WriteRune(unicode.ToUpper(r))
 	}
 	return b.String()
+}
+
+// SourceDevice is the Source of device events delivered to feature plugins.
+const SourceDevice = "device"
+
+// Device status events the host publishes to feature plugins (payload: an
+// Envelope whose Data is StatusChange).
+const (
+	DeviceOnline  = "device.online"
+	DeviceOffline = "device.offline"
+	DeviceFault   = "device.fault"
+)
+
+// StatusChange is the Data of device.online / device.offline / device.fault.
+type StatusChange struct {
+	V      int    `json:"v"`
+	Status string `json:"status"`
+	Was    string `json:"was"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Envelope is the payload of a device event as a feature plugin receives
+// it (plugin.Event with Source "device"): which device, and the canonical
+// payload of the event's type.
+type Envelope struct {
+	Device     DeviceRef       `json:"device"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Data       json.RawMessage `json:"data"`
+	// Picture is the id of the picture that came with the event (a
+	// passage photo), readable by staff through the attachments API.
+	Picture string `json:"picture,omitempty"`
+}
+
+// DeviceRef names the device an event came from.
+type DeviceRef struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Class    string   `json:"class"`
+	Driver   string   `json:"driver"`
+	Location Location `json:"location"`
+}
+
+// Open reads a delivered device event: its envelope, and the canonical
+// payload into data (a *Plate for plate.recognized, and so on; nil to skip).
+//
+//	p.On(driver.PlateRecognized, func(ctx context.Context, ev plugin.Event) error {
+//		var plate driver.Plate
+//		env, err := driver.Open(ev, &plate)
+//		...
+//	})
+func Open(ev plugin.Event, data any) (Envelope, error) {
+	var env Envelope
+	if err := json.Unmarshal(ev.Payload, &env); err != nil {
+		return env, fmt.Errorf("device event %s: %w", ev.ID, err)
+	}
+	if data != nil && len(env.Data) > 0 {
+		if err := json.Unmarshal(env.Data, data); err != nil {
+			return env, fmt.Errorf("device event %s data: %w", ev.ID, err)
+		}
+	}
+	return env, nil
 }

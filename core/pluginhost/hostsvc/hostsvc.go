@@ -187,6 +187,8 @@ type Deps struct {
 	Bus        Bus
 	Audit      Auditor
 	Secrets    Secrets
+	Devices    Devices  // nil: device calls answer Unimplemented
+	Vehicles   Vehicles // nil: likewise
 	Calls      *Calls
 	Limits     Limits
 	Log        *slog.Logger
