@@ -302,3 +302,16 @@ func (h *Host) Vehicles(ctx context.Context, residentID, roomID string) ([]*wuye
 	}
 	return r.Vehicles, nil
 }
+
+// Pay opens an online payment of an amount that belongs to no room (a
+// visitor's parking fee) and returns it with the URL to pay; the same key
+// returns the same payment. The host publishes "payment.received" with the
+// reference when it is paid. API 3.
+func (h *Host) Pay(ctx context.Context, req *wuyepb.CreatePaymentRequest) (*wuyepb.Payment, error) {
+	return h.c.CreatePayment(ctx, req)
+}
+
+// Payment reads a payment Pay opened. API 3.
+func (h *Host) Payment(ctx context.Context, id string) (*wuyepb.Payment, error) {
+	return h.c.GetPayment(ctx, &wuyepb.GetPaymentRequest{Id: id})
+}

@@ -4621,6 +4621,250 @@ func (x *Charge) GetReplayed() bool {
 	return false
 }
 
+type CreatePaymentRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	AmountFen      int64                  `protobuf:"varint,1,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`               // > 0
+	Currency       string                 `protobuf:"bytes,2,opt,name=currency,proto3" json:"currency,omitempty"`                                   // "CNY" when empty
+	Subject        string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`                                     // shown to the payer, e.g. "临时停车 粤B12345 2小时"
+	Reference      string                 `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`                                 // the plugin's own id (a parking session)
+	Channel        string                 `protobuf:"bytes,5,opt,name=channel,proto3" json:"channel,omitempty"`                                     // qr (default) or h5
+	Provider       string                 `protobuf:"bytes,6,opt,name=provider,proto3" json:"provider,omitempty"`                                   // empty: the tenant's default merchant account
+	IdempotencyKey string                 `protobuf:"bytes,7,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"` // required; the same key returns the same payment
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreatePaymentRequest) Reset() {
+	*x = CreatePaymentRequest{}
+	mi := &file_plugin_proto_msgTypes[69]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreatePaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreatePaymentRequest) ProtoMessage() {}
+
+func (x *CreatePaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[69]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreatePaymentRequest.ProtoReflect.Descriptor instead.
+func (*CreatePaymentRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{69}
+}
+
+func (x *CreatePaymentRequest) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *CreatePaymentRequest) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *CreatePaymentRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+type GetPaymentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPaymentRequest) Reset() {
+	*x = GetPaymentRequest{}
+	mi := &file_plugin_proto_msgTypes[70]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPaymentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPaymentRequest) ProtoMessage() {}
+
+func (x *GetPaymentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[70]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPaymentRequest.ProtoReflect.Descriptor instead.
+func (*GetPaymentRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{70}
+}
+
+func (x *GetPaymentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type Payment struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	OrderNo         string                 `protobuf:"bytes,2,opt,name=order_no,json=orderNo,proto3" json:"order_no,omitempty"`
+	AmountFen       int64                  `protobuf:"varint,3,opt,name=amount_fen,json=amountFen,proto3" json:"amount_fen,omitempty"`
+	Currency        string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	Status          string                 `protobuf:"bytes,5,opt,name=status,proto3" json:"status,omitempty"`               // created, paid, closed, expired
+	PayUrl          string                 `protobuf:"bytes,6,opt,name=pay_url,json=payUrl,proto3" json:"pay_url,omitempty"` // open or show as a QR code
+	Reference       string                 `protobuf:"bytes,7,opt,name=reference,proto3" json:"reference,omitempty"`
+	PaidAtUnixMs    int64                  `protobuf:"varint,8,opt,name=paid_at_unix_ms,json=paidAtUnixMs,proto3" json:"paid_at_unix_ms,omitempty"`
+	ExpiresAtUnixMs int64                  `protobuf:"varint,9,opt,name=expires_at_unix_ms,json=expiresAtUnixMs,proto3" json:"expires_at_unix_ms,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Payment) Reset() {
+	*x = Payment{}
+	mi := &file_plugin_proto_msgTypes[71]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Payment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Payment) ProtoMessage() {}
+
+func (x *Payment) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[71]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Payment.ProtoReflect.Descriptor instead.
+func (*Payment) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{71}
+}
+
+func (x *Payment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Payment) GetOrderNo() string {
+	if x != nil {
+		return x.OrderNo
+	}
+	return ""
+}
+
+func (x *Payment) GetAmountFen() int64 {
+	if x != nil {
+		return x.AmountFen
+	}
+	return 0
+}
+
+func (x *Payment) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *Payment) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Payment) GetPayUrl() string {
+	if x != nil {
+		return x.PayUrl
+	}
+	return ""
+}
+
+func (x *Payment) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *Payment) GetPaidAtUnixMs() int64 {
+	if x != nil {
+		return x.PaidAtUnixMs
+	}
+	return 0
+}
+
+func (x *Payment) GetExpiresAtUnixMs() int64 {
+	if x != nil {
+		return x.ExpiresAtUnixMs
+	}
+	return 0
+}
+
 type CreateWorkOrderRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Type           string                 `protobuf:"bytes,1,opt,name=type,proto3" json:"type,omitempty"` // repair, complaint, suggestion, inspection, maintenance
@@ -4638,7 +4882,7 @@ type CreateWorkOrderRequest struct {
 
 func (x *CreateWorkOrderRequest) Reset() {
 	*x = CreateWorkOrderRequest{}
-	mi := &file_plugin_proto_msgTypes[69]
+	mi := &file_plugin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4650,7 +4894,7 @@ func (x *CreateWorkOrderRequest) String() string {
 func (*CreateWorkOrderRequest) ProtoMessage() {}
 
 func (x *CreateWorkOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[69]
+	mi := &file_plugin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4663,7 +4907,7 @@ func (x *CreateWorkOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkOrderRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkOrderRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{69}
+	return file_plugin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *CreateWorkOrderRequest) GetType() string {
@@ -4740,7 +4984,7 @@ type UpdateWorkOrderRequest struct {
 
 func (x *UpdateWorkOrderRequest) Reset() {
 	*x = UpdateWorkOrderRequest{}
-	mi := &file_plugin_proto_msgTypes[70]
+	mi := &file_plugin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4752,7 +4996,7 @@ func (x *UpdateWorkOrderRequest) String() string {
 func (*UpdateWorkOrderRequest) ProtoMessage() {}
 
 func (x *UpdateWorkOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[70]
+	mi := &file_plugin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4765,7 +5009,7 @@ func (x *UpdateWorkOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkOrderRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkOrderRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{70}
+	return file_plugin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *UpdateWorkOrderRequest) GetId() string {
@@ -4798,7 +5042,7 @@ type GetWorkOrderRequest struct {
 
 func (x *GetWorkOrderRequest) Reset() {
 	*x = GetWorkOrderRequest{}
-	mi := &file_plugin_proto_msgTypes[71]
+	mi := &file_plugin_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4810,7 +5054,7 @@ func (x *GetWorkOrderRequest) String() string {
 func (*GetWorkOrderRequest) ProtoMessage() {}
 
 func (x *GetWorkOrderRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[71]
+	mi := &file_plugin_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4823,7 +5067,7 @@ func (x *GetWorkOrderRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkOrderRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkOrderRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{71}
+	return file_plugin_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *GetWorkOrderRequest) GetId() string {
@@ -4847,7 +5091,7 @@ type WorkOrder struct {
 
 func (x *WorkOrder) Reset() {
 	*x = WorkOrder{}
-	mi := &file_plugin_proto_msgTypes[72]
+	mi := &file_plugin_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4859,7 +5103,7 @@ func (x *WorkOrder) String() string {
 func (*WorkOrder) ProtoMessage() {}
 
 func (x *WorkOrder) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[72]
+	mi := &file_plugin_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4872,7 +5116,7 @@ func (x *WorkOrder) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkOrder.ProtoReflect.Descriptor instead.
 func (*WorkOrder) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{72}
+	return file_plugin_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *WorkOrder) GetId() string {
@@ -4927,7 +5171,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_plugin_proto_msgTypes[73]
+	mi := &file_plugin_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4939,7 +5183,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[73]
+	mi := &file_plugin_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4952,7 +5196,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{73}
+	return file_plugin_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *Recipient) GetUserId() string {
@@ -4983,7 +5227,7 @@ type NotifyRequest struct {
 
 func (x *NotifyRequest) Reset() {
 	*x = NotifyRequest{}
-	mi := &file_plugin_proto_msgTypes[74]
+	mi := &file_plugin_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4995,7 +5239,7 @@ func (x *NotifyRequest) String() string {
 func (*NotifyRequest) ProtoMessage() {}
 
 func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[74]
+	mi := &file_plugin_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5008,7 +5252,7 @@ func (x *NotifyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyRequest.ProtoReflect.Descriptor instead.
 func (*NotifyRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{74}
+	return file_plugin_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *NotifyRequest) GetTemplate() string {
@@ -5062,7 +5306,7 @@ type NotifyResponse struct {
 
 func (x *NotifyResponse) Reset() {
 	*x = NotifyResponse{}
-	mi := &file_plugin_proto_msgTypes[75]
+	mi := &file_plugin_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5074,7 +5318,7 @@ func (x *NotifyResponse) String() string {
 func (*NotifyResponse) ProtoMessage() {}
 
 func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[75]
+	mi := &file_plugin_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5087,7 +5331,7 @@ func (x *NotifyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotifyResponse.ProtoReflect.Descriptor instead.
 func (*NotifyResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{75}
+	return file_plugin_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *NotifyResponse) GetRecipients() int32 {
@@ -5108,7 +5352,7 @@ type PublishRequest struct {
 
 func (x *PublishRequest) Reset() {
 	*x = PublishRequest{}
-	mi := &file_plugin_proto_msgTypes[76]
+	mi := &file_plugin_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5120,7 +5364,7 @@ func (x *PublishRequest) String() string {
 func (*PublishRequest) ProtoMessage() {}
 
 func (x *PublishRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[76]
+	mi := &file_plugin_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5133,7 +5377,7 @@ func (x *PublishRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRequest.ProtoReflect.Descriptor instead.
 func (*PublishRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{76}
+	return file_plugin_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *PublishRequest) GetType() string {
@@ -5166,7 +5410,7 @@ type PublishResponse struct {
 
 func (x *PublishResponse) Reset() {
 	*x = PublishResponse{}
-	mi := &file_plugin_proto_msgTypes[77]
+	mi := &file_plugin_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5178,7 +5422,7 @@ func (x *PublishResponse) String() string {
 func (*PublishResponse) ProtoMessage() {}
 
 func (x *PublishResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[77]
+	mi := &file_plugin_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5191,7 +5435,7 @@ func (x *PublishResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishResponse.ProtoReflect.Descriptor instead.
 func (*PublishResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{77}
+	return file_plugin_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *PublishResponse) GetEventId() string {
@@ -5213,7 +5457,7 @@ type ScheduleTaskRequest struct {
 
 func (x *ScheduleTaskRequest) Reset() {
 	*x = ScheduleTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[78]
+	mi := &file_plugin_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5225,7 +5469,7 @@ func (x *ScheduleTaskRequest) String() string {
 func (*ScheduleTaskRequest) ProtoMessage() {}
 
 func (x *ScheduleTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[78]
+	mi := &file_plugin_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5238,7 +5482,7 @@ func (x *ScheduleTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleTaskRequest.ProtoReflect.Descriptor instead.
 func (*ScheduleTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{78}
+	return file_plugin_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *ScheduleTaskRequest) GetName() string {
@@ -5278,7 +5522,7 @@ type ScheduleTaskResponse struct {
 
 func (x *ScheduleTaskResponse) Reset() {
 	*x = ScheduleTaskResponse{}
-	mi := &file_plugin_proto_msgTypes[79]
+	mi := &file_plugin_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5290,7 +5534,7 @@ func (x *ScheduleTaskResponse) String() string {
 func (*ScheduleTaskResponse) ProtoMessage() {}
 
 func (x *ScheduleTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[79]
+	mi := &file_plugin_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5303,7 +5547,7 @@ func (x *ScheduleTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScheduleTaskResponse.ProtoReflect.Descriptor instead.
 func (*ScheduleTaskResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{79}
+	return file_plugin_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *ScheduleTaskResponse) GetTaskId() string {
@@ -5322,7 +5566,7 @@ type CancelTaskRequest struct {
 
 func (x *CancelTaskRequest) Reset() {
 	*x = CancelTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[80]
+	mi := &file_plugin_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5334,7 +5578,7 @@ func (x *CancelTaskRequest) String() string {
 func (*CancelTaskRequest) ProtoMessage() {}
 
 func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[80]
+	mi := &file_plugin_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5347,7 +5591,7 @@ func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskRequest.ProtoReflect.Descriptor instead.
 func (*CancelTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{80}
+	return file_plugin_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *CancelTaskRequest) GetKey() string {
@@ -5366,7 +5610,7 @@ type CancelTaskResponse struct {
 
 func (x *CancelTaskResponse) Reset() {
 	*x = CancelTaskResponse{}
-	mi := &file_plugin_proto_msgTypes[81]
+	mi := &file_plugin_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5378,7 +5622,7 @@ func (x *CancelTaskResponse) String() string {
 func (*CancelTaskResponse) ProtoMessage() {}
 
 func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[81]
+	mi := &file_plugin_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5391,7 +5635,7 @@ func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskResponse.ProtoReflect.Descriptor instead.
 func (*CancelTaskResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{81}
+	return file_plugin_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *CancelTaskResponse) GetCancelled() bool {
@@ -5413,7 +5657,7 @@ type AuditRequest struct {
 
 func (x *AuditRequest) Reset() {
 	*x = AuditRequest{}
-	mi := &file_plugin_proto_msgTypes[82]
+	mi := &file_plugin_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5425,7 +5669,7 @@ func (x *AuditRequest) String() string {
 func (*AuditRequest) ProtoMessage() {}
 
 func (x *AuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[82]
+	mi := &file_plugin_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5438,7 +5682,7 @@ func (x *AuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRequest.ProtoReflect.Descriptor instead.
 func (*AuditRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{82}
+	return file_plugin_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *AuditRequest) GetAction() string {
@@ -5477,7 +5721,7 @@ type AuditResponse struct {
 
 func (x *AuditResponse) Reset() {
 	*x = AuditResponse{}
-	mi := &file_plugin_proto_msgTypes[83]
+	mi := &file_plugin_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5489,7 +5733,7 @@ func (x *AuditResponse) String() string {
 func (*AuditResponse) ProtoMessage() {}
 
 func (x *AuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[83]
+	mi := &file_plugin_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5502,7 +5746,7 @@ func (x *AuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditResponse.ProtoReflect.Descriptor instead.
 func (*AuditResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{83}
+	return file_plugin_proto_rawDescGZIP(), []int{86}
 }
 
 type GetConfigRequest struct {
@@ -5513,7 +5757,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_plugin_proto_msgTypes[84]
+	mi := &file_plugin_proto_msgTypes[87]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5525,7 +5769,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[84]
+	mi := &file_plugin_proto_msgTypes[87]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5538,7 +5782,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{84}
+	return file_plugin_proto_rawDescGZIP(), []int{87}
 }
 
 type GetConfigResponse struct {
@@ -5551,7 +5795,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_plugin_proto_msgTypes[85]
+	mi := &file_plugin_proto_msgTypes[88]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5563,7 +5807,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[85]
+	mi := &file_plugin_proto_msgTypes[88]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5576,7 +5820,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{85}
+	return file_plugin_proto_rawDescGZIP(), []int{88}
 }
 
 func (x *GetConfigResponse) GetConfig() []byte {
@@ -5603,7 +5847,7 @@ type ListDevicesRequest struct {
 
 func (x *ListDevicesRequest) Reset() {
 	*x = ListDevicesRequest{}
-	mi := &file_plugin_proto_msgTypes[86]
+	mi := &file_plugin_proto_msgTypes[89]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5615,7 +5859,7 @@ func (x *ListDevicesRequest) String() string {
 func (*ListDevicesRequest) ProtoMessage() {}
 
 func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[86]
+	mi := &file_plugin_proto_msgTypes[89]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5628,7 +5872,7 @@ func (x *ListDevicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesRequest.ProtoReflect.Descriptor instead.
 func (*ListDevicesRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{86}
+	return file_plugin_proto_rawDescGZIP(), []int{89}
 }
 
 func (x *ListDevicesRequest) GetClass() string {
@@ -5661,7 +5905,7 @@ type DeviceInfo struct {
 
 func (x *DeviceInfo) Reset() {
 	*x = DeviceInfo{}
-	mi := &file_plugin_proto_msgTypes[87]
+	mi := &file_plugin_proto_msgTypes[90]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5673,7 +5917,7 @@ func (x *DeviceInfo) String() string {
 func (*DeviceInfo) ProtoMessage() {}
 
 func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[87]
+	mi := &file_plugin_proto_msgTypes[90]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5686,7 +5930,7 @@ func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceInfo.ProtoReflect.Descriptor instead.
 func (*DeviceInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{87}
+	return file_plugin_proto_rawDescGZIP(), []int{90}
 }
 
 func (x *DeviceInfo) GetId() string {
@@ -5754,7 +5998,7 @@ type ListDevicesResponse struct {
 
 func (x *ListDevicesResponse) Reset() {
 	*x = ListDevicesResponse{}
-	mi := &file_plugin_proto_msgTypes[88]
+	mi := &file_plugin_proto_msgTypes[91]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5766,7 +6010,7 @@ func (x *ListDevicesResponse) String() string {
 func (*ListDevicesResponse) ProtoMessage() {}
 
 func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[88]
+	mi := &file_plugin_proto_msgTypes[91]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5779,7 +6023,7 @@ func (x *ListDevicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDevicesResponse.ProtoReflect.Descriptor instead.
 func (*ListDevicesResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{88}
+	return file_plugin_proto_rawDescGZIP(), []int{91}
 }
 
 func (x *ListDevicesResponse) GetDevices() []*DeviceInfo {
@@ -5798,7 +6042,7 @@ type GetDeviceRequest struct {
 
 func (x *GetDeviceRequest) Reset() {
 	*x = GetDeviceRequest{}
-	mi := &file_plugin_proto_msgTypes[89]
+	mi := &file_plugin_proto_msgTypes[92]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5810,7 +6054,7 @@ func (x *GetDeviceRequest) String() string {
 func (*GetDeviceRequest) ProtoMessage() {}
 
 func (x *GetDeviceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[89]
+	mi := &file_plugin_proto_msgTypes[92]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5823,7 +6067,7 @@ func (x *GetDeviceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeviceRequest.ProtoReflect.Descriptor instead.
 func (*GetDeviceRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{89}
+	return file_plugin_proto_rawDescGZIP(), []int{92}
 }
 
 func (x *GetDeviceRequest) GetId() string {
@@ -5850,7 +6094,7 @@ type Vehicle struct {
 
 func (x *Vehicle) Reset() {
 	*x = Vehicle{}
-	mi := &file_plugin_proto_msgTypes[90]
+	mi := &file_plugin_proto_msgTypes[93]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5862,7 +6106,7 @@ func (x *Vehicle) String() string {
 func (*Vehicle) ProtoMessage() {}
 
 func (x *Vehicle) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[90]
+	mi := &file_plugin_proto_msgTypes[93]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5875,7 +6119,7 @@ func (x *Vehicle) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vehicle.ProtoReflect.Descriptor instead.
 func (*Vehicle) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{90}
+	return file_plugin_proto_rawDescGZIP(), []int{93}
 }
 
 func (x *Vehicle) GetId() string {
@@ -5943,7 +6187,7 @@ type FindVehicleRequest struct {
 
 func (x *FindVehicleRequest) Reset() {
 	*x = FindVehicleRequest{}
-	mi := &file_plugin_proto_msgTypes[91]
+	mi := &file_plugin_proto_msgTypes[94]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5955,7 +6199,7 @@ func (x *FindVehicleRequest) String() string {
 func (*FindVehicleRequest) ProtoMessage() {}
 
 func (x *FindVehicleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[91]
+	mi := &file_plugin_proto_msgTypes[94]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5968,7 +6212,7 @@ func (x *FindVehicleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindVehicleRequest.ProtoReflect.Descriptor instead.
 func (*FindVehicleRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{91}
+	return file_plugin_proto_rawDescGZIP(), []int{94}
 }
 
 func (x *FindVehicleRequest) GetPlate() string {
@@ -5988,7 +6232,7 @@ type ListVehiclesRequest struct {
 
 func (x *ListVehiclesRequest) Reset() {
 	*x = ListVehiclesRequest{}
-	mi := &file_plugin_proto_msgTypes[92]
+	mi := &file_plugin_proto_msgTypes[95]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6000,7 +6244,7 @@ func (x *ListVehiclesRequest) String() string {
 func (*ListVehiclesRequest) ProtoMessage() {}
 
 func (x *ListVehiclesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[92]
+	mi := &file_plugin_proto_msgTypes[95]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6013,7 +6257,7 @@ func (x *ListVehiclesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVehiclesRequest.ProtoReflect.Descriptor instead.
 func (*ListVehiclesRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{92}
+	return file_plugin_proto_rawDescGZIP(), []int{95}
 }
 
 func (x *ListVehiclesRequest) GetResidentId() string {
@@ -6039,7 +6283,7 @@ type ListVehiclesResponse struct {
 
 func (x *ListVehiclesResponse) Reset() {
 	*x = ListVehiclesResponse{}
-	mi := &file_plugin_proto_msgTypes[93]
+	mi := &file_plugin_proto_msgTypes[96]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6051,7 +6295,7 @@ func (x *ListVehiclesResponse) String() string {
 func (*ListVehiclesResponse) ProtoMessage() {}
 
 func (x *ListVehiclesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[93]
+	mi := &file_plugin_proto_msgTypes[96]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6064,7 +6308,7 @@ func (x *ListVehiclesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVehiclesResponse.ProtoReflect.Descriptor instead.
 func (*ListVehiclesResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{93}
+	return file_plugin_proto_rawDescGZIP(), []int{96}
 }
 
 func (x *ListVehiclesResponse) GetVehicles() []*Vehicle {
@@ -6082,7 +6326,7 @@ type ListDriverDevicesRequest struct {
 
 func (x *ListDriverDevicesRequest) Reset() {
 	*x = ListDriverDevicesRequest{}
-	mi := &file_plugin_proto_msgTypes[94]
+	mi := &file_plugin_proto_msgTypes[97]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6094,7 +6338,7 @@ func (x *ListDriverDevicesRequest) String() string {
 func (*ListDriverDevicesRequest) ProtoMessage() {}
 
 func (x *ListDriverDevicesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[94]
+	mi := &file_plugin_proto_msgTypes[97]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6107,7 +6351,7 @@ func (x *ListDriverDevicesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDriverDevicesRequest.ProtoReflect.Descriptor instead.
 func (*ListDriverDevicesRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{94}
+	return file_plugin_proto_rawDescGZIP(), []int{97}
 }
 
 type ListDriverDevicesResponse struct {
@@ -6119,7 +6363,7 @@ type ListDriverDevicesResponse struct {
 
 func (x *ListDriverDevicesResponse) Reset() {
 	*x = ListDriverDevicesResponse{}
-	mi := &file_plugin_proto_msgTypes[95]
+	mi := &file_plugin_proto_msgTypes[98]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6131,7 +6375,7 @@ func (x *ListDriverDevicesResponse) String() string {
 func (*ListDriverDevicesResponse) ProtoMessage() {}
 
 func (x *ListDriverDevicesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[95]
+	mi := &file_plugin_proto_msgTypes[98]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6144,7 +6388,7 @@ func (x *ListDriverDevicesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDriverDevicesResponse.ProtoReflect.Descriptor instead.
 func (*ListDriverDevicesResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{95}
+	return file_plugin_proto_rawDescGZIP(), []int{98}
 }
 
 func (x *ListDriverDevicesResponse) GetDevices() []*DeviceSpec {
@@ -6547,7 +6791,29 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"amount_fen\x18\x04 \x01(\x03R\tamountFen\x12\x1a\n" +
 	"\bcurrency\x18\x05 \x01(\tR\bcurrency\x12\x1a\n" +
-	"\breplayed\x18\x06 \x01(\bR\breplayed\"\x9d\x02\n" +
+	"\breplayed\x18\x06 \x01(\bR\breplayed\"\xe8\x01\n" +
+	"\x14CreatePaymentRequest\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x01 \x01(\x03R\tamountFen\x12\x1a\n" +
+	"\bcurrency\x18\x02 \x01(\tR\bcurrency\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\x12\x18\n" +
+	"\achannel\x18\x05 \x01(\tR\achannel\x12\x1a\n" +
+	"\bprovider\x18\x06 \x01(\tR\bprovider\x12'\n" +
+	"\x0fidempotency_key\x18\a \x01(\tR\x0eidempotencyKey\"#\n" +
+	"\x11GetPaymentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x92\x02\n" +
+	"\aPayment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\border_no\x18\x02 \x01(\tR\aorderNo\x12\x1d\n" +
+	"\n" +
+	"amount_fen\x18\x03 \x01(\x03R\tamountFen\x12\x1a\n" +
+	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x12\x16\n" +
+	"\x06status\x18\x05 \x01(\tR\x06status\x12\x17\n" +
+	"\apay_url\x18\x06 \x01(\tR\x06payUrl\x12\x1c\n" +
+	"\treference\x18\a \x01(\tR\treference\x12%\n" +
+	"\x0fpaid_at_unix_ms\x18\b \x01(\x03R\fpaidAtUnixMs\x12+\n" +
+	"\x12expires_at_unix_ms\x18\t \x01(\x03R\x0fexpiresAtUnixMs\"\x9d\x02\n" +
 	"\x16CreateWorkOrderRequest\x12\x12\n" +
 	"\x04type\x18\x01 \x01(\tR\x04type\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12\x14\n" +
@@ -6683,7 +6949,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"ReadPoints\x12\x1d.wuye.plugin.v1.PointsRequest\x1a\x16.wuye.plugin.v1.Points\x12@\n" +
 	"\vWritePoints\x12\x16.wuye.plugin.v1.Points\x1a\x19.wuye.plugin.v1.PointsAck\x12M\n" +
-	"\bDiscover\x12\x1f.wuye.plugin.v1.DiscoverRequest\x1a .wuye.plugin.v1.DiscoverResponse2\xb2\x11\n" +
+	"\bDiscover\x12\x1f.wuye.plugin.v1.DiscoverRequest\x1a .wuye.plugin.v1.DiscoverResponse2\xcc\x12\n" +
 	"\x04Host\x12E\n" +
 	"\tPutRecord\x12 .wuye.plugin.v1.PutRecordRequest\x1a\x16.wuye.plugin.v1.Record\x12E\n" +
 	"\tGetRecord\x12 .wuye.plugin.v1.GetRecordRequest\x1a\x16.wuye.plugin.v1.Record\x12Y\n" +
@@ -6695,7 +6961,10 @@ const file_plugin_proto_rawDesc = "" +
 	"\vGetResident\x12\".wuye.plugin.v1.GetResidentRequest\x1a\x18.wuye.plugin.v1.Resident\x12\\\n" +
 	"\rListResidents\x12$.wuye.plugin.v1.ListResidentsRequest\x1a%.wuye.plugin.v1.ListResidentsResponse\x12G\n" +
 	"\n" +
-	"PostCharge\x12!.wuye.plugin.v1.PostChargeRequest\x1a\x16.wuye.plugin.v1.Charge\x12T\n" +
+	"PostCharge\x12!.wuye.plugin.v1.PostChargeRequest\x1a\x16.wuye.plugin.v1.Charge\x12N\n" +
+	"\rCreatePayment\x12$.wuye.plugin.v1.CreatePaymentRequest\x1a\x17.wuye.plugin.v1.Payment\x12H\n" +
+	"\n" +
+	"GetPayment\x12!.wuye.plugin.v1.GetPaymentRequest\x1a\x17.wuye.plugin.v1.Payment\x12T\n" +
 	"\x0fCreateWorkOrder\x12&.wuye.plugin.v1.CreateWorkOrderRequest\x1a\x19.wuye.plugin.v1.WorkOrder\x12T\n" +
 	"\x0fUpdateWorkOrder\x12&.wuye.plugin.v1.UpdateWorkOrderRequest\x1a\x19.wuye.plugin.v1.WorkOrder\x12N\n" +
 	"\fGetWorkOrder\x12#.wuye.plugin.v1.GetWorkOrderRequest\x1a\x19.wuye.plugin.v1.WorkOrder\x12G\n" +
@@ -6728,7 +6997,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 103)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 106)
 var file_plugin_proto_goTypes = []any{
 	(Kind)(0),                         // 0: wuye.plugin.v1.Kind
 	(*DescribeRequest)(nil),           // 1: wuye.plugin.v1.DescribeRequest
@@ -6800,40 +7069,43 @@ var file_plugin_proto_goTypes = []any{
 	(*ListResidentsResponse)(nil),     // 67: wuye.plugin.v1.ListResidentsResponse
 	(*PostChargeRequest)(nil),         // 68: wuye.plugin.v1.PostChargeRequest
 	(*Charge)(nil),                    // 69: wuye.plugin.v1.Charge
-	(*CreateWorkOrderRequest)(nil),    // 70: wuye.plugin.v1.CreateWorkOrderRequest
-	(*UpdateWorkOrderRequest)(nil),    // 71: wuye.plugin.v1.UpdateWorkOrderRequest
-	(*GetWorkOrderRequest)(nil),       // 72: wuye.plugin.v1.GetWorkOrderRequest
-	(*WorkOrder)(nil),                 // 73: wuye.plugin.v1.WorkOrder
-	(*Recipient)(nil),                 // 74: wuye.plugin.v1.Recipient
-	(*NotifyRequest)(nil),             // 75: wuye.plugin.v1.NotifyRequest
-	(*NotifyResponse)(nil),            // 76: wuye.plugin.v1.NotifyResponse
-	(*PublishRequest)(nil),            // 77: wuye.plugin.v1.PublishRequest
-	(*PublishResponse)(nil),           // 78: wuye.plugin.v1.PublishResponse
-	(*ScheduleTaskRequest)(nil),       // 79: wuye.plugin.v1.ScheduleTaskRequest
-	(*ScheduleTaskResponse)(nil),      // 80: wuye.plugin.v1.ScheduleTaskResponse
-	(*CancelTaskRequest)(nil),         // 81: wuye.plugin.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),        // 82: wuye.plugin.v1.CancelTaskResponse
-	(*AuditRequest)(nil),              // 83: wuye.plugin.v1.AuditRequest
-	(*AuditResponse)(nil),             // 84: wuye.plugin.v1.AuditResponse
-	(*GetConfigRequest)(nil),          // 85: wuye.plugin.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),         // 86: wuye.plugin.v1.GetConfigResponse
-	(*ListDevicesRequest)(nil),        // 87: wuye.plugin.v1.ListDevicesRequest
-	(*DeviceInfo)(nil),                // 88: wuye.plugin.v1.DeviceInfo
-	(*ListDevicesResponse)(nil),       // 89: wuye.plugin.v1.ListDevicesResponse
-	(*GetDeviceRequest)(nil),          // 90: wuye.plugin.v1.GetDeviceRequest
-	(*Vehicle)(nil),                   // 91: wuye.plugin.v1.Vehicle
-	(*FindVehicleRequest)(nil),        // 92: wuye.plugin.v1.FindVehicleRequest
-	(*ListVehiclesRequest)(nil),       // 93: wuye.plugin.v1.ListVehiclesRequest
-	(*ListVehiclesResponse)(nil),      // 94: wuye.plugin.v1.ListVehiclesResponse
-	(*ListDriverDevicesRequest)(nil),  // 95: wuye.plugin.v1.ListDriverDevicesRequest
-	(*ListDriverDevicesResponse)(nil), // 96: wuye.plugin.v1.ListDriverDevicesResponse
-	nil,                               // 97: wuye.plugin.v1.DeviceSpec.SecretsEntry
-	nil,                               // 98: wuye.plugin.v1.IngestRequest.HeadersEntry
-	nil,                               // 99: wuye.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                               // 100: wuye.plugin.v1.HTTPRequest.HeadersEntry
-	nil,                               // 101: wuye.plugin.v1.HTTPResponse.HeadersEntry
-	nil,                               // 102: wuye.plugin.v1.NotifyRequest.VarsEntry
-	nil,                               // 103: wuye.plugin.v1.GetConfigResponse.SecretsEntry
+	(*CreatePaymentRequest)(nil),      // 70: wuye.plugin.v1.CreatePaymentRequest
+	(*GetPaymentRequest)(nil),         // 71: wuye.plugin.v1.GetPaymentRequest
+	(*Payment)(nil),                   // 72: wuye.plugin.v1.Payment
+	(*CreateWorkOrderRequest)(nil),    // 73: wuye.plugin.v1.CreateWorkOrderRequest
+	(*UpdateWorkOrderRequest)(nil),    // 74: wuye.plugin.v1.UpdateWorkOrderRequest
+	(*GetWorkOrderRequest)(nil),       // 75: wuye.plugin.v1.GetWorkOrderRequest
+	(*WorkOrder)(nil),                 // 76: wuye.plugin.v1.WorkOrder
+	(*Recipient)(nil),                 // 77: wuye.plugin.v1.Recipient
+	(*NotifyRequest)(nil),             // 78: wuye.plugin.v1.NotifyRequest
+	(*NotifyResponse)(nil),            // 79: wuye.plugin.v1.NotifyResponse
+	(*PublishRequest)(nil),            // 80: wuye.plugin.v1.PublishRequest
+	(*PublishResponse)(nil),           // 81: wuye.plugin.v1.PublishResponse
+	(*ScheduleTaskRequest)(nil),       // 82: wuye.plugin.v1.ScheduleTaskRequest
+	(*ScheduleTaskResponse)(nil),      // 83: wuye.plugin.v1.ScheduleTaskResponse
+	(*CancelTaskRequest)(nil),         // 84: wuye.plugin.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),        // 85: wuye.plugin.v1.CancelTaskResponse
+	(*AuditRequest)(nil),              // 86: wuye.plugin.v1.AuditRequest
+	(*AuditResponse)(nil),             // 87: wuye.plugin.v1.AuditResponse
+	(*GetConfigRequest)(nil),          // 88: wuye.plugin.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),         // 89: wuye.plugin.v1.GetConfigResponse
+	(*ListDevicesRequest)(nil),        // 90: wuye.plugin.v1.ListDevicesRequest
+	(*DeviceInfo)(nil),                // 91: wuye.plugin.v1.DeviceInfo
+	(*ListDevicesResponse)(nil),       // 92: wuye.plugin.v1.ListDevicesResponse
+	(*GetDeviceRequest)(nil),          // 93: wuye.plugin.v1.GetDeviceRequest
+	(*Vehicle)(nil),                   // 94: wuye.plugin.v1.Vehicle
+	(*FindVehicleRequest)(nil),        // 95: wuye.plugin.v1.FindVehicleRequest
+	(*ListVehiclesRequest)(nil),       // 96: wuye.plugin.v1.ListVehiclesRequest
+	(*ListVehiclesResponse)(nil),      // 97: wuye.plugin.v1.ListVehiclesResponse
+	(*ListDriverDevicesRequest)(nil),  // 98: wuye.plugin.v1.ListDriverDevicesRequest
+	(*ListDriverDevicesResponse)(nil), // 99: wuye.plugin.v1.ListDriverDevicesResponse
+	nil,                               // 100: wuye.plugin.v1.DeviceSpec.SecretsEntry
+	nil,                               // 101: wuye.plugin.v1.IngestRequest.HeadersEntry
+	nil,                               // 102: wuye.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                               // 103: wuye.plugin.v1.HTTPRequest.HeadersEntry
+	nil,                               // 104: wuye.plugin.v1.HTTPResponse.HeadersEntry
+	nil,                               // 105: wuye.plugin.v1.NotifyRequest.VarsEntry
+	nil,                               // 106: wuye.plugin.v1.GetConfigResponse.SecretsEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	0,   // 0: wuye.plugin.v1.Manifest.kind:type_name -> wuye.plugin.v1.Kind
@@ -6846,29 +7118,29 @@ var file_plugin_proto_depIdxs = []int32{
 	3,   // 7: wuye.plugin.v1.Manifest.driver:type_name -> wuye.plugin.v1.DriverInfo
 	4,   // 8: wuye.plugin.v1.DriverInfo.points:type_name -> wuye.plugin.v1.PointSpec
 	5,   // 9: wuye.plugin.v1.DeviceSpec.location:type_name -> wuye.plugin.v1.Location
-	97,  // 10: wuye.plugin.v1.DeviceSpec.secrets:type_name -> wuye.plugin.v1.DeviceSpec.SecretsEntry
-	98,  // 11: wuye.plugin.v1.IngestRequest.headers:type_name -> wuye.plugin.v1.IngestRequest.HeadersEntry
+	100, // 10: wuye.plugin.v1.DeviceSpec.secrets:type_name -> wuye.plugin.v1.DeviceSpec.SecretsEntry
+	101, // 11: wuye.plugin.v1.IngestRequest.headers:type_name -> wuye.plugin.v1.IngestRequest.HeadersEntry
 	11,  // 12: wuye.plugin.v1.IngestResponse.events:type_name -> wuye.plugin.v1.DeviceEvent
 	11,  // 13: wuye.plugin.v1.DeviceEvents.events:type_name -> wuye.plugin.v1.DeviceEvent
 	19,  // 14: wuye.plugin.v1.Points.points:type_name -> wuye.plugin.v1.Point
 	23,  // 15: wuye.plugin.v1.DiscoverResponse.devices:type_name -> wuye.plugin.v1.FoundDevice
 	29,  // 16: wuye.plugin.v1.Collection.indexes:type_name -> wuye.plugin.v1.IndexField
-	99,  // 17: wuye.plugin.v1.HTTPRequest.params:type_name -> wuye.plugin.v1.HTTPRequest.ParamsEntry
-	100, // 18: wuye.plugin.v1.HTTPRequest.headers:type_name -> wuye.plugin.v1.HTTPRequest.HeadersEntry
+	102, // 17: wuye.plugin.v1.HTTPRequest.params:type_name -> wuye.plugin.v1.HTTPRequest.ParamsEntry
+	103, // 18: wuye.plugin.v1.HTTPRequest.headers:type_name -> wuye.plugin.v1.HTTPRequest.HeadersEntry
 	38,  // 19: wuye.plugin.v1.HTTPRequest.caller:type_name -> wuye.plugin.v1.Caller
-	101, // 20: wuye.plugin.v1.HTTPResponse.headers:type_name -> wuye.plugin.v1.HTTPResponse.HeadersEntry
+	104, // 20: wuye.plugin.v1.HTTPResponse.headers:type_name -> wuye.plugin.v1.HTTPResponse.HeadersEntry
 	48,  // 21: wuye.plugin.v1.ErrorDetail.fields:type_name -> wuye.plugin.v1.FieldError
 	54,  // 22: wuye.plugin.v1.QueryRecordsRequest.filters:type_name -> wuye.plugin.v1.Filter
 	49,  // 23: wuye.plugin.v1.QueryRecordsResponse.records:type_name -> wuye.plugin.v1.Record
 	57,  // 24: wuye.plugin.v1.ListCommunitiesResponse.communities:type_name -> wuye.plugin.v1.Community
 	60,  // 25: wuye.plugin.v1.ListRoomsResponse.rooms:type_name -> wuye.plugin.v1.Room
 	64,  // 26: wuye.plugin.v1.ListResidentsResponse.residents:type_name -> wuye.plugin.v1.Resident
-	102, // 27: wuye.plugin.v1.NotifyRequest.vars:type_name -> wuye.plugin.v1.NotifyRequest.VarsEntry
-	74,  // 28: wuye.plugin.v1.NotifyRequest.recipients:type_name -> wuye.plugin.v1.Recipient
-	103, // 29: wuye.plugin.v1.GetConfigResponse.secrets:type_name -> wuye.plugin.v1.GetConfigResponse.SecretsEntry
+	105, // 27: wuye.plugin.v1.NotifyRequest.vars:type_name -> wuye.plugin.v1.NotifyRequest.VarsEntry
+	77,  // 28: wuye.plugin.v1.NotifyRequest.recipients:type_name -> wuye.plugin.v1.Recipient
+	106, // 29: wuye.plugin.v1.GetConfigResponse.secrets:type_name -> wuye.plugin.v1.GetConfigResponse.SecretsEntry
 	5,   // 30: wuye.plugin.v1.DeviceInfo.location:type_name -> wuye.plugin.v1.Location
-	88,  // 31: wuye.plugin.v1.ListDevicesResponse.devices:type_name -> wuye.plugin.v1.DeviceInfo
-	91,  // 32: wuye.plugin.v1.ListVehiclesResponse.vehicles:type_name -> wuye.plugin.v1.Vehicle
+	91,  // 31: wuye.plugin.v1.ListDevicesResponse.devices:type_name -> wuye.plugin.v1.DeviceInfo
+	94,  // 32: wuye.plugin.v1.ListVehiclesResponse.vehicles:type_name -> wuye.plugin.v1.Vehicle
 	6,   // 33: wuye.plugin.v1.ListDriverDevicesResponse.devices:type_name -> wuye.plugin.v1.DeviceSpec
 	1,   // 34: wuye.plugin.v1.Plugin.Describe:input_type -> wuye.plugin.v1.DescribeRequest
 	32,  // 35: wuye.plugin.v1.Plugin.Start:input_type -> wuye.plugin.v1.StartRequest
@@ -6896,68 +7168,72 @@ var file_plugin_proto_depIdxs = []int32{
 	65,  // 57: wuye.plugin.v1.Host.GetResident:input_type -> wuye.plugin.v1.GetResidentRequest
 	66,  // 58: wuye.plugin.v1.Host.ListResidents:input_type -> wuye.plugin.v1.ListResidentsRequest
 	68,  // 59: wuye.plugin.v1.Host.PostCharge:input_type -> wuye.plugin.v1.PostChargeRequest
-	70,  // 60: wuye.plugin.v1.Host.CreateWorkOrder:input_type -> wuye.plugin.v1.CreateWorkOrderRequest
-	71,  // 61: wuye.plugin.v1.Host.UpdateWorkOrder:input_type -> wuye.plugin.v1.UpdateWorkOrderRequest
-	72,  // 62: wuye.plugin.v1.Host.GetWorkOrder:input_type -> wuye.plugin.v1.GetWorkOrderRequest
-	75,  // 63: wuye.plugin.v1.Host.Notify:input_type -> wuye.plugin.v1.NotifyRequest
-	77,  // 64: wuye.plugin.v1.Host.Publish:input_type -> wuye.plugin.v1.PublishRequest
-	79,  // 65: wuye.plugin.v1.Host.ScheduleTask:input_type -> wuye.plugin.v1.ScheduleTaskRequest
-	81,  // 66: wuye.plugin.v1.Host.CancelTask:input_type -> wuye.plugin.v1.CancelTaskRequest
-	83,  // 67: wuye.plugin.v1.Host.Audit:input_type -> wuye.plugin.v1.AuditRequest
-	85,  // 68: wuye.plugin.v1.Host.GetConfig:input_type -> wuye.plugin.v1.GetConfigRequest
-	87,  // 69: wuye.plugin.v1.Host.ListDevices:input_type -> wuye.plugin.v1.ListDevicesRequest
-	90,  // 70: wuye.plugin.v1.Host.GetDevice:input_type -> wuye.plugin.v1.GetDeviceRequest
-	16,  // 71: wuye.plugin.v1.Host.DeviceCommand:input_type -> wuye.plugin.v1.CommandRequest
-	92,  // 72: wuye.plugin.v1.Host.FindVehicle:input_type -> wuye.plugin.v1.FindVehicleRequest
-	93,  // 73: wuye.plugin.v1.Host.ListVehicles:input_type -> wuye.plugin.v1.ListVehiclesRequest
-	95,  // 74: wuye.plugin.v1.Host.ListDriverDevices:input_type -> wuye.plugin.v1.ListDriverDevicesRequest
-	12,  // 75: wuye.plugin.v1.Host.EmitDeviceEvents:input_type -> wuye.plugin.v1.DeviceEvents
-	14,  // 76: wuye.plugin.v1.Host.ReportDeviceStatus:input_type -> wuye.plugin.v1.DeviceStatus
-	2,   // 77: wuye.plugin.v1.Plugin.Describe:output_type -> wuye.plugin.v1.Manifest
-	33,  // 78: wuye.plugin.v1.Plugin.Start:output_type -> wuye.plugin.v1.StartResponse
-	35,  // 79: wuye.plugin.v1.Plugin.Configure:output_type -> wuye.plugin.v1.ConfigureResponse
-	37,  // 80: wuye.plugin.v1.Plugin.Health:output_type -> wuye.plugin.v1.HealthResponse
-	40,  // 81: wuye.plugin.v1.Plugin.HandleHTTP:output_type -> wuye.plugin.v1.HTTPResponse
-	42,  // 82: wuye.plugin.v1.Plugin.HandleEvent:output_type -> wuye.plugin.v1.EventAck
-	44,  // 83: wuye.plugin.v1.Plugin.RunTask:output_type -> wuye.plugin.v1.TaskResult
-	46,  // 84: wuye.plugin.v1.Plugin.GetAsset:output_type -> wuye.plugin.v1.Asset
-	8,   // 85: wuye.plugin.v1.Driver.AddDevice:output_type -> wuye.plugin.v1.DeviceAck
-	8,   // 86: wuye.plugin.v1.Driver.UpdateDevice:output_type -> wuye.plugin.v1.DeviceAck
-	8,   // 87: wuye.plugin.v1.Driver.RemoveDevice:output_type -> wuye.plugin.v1.DeviceAck
-	10,  // 88: wuye.plugin.v1.Driver.Ingest:output_type -> wuye.plugin.v1.IngestResponse
-	17,  // 89: wuye.plugin.v1.Driver.Execute:output_type -> wuye.plugin.v1.CommandResult
-	20,  // 90: wuye.plugin.v1.Driver.ReadPoints:output_type -> wuye.plugin.v1.Points
-	21,  // 91: wuye.plugin.v1.Driver.WritePoints:output_type -> wuye.plugin.v1.PointsAck
-	24,  // 92: wuye.plugin.v1.Driver.Discover:output_type -> wuye.plugin.v1.DiscoverResponse
-	49,  // 93: wuye.plugin.v1.Host.PutRecord:output_type -> wuye.plugin.v1.Record
-	49,  // 94: wuye.plugin.v1.Host.GetRecord:output_type -> wuye.plugin.v1.Record
-	53,  // 95: wuye.plugin.v1.Host.DeleteRecord:output_type -> wuye.plugin.v1.DeleteRecordResponse
-	56,  // 96: wuye.plugin.v1.Host.QueryRecords:output_type -> wuye.plugin.v1.QueryRecordsResponse
-	59,  // 97: wuye.plugin.v1.Host.ListCommunities:output_type -> wuye.plugin.v1.ListCommunitiesResponse
-	60,  // 98: wuye.plugin.v1.Host.GetRoom:output_type -> wuye.plugin.v1.Room
-	63,  // 99: wuye.plugin.v1.Host.ListRooms:output_type -> wuye.plugin.v1.ListRoomsResponse
-	64,  // 100: wuye.plugin.v1.Host.GetResident:output_type -> wuye.plugin.v1.Resident
-	67,  // 101: wuye.plugin.v1.Host.ListResidents:output_type -> wuye.plugin.v1.ListResidentsResponse
-	69,  // 102: wuye.plugin.v1.Host.PostCharge:output_type -> wuye.plugin.v1.Charge
-	73,  // 103: wuye.plugin.v1.Host.CreateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
-	73,  // 104: wuye.plugin.v1.Host.UpdateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
-	73,  // 105: wuye.plugin.v1.Host.GetWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
-	76,  // 106: wuye.plugin.v1.Host.Notify:output_type -> wuye.plugin.v1.NotifyResponse
-	78,  // 107: wuye.plugin.v1.Host.Publish:output_type -> wuye.plugin.v1.PublishResponse
-	80,  // 108: wuye.plugin.v1.Host.ScheduleTask:output_type -> wuye.plugin.v1.ScheduleTaskResponse
-	82,  // 109: wuye.plugin.v1.Host.CancelTask:output_type -> wuye.plugin.v1.CancelTaskResponse
-	84,  // 110: wuye.plugin.v1.Host.Audit:output_type -> wuye.plugin.v1.AuditResponse
-	86,  // 111: wuye.plugin.v1.Host.GetConfig:output_type -> wuye.plugin.v1.GetConfigResponse
-	89,  // 112: wuye.plugin.v1.Host.ListDevices:output_type -> wuye.plugin.v1.ListDevicesResponse
-	88,  // 113: wuye.plugin.v1.Host.GetDevice:output_type -> wuye.plugin.v1.DeviceInfo
-	17,  // 114: wuye.plugin.v1.Host.DeviceCommand:output_type -> wuye.plugin.v1.CommandResult
-	91,  // 115: wuye.plugin.v1.Host.FindVehicle:output_type -> wuye.plugin.v1.Vehicle
-	94,  // 116: wuye.plugin.v1.Host.ListVehicles:output_type -> wuye.plugin.v1.ListVehiclesResponse
-	96,  // 117: wuye.plugin.v1.Host.ListDriverDevices:output_type -> wuye.plugin.v1.ListDriverDevicesResponse
-	13,  // 118: wuye.plugin.v1.Host.EmitDeviceEvents:output_type -> wuye.plugin.v1.EmitAck
-	15,  // 119: wuye.plugin.v1.Host.ReportDeviceStatus:output_type -> wuye.plugin.v1.DeviceStatusAck
-	77,  // [77:120] is the sub-list for method output_type
-	34,  // [34:77] is the sub-list for method input_type
+	70,  // 60: wuye.plugin.v1.Host.CreatePayment:input_type -> wuye.plugin.v1.CreatePaymentRequest
+	71,  // 61: wuye.plugin.v1.Host.GetPayment:input_type -> wuye.plugin.v1.GetPaymentRequest
+	73,  // 62: wuye.plugin.v1.Host.CreateWorkOrder:input_type -> wuye.plugin.v1.CreateWorkOrderRequest
+	74,  // 63: wuye.plugin.v1.Host.UpdateWorkOrder:input_type -> wuye.plugin.v1.UpdateWorkOrderRequest
+	75,  // 64: wuye.plugin.v1.Host.GetWorkOrder:input_type -> wuye.plugin.v1.GetWorkOrderRequest
+	78,  // 65: wuye.plugin.v1.Host.Notify:input_type -> wuye.plugin.v1.NotifyRequest
+	80,  // 66: wuye.plugin.v1.Host.Publish:input_type -> wuye.plugin.v1.PublishRequest
+	82,  // 67: wuye.plugin.v1.Host.ScheduleTask:input_type -> wuye.plugin.v1.ScheduleTaskRequest
+	84,  // 68: wuye.plugin.v1.Host.CancelTask:input_type -> wuye.plugin.v1.CancelTaskRequest
+	86,  // 69: wuye.plugin.v1.Host.Audit:input_type -> wuye.plugin.v1.AuditRequest
+	88,  // 70: wuye.plugin.v1.Host.GetConfig:input_type -> wuye.plugin.v1.GetConfigRequest
+	90,  // 71: wuye.plugin.v1.Host.ListDevices:input_type -> wuye.plugin.v1.ListDevicesRequest
+	93,  // 72: wuye.plugin.v1.Host.GetDevice:input_type -> wuye.plugin.v1.GetDeviceRequest
+	16,  // 73: wuye.plugin.v1.Host.DeviceCommand:input_type -> wuye.plugin.v1.CommandRequest
+	95,  // 74: wuye.plugin.v1.Host.FindVehicle:input_type -> wuye.plugin.v1.FindVehicleRequest
+	96,  // 75: wuye.plugin.v1.Host.ListVehicles:input_type -> wuye.plugin.v1.ListVehiclesRequest
+	98,  // 76: wuye.plugin.v1.Host.ListDriverDevices:input_type -> wuye.plugin.v1.ListDriverDevicesRequest
+	12,  // 77: wuye.plugin.v1.Host.EmitDeviceEvents:input_type -> wuye.plugin.v1.DeviceEvents
+	14,  // 78: wuye.plugin.v1.Host.ReportDeviceStatus:input_type -> wuye.plugin.v1.DeviceStatus
+	2,   // 79: wuye.plugin.v1.Plugin.Describe:output_type -> wuye.plugin.v1.Manifest
+	33,  // 80: wuye.plugin.v1.Plugin.Start:output_type -> wuye.plugin.v1.StartResponse
+	35,  // 81: wuye.plugin.v1.Plugin.Configure:output_type -> wuye.plugin.v1.ConfigureResponse
+	37,  // 82: wuye.plugin.v1.Plugin.Health:output_type -> wuye.plugin.v1.HealthResponse
+	40,  // 83: wuye.plugin.v1.Plugin.HandleHTTP:output_type -> wuye.plugin.v1.HTTPResponse
+	42,  // 84: wuye.plugin.v1.Plugin.HandleEvent:output_type -> wuye.plugin.v1.EventAck
+	44,  // 85: wuye.plugin.v1.Plugin.RunTask:output_type -> wuye.plugin.v1.TaskResult
+	46,  // 86: wuye.plugin.v1.Plugin.GetAsset:output_type -> wuye.plugin.v1.Asset
+	8,   // 87: wuye.plugin.v1.Driver.AddDevice:output_type -> wuye.plugin.v1.DeviceAck
+	8,   // 88: wuye.plugin.v1.Driver.UpdateDevice:output_type -> wuye.plugin.v1.DeviceAck
+	8,   // 89: wuye.plugin.v1.Driver.RemoveDevice:output_type -> wuye.plugin.v1.DeviceAck
+	10,  // 90: wuye.plugin.v1.Driver.Ingest:output_type -> wuye.plugin.v1.IngestResponse
+	17,  // 91: wuye.plugin.v1.Driver.Execute:output_type -> wuye.plugin.v1.CommandResult
+	20,  // 92: wuye.plugin.v1.Driver.ReadPoints:output_type -> wuye.plugin.v1.Points
+	21,  // 93: wuye.plugin.v1.Driver.WritePoints:output_type -> wuye.plugin.v1.PointsAck
+	24,  // 94: wuye.plugin.v1.Driver.Discover:output_type -> wuye.plugin.v1.DiscoverResponse
+	49,  // 95: wuye.plugin.v1.Host.PutRecord:output_type -> wuye.plugin.v1.Record
+	49,  // 96: wuye.plugin.v1.Host.GetRecord:output_type -> wuye.plugin.v1.Record
+	53,  // 97: wuye.plugin.v1.Host.DeleteRecord:output_type -> wuye.plugin.v1.DeleteRecordResponse
+	56,  // 98: wuye.plugin.v1.Host.QueryRecords:output_type -> wuye.plugin.v1.QueryRecordsResponse
+	59,  // 99: wuye.plugin.v1.Host.ListCommunities:output_type -> wuye.plugin.v1.ListCommunitiesResponse
+	60,  // 100: wuye.plugin.v1.Host.GetRoom:output_type -> wuye.plugin.v1.Room
+	63,  // 101: wuye.plugin.v1.Host.ListRooms:output_type -> wuye.plugin.v1.ListRoomsResponse
+	64,  // 102: wuye.plugin.v1.Host.GetResident:output_type -> wuye.plugin.v1.Resident
+	67,  // 103: wuye.plugin.v1.Host.ListResidents:output_type -> wuye.plugin.v1.ListResidentsResponse
+	69,  // 104: wuye.plugin.v1.Host.PostCharge:output_type -> wuye.plugin.v1.Charge
+	72,  // 105: wuye.plugin.v1.Host.CreatePayment:output_type -> wuye.plugin.v1.Payment
+	72,  // 106: wuye.plugin.v1.Host.GetPayment:output_type -> wuye.plugin.v1.Payment
+	76,  // 107: wuye.plugin.v1.Host.CreateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
+	76,  // 108: wuye.plugin.v1.Host.UpdateWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
+	76,  // 109: wuye.plugin.v1.Host.GetWorkOrder:output_type -> wuye.plugin.v1.WorkOrder
+	79,  // 110: wuye.plugin.v1.Host.Notify:output_type -> wuye.plugin.v1.NotifyResponse
+	81,  // 111: wuye.plugin.v1.Host.Publish:output_type -> wuye.plugin.v1.PublishResponse
+	83,  // 112: wuye.plugin.v1.Host.ScheduleTask:output_type -> wuye.plugin.v1.ScheduleTaskResponse
+	85,  // 113: wuye.plugin.v1.Host.CancelTask:output_type -> wuye.plugin.v1.CancelTaskResponse
+	87,  // 114: wuye.plugin.v1.Host.Audit:output_type -> wuye.plugin.v1.AuditResponse
+	89,  // 115: wuye.plugin.v1.Host.GetConfig:output_type -> wuye.plugin.v1.GetConfigResponse
+	92,  // 116: wuye.plugin.v1.Host.ListDevices:output_type -> wuye.plugin.v1.ListDevicesResponse
+	91,  // 117: wuye.plugin.v1.Host.GetDevice:output_type -> wuye.plugin.v1.DeviceInfo
+	17,  // 118: wuye.plugin.v1.Host.DeviceCommand:output_type -> wuye.plugin.v1.CommandResult
+	94,  // 119: wuye.plugin.v1.Host.FindVehicle:output_type -> wuye.plugin.v1.Vehicle
+	97,  // 120: wuye.plugin.v1.Host.ListVehicles:output_type -> wuye.plugin.v1.ListVehiclesResponse
+	99,  // 121: wuye.plugin.v1.Host.ListDriverDevices:output_type -> wuye.plugin.v1.ListDriverDevicesResponse
+	13,  // 122: wuye.plugin.v1.Host.EmitDeviceEvents:output_type -> wuye.plugin.v1.EmitAck
+	15,  // 123: wuye.plugin.v1.Host.ReportDeviceStatus:output_type -> wuye.plugin.v1.DeviceStatusAck
+	79,  // [79:124] is the sub-list for method output_type
+	34,  // [34:79] is the sub-list for method input_type
 	34,  // [34:34] is the sub-list for extension type_name
 	34,  // [34:34] is the sub-list for extension extendee
 	0,   // [0:34] is the sub-list for field type_name
@@ -6974,7 +7250,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   103,
+			NumMessages:   106,
 			NumExtensions: 0,
 			NumServices:   3,
 		},

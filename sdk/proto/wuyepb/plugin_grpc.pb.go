@@ -858,6 +858,8 @@ const (
 	Host_GetResident_FullMethodName        = "/wuye.plugin.v1.Host/GetResident"
 	Host_ListResidents_FullMethodName      = "/wuye.plugin.v1.Host/ListResidents"
 	Host_PostCharge_FullMethodName         = "/wuye.plugin.v1.Host/PostCharge"
+	Host_CreatePayment_FullMethodName      = "/wuye.plugin.v1.Host/CreatePayment"
+	Host_GetPayment_FullMethodName         = "/wuye.plugin.v1.Host/GetPayment"
 	Host_CreateWorkOrder_FullMethodName    = "/wuye.plugin.v1.Host/CreateWorkOrder"
 	Host_UpdateWorkOrder_FullMethodName    = "/wuye.plugin.v1.Host/UpdateWorkOrder"
 	Host_GetWorkOrder_FullMethodName       = "/wuye.plugin.v1.Host/GetWorkOrder"
@@ -899,6 +901,13 @@ type HostClient interface {
 	ListResidents(ctx context.Context, in *ListResidentsRequest, opts ...grpc.CallOption) (*ListResidentsResponse, error)
 	// Billing: a charge to a room, idempotent on its key.
 	PostCharge(ctx context.Context, in *PostChargeRequest, opts ...grpc.CallOption) (*Charge, error)
+	// Online payment of an amount that belongs to no room (a visitor's
+	// parking fee): an order at the tenant's merchant account with a URL to
+	// pay, idempotent on its key. When it is paid the host publishes
+	// "payment.received" with {"plugin", "reference", "payment_id",
+	// "amount_fen", "currency"} to subscribers. Since API 3.
+	CreatePayment(ctx context.Context, in *CreatePaymentRequest, opts ...grpc.CallOption) (*Payment, error)
+	GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error)
 	// Service desk.
 	CreateWorkOrder(ctx context.Context, in *CreateWorkOrderRequest, opts ...grpc.CallOption) (*WorkOrder, error)
 	UpdateWorkOrder(ctx context.Context, in *UpdateWorkOrderRequest, opts ...grpc.CallOption) (*WorkOrder, error)
@@ -1030,6 +1039,26 @@ func (c *hostClient) PostCharge(ctx context.Context, in *PostChargeRequest, opts
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Charge)
 	err := c.cc.Invoke(ctx, Host_PostCharge_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) CreatePayment(ctx context.Context, in *CreatePaymentRequest, opts ...grpc.CallOption) (*Payment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Payment)
+	err := c.cc.Invoke(ctx, Host_CreatePayment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) GetPayment(ctx context.Context, in *GetPaymentRequest, opts ...grpc.CallOption) (*Payment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Payment)
+	err := c.cc.Invoke(ctx, Host_GetPayment_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -1228,6 +1257,13 @@ type HostServer interface {
 	ListResidents(context.Context, *ListResidentsRequest) (*ListResidentsResponse, error)
 	// Billing: a charge to a room, idempotent on its key.
 	PostCharge(context.Context, *PostChargeRequest) (*Charge, error)
+	// Online payment of an amount that belongs to no room (a visitor's
+	// parking fee): an order at the tenant's merchant account with a URL to
+	// pay, idempotent on its key. When it is paid the host publishes
+	// "payment.received" with {"plugin", "reference", "payment_id",
+	// "amount_fen", "currency"} to subscribers. Since API 3.
+	CreatePayment(context.Context, *CreatePaymentRequest) (*Payment, error)
+	GetPayment(context.Context, *GetPaymentRequest) (*Payment, error)
 	// Service desk.
 	CreateWorkOrder(context.Context, *CreateWorkOrderRequest) (*WorkOrder, error)
 	UpdateWorkOrder(context.Context, *UpdateWorkOrderRequest) (*WorkOrder, error)
@@ -1294,6 +1330,12 @@ func (UnimplementedHostServer) ListResidents(context.Context, *ListResidentsRequ
 }
 func (UnimplementedHostServer) PostCharge(context.Context, *PostChargeRequest) (*Charge, error) {
 	return nil, status.Error(codes.Unimplemented, "method PostCharge not implemented")
+}
+func (UnimplementedHostServer) CreatePayment(context.Context, *CreatePaymentRequest) (*Payment, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreatePayment not implemented")
+}
+func (UnimplementedHostServer) GetPayment(context.Context, *GetPaymentRequest) (*Payment, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPayment not implemented")
 }
 func (UnimplementedHostServer) CreateWorkOrder(context.Context, *CreateWorkOrderRequest) (*WorkOrder, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateWorkOrder not implemented")
@@ -1543,6 +1585,42 @@ func _Host_PostCharge_Handler(srv interface{}, ctx context.Context, dec func(int
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(HostServer).PostCharge(ctx, req.(*PostChargeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_CreatePayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreatePaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).CreatePayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_CreatePayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).CreatePayment(ctx, req.(*CreatePaymentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_GetPayment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPaymentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).GetPayment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_GetPayment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).GetPayment(ctx, req.(*GetPaymentRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1899,6 +1977,14 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PostCharge",
 			Handler:    _Host_PostCharge_Handler,
+		},
+		{
+			MethodName: "CreatePayment",
+			Handler:    _Host_CreatePayment_Handler,
+		},
+		{
+			MethodName: "GetPayment",
+			Handler:    _Host_GetPayment_Handler,
 		},
 		{
 			MethodName: "CreateWorkOrder",
