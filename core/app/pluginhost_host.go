@@ -36,6 +36,7 @@ func (a *App) HostDeps(bus hostsvc.Bus, secrets hostsvc.Secrets) hostsvc.Deps {
 		Bus:        bus,
 		Audit:      hostAudit{a.Audit},
 		Secrets:    secrets,
+		Vehicles:   hostVehicles{hostResidents{a.Residents, a.Property}},
 		Log:        a.Log,
 	}
 }
