@@ -12,7 +12,9 @@ import (
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
-type broken struct{ wuyepb.UnimplementedDriverServer }
+type broken struct {
+	wuyepb.UnimplementedDriverServer
+}
 
 func (broken) AddDevice(context.Context, *wuyepb.DeviceSpec) (*wuyepb.DeviceAck, error) {
 	return &wuyepb.DeviceAck{}, nil // accepts anything, even garbage
