@@ -407,6 +407,16 @@ func TestStatusIsDeduplicated(t *testing.T) {
 	if n := len(h.Statuses()); n != 4 {
 		t.Errorf("a removed device reported status: %v", h.Statuses())
 	}
+	// Nor does it emit: the host would refuse the batch, other devices'
+	// events with it.
+	if err := h.AddDevice(gate("gate-2", "b")); err != nil {
+		t.Fatal(err)
+	}
+	s.Emit(driver.Event{Type: driver.PlateRecognized, Key: "ghost"})
+	l.sink("gate-2").Emit(driver.Event{Type: driver.PlateRecognized, Key: "live"})
+	if ev := h.WaitEvent(driver.PlateRecognized, 2*time.Second); ev.Key != "live" || len(h.Events()) != 1 {
+		t.Errorf("events %v", h.Events())
+	}
 }
 
 func TestPayloadSetsTheVersion(t *testing.T) {

@@ -492,6 +492,14 @@ type sink struct {
 }
 
 func (s *sink) Emit(ev Event) {
+	s.mu.Lock()
+	removed := s.removed
+	s.mu.Unlock()
+	if removed {
+		// The host would refuse it, and with it the whole batch it rode
+		// in, other devices' events too.
+		return
+	}
 	pb, err := eventPB(s.device, ev)
 	if err != nil {
 		plugin.Logger().Error("dropping an event the driver could not encode", "device", s.device, "type", ev.Type, "err", err)
