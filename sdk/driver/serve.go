@@ -23,7 +23,8 @@ func Serve(d *Driver) {
 // Plugin is the driver as a plugin: its manifest (kind driver, DriverInfo)
 // and its Driver service. Serve uses it; the testkit runs it in process.
 func (d *Driver) Plugin() *plugin.Plugin {
-	rt := &Runtime{d: d, conns: map[string]*open{}}
+	rt := &Runtime{d: d, conns: map[string]*open{}, queue: make(chan *wuyepb.DeviceEvent, queueSize),
+		closed: make(chan struct{}), started: make(chan struct{})}
 	p := &plugin.Plugin{
 		Name: d.Name, Version: d.Version, Kind: plugin.Driver,
 		TitleEN: d.TitleEN, TitleZH: d.TitleZH, Description: d.Description,
@@ -51,8 +52,10 @@ type Runtime struct {
 	mu    sync.Mutex
 	conns map[string]*open // device id →
 
-	queue  chan *wuyepb.DeviceEvent
-	closed chan struct{}
+	queue     chan *wuyepb.DeviceEvent
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+	started   chan struct{} // closed once the host is known
 }
 
 // open is one opened device.
@@ -70,8 +73,7 @@ const batchSize = 500
 
 func (rt *Runtime) start(ctx context.Context, host *plugin.Host) error {
 	rt.host = host.Raw()
-	rt.queue = make(chan *wuyepb.DeviceEvent, queueSize)
-	rt.closed = make(chan struct{})
+	close(rt.started) // Start runs once (the plugin server refuses a second)
 	go rt.forward()
 	if rt.d.OnStart != nil {
 		if err := rt.d.OnStart(ctx, host); err != nil {
@@ -151,7 +153,20 @@ func (rt *Runtime) add(ctx context.Context, spec *wuyepb.DeviceSpec) error {
 		return errors.New("driver has no Open")
 	}
 	conn, err := rt.d.Open(ctx, dev, s)
+	if err == nil && conn == nil {
+		err = errors.New("Open returned no Conn")
+	}
 	if err != nil {
+		// The device's old settings are gone with the change: a failed
+		// reopen leaves it closed and at fault, not running on stale ones.
+		rt.mu.Lock()
+		old := rt.conns[dev.ID]
+		delete(rt.conns, dev.ID)
+		rt.mu.Unlock()
+		if old != nil {
+			old.sink.gone()
+			_ = old.conn.Close()
+		}
 		s.Status(StatusFault, err.Error())
 		return err
 	}
@@ -160,6 +175,7 @@ func (rt *Runtime) add(ctx context.Context, spec *wuyepb.DeviceSpec) error {
 	rt.conns[dev.ID] = &open{dev: dev, conn: conn, sink: s}
 	rt.mu.Unlock()
 	if old != nil {
+		old.sink.gone()
 		_ = old.conn.Close()
 	}
 	return nil
@@ -176,7 +192,34 @@ func deviceOf(spec *wuyepb.DeviceSpec) Device {
 	return d
 }
 
+// ready refuses Driver calls before Start: the host is not known yet.
+func (rt *Runtime) ready() error {
+	select {
+	case <-rt.started:
+		return nil
+	default:
+		return status.Error(codes.FailedPrecondition, "driver not started")
+	}
+}
+
+// Close closes every open device and stops sending events; the testkit
+// calls it when a test ends (a served driver ends with its process).
+func (rt *Runtime) Close() {
+	rt.closeOnce.Do(func() { close(rt.closed) })
+	rt.mu.Lock()
+	list := rt.conns
+	rt.conns = map[string]*open{}
+	rt.mu.Unlock()
+	for _, o := range list {
+		o.sink.gone()
+		_ = o.conn.Close()
+	}
+}
+
 func (rt *Runtime) conn(id string) (*open, error) {
+	if err := rt.ready(); err != nil {
+		return nil, err
+	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
 	o := rt.conns[id]
@@ -207,6 +250,12 @@ func (rt *Runtime) health(ctx context.Context) error {
 
 // AddDevice implements wuyepb.DriverServer.
 func (rt *Runtime) AddDevice(ctx context.Context, spec *wuyepb.DeviceSpec) (*wuyepb.DeviceAck, error) {
+	if err := rt.ready(); err != nil {
+		return nil, err
+	}
+	if spec.Id == "" {
+		return nil, status.Error(codes.InvalidArgument, "a device needs an id")
+	}
 	if err := rt.add(ctx, spec); err != nil {
 		return nil, errStatus(err)
 	}
@@ -220,6 +269,9 @@ func (rt *Runtime) UpdateDevice(ctx context.Context, spec *wuyepb.DeviceSpec) (*
 
 // RemoveDevice implements wuyepb.DriverServer.
 func (rt *Runtime) RemoveDevice(_ context.Context, ref *wuyepb.DeviceRef) (*wuyepb.DeviceAck, error) {
+	if err := rt.ready(); err != nil {
+		return nil, err
+	}
 	rt.mu.Lock()
 	o := rt.conns[ref.Id]
 	delete(rt.conns, ref.Id)
@@ -347,6 +399,9 @@ func (rt *Runtime) WritePoints(ctx context.Context, req *wuyepb.Points) (*wuyepb
 
 // Discover implements wuyepb.DriverServer.
 func (rt *Runtime) Discover(ctx context.Context, req *wuyepb.DiscoverRequest) (*wuyepb.DiscoverResponse, error) {
+	if err := rt.ready(); err != nil {
+		return nil, err
+	}
 	if rt.d.Discover == nil {
 		return nil, status.Error(codes.Unimplemented, "this driver cannot discover devices")
 	}
@@ -416,7 +471,7 @@ func Payload(data any) ([]byte, error) {
 		return nil, fmt.Errorf("event payload: %w", err)
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil || m == nil { // nil: a nil pointer marshals as null
 		return nil, Invalid("an event payload must be a JSON object")
 	}
 	if v, ok := m["v"]; !ok || string(v) == "0" {
@@ -437,6 +492,14 @@ type sink struct {
 }
 
 func (s *sink) Emit(ev Event) {
+	s.mu.Lock()
+	removed := s.removed
+	s.mu.Unlock()
+	if removed {
+		// The host would refuse it, and with it the whole batch it rode
+		// in, other devices' events too.
+		return
+	}
 	pb, err := eventPB(s.device, ev)
 	if err != nil {
 		plugin.Logger().Error("dropping an event the driver could not encode", "device", s.device, "type", ev.Type, "err", err)

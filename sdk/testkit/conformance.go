@@ -65,6 +65,7 @@ func Conformance(t *testing.T, binaryPath string, o Options) {
 
 type conformance struct {
 	client   *goplugin.Client
+	conn     *grpc.ClientConn // the plugin's connection (a driver's Driver service too)
 	rpc      wuyepb.PluginClient
 	host     *FakeHost
 	manifest *wuyepb.Manifest
@@ -101,6 +102,7 @@ type hostPlugin struct {
 }
 
 type dispensed struct {
+	conn   *grpc.ClientConn
 	rpc    wuyepb.PluginClient
 	hostID uint32
 }
@@ -110,7 +112,7 @@ func (p *hostPlugin) GRPCServer(*goplugin.GRPCBroker, *grpc.Server) error {
 }
 
 func (p *hostPlugin) GRPCClient(_ context.Context, broker *goplugin.GRPCBroker, cc *grpc.ClientConn) (any, error) {
-	d := &dispensed{rpc: wuyepb.NewPluginClient(cc), hostID: broker.NextId()}
+	d := &dispensed{conn: cc, rpc: wuyepb.NewPluginClient(cc), hostID: broker.NextId()}
 	go broker.AcceptAndServe(d.hostID, func(opts []grpc.ServerOption) *grpc.Server {
 		s := grpc.NewServer(append(opts, grpc.UnaryInterceptor(p.host.UnaryInterceptor()))...)
 		wuyepb.RegisterHostServer(s, p.host)
@@ -170,7 +172,7 @@ func startBinary(t *testing.T, path string, o Options) *conformance {
 		fatal("conformance: dispense: %v", err)
 	}
 	d := raw.(*dispensed)
-	c.rpc, c.api = d.rpc, c.client.NegotiatedVersion()
+	c.conn, c.rpc, c.api = d.conn, d.rpc, c.client.NegotiatedVersion()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if c.manifest, err = c.rpc.Describe(ctx, &wuyepb.DescribeRequest{ApiVersion: uint32(c.api)}); err != nil {

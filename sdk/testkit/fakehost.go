@@ -31,7 +31,8 @@ import (
 // Every method is safe for concurrent use (one mutex), so a plugin can test
 // that two concurrent bookings cannot both win. What the plugin did is
 // inspectable: Charges, Notifications, Published, Scheduled, AuditEntries,
-// WorkOrders, Records and Calls.
+// WorkOrders, Records and Calls; for devices EmittedEvents, DeviceStatuses
+// and DeviceCommands. FailNext makes chosen calls fail.
 type FakeHost struct {
 	wuyepb.UnimplementedHostServer
 
@@ -63,6 +64,8 @@ type FakeHost struct {
 	// delay, when set and positive, holds every answer back that long
 	// unless the caller gives up first (the conformance suite's slow host).
 	delay *atomic.Int64
+	// dev holds devices, vehicles and what a driver sent (fakehost_devices.go).
+	dev *devices
 }
 
 // Notification is one Notify the host accepted (not a repeated key).
@@ -350,8 +353,8 @@ func (f *FakeHost) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		delay := f.delay
 		f.mu.Unlock()
 		var resp any
-		var err error
-		if delay != nil && delay.Load() > 0 {
+		err := f.injected(c.Method)
+		if err == nil && delay != nil && delay.Load() > 0 {
 			select {
 			case <-time.After(time.Duration(delay.Load())):
 			case <-ctx.Done():
