@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
@@ -13,8 +14,9 @@ import (
 // Server is an embedded MQTT broker (mochi-mqtt) that accepts any client:
 // for the embedded demo and for tests that restart the broker.
 type Server struct {
-	srv  *mochi.Server
-	addr string
+	srv   *mochi.Server
+	addr  string
+	close sync.Once
 }
 
 // Broker starts an embedded broker listening on addr ("127.0.0.1:0" picks
@@ -43,4 +45,9 @@ func (s *Server) Addr() string { return s.addr }
 
 // Close stops the broker and drops its clients (they see a lost
 // connection). Retained messages are lost with it.
-func (s *Server) Close() error { return s.srv.Close() }
+// Closing twice is harmless.
+func (s *Server) Close() error {
+	var err error
+	s.close.Do(func() { err = s.srv.Close() })
+	return err
+}
