@@ -156,6 +156,9 @@ func (cn *conn) Execute(ctx context.Context, cmd driver.Command) (driver.Result,
 	if err != nil {
 		return driver.Result{}, err
 	}
+	if err := ctx.Err(); err != nil {
+		return driver.Result{}, err
+	}
 	if !cn.bc.connected() {
 		return driver.Result{}, fmt.Errorf("%w: broker %s is not connected", driver.ErrUnreachable, cn.cfg.Broker)
 	}

@@ -6,12 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/wuye-project/wuye/plugins/drivers/mqtt-door/sim"
 	"github.com/wuye-project/wuye/sdk/driver"
-	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
 func TestEventsReachTheSink(t *testing.T) {
@@ -125,23 +121,17 @@ func TestNoAckIsDeadlineExceeded(t *testing.T) {
 	addr, p := mosquitto(t), prefix(t)
 	door := newDoor(t, sim.Options{Broker: addr, Prefix: p, Serial: "D3", NeverAck: true})
 
-	// Through the driver's runtime, as the host calls it.
-	d := New()
-	srv := d.Plugin().DriverServer
-	ctx := context.Background()
-	spec := &wuyepb.DeviceSpec{Id: "dev-3", Class: driver.DoorController,
-		Config: []byte(`{"broker":"` + addr + `","prefix":"` + p + `","serial":"D3","ack_timeout_ms":400}`)}
-	if _, err := srv.AddDevice(ctx, spec); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = srv.RemoveDevice(ctx, &wuyepb.DeviceRef{Id: "dev-3"}) })
-	eventually(t, 5*time.Second, "the controller subscribed", door.Connected)
+	c, _ := openConn(t, device(t, "dev-3", driver.DoorController,
+		map[string]any{"broker": addr, "prefix": p, "serial": "D3", "ack_timeout_ms": 400}))
+	eventually(t, 5*time.Second, "the controller connected", door.Connected)
 
+	ctx := context.Background()
 	start := time.Now()
-	_, err := srv.Execute(ctx, &wuyepb.CommandRequest{DeviceId: "dev-3", Command: driver.DoorOpen, RequestId: "req-na"})
+	_, err := c.Execute(ctx, driver.Command{Name: driver.DoorOpen, RequestID: "req-na"})
 	took := time.Since(start)
-	if status.Code(err) != codes.DeadlineExceeded {
-		t.Fatalf("execute: %v, want DeadlineExceeded", err)
+	// The runtime answers the host DeadlineExceeded for either.
+	if !errors.Is(err, driver.ErrNoAck) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("execute: %v, want ErrNoAck and DeadlineExceeded", err)
 	}
 	if took < 400*time.Millisecond || took > 2*time.Second {
 		t.Fatalf("no-ack took %s, want about the 400 ms ack timeout", took)
@@ -162,10 +152,19 @@ func TestNoAckIsDeadlineExceeded(t *testing.T) {
 	}
 
 	// A caller's shorter deadline wins, and a cancelled call returns at once.
-	cctx, cancel := context.WithCancel(ctx)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	if _, err := c.Execute(short, driver.Command{Name: driver.DoorOpen, RequestID: "req-s"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("short deadline: %v", err)
+	}
+	if took := time.Since(start); took > 300*time.Millisecond {
+		t.Fatalf("a 100 ms deadline took %s", took)
+	}
+	gone, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := srv.Execute(cctx, &wuyepb.CommandRequest{DeviceId: "dev-3", Command: driver.DoorOpen, RequestId: "req-c"}); status.Code(err) == codes.OK {
-		t.Fatal("cancelled execute succeeded")
+	if _, err := c.Execute(gone, driver.Command{Name: driver.DoorOpen, RequestID: "req-c"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }
 
