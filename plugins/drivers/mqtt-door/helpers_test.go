@@ -13,7 +13,7 @@ import (
 )
 
 // mosquitto is the machine's broker; under CI its absence fails the test.
-func mosquitto(t *testing.T) string {
+func mosquitto(t testing.TB) string {
 	t.Helper()
 	addr := os.Getenv("WUYE_TEST_MQTT_ADDR")
 	if addr == "" {
