@@ -26,6 +26,8 @@ type conn struct {
 	waiting map[string]*waiter // request id → the Execute calls waiting for its ack
 	status  string             // what the device last reported on its status topic
 	closed  bool
+	report  [2]string     // the status and detail for the host, latest only
+	reports chan struct{} // wakes reportLoop; closed by Close
 
 	dropped atomic.Uint64 // messages dropped as unreadable
 }
@@ -45,13 +47,14 @@ func open(ctx context.Context, dev driver.Device, sink driver.Sink) (driver.Conn
 	if err != nil {
 		return nil, err
 	}
-	cn := &conn{dev: dev, cfg: cfg, sink: sink, waiting: map[string]*waiter{}}
+	cn := &conn{dev: dev, cfg: cfg, sink: sink, waiting: map[string]*waiter{}, reports: make(chan struct{}, 1)}
+	go cn.reportLoop()
 	cn.bc = acquire(cfg)
 	cn.bc.attach(cn)
 	// A mistyped broker shows as offline at once rather than never online;
 	// the client keeps trying and the device comes up when it can.
 	if !cn.bc.waitConnected(ctx, 2*time.Second) {
-		sink.Status(driver.StatusOffline, "broker "+cfg.Broker+" is not reachable; retrying")
+		cn.setStatus(driver.StatusOffline, "broker "+cfg.Broker+" is not reachable; retrying")
 	}
 	return cn, nil
 }
@@ -64,6 +67,7 @@ func (cn *conn) Close() error {
 		return nil
 	}
 	cn.closed = true
+	close(cn.reports)
 	cn.mu.Unlock()
 	cn.bc.detach(cn)
 	cn.bc.release()
@@ -114,7 +118,7 @@ func (cn *conn) handle(suffix string, payload []byte, retained bool) {
 		if st == driver.StatusOffline {
 			detail = "the controller reports offline"
 		}
-		cn.sink.Status(st, detail)
+		cn.setStatus(st, detail)
 	case "ack":
 		ack, err := parseAck(payload)
 		if err != nil {
@@ -144,7 +148,33 @@ func (cn *conn) drop(kind string, err error) {
 
 // brokerLost marks the device offline while its broker is away.
 func (cn *conn) brokerLost(err error) {
-	cn.sink.Status(driver.StatusOffline, fmt.Sprintf("broker %s connection lost: %v", cn.cfg.Broker, err))
+	cn.setStatus(driver.StatusOffline, fmt.Sprintf("broker %s connection lost: %v", cn.cfg.Broker, err))
+}
+
+// setStatus hands a status to reportLoop. The host call behind
+// Sink.Status may take a while, and the MQTT client's message loop must
+// not wait on it (its keepalive would suffer): the latest status wins.
+func (cn *conn) setStatus(st, detail string) {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.closed {
+		return
+	}
+	cn.report = [2]string{st, detail}
+	select {
+	case cn.reports <- struct{}{}:
+	default:
+	}
+}
+
+// reportLoop sends statuses to the sink until Close.
+func (cn *conn) reportLoop() {
+	for range cn.reports {
+		cn.mu.Lock()
+		r := cn.report
+		cn.mu.Unlock()
+		cn.sink.Status(r[0], r[1])
+	}
 }
 
 // Execute implements driver.Executor: publish the command, wait for its

@@ -93,10 +93,10 @@ func TestDoorOnEmbeddedBroker(t *testing.T) {
 	}
 	wait(d.Topic("event"), 5)
 
-	d.Kill()
 	mu.Lock()
 	n := len(got[d.Topic("status")])
 	mu.Unlock()
+	d.Kill()
 	wait(d.Topic("status"), n+1)
 	mu.Lock()
 	last := got[d.Topic("status")][n]
