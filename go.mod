@@ -103,6 +103,15 @@ require (
 	modernc.org/sqlite v1.23.1 // indirect
 )
 
-require github.com/wuye-project/wuye/sdk v0.0.0-00010101000000-000000000000
+require (
+	github.com/eclipse/paho.mqtt.golang v1.5.1
+	github.com/mochi-mqtt/server/v2 v2.7.9
+	github.com/wuye-project/wuye/sdk v0.0.0-00010101000000-000000000000
+)
+
+require (
+	github.com/gorilla/websocket v1.5.3 // indirect
+	github.com/rs/xid v1.4.0 // indirect
+)
 
 replace github.com/wuye-project/wuye/sdk => ./sdk
