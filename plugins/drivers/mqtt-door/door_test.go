@@ -122,7 +122,7 @@ func TestNoAckIsDeadlineExceeded(t *testing.T) {
 	door := newDoor(t, sim.Options{Broker: addr, Prefix: p, Serial: "D3", NeverAck: true})
 
 	c, _ := openConn(t, device(t, "dev-3", driver.DoorController,
-		map[string]any{"broker": addr, "prefix": p, "serial": "D3", "ack_timeout_ms": 400}))
+		map[string]any{"broker": addr, "prefix": p, "serial": "D3", "ack_timeout_ms": 1500}))
 	eventually(t, 5*time.Second, "the controller connected", door.Connected)
 
 	ctx := context.Background()
@@ -133,8 +133,9 @@ func TestNoAckIsDeadlineExceeded(t *testing.T) {
 	if !errors.Is(err, driver.ErrNoAck) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("execute: %v, want ErrNoAck and DeadlineExceeded", err)
 	}
-	if took < 400*time.Millisecond || took > 2*time.Second {
-		t.Fatalf("no-ack took %s, want about the 400 ms ack timeout", took)
+	// Generous bounds: the machine running the suite is loaded.
+	if took < 1500*time.Millisecond || took > 6*time.Second {
+		t.Fatalf("no-ack took %s, want about the 1.5 s ack timeout", took)
 	}
 	// It republished the same id while waiting, and the device, executing
 	// it once, would open once.

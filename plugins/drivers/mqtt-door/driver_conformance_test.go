@@ -1,7 +1,3 @@
-//go:build drvkit
-
-// Delete the build line above once the drvkit branch (testkit.DriverConformance) is merged.
-
 package main
 
 import (
