@@ -103,6 +103,9 @@ require (
 	modernc.org/sqlite v1.23.1 // indirect
 )
 
-require github.com/wuye-project/wuye/sdk v0.0.0-00010101000000-000000000000
+require (
+	github.com/goburrow/serial v0.1.0 // indirect
+	github.com/simonvetter/modbus v1.6.4 // indirect
+)
 
 replace github.com/wuye-project/wuye/sdk => ./sdk
