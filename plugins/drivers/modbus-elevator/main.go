@@ -29,16 +29,18 @@ package main
 
 import "github.com/wuye-project/wuye/sdk/driver"
 
-// Driver is the driver's declaration.
-var Driver = &driver.Driver{
-	Name: "modbus-elevator", Version: "1.0.0",
-	TitleEN: "Lift monitoring boxes (Modbus TCP)", TitleZH: "电梯监测终端(Modbus TCP)",
-	Description:  "Polls lift monitoring boxes over Modbus TCP: floor, direction, door, load, faults, trapped passengers.",
-	Classes:      []string{driver.ElevatorController},
-	DeviceSchema: deviceSchema,
-	Events:       []string{driver.ElevatorStatus, driver.ElevatorFault},
-	Points:       points,
-	Open:         open,
+// newDriver is the driver's declaration (a fresh one for each test harness).
+func newDriver() *driver.Driver {
+	return &driver.Driver{
+		Name: "modbus-elevator", Version: "1.0.0",
+		TitleEN: "Lift monitoring boxes (Modbus TCP)", TitleZH: "电梯监测终端(Modbus TCP)",
+		Description:  "Polls lift monitoring boxes over Modbus TCP: floor, direction, door, load, faults, trapped passengers.",
+		Classes:      []string{driver.ElevatorController},
+		DeviceSchema: deviceSchema,
+		Events:       []string{driver.ElevatorStatus, driver.ElevatorFault},
+		Points:       points,
+		Open:         open,
+	}
 }
 
-func main() { driver.Serve(Driver) }
+func main() { driver.Serve(newDriver()) }

@@ -104,7 +104,7 @@ func (w *watch) faultEvent(code int, start, at time.Time, floor int, trapped, cl
 	key := fmt.Sprintf("%s/fault/%d/%d", w.device, code, start.UnixMilli())
 	if trapped {
 		f.Severity = "critical"
-		f.Description = "passengers trapped: " + f.Description + " (困人)"
+		f.Description = "passengers trapped: " + info.EN + " (困人:" + info.ZH + ")"
 		key = fmt.Sprintf("%s/trapped/%d", w.device, start.UnixMilli())
 	}
 	if cleared {
