@@ -22,7 +22,9 @@ type rig struct {
 
 func newRig(t *testing.T, o sim.Options, extra string) *rig {
 	t.Helper()
-	o.FloorTime, o.DoorTime = 300*time.Millisecond, 150*time.Millisecond
+	if o.FloorTime == 0 {
+		o.FloorTime, o.DoorTime = 300*time.Millisecond, 150*time.Millisecond
+	}
 	if o.UnitID == 0 {
 		o.UnitID = 3
 	}
@@ -69,7 +71,8 @@ func (r *rig) waitFault(t *testing.T, what string, ok func(driver.Fault) bool) d
 }
 
 func TestStatusFollowsTheLift(t *testing.T) {
-	r := newRig(t, sim.Options{Base: 40000, Lowest: -1, Floors: 5}, "")
+	// Each door phase lasts several polls, so none goes unseen.
+	r := newRig(t, sim.Options{Base: 40000, Lowest: -1, Floors: 5, FloorTime: 300 * time.Millisecond, DoorTime: 700 * time.Millisecond}, "")
 	r.sink.WaitStatus(t, driver.StatusOnline, 5*time.Second)
 	r.waitStatus(t, "the car at -1", func(e driver.Elevator) bool { return e.Floor == -1 && e.Door == "closed" })
 	r.lift.Call(2)
