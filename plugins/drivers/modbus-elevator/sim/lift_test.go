@@ -151,3 +151,15 @@ func TestStopAndStartKeepTheAddress(t *testing.T) {
 	}
 	client(t, l, 1)
 }
+
+func TestDemoPlacesTrips(t *testing.T) {
+	for _, hour := range []int{8, 13, 18} {
+		l := fast(t, Options{Lowest: -2, Floors: 12})
+		if wait := l.demoTrip(hour); wait <= 0 {
+			t.Fatalf("hour %d: wait %s", hour, wait)
+		}
+		if l.Idle() && l.Registers()[RegFault] == 0 {
+			t.Fatalf("hour %d: neither a trip nor a fault", hour)
+		}
+	}
+}
