@@ -19,6 +19,7 @@ type config struct {
 	PollMS        int    `json:"poll_ms"`
 	TimeoutMS     int    `json:"timeout_ms"`
 	TrappedAfterS int    `json:"trapped_after_s"`
+	StaleAfterS   int    `json:"stale_after_s"`
 }
 
 // deviceSchema is the JSON Schema the host validates a device against;
@@ -33,7 +34,8 @@ var deviceSchema = json.RawMessage(`{
     "base": {"type": "integer", "minimum": 0, "maximum": 65526, "default": 0, "description": "address of holding register 0 of the map"},
     "poll_ms": {"type": "integer", "minimum": 200, "maximum": 3600000, "default": 1000},
     "timeout_ms": {"type": "integer", "minimum": 50, "maximum": 30000, "default": 1000},
-    "trapped_after_s": {"type": "integer", "minimum": 1, "maximum": 600, "default": 30, "description": "fault 3 with the alarm pressed for this long means passengers trapped"}
+    "trapped_after_s": {"type": "integer", "minimum": 1, "maximum": 600, "default": 30, "description": "fault 3 with the alarm pressed for this long means passengers trapped"},
+    "stale_after_s": {"type": "integer", "minimum": 2, "maximum": 600, "default": 10, "description": "a heartbeat unchanged this long means the box's readings are stale"}
   }
 }`)
 
@@ -45,6 +47,7 @@ type settings struct {
 	poll         time.Duration
 	timeout      time.Duration
 	trappedAfter time.Duration
+	staleAfter   time.Duration // at least three polls
 }
 
 func parseConfig(raw json.RawMessage) (settings, error) {
@@ -61,7 +64,8 @@ func parseConfig(raw json.RawMessage) (settings, error) {
 	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
 		return settings{}, driver.Invalid(fmt.Sprintf("address %q has no valid port", c.Address))
 	}
-	s := settings{addr: c.Address, unit: 1, poll: time.Second, timeout: time.Second, trappedAfter: 30 * time.Second}
+	s := settings{addr: c.Address, unit: 1, poll: time.Second, timeout: time.Second, trappedAfter: 30 * time.Second,
+		staleAfter: 10 * time.Second}
 	if c.UnitID != nil {
 		if *c.UnitID < 0 || *c.UnitID > 255 {
 			return s, driver.Invalid("unit_id must be 0..255")
@@ -93,5 +97,13 @@ func parseConfig(raw json.RawMessage) (settings, error) {
 	default:
 		s.trappedAfter = time.Duration(c.TrappedAfterS) * time.Second
 	}
+	switch {
+	case c.StaleAfterS == 0:
+	case c.StaleAfterS < 2 || c.StaleAfterS > 600:
+		return s, driver.Invalid("stale_after_s must be 2..600")
+	default:
+		s.staleAfter = time.Duration(c.StaleAfterS) * time.Second
+	}
+	s.staleAfter = max(s.staleAfter, 3*s.poll)
 	return s, nil
 }

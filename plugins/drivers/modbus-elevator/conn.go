@@ -42,7 +42,7 @@ type conn struct {
 
 // stats counts what went wrong with a box, for the log and the tests.
 type stats struct {
-	polls, unreachable, exceptions, badFrames, outOfRange atomic.Int64
+	polls, unreachable, exceptions, badFrames, outOfRange, stalled atomic.Int64
 }
 
 // quiet keeps the library's own log off stdout, which is go-plugin's.
@@ -86,6 +86,7 @@ func (c *conn) run(ctx context.Context) {
 	}
 	fails, backoff := 0, c.set.poll
 	wait := time.Duration(0)
+	beat, beatAt := -1, time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -101,6 +102,17 @@ func (c *conn) run(ctx context.Context) {
 		switch {
 		case err == nil:
 			fails, backoff, wait = 0, c.set.poll, c.set.poll
+			// The heartbeat counts seconds; a box answering with the same
+			// one for long no longer refreshes its registers from the lift.
+			if st.Heartbeat != beat {
+				beat, beatAt = st.Heartbeat, now
+			}
+			if now.Sub(beatAt) >= c.set.staleAfter {
+				// Stale registers: events from them would be fiction.
+				c.stats.stalled.Add(1)
+				report(driver.StatusFault, fmt.Sprintf("the box's heartbeat has not moved for %s: its readings are stale", c.set.staleAfter))
+				continue
+			}
 			report(driver.StatusOnline, "")
 			for _, ev := range w.observe(st, now) {
 				c.sink.Emit(ev)

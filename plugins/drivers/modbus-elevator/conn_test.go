@@ -226,3 +226,27 @@ func TestReadAndWritePoints(t *testing.T) {
 		t.Errorf("stopped box: %v", err)
 	}
 }
+
+func TestAStoppedHeartbeatIsAFault(t *testing.T) {
+	r := newRig(t, sim.Options{}, `,"stale_after_s":2`)
+	r.sink.WaitStatus(t, driver.StatusOnline, 5*time.Second)
+	r.lift.Poke(sim.RegHeartbeat, 77)
+	deadline := time.Now().Add(10 * time.Second)
+	for last(r.sink.Statuses()) != driver.StatusFault {
+		if time.Now().After(deadline) {
+			t.Fatalf("a frozen heartbeat not reported (%v)", r.sink.Statuses())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := r.conn.stats.stalled.Load(); n == 0 {
+		t.Fatal("not counted")
+	}
+	r.lift.Unpoke()
+	deadline = time.Now().Add(5 * time.Second)
+	for last(r.sink.Statuses()) != driver.StatusOnline {
+		if time.Now().After(deadline) {
+			t.Fatalf("not online once the heartbeat moves (%v)", r.sink.Statuses())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

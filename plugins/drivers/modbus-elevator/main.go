@@ -23,8 +23,8 @@
 // Status: online after a good poll; offline after 3 polls in a row fail
 // (the box is then dialled again with a doubling backoff up to 10 s);
 // fault while the box answers with exceptions, malformed or short frames,
-// or values out of range (floor beyond -20..200, direction 7), with the
-// reason in the detail. The simulator is in ./sim; README.md has the rest.
+// or values out of range (floor beyond -20..200, direction 7), or a
+// heartbeat that stopped (stale readings), with the reason in the detail. The simulator is in ./sim; README.md has the rest.
 package main
 
 import "github.com/wuye-project/wuye/sdk/driver"

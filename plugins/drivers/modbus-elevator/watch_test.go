@@ -175,14 +175,18 @@ func TestParseConfig(t *testing.T) {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}
 	s, err = parseConfig([]byte(`{"address":"box:1502","unit_id":0,"base":40000,"poll_ms":250,"timeout_ms":300}`))
-	if err != nil || s.unit != 0 || s.base != 40000 || s.poll != 250*time.Millisecond {
+	if err != nil || s.unit != 0 || s.base != 40000 || s.poll != 250*time.Millisecond || s.staleAfter != 10*time.Second {
 		t.Fatalf("set: %+v %v", s, err)
 	}
 	for _, bad := range []string{`{}`, `{"address":"nohost"}`, `{"address":"h:0"}`, `{"address":"h:502","poll_ms":100}`,
-		`{"address":"h:502","unit_id":300}`, `{"address":"h:502","base":65530}`, `{"address":"h:502","extra":1}`, `[`} {
+		`{"address":"h:502","unit_id":300}`, `{"address":"h:502","base":65530}`, `{"address":"h:502","extra":1}`, `{"address":"h:502","stale_after_s":1}`, `[`} {
 		if _, err := parseConfig([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
+	}
+	// Stale means at least three polls without a heartbeat.
+	if s, _ := parseConfig([]byte(`{"address":"h:502","poll_ms":60000}`)); s.staleAfter != 3*time.Minute {
+		t.Errorf("stale after %s with a minute's poll", s.staleAfter)
 	}
 }
 
