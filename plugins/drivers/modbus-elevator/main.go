@@ -24,7 +24,8 @@
 // (the box is then dialled again with a doubling backoff up to 10 s);
 // fault while the box answers with exceptions, malformed or short frames,
 // or values out of range (floor beyond -20..200, direction 7), or a
-// heartbeat that stopped (stale readings), with the reason in the detail. The simulator is in ./sim; README.md has the rest.
+// heartbeat that stopped (stale readings), with the reason in the detail.
+// The simulator is in ./sim; README.md has the rest.
 package main
 
 import "github.com/wuye-project/wuye/sdk/driver"
