@@ -33,7 +33,7 @@ func newRig(t *testing.T, o sim.Options, extra string) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = l.Close() })
-	cfg := fmt.Sprintf(`{"address":%q,"unit_id":%d,"base":%d,"poll_ms":200,"timeout_ms":300%s}`, l.Addr(), o.UnitID, o.Base, extra)
+	cfg := fmt.Sprintf(`{"address":%q,"unit_id":%d,"base":%d,"poll_ms":200,"timeout_ms":1000%s}`, l.Addr(), o.UnitID, o.Base, extra)
 	sink := testkit.NewSink()
 	c, err := open(context.Background(), driver.Device{ID: "lift-1", Class: driver.ElevatorController, Config: json.RawMessage(cfg)}, sink)
 	if err != nil {
