@@ -76,6 +76,9 @@ func (c *conn) Close() error {
 // doubling backoff while the box is unreachable.
 func (c *conn) run(ctx context.Context) {
 	defer close(c.done)
+	// A dial still in flight when Close gave up waiting leaves its client
+	// here: close it on the way out.
+	defer c.disconnect()
 	w := newWatch(c.dev.ID, c.set.trappedAfter)
 	status, said := "", ""
 	report := func(s, detail string) {
