@@ -250,3 +250,26 @@ func TestAStoppedHeartbeatIsAFault(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestCloseStopsPollingAndBadConfigIsInvalid(t *testing.T) {
+	r := newRig(t, sim.Options{}, "")
+	r.sink.WaitStatus(t, driver.StatusOnline, 5*time.Second)
+	start := time.Now()
+	if err := r.conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Close took %s", d)
+	}
+	polls := r.conn.stats.polls.Load()
+	r.lift.Call(5)
+	time.Sleep(600 * time.Millisecond)
+	if r.conn.stats.polls.Load() != polls {
+		t.Fatal("still polling after Close")
+	}
+	var inv *driver.InvalidError
+	_, err := open(context.Background(), driver.Device{ID: "x", Config: json.RawMessage(`{"address":"box","poll_ms":5}`)}, testkit.NewSink())
+	if !errors.As(err, &inv) {
+		t.Fatalf("bad config: %v", err)
+	}
+}
