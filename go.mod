@@ -105,7 +105,7 @@ require (
 
 require (
 	github.com/goburrow/serial v0.1.0 // indirect
-	github.com/simonvetter/modbus v1.6.4 // indirect
+	github.com/simonvetter/modbus v1.6.4
 )
 
 replace github.com/wuye-project/wuye/sdk => ./sdk
