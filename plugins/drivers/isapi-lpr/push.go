@@ -144,8 +144,12 @@ func (a *alert) bestPicture(pics []picture) ([]byte, string) {
 			kinds[strings.ToLower(r.FileName)] = strings.ToLower(r.Type)
 		}
 	}
-	rank := func(p picture) int {
+	rank := func(i int, p picture) int {
 		k := kinds[strings.ToLower(p.name)]
+		if p.name == "" && a.ANPR != nil && i < len(a.ANPR.Pictures) {
+			// Unnamed parts (the alertStream) come in pictureInfoList order.
+			k = strings.ToLower(a.ANPR.Pictures[i].Type)
+		}
 		n := strings.ToLower(p.name)
 		switch {
 		case strings.Contains(k, "detection") || strings.Contains(k, "vehicle") || strings.Contains(n, "detection") || strings.Contains(n, "vehicle") || strings.Contains(n, "scene"):
@@ -155,11 +159,11 @@ func (a *alert) bestPicture(pics []picture) ([]byte, string) {
 		}
 		return 2
 	}
-	best := pics[0]
-	for _, p := range pics[1:] {
-		if rank(p) < rank(best) {
-			best = p
+	best := 0
+	for i := range pics {
+		if rank(i, pics[i]) < rank(best, pics[best]) {
+			best = i
 		}
 	}
-	return best.data, best.contentType
+	return pics[best].data, pics[best].contentType
 }
