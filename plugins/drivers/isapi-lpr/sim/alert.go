@@ -147,3 +147,10 @@ func (c *Camera) form(a *anprAlert) (body []byte, contentType string, err error)
 	}
 	return buf.Bytes(), mw.FormDataContentType(), nil
 }
+
+// AlertXML is the EventNotificationAlert XML the camera would send for
+// plate (for tests that post it themselves).
+func (c *Camera) AlertXML(plate, direction string, o PushOptions) []byte {
+	a, _ := c.alertFor(plate, direction, o)
+	return a.xml()
+}
