@@ -14,7 +14,7 @@ import (
 )
 
 // simConn opens a device on a simulated camera.
-func simConn(t *testing.T, o sim.Options, cfg map[string]any, password string) (*sim.Camera, *conn, *testkit.Sink) {
+func simConn(t testing.TB, o sim.Options, cfg map[string]any, password string) (*sim.Camera, *conn, *testkit.Sink) {
 	t.Helper()
 	cam, err := sim.New(o)
 	if err != nil {

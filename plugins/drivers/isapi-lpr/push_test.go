@@ -17,7 +17,7 @@ import (
 )
 
 // pushConn opens a push-mode camera whose gate faces gateDir.
-func pushConn(t *testing.T, gateDir string) (*conn, *testkit.Sink) {
+func pushConn(t testing.TB, gateDir string) (*conn, *testkit.Sink) {
 	t.Helper()
 	sink := testkit.NewSink()
 	dev := driver.Device{ID: "dev-1", Class: driver.LPRCamera, Location: driver.Location{Direction: gateDir},
@@ -30,7 +30,7 @@ func pushConn(t *testing.T, gateDir string) (*conn, *testkit.Sink) {
 	return c.(*conn), sink
 }
 
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -110,7 +110,7 @@ func TestIngestOtherAlertIsCameraAlarm(t *testing.T) {
 
 // multipartAlert is a form as cameras post it: the XML, then the plate
 // close-up and the scene picture.
-func multipartAlert(t *testing.T, xmlBody []byte, pics map[string][]byte) (string, []byte) {
+func multipartAlert(t testing.TB, xmlBody []byte, pics map[string][]byte) (string, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
