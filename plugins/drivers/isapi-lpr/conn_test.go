@@ -164,3 +164,28 @@ func TestStreamReconnectsAndReportsOffline(t *testing.T) {
 		t.Errorf("Close took %s while the reader backed off", d)
 	}
 }
+
+func TestStreamSilentIsCutAndReopened(t *testing.T) {
+	old := streamIdle
+	streamIdle = 150 * time.Millisecond
+	t.Cleanup(func() { streamIdle = old })
+	cam, _, sink := simConn(t, sim.Options{Heartbeat: time.Hour}, map[string]any{"mode": "stream"}, "")
+	sink.WaitStatus(t, driver.StatusOffline, 3*time.Second) // silent past streamIdle: cut
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// The alert may meet a link about to be cut; the camera then sends
+	// it again, as one does on the next connection.
+	for {
+		if ctx.Err() != nil {
+			t.Fatal("the driver did not read the stream again")
+		}
+		cam.Stream("粤B·D12345", "enter", sim.PushOptions{UUID: "once"})
+		time.Sleep(20 * time.Millisecond)
+		if evs := sink.Events(); len(evs) > 0 {
+			if p := evs[0].Data.(driver.Plate); p.Plate != "粤BD12345" {
+				t.Errorf("event %+v", evs[0])
+			}
+			return
+		}
+	}
+}

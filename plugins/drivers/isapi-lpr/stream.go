@@ -28,14 +28,13 @@ func (c *conn) readStream(ctx context.Context) {
 	defer close(c.done)
 	backoff := 500 * time.Millisecond
 	for ctx.Err() == nil {
-		started := time.Now()
-		err := c.streamOnce(ctx)
+		connected, err := c.streamOnce(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		c.sink.Status(driver.StatusOffline, fmt.Sprintf("alertStream: %v", err))
-		if time.Since(started) > time.Minute {
-			backoff = 500 * time.Millisecond // it ran for a while: a fresh failure
+		if connected {
+			backoff = 500 * time.Millisecond // the camera was there: a fresh failure
 		}
 		select {
 		case <-time.After(backoff):
@@ -46,32 +45,40 @@ func (c *conn) readStream(ctx context.Context) {
 	}
 }
 
-// streamOnce holds one alertStream connection until it fails.
-func (c *conn) streamOnce(parent context.Context) error {
+// streamOnce holds one alertStream connection until it fails; connected
+// tells whether the camera answered with a stream at all.
+func (c *conn) streamOnce(parent context.Context) (connected bool, err error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	resp, err := c.client.do(ctx, http.MethodGet, alertStreamPath, nil, "")
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized {
+		return false, fmt.Errorf("the camera refused the username or password")
+	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the camera answered HTTP %d", resp.StatusCode)
+		return false, fmt.Errorf("the camera answered HTTP %d", resp.StatusCode)
 	}
 	mt, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || !strings.HasPrefix(mt, "multipart/") || params["boundary"] == "" {
-		return fmt.Errorf("the camera answered %q, not a multipart stream", resp.Header.Get("Content-Type"))
+		return false, fmt.Errorf("the camera answered %q, not a multipart stream", resp.Header.Get("Content-Type"))
 	}
 	c.sink.Status(driver.StatusOnline, "")
 	// A silent stream is cut, so the loop reconnects.
 	idle := time.AfterFunc(streamIdle, cancel)
 	defer idle.Stop()
-	return c.readParts(multipart.NewReader(resp.Body, params["boundary"]), func() { idle.Reset(streamIdle) })
+	err = c.readParts(ctx, multipart.NewReader(resp.Body, params["boundary"]), func() { idle.Reset(streamIdle) })
+	if ctx.Err() != nil && parent.Err() == nil {
+		err = fmt.Errorf("no alert or heartbeat for %s", streamIdle)
+	}
+	return true, err
 }
 
 // readParts reads alerts and the pictures that follow each (picNum of
 // them) and emits their events.
-func (c *conn) readParts(mr *multipart.Reader, alive func()) error {
+func (c *conn) readParts(ctx context.Context, mr *multipart.Reader, alive func()) error {
 	var pending *alert
 	var pics []picture
 	flush := func() {
@@ -99,6 +106,8 @@ func (c *conn) readParts(mr *multipart.Reader, alive func()) error {
 		alive()
 		a, pic, err := readPart(part)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err() // cut while reading a part: closing, or idle
 		case err != nil:
 			plugin.Logger().Warn("unreadable part on the alertStream", "device", c.dev.ID, "err", err)
 		case a != nil:
