@@ -46,7 +46,9 @@ func (c *Camera) PushRaw(ctx context.Context, ingressURL, contentType string, bo
 	req.Header.Set("Content-Type", contentType)
 	resp, err := pushClient.Do(req)
 	if err != nil {
-		c.pushedFailed.Add(1)
+		if ctx.Err() == nil { // a push the caller abandoned did not fail
+			c.pushedFailed.Add(1)
+		}
 		return err
 	}
 	defer resp.Body.Close()
