@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/wuye-project/wuye/sdk/driver"
 )
@@ -19,7 +21,12 @@ type conn struct {
 	client *client
 	stop   context.CancelFunc // ends the alertStream reader (stream mode)
 	done   chan struct{}
+	seen   atomic.Int64 // unix nanoseconds of the last alert or heartbeat
 }
+
+// recentlySeen is how long an alert vouches for the camera: Check does not
+// ask a camera that has just spoken (health runs for every camera).
+const recentlySeen = 2 * time.Minute
 
 func open(_ context.Context, dev driver.Device, sink driver.Sink) (driver.Conn, error) {
 	var cfg config
@@ -72,6 +79,7 @@ func (c *conn) alertEvents(a *alert, pics []picture) ([]driver.Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.seen.Store(time.Now().UnixNano())
 	c.sink.Status(driver.StatusOnline, "")
 	return evs, nil
 }
@@ -190,8 +198,12 @@ func (c *conn) snapshot(ctx context.Context) (driver.Result, error) {
 	return driver.Result{OK: true, Blob: b, BlobType: ct}, nil
 }
 
-// Check implements driver.Checker: the camera answers its device info.
+// Check implements driver.Checker: the camera spoke lately or answers its
+// device info.
 func (c *conn) Check(ctx context.Context) error {
+	if time.Since(time.Unix(0, c.seen.Load())) < recentlySeen {
+		return nil
+	}
 	resp, err := c.client.do(ctx, http.MethodGet, "/ISAPI/System/deviceInfo", nil, "")
 	if err != nil {
 		return err

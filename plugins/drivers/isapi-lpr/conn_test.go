@@ -105,6 +105,14 @@ func TestUnreachableCamera(t *testing.T) {
 	if err := c.Check(context.Background()); err == nil {
 		t.Error("Check of a closed camera passed")
 	}
+	// A camera that just pushed is alive, whether or not the driver can
+	// reach it.
+	if _, _, err := c.Ingest(context.Background(), driver.Push{Method: "POST", ContentType: "application/xml", Body: fixture(t, "heartbeat.xml")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(context.Background()); err != nil {
+		t.Errorf("Check right after a heartbeat: %v", err)
+	}
 }
 
 func TestSnapshotAndCheck(t *testing.T) {
