@@ -117,7 +117,7 @@ func direction(s, gateDir string) string {
 func vehicleType(s string) string {
 	t := strings.ToLower(strings.TrimSpace(s))
 	switch {
-	case t == "":
+	case t == "", strings.Contains(t, "nonmotor"), strings.Contains(t, "pedestrian"):
 		return ""
 	case strings.Contains(t, "bus"):
 		return "bus"
