@@ -38,7 +38,8 @@ type Options struct {
 	Channel  int    // the ANPR channel; 1 when zero
 	Gate     GateMode
 	// OnGate is called when the camera opens or closes its barrier
-	// (gate.open, gate.close), at the moment the command arrived.
+	// (gate.open, gate.close), at the moment the command arrived. It runs
+	// before the camera answers: it must not block.
 	OnGate func(cmd string, at time.Time)
 	// Heartbeat is the interval of videoloss/inactive heartbeats on the
 	// alertStream; 10 s when zero.
