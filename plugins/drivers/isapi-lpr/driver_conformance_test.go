@@ -1,8 +1,3 @@
-//go:build drvkit
-
-// This file needs testkit.DriverConformance (the drvkit branch); drop the
-// build tag once that is merged.
-
 package main
 
 import (
