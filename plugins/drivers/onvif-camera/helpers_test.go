@@ -46,16 +46,16 @@ func device(cam *sim.Camera, password string, extra map[string]any) driver.Devic
 type sink struct {
 	*testkit.Sink
 	mu       sync.Mutex
-	statuses []status
+	statuses []report
 }
 
-type status struct{ status, detail string }
+type report struct{ status, detail string }
 
 func newSink() *sink { return &sink{Sink: testkit.NewSink()} }
 
 func (s *sink) Status(st, detail string) {
 	s.mu.Lock()
-	s.statuses = append(s.statuses, status{st, detail})
+	s.statuses = append(s.statuses, report{st, detail})
 	s.mu.Unlock()
 	s.Sink.Status(st, detail)
 }
