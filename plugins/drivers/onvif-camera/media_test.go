@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wuye-project/wuye/plugins/drivers/onvif-camera/sim"
 	"github.com/wuye-project/wuye/sdk/driver"
@@ -109,5 +110,22 @@ func TestPublicStripsCredentials(t *testing.T) {
 		if got := public(in); got != want {
 			t.Errorf("%s: %s", in, got)
 		}
+	}
+}
+
+func TestStalledCameraEndsAtTheDeadline(t *testing.T) {
+	cam := startCam(t, sim.Options{})
+	c, _ := openCam(t, device(cam, "s3cret!", nil))
+	if _, err := c.Execute(context.Background(), driver.Command{Name: driver.CameraSnapshot}); err != nil {
+		t.Fatal(err)
+	}
+	cam.Stall(true)
+	defer cam.Stall(false)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Execute(ctx, driver.Command{Name: driver.CameraSnapshot})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+		t.Errorf("after %s: %v", time.Since(start), err)
 	}
 }

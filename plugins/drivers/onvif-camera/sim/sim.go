@@ -71,6 +71,7 @@ type Camera struct {
 	nextID  int
 	active  map[string]bool // alarm kind → active now
 	broken  string
+	stall   chan struct{} // non-nil while stalled; closed to resume
 	created int
 	renewed int
 	pulls   int
@@ -128,6 +129,7 @@ func (c *Camera) Addr() string { return c.ln.Addr().String() }
 
 // Close stops the camera.
 func (c *Camera) Close() error {
+	c.Stall(false)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := c.srv.Shutdown(ctx)
@@ -188,6 +190,37 @@ func (c *Camera) Break(mode string) {
 	c.mu.Lock()
 	c.broken = mode
 	c.mu.Unlock()
+}
+
+// Stall makes the camera stop answering (on) — requests hang until it is
+// resumed or their client gives up — and answer again (off).
+func (c *Camera) Stall(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case on && c.stall == nil:
+		c.stall = make(chan struct{})
+	case !on && c.stall != nil:
+		close(c.stall)
+		c.stall = nil
+	}
+}
+
+// wait holds a request while the camera is stalled; false when its client
+// gave up.
+func (c *Camera) wait(r *http.Request) bool {
+	c.mu.Lock()
+	stall := c.stall
+	c.mu.Unlock()
+	if stall == nil {
+		return true
+	}
+	select {
+	case <-stall:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 // Stats counts what the camera has served.

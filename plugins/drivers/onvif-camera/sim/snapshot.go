@@ -42,6 +42,9 @@ func Picture() []byte {
 
 // snapshot serves the JPEG behind the configured HTTP authentication.
 func (c *Camera) snapshot(w http.ResponseWriter, r *http.Request) {
+	if !c.wait(r) {
+		return
+	}
 	if !knownProfile(r.URL.Query().Get("profile")) {
 		http.Error(w, "no such profile", http.StatusNotFound)
 		return

@@ -52,6 +52,9 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 		fault(w, http.StatusRequestEntityTooLarge, "s:Sender", "ter:InvalidArgVal", "request too large")
 		return
 	}
+	if !c.wait(r) {
+		return
+	}
 	c.mu.Lock()
 	broken := c.broken
 	c.mu.Unlock()
