@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,6 +113,10 @@ func public(s string) string {
 // fetchPicture GETs the snapshot with basic or digest authentication, as
 // the camera asks.
 func (c *client) fetchPicture(ctx context.Context, uri string) ([]byte, string, error) {
+	uri, err := c.pinned(uri)
+	if err != nil {
+		return nil, "", err
+	}
 	get := func(auth string) (*http.Response, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 		if err != nil {
@@ -167,6 +172,23 @@ func (c *client) fetchPicture(ctx context.Context, uri string) ([]byte, string, 
 		return nil, "", fmt.Errorf("%w: empty snapshot", errMalformed)
 	}
 	return data, ct, nil
+}
+
+// pinned points uri at the configured camera, keeping its port: the
+// camera may advertise an address the driver cannot reach, and must not
+// be able to send the driver — and its credentials — to another host.
+func (c *client) pinned(uri string) (string, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", fmt.Errorf("%w: bad snapshot URI %q", errMalformed, uri)
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	u.Host = net.JoinHostPort(c.base.Hostname(), port)
+	u.User = nil
+	return u.String(), nil
 }
 
 // authorization answers an HTTP challenge (RFC 7617 basic, RFC 7616

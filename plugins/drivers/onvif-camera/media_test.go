@@ -129,3 +129,17 @@ func TestStalledCameraEndsAtTheDeadline(t *testing.T) {
 		t.Errorf("after %s: %v", time.Since(start), err)
 	}
 }
+
+func TestSnapshotStaysOnTheConfiguredHost(t *testing.T) {
+	cl := newClient(config{Scheme: "http", Address: "10.0.0.9:8000"}, "")
+	for in, want := range map[string]string{
+		"http://192.168.1.64/onvif/snap.jpg": "http://10.0.0.9:80/onvif/snap.jpg",
+		"http://evil.example:8080/x?a=1":     "http://10.0.0.9:8080/x?a=1",
+		"http://u:p@10.0.0.9:8000/s":         "http://10.0.0.9:8000/s",
+		"https://192.168.1.64/snap":          "https://10.0.0.9:443/snap",
+	} {
+		if got, err := cl.pinned(in); err != nil || got != want {
+			t.Errorf("%s: %s %v", in, got, err)
+		}
+	}
+}
