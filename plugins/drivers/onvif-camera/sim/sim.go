@@ -242,8 +242,9 @@ func (c *Camera) Stats() Stats {
 }
 
 // subscribe creates a subscription for ttl (capped by MaxTTL) and queues
-// the alarms active now as Initialized messages.
-func (c *Camera) subscribe(ttl time.Duration) *sub {
+// the alarms active now as Initialized messages. It returns the id and
+// termination time (the sub itself is only read under c.mu).
+func (c *Camera) subscribe(ttl time.Duration) (string, time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nextID++
@@ -255,7 +256,7 @@ func (c *Camera) subscribe(ttl time.Duration) *sub {
 		}
 	}
 	c.subs[s.id] = s
-	return s
+	return s.id, s.terminates
 }
 
 // live returns the subscription id if it has not terminated; a terminated

@@ -62,20 +62,20 @@ func TestPullLongPollsAndSubscriptionsTerminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cam.Close()
-	s := cam.subscribe(time.Minute)
+	id, _ := cam.subscribe(time.Minute)
 	go func() { time.Sleep(50 * time.Millisecond); _ = cam.Alarm(Motion, true) }()
 	start := time.Now()
-	msgs, _, ok := cam.pull(context.Background(), s.id, 5*time.Second, 10)
+	msgs, _, ok := cam.pull(context.Background(), id, 5*time.Second, 10)
 	if !ok || len(msgs) != 1 || time.Since(start) > time.Second {
 		t.Fatalf("pull: %v %v after %s", msgs, ok, time.Since(start))
 	}
 	time.Sleep(350 * time.Millisecond)
-	if _, _, ok := cam.pull(context.Background(), s.id, 10*time.Millisecond, 10); ok {
+	if _, _, ok := cam.pull(context.Background(), id, 10*time.Millisecond, 10); ok {
 		t.Error("a terminated subscription answered")
 	}
 	// A new subscription learns the motion that still holds.
-	s = cam.subscribe(time.Minute)
-	if msgs, _, _ := cam.pull(context.Background(), s.id, 10*time.Millisecond, 10); len(msgs) != 1 || msgs[0].op != "Initialized" {
+	id, _ = cam.subscribe(time.Minute)
+	if msgs, _, _ := cam.pull(context.Background(), id, 10*time.Millisecond, 10); len(msgs) != 1 || msgs[0].op != "Initialized" {
 		t.Errorf("initial state: %+v", msgs)
 	}
 	if err := cam.Alarm("fire", true); err == nil {
@@ -98,11 +98,11 @@ func TestDemoRaisesAlarms(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cam.Close()
-	s := cam.subscribe(time.Minute)
+	id, _ := cam.subscribe(time.Minute)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go cam.Demo(ctx)
-	msgs, _, _ := cam.pull(context.Background(), s.id, 15*time.Second, 10)
+	msgs, _, _ := cam.pull(context.Background(), id, 15*time.Second, 10)
 	if len(msgs) == 0 || !msgs[0].active {
 		t.Errorf("demo: %+v", msgs)
 	}

@@ -94,10 +94,10 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 			fault(w, http.StatusBadRequest, "s:Sender", "ter:InvalidArgVal", err.Error())
 			return
 		}
-		s := c.subscribe(ttl)
+		id, terminates := c.subscribe(ttl)
 		reply(w, `<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>http://`+c.Addr()+
-			`/onvif/subscription/`+s.id+`</wsa:Address></tev:SubscriptionReference>`+
-			times(now, s.terminates)+`</tev:CreatePullPointSubscriptionResponse>`)
+			`/onvif/subscription/`+id+`</wsa:Address></tev:SubscriptionReference>`+
+			times(now, terminates)+`</tev:CreatePullPointSubscriptionResponse>`)
 	case "PullMessages":
 		c.pullMessages(w, r, o.Timeout, o.MessageLimit)
 	case "Renew":
