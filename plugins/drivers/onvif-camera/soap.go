@@ -89,42 +89,67 @@ func (f *Fault) Auth() bool {
 // errMalformed wraps every answer that is not a SOAP envelope we can read.
 var errMalformed = errors.New("malformed SOAP answer")
 
-// rawEnvelope is any SOAP 1.1 or 1.2 envelope; elements are matched by
+// soapFault is a SOAP 1.2 or 1.1 Fault element; elements are matched by
 // local name, since cameras pick their own prefixes.
-type rawEnvelope struct {
-	XMLName xml.Name
-	Body    struct {
-		Fault *struct {
-			// SOAP 1.2
-			Code struct {
-				Value   string `xml:"Value"`
-				Subcode struct {
-					Value string `xml:"Value"`
-				} `xml:"Subcode"`
-			} `xml:"Code"`
-			Reason struct {
-				Text []string `xml:"Text"`
-			} `xml:"Reason"`
-			// SOAP 1.1
-			FaultCode   string `xml:"faultcode"`
-			FaultString string `xml:"faultstring"`
-		} `xml:"Fault"`
-		Inner []byte `xml:",innerxml"`
-	} `xml:"Body"`
+type soapFault struct {
+	// SOAP 1.2
+	Code struct {
+		Value   string `xml:"Value"`
+		Subcode struct {
+			Value string `xml:"Value"`
+		} `xml:"Subcode"`
+	} `xml:"Code"`
+	Reason struct {
+		Text []string `xml:"Text"`
+	} `xml:"Reason"`
+	// SOAP 1.1
+	FaultCode   string `xml:"faultcode"`
+	FaultString string `xml:"faultstring"`
 }
 
 // parseEnvelope reads a SOAP answer into out (the struct of the expected
-// body element, nil to ignore it). A fault is a *Fault; anything else
-// unreadable wraps errMalformed.
+// body element, nil to ignore it), in one pass: the envelope, past the
+// header, into the body's first element. A fault is a *Fault; anything
+// else unreadable wraps errMalformed.
 func parseEnvelope(data []byte, out any) error {
-	var env rawEnvelope
-	if err := xml.Unmarshal(data, &env); err != nil {
-		return fmt.Errorf("%w: %v", errMalformed, err)
+	d := xml.NewDecoder(bytes.NewReader(data))
+	root, err := nextElement(d)
+	if err != nil {
+		return err
 	}
-	if env.XMLName.Local != "Envelope" || (env.XMLName.Space != nsSOAP12 && env.XMLName.Space != nsSOAP11) {
-		return fmt.Errorf("%w: root element is %s, not a SOAP envelope", errMalformed, env.XMLName.Local)
+	if root == nil || root.Name.Local != "Envelope" || (root.Name.Space != nsSOAP12 && root.Name.Space != nsSOAP11) {
+		return fmt.Errorf("%w: not a SOAP envelope", errMalformed)
 	}
-	if f := env.Body.Fault; f != nil {
+	for {
+		el, err := nextElement(d)
+		if err != nil {
+			return err
+		}
+		if el == nil {
+			return fmt.Errorf("%w: no body", errMalformed)
+		}
+		if el.Name.Local == "Body" {
+			break
+		}
+		if err := d.Skip(); err != nil { // the header
+			return fmt.Errorf("%w: %v", errMalformed, err)
+		}
+	}
+	el, err := nextElement(d)
+	if err != nil {
+		return err
+	}
+	if el == nil {
+		if out == nil {
+			return nil
+		}
+		return fmt.Errorf("%w: empty body", errMalformed)
+	}
+	if el.Name.Local == "Fault" {
+		var f soapFault
+		if err := d.DecodeElement(&f, el); err != nil {
+			return fmt.Errorf("%w: fault: %v", errMalformed, err)
+		}
 		fault := &Fault{Code: strings.TrimSpace(f.Code.Value), Subcode: strings.TrimSpace(f.Code.Subcode.Value),
 			Reason: strings.TrimSpace(strings.Join(f.Reason.Text, "; "))}
 		if fault.Code == "" {
@@ -135,13 +160,27 @@ func parseEnvelope(data []byte, out any) error {
 	if out == nil {
 		return nil
 	}
-	if len(bytes.TrimSpace(env.Body.Inner)) == 0 {
-		return fmt.Errorf("%w: empty body", errMalformed)
-	}
-	if err := xml.Unmarshal(env.Body.Inner, out); err != nil {
+	if err := d.DecodeElement(out, el); err != nil {
 		return fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	return nil
+}
+
+// nextElement returns the next child element's start, nil at the end of
+// the current element.
+func nextElement(d *xml.Decoder) (*xml.StartElement, error) {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errMalformed, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return &t, nil
+		case xml.EndElement:
+			return nil, nil
+		}
+	}
 }
 
 // parseDuration reads the xs:duration forms cameras use (PT5S, PT1M30S,
