@@ -63,11 +63,11 @@ func (c *client) deviceURL() string { return c.base.String() + "/onvif/device_se
 
 // call posts one SOAP request to addr and reads the answer into out.
 func (c *client) call(ctx context.Context, addr, action, body string, out any) error {
-	return c.post(ctx, addr, action, body, true, out)
+	return c.post(ctx, addr, action, "", body, true, out)
 }
 
-// post is call, with or without the UsernameToken.
-func (c *client) post(ctx context.Context, addr, action, body string, auth bool, out any) error {
+// post is call, with or without the UsernameToken, with extra headers.
+func (c *client) post(ctx context.Context, addr, action, header, body string, auth bool, out any) error {
 	c.mu.Lock()
 	now := time.Now().Add(c.offset)
 	c.mu.Unlock()
@@ -75,7 +75,7 @@ func (c *client) post(ctx context.Context, addr, action, body string, auth bool,
 	if !auth {
 		user = ""
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr, bytes.NewReader(envelope(user, c.password, now, body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr, bytes.NewReader(envelope(user, c.password, now, header, body)))
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (c *client) syncClock(ctx context.Context) error {
 	req := `<tds:GetSystemDateAndTime xmlns:tds="http://www.onvif.org/ver10/device/wsdl"/>`
 	// No UsernameToken: the call is open to all, and its answer is what
 	// the token's time must agree with.
-	err := c.post(ctx, c.deviceURL(), "http://www.onvif.org/ver10/device/wsdl/GetSystemDateAndTime", req, false, &out)
+	err := c.post(ctx, c.deviceURL(), "http://www.onvif.org/ver10/device/wsdl/GetSystemDateAndTime", "", req, false, &out)
 	if err != nil {
 		return err
 	}

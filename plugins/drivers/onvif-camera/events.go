@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ const (
 // subscription is a PullPoint subscription on the camera.
 type subscription struct {
 	addr        string        // where PullMessages, Renew and Unsubscribe go
+	refParams   string        // WS-Addressing reference parameters, echoed as headers
 	remaining   time.Duration // until it terminates, by the camera's clock
 	refreshedAt time.Time     // when remaining was read, by ours
 }
@@ -48,6 +50,9 @@ func (c *client) subscribe(ctx context.Context, ttl time.Duration) (*subscriptio
 	var out struct {
 		Ref struct {
 			Address string `xml:"Address"`
+			Params  struct {
+				Elements []element `xml:",any"`
+			} `xml:"ReferenceParameters"`
 		} `xml:"SubscriptionReference"`
 		times
 	}
@@ -60,7 +65,52 @@ func (c *client) subscribe(ctx context.Context, ttl time.Duration) (*subscriptio
 	if err != nil {
 		return nil, fmt.Errorf("subscription reference: %w", err)
 	}
-	return &subscription{addr: addr, remaining: out.left(ttl), refreshedAt: time.Now()}, nil
+	var params strings.Builder
+	for _, e := range out.Ref.Params.Elements {
+		e.write(&params, true)
+	}
+	return &subscription{addr: addr, refParams: params.String(), remaining: out.left(ttl), refreshedAt: time.Now()}, nil
+}
+
+// callSub calls the subscription manager: WS-Addressing To and Action, and
+// the reference parameters some cameras identify the subscription by
+// (rather than by its address).
+func (c *client) callSub(ctx context.Context, s *subscription, action, body string, out any) error {
+	header := `<wsa:Action xmlns:wsa="` + nsWSA + `">` + escape(action) + `</wsa:Action><wsa:To xmlns:wsa="` + nsWSA + `">` +
+		escape(s.addr) + `</wsa:To>` + s.refParams
+	return c.post(ctx, s.addr, action, header, body, true, out)
+}
+
+// element is any XML element, kept to be written back: a reference
+// parameter, whose namespaces may be declared on ancestors the camera
+// wrote and we do not echo.
+type element struct {
+	XMLName  xml.Name
+	Attrs    []xml.Attr `xml:",any,attr"`
+	Text     string     `xml:",chardata"`
+	Children []element  `xml:",any"`
+}
+
+// write writes e with its namespace declared on it; top marks it as a
+// reference parameter.
+func (e element) write(b *strings.Builder, top bool) {
+	b.WriteString(`<p:` + e.XMLName.Local + ` xmlns:p="` + escape(e.XMLName.Space) + `"`)
+	if top {
+		b.WriteString(` xmlns:wsa="` + nsWSA + `" wsa:IsReferenceParameter="true"`)
+	}
+	for _, a := range e.Attrs {
+		if a.Name.Space == "" {
+			b.WriteString(" " + a.Name.Local + `="` + escape(a.Value) + `"`)
+		}
+	}
+	b.WriteString(">")
+	if len(e.Children) == 0 {
+		b.WriteString(escape(e.Text))
+	}
+	for _, c := range e.Children {
+		c.write(b, false)
+	}
+	b.WriteString(`</p:` + e.XMLName.Local + `>`)
 }
 
 // notification is one wsnt:NotificationMessage.
@@ -89,7 +139,7 @@ func (c *client) pull(ctx context.Context, s *subscription, wait time.Duration, 
 	}
 	body := fmt.Sprintf(`<tev:PullMessages xmlns:tev="%s"><tev:Timeout>%s</tev:Timeout><tev:MessageLimit>%d</tev:MessageLimit></tev:PullMessages>`,
 		nsEvents, formatDuration(wait), limit)
-	if err := c.call(ctx, s.addr, nsEvents+"/PullPointSubscription/PullMessagesRequest", body, &out); err != nil {
+	if err := c.callSub(ctx, s, nsEvents+"/PullPointSubscription/PullMessagesRequest", body, &out); err != nil {
 		return nil, err
 	}
 	if out.Termination != "" {
@@ -102,7 +152,7 @@ func (c *client) pull(ctx context.Context, s *subscription, wait time.Duration, 
 func (c *client) renew(ctx context.Context, s *subscription, ttl time.Duration) error {
 	var out times
 	body := `<wsnt:Renew xmlns:wsnt="` + nsWSNT + `"><wsnt:TerminationTime>` + formatDuration(ttl) + `</wsnt:TerminationTime></wsnt:Renew>`
-	if err := c.call(ctx, s.addr, "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest", body, &out); err != nil {
+	if err := c.callSub(ctx, s, "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest", body, &out); err != nil {
 		return err
 	}
 	s.remaining, s.refreshedAt = out.left(ttl), time.Now()
@@ -111,7 +161,7 @@ func (c *client) renew(ctx context.Context, s *subscription, ttl time.Duration) 
 
 // unsubscribe ends the subscription.
 func (c *client) unsubscribe(ctx context.Context, s *subscription) error {
-	return c.call(ctx, s.addr, "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest",
+	return c.callSub(ctx, s, "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest",
 		`<wsnt:Unsubscribe xmlns:wsnt="`+nsWSNT+`"/>`, nil)
 }
 

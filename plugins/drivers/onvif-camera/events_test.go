@@ -10,8 +10,14 @@ import (
 )
 
 func TestAlarmsReachTheSinkAndCloseUnsubscribes(t *testing.T) {
+	t.Run("by address", func(t *testing.T) { alarmsAndClose(t, sim.Options{}) })
+	// Subscriptions told apart by a reference parameter echoed as a header.
+	t.Run("by reference parameter", func(t *testing.T) { alarmsAndClose(t, sim.Options{ReferenceParameters: true}) })
+}
+
+func alarmsAndClose(t *testing.T, o sim.Options) {
 	fast(t)
-	cam := startCam(t, sim.Options{})
+	cam := startCam(t, o)
 	c, s := openCam(t, device(cam, "s3cret!", nil))
 	s.waitStatus(t, driver.StatusOnline, 0, 5*time.Second)
 	eventually(t, "subscribed", func() bool { return cam.Stats().Subscriptions == 1 })

@@ -23,8 +23,9 @@ const (
 )
 
 // envelope wraps body (one request element, namespaces declared on it) in
-// a SOAP 1.2 envelope, with a UsernameToken header when user is set.
-func envelope(user, password string, now time.Time, body string) []byte {
+// a SOAP 1.2 envelope, with a UsernameToken header when user is set and
+// the extra header elements given.
+func envelope(user, password string, now time.Time, header, body string) []byte {
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>`)
 	b.WriteString(`<s:Envelope xmlns:s="` + nsSOAP12 + `"><s:Header>`)
@@ -39,6 +40,7 @@ func envelope(user, password string, now time.Time, body string) []byte {
 			nsWSSE, nsWSU, escape(user), digestPW, PasswordDigest(nonce, created, password),
 			b64Nonce, base64.StdEncoding.EncodeToString(nonce), created)
 	}
+	b.WriteString(header)
 	b.WriteString(`</s:Header><s:Body>`)
 	b.WriteString(body)
 	b.WriteString(`</s:Body></s:Envelope>`)

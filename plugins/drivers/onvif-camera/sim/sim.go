@@ -46,6 +46,10 @@ type Options struct {
 	MaxTTL time.Duration
 	// SnapshotAuth is "digest" (default), "basic" or "none".
 	SnapshotAuth string
+	// ReferenceParameters makes subscriptions share one address and be
+	// told apart by a WS-Addressing reference parameter the client must
+	// echo as a header, as some cameras do.
+	ReferenceParameters bool
 	// ClockSkew moves the camera's clock (its answers and the check of
 	// the token's Created time).
 	ClockSkew time.Duration
@@ -118,6 +122,7 @@ func New(o Options) (*Camera, error) {
 	mux.HandleFunc("POST /onvif/events_service", c.soap)
 	mux.HandleFunc("POST /onvif/media_service", c.soap)
 	mux.HandleFunc("POST /onvif/subscription/{id}", c.soap)
+	mux.HandleFunc("POST /onvif/subscription", c.soap)
 	mux.HandleFunc("GET /onvif/snapshot", c.snapshot)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = c.srv.Serve(ln) }()

@@ -18,7 +18,7 @@ const soapNS = `xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="htt
 	`xmlns:tev="http://www.onvif.org/ver10/events/wsdl" xmlns:trt="http://www.onvif.org/ver10/media/wsdl" ` +
 	`xmlns:tt="http://www.onvif.org/ver10/schema" xmlns:wsnt="http://docs.oasis-open.org/wsn/b-2" ` +
 	`xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:tns1="http://www.onvif.org/ver10/topics" ` +
-	`xmlns:ter="http://www.onvif.org/ver10/error"`
+	`xmlns:ter="http://www.onvif.org/ver10/error" xmlns:dom0="urn:wuye:sim:event"`
 
 // request is a SOAP request as the camera reads it: the UsernameToken and
 // the body's one element.
@@ -33,7 +33,9 @@ type request struct {
 		Nonce   string `xml:"Nonce"`
 		Created string `xml:"Created"`
 	} `xml:"Header>Security>UsernameToken"`
-	Body struct {
+	// SubscriptionID is the reference parameter of ReferenceParameters mode.
+	SubscriptionID string `xml:"Header>SubscriptionId"`
+	Body           struct {
 		Op struct {
 			XMLName                xml.Name
 			InitialTerminationTime string `xml:"InitialTerminationTime"`
@@ -76,6 +78,10 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 	}
 	o := req.Body.Op
 	now := c.now()
+	subID := r.PathValue("id")
+	if subID == "" {
+		subID = strings.TrimSpace(req.SubscriptionID)
+	}
 	switch op {
 	case "GetSystemDateAndTime":
 		reply(w, fmt.Sprintf(`<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>NTP</tt:DateTimeType>`+
@@ -95,11 +101,17 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		id, terminates := c.subscribe(ttl)
-		reply(w, `<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference><wsa:Address>http://`+c.Addr()+
-			`/onvif/subscription/`+id+`</wsa:Address></tev:SubscriptionReference>`+
+		ref := `<wsa:Address>http://` + c.Addr() + `/onvif/subscription/` + id + `</wsa:Address>`
+		if c.opt.ReferenceParameters {
+			// dom0 is declared on the envelope only: the client must carry
+			// the namespace over when it echoes the parameter.
+			ref = `<wsa:Address>http://` + c.Addr() + `/onvif/subscription</wsa:Address><wsa:ReferenceParameters>` +
+				`<dom0:SubscriptionId>` + id + `</dom0:SubscriptionId></wsa:ReferenceParameters>`
+		}
+		reply(w, `<tev:CreatePullPointSubscriptionResponse><tev:SubscriptionReference>`+ref+`</tev:SubscriptionReference>`+
 			times(now, terminates)+`</tev:CreatePullPointSubscriptionResponse>`)
 	case "PullMessages":
-		c.pullMessages(w, r, o.Timeout, o.MessageLimit)
+		c.pullMessages(w, r, subID, o.Timeout, o.MessageLimit)
 	case "Renew":
 		ttl, err := termination(o.TerminationTime, now)
 		if err != nil {
@@ -107,7 +119,7 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.mu.Lock()
-		s, ok := c.live(r.PathValue("id"))
+		s, ok := c.live(subID)
 		var t time.Time
 		if ok {
 			s.terminates = now.Add(min(ttl, c.opt.MaxTTL))
@@ -123,7 +135,7 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 			stamp(now)+`</wsnt:CurrentTime></wsnt:RenewResponse>`)
 	case "Unsubscribe":
 		c.mu.Lock()
-		s, ok := c.live(r.PathValue("id"))
+		s, ok := c.live(subID)
 		if ok {
 			close(s.wake)
 			delete(c.subs, s.id)
@@ -164,7 +176,7 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 func knownProfile(t string) bool { return t == "Profile_1" || t == "Profile_2" }
 
 // pullMessages long-polls the subscription named by the path.
-func (c *Camera) pullMessages(w http.ResponseWriter, r *http.Request, timeout string, limit int) {
+func (c *Camera) pullMessages(w http.ResponseWriter, r *http.Request, id, timeout string, limit int) {
 	wait, err := parseDuration(timeout)
 	if err != nil {
 		fault(w, http.StatusBadRequest, "s:Sender", "ter:InvalidArgVal", err.Error())
@@ -177,7 +189,7 @@ func (c *Camera) pullMessages(w http.ResponseWriter, r *http.Request, timeout st
 	c.mu.Lock()
 	c.pulls++
 	c.mu.Unlock()
-	msgs, terminates, ok := c.pull(r.Context(), r.PathValue("id"), wait, limit)
+	msgs, terminates, ok := c.pull(r.Context(), id, wait, limit)
 	if !ok {
 		unknownSub(w)
 		return
