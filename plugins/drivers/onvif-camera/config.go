@@ -22,7 +22,8 @@ var deviceSchema = json.RawMessage(`{
     "username":       {"type": "string", "maxLength": 64},
     "profile":        {"type": "string", "maxLength": 64, "description": "media profile token; default the camera's first"},
     "pull_timeout_s": {"type": "integer", "minimum": 1, "maximum": 60, "default": 5},
-    "channel":        {"type": "string", "maxLength": 64, "description": "channel named in alarms whose message names no video source"}
+    "channel":        {"type": "string", "maxLength": 64, "description": "channel named in alarms whose message names no video source"},
+    "alarm_snapshot": {"type": "boolean", "default": false, "description": "attach a snapshot to each alarm as it starts"}
   }
 }`)
 
@@ -34,6 +35,8 @@ type config struct {
 	Profile      string `json:"profile"`
 	PullTimeoutS int    `json:"pull_timeout_s"`
 	Channel      string `json:"channel"`
+	// AlarmSnapshot attaches a snapshot to each alarm as it starts.
+	AlarmSnapshot bool `json:"alarm_snapshot"`
 }
 
 // parseConfig reads and checks a device's config; the host validated it

@@ -146,6 +146,9 @@ func (c *conn) pullLoop(ctx context.Context, sub *subscription, ok func(), fail 
 			if !isAlarm || !c.seen.add(ev.Key) {
 				continue
 			}
+			if c.cfg.AlarmSnapshot && ev.Data.(driver.Alarm).Active {
+				c.attachSnapshot(ctx, &ev)
+			}
 			c.sink.Emit(ev)
 		}
 	}
@@ -240,6 +243,19 @@ func (c *conn) execute(ctx context.Context, name string) (driver.Result, error) 
 		return driver.Result{}, err
 	}
 	return driver.Result{OK: true, Blob: pic, BlobType: typ, Data: map[string]string{"snapshot": public(uri)}}, nil
+}
+
+// attachSnapshot adds a picture of the scene to an alarm; without one
+// (the camera cannot take it in time) the alarm still goes.
+func (c *conn) attachSnapshot(ctx context.Context, ev *driver.Event) {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := c.execute(sctx, driver.CameraSnapshot)
+	if err != nil || !res.OK {
+		plugin.Logger().Info("onvif alarm without a snapshot", "device", c.id, "err", err)
+		return
+	}
+	ev.Picture, ev.PictureType = res.Blob, res.BlobType
 }
 
 func (c *conn) mediaProfile(ctx context.Context) (string, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,21 @@ func TestRepeatsAreDropped(t *testing.T) {
 	r := newRecent(2)
 	if !r.add("a") || r.add("a") || !r.add("b") || !r.add("c") || !r.add("a") {
 		t.Error("recent keys wrong")
+	}
+}
+
+func TestAlarmSnapshot(t *testing.T) {
+	fast(t)
+	cam := startCam(t, sim.Options{})
+	_, s := openCam(t, device(cam, "s3cret!", map[string]any{"alarm_snapshot": true}))
+	eventually(t, "subscribed", func() bool { return cam.Stats().Subscriptions == 1 })
+	_ = cam.Alarm(sim.Motion, true)
+	ev := s.Wait(t, driver.CameraAlarm, 5*time.Second)
+	if !bytes.Equal(ev.Picture, sim.Picture()) || ev.PictureType != "image/jpeg" {
+		t.Errorf("picture: %d bytes of %q", len(ev.Picture), ev.PictureType)
+	}
+	_ = cam.Alarm(sim.Motion, false)
+	if ev := s.Wait(t, driver.CameraAlarm, 5*time.Second); ev.Picture != nil {
+		t.Error("a picture with the alarm's end")
 	}
 }
