@@ -19,6 +19,7 @@ func newDriver() *driver.Driver {
 		Commands:      []string{driver.CameraSnapshot, driver.CameraStream},
 		Events:        []string{driver.CameraAlarm},
 		Open:          open,
+		Discover:      discover,
 	}
 }
 

@@ -11,6 +11,7 @@ package sim
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -50,6 +51,11 @@ type Options struct {
 	// told apart by a WS-Addressing reference parameter the client must
 	// echo as a header, as some cameras do.
 	ReferenceParameters bool
+	// Discovery, when set, is a UDP address ("127.0.0.1:0") where the
+	// camera answers WS-Discovery probes (see DiscoveryAddr).
+	Discovery string
+	// Name is what the camera calls itself in discovery (default "Sim Camera").
+	Name string
 	// ClockSkew moves the camera's clock (its answers and the check of
 	// the token's Created time).
 	ClockSkew time.Duration
@@ -66,9 +72,11 @@ const (
 
 // Camera is a running simulated camera.
 type Camera struct {
-	opt Options
-	srv *http.Server
-	ln  net.Listener
+	opt  Options
+	srv  *http.Server
+	ln   net.Listener
+	udp  *net.UDPConn // WS-Discovery, when enabled
+	uuid string
 
 	mu      sync.Mutex
 	subs    map[string]*sub
@@ -112,11 +120,28 @@ func New(o Options) (*Camera, error) {
 	if o.SnapshotAuth == "" {
 		o.SnapshotAuth = "digest"
 	}
+	if o.Name == "" {
+		o.Name = "Sim Camera"
+	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("sim: listen: %w", err)
 	}
 	c := &Camera{opt: o, ln: ln, subs: map[string]*sub{}, active: map[string]bool{}}
+	id := make([]byte, 16)
+	_, _ = rand.Read(id)
+	c.uuid = fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:])
+	if o.Discovery != "" {
+		ua, err := net.ResolveUDPAddr("udp4", o.Discovery)
+		if err == nil {
+			c.udp, err = net.ListenUDP("udp4", ua)
+		}
+		if err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("sim: discovery: %w", err)
+		}
+		go c.serveDiscovery(c.udp)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /onvif/device_service", c.soap)
 	mux.HandleFunc("POST /onvif/events_service", c.soap)
@@ -132,9 +157,21 @@ func New(o Options) (*Camera, error) {
 // Addr is the camera's host:port.
 func (c *Camera) Addr() string { return c.ln.Addr().String() }
 
+// DiscoveryAddr is where the camera answers WS-Discovery probes ("" when
+// Options.Discovery was not set).
+func (c *Camera) DiscoveryAddr() string {
+	if c.udp == nil {
+		return ""
+	}
+	return c.udp.LocalAddr().String()
+}
+
 // Close stops the camera.
 func (c *Camera) Close() error {
 	c.Stall(false)
+	if c.udp != nil {
+		_ = c.udp.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	err := c.srv.Shutdown(ctx)
