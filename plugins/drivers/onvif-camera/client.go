@@ -83,7 +83,7 @@ func (c *client) post(ctx context.Context, addr, action, header, body string, au
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return noAnswer(ctx)
 		}
 		return fmt.Errorf("%w: %v", driver.ErrUnreachable, err)
 	}
@@ -91,7 +91,7 @@ func (c *client) post(ctx context.Context, addr, action, header, body string, au
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSOAP+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return noAnswer(ctx)
 		}
 		return fmt.Errorf("%w: reading the answer: %v", driver.ErrUnreachable, err)
 	}
@@ -186,6 +186,24 @@ func (c *client) syncClock(ctx context.Context) error {
 	c.offset = off
 	c.mu.Unlock()
 	return nil
+}
+
+// noAnswer is the error of a call whose ctx ended; it wraps the ctx's
+// error, so a deadline stays a deadline for the host.
+func noAnswer(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the camera did not answer in time: %w", ctx.Err())
+	}
+	return ctx.Err()
+}
+
+// forget drops what connect learnt (service addresses, clock offset), so
+// the next connect asks again: after a refusal the camera may have been
+// reset or its clock moved.
+func (c *client) forget() {
+	c.mu.Lock()
+	c.events, c.media, c.offset = "", "", 0
+	c.mu.Unlock()
 }
 
 func (c *client) services() (events, media string) {

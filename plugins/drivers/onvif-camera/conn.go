@@ -63,6 +63,7 @@ func (c *conn) run(ctx context.Context) {
 		var f *Fault
 		switch {
 		case errors.As(err, &f) && f.Auth():
+			c.cl.forget() // a clock that moved is refused like a wrong password
 			c.sink.Status(driver.StatusFault, "authentication failed: the camera refused the username or password ("+f.Error()+")")
 		case failures >= timing.failures:
 			c.sink.Status(driver.StatusOffline, err.Error())

@@ -128,7 +128,7 @@ func (c *client) fetchPicture(ctx context.Context, uri string) ([]byte, string, 
 		resp, err := c.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, noAnswer(ctx)
 			}
 			return nil, fmt.Errorf("%w: snapshot: %v", driver.ErrUnreachable, err)
 		}
