@@ -223,6 +223,8 @@ func alarmOf(n notification, defaultChannel string) (driver.Event, bool) {
 			break
 		}
 	}
+	// Analytics name the rule (a drawn field or line) that fired.
+	region, _ := item(m.Source, "Rule")
 	at, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(m.UtcTime))
 	if err != nil {
 		at = time.Time{}
@@ -233,7 +235,7 @@ func alarmOf(n notification, defaultChannel string) (driver.Event, bool) {
 		// The camera's time, topic and source name one occurrence: a
 		// message seen twice (a re-created subscription) is dropped.
 		Key:  strings.TrimSpace(m.UtcTime) + "|" + strings.TrimSpace(n.Topic) + "|" + source + "|" + fmt.Sprint(active),
-		Data: driver.Alarm{Kind: kind, Channel: channel, Active: active},
+		Data: driver.Alarm{Kind: kind, Channel: channel, Active: active, Region: region},
 	}, true
 }
 

@@ -23,12 +23,12 @@ func alarmsAndClose(t *testing.T, o sim.Options) {
 	s.waitStatus(t, driver.StatusOnline, 0, 5*time.Second)
 	eventually(t, "subscribed", func() bool { return cam.Stats().Subscriptions == 1 })
 
-	for _, kind := range []string{sim.Motion, sim.Smoke, sim.Intrusion, sim.Tamper} {
+	for kind, region := range map[string]string{sim.Motion: "MyMotionDetectorRule", sim.Smoke: "", sim.Intrusion: "Field1", sim.Tamper: ""} {
 		if err := cam.Alarm(kind, true); err != nil {
 			t.Fatal(err)
 		}
 		a := alarm(t, s)
-		if a.Kind != kind || !a.Active || a.Channel != "VideoSource_1" {
+		if a.Kind != kind || !a.Active || a.Channel != "VideoSource_1" || a.Region != region {
 			t.Errorf("%s: got %+v", kind, a)
 		}
 	}

@@ -173,6 +173,18 @@ func (c *Camera) soap(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// rule is the analytics rule an alarm of kind names, as cameras do for
+// their rule-engine events.
+func rule(kind string) string {
+	switch kind {
+	case Motion:
+		return `<tt:SimpleItem Name="Rule" Value="MyMotionDetectorRule"/>`
+	case Intrusion:
+		return `<tt:SimpleItem Name="Rule" Value="Field1"/>`
+	}
+	return ""
+}
+
 func knownProfile(t string) bool { return t == "Profile_1" || t == "Profile_2" }
 
 // pullMessages long-polls the subscription named by the path.
@@ -200,9 +212,9 @@ func (c *Camera) pullMessages(w http.ResponseWriter, r *http.Request, id, timeou
 		t := topics[m.kind]
 		fmt.Fprintf(&b, `<wsnt:NotificationMessage><wsnt:Topic Dialect="http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet">%s</wsnt:Topic>`+
 			`<wsnt:Message><tt:Message UtcTime="%s" PropertyOperation="%s"><tt:Source>`+
-			`<tt:SimpleItem Name="VideoSourceConfigurationToken" Value="%s"/></tt:Source>`+
+			`<tt:SimpleItem Name="VideoSourceConfigurationToken" Value="%s"/>%s</tt:Source>`+
 			`<tt:Data><tt:SimpleItem Name="%s" Value="%t"/></tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage>`,
-			t.topic, stamp(m.at), m.op, escape(c.opt.VideoSource), t.item, m.active)
+			t.topic, stamp(m.at), m.op, escape(c.opt.VideoSource), rule(m.kind), t.item, m.active)
 	}
 	b.WriteString(`</tev:PullMessagesResponse>`)
 	reply(w, b.String())
