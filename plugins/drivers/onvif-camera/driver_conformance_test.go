@@ -1,8 +1,3 @@
-//go:build drvkit
-
-// This file needs the testkit's driver support (DriverConformance,
-// StartDriver); drop the build constraint once it is on main.
-
 package main
 
 import (
