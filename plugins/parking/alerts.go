@@ -44,8 +44,8 @@ func (a *app) alert(ctx context.Context, al Alert, workOrder bool) {
 	}
 	at := time.UnixMilli(al.At).In(a.loc()).Format("01-02 15:04")
 	if _, err := a.host().Notify(ctx, &wuyepb.NotifyRequest{Template: "guard_alert", Recipients: to, Urgent: true,
-		Vars:           map[string]string{"kind": alertTitles[al.Kind], "plate": al.Plate, "detail": al.Detail, "at": at},
-		Link:           "/plugins/parking/guard-desk", IdempotencyKey: "parking:alert:" + al.ID}); err != nil {
+		Vars: map[string]string{"kind": alertTitles[al.Kind], "plate": al.Plate, "detail": al.Detail, "at": at},
+		Link: "/plugins/parking/guard-desk", IdempotencyKey: "parking:alert:" + al.ID}); err != nil {
 		plugin.Logger().Warn("notify guards", "alert", al.ID, "err", err)
 	}
 }

@@ -20,12 +20,12 @@ import (
 // keys sit at the top level, as tenant manifests write them.
 type Config struct {
 	Tariff
-	Currency       string   `json:"currency,omitempty"`
-	DedupeSeconds  int      `json:"dedupe_seconds,omitempty"`  // the same plate at the same gate within this is one read
-	LongStayDays   int      `json:"long_stay_days,omitempty"`  // a stay longer than this raises a work order
-	GuardUserIDs   []string `json:"guard_user_ids,omitempty"`  // accounts alerted at once
-	PayBaseURL     string   `json:"pay_base_url,omitempty"`    // unused by the core's QR; kept for kiosks
-	Demo           *Demo    `json:"demo,omitempty"`
+	Currency      string   `json:"currency,omitempty"`
+	DedupeSeconds int      `json:"dedupe_seconds,omitempty"` // the same plate at the same gate within this is one read
+	LongStayDays  int      `json:"long_stay_days,omitempty"` // a stay longer than this raises a work order
+	GuardUserIDs  []string `json:"guard_user_ids,omitempty"` // accounts alerted at once
+	PayBaseURL    string   `json:"pay_base_url,omitempty"`   // unused by the core's QR; kept for kiosks
+	Demo          *Demo    `json:"demo,omitempty"`
 }
 
 func (c Config) withDefaults() Config {

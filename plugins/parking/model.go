@@ -2,18 +2,18 @@ package main
 
 // Collections the plugin keeps in the host's records store.
 const (
-	colLots       = "lots"
-	colZones      = "zones"
-	colSpaces     = "spaces"
-	colGates      = "gates"
-	colPasses     = "passes"
-	colLists      = "plate_lists" // white and black list entries
-	colVisitors   = "visitors"
-	colSessions   = "sessions"
-	colInside     = "inside" // one record per plate parked in a lot: the open session
-	colPassages   = "passages"
-	colAlerts     = "alerts"
-	colProcessed  = "processed_events"
+	colLots      = "lots"
+	colZones     = "zones"
+	colSpaces    = "spaces"
+	colGates     = "gates"
+	colPasses    = "passes"
+	colLists     = "plate_lists" // white and black list entries
+	colVisitors  = "visitors"
+	colSessions  = "sessions"
+	colInside    = "inside" // one record per plate parked in a lot: the open session
+	colPassages  = "passages"
+	colAlerts    = "alerts"
+	colProcessed = "processed_events"
 )
 
 // Lot is a car park of a community.
@@ -157,7 +157,7 @@ type Session struct {
 const (
 	Open          = "open"
 	Refuse        = "refuse"
-	Duplicate     = "duplicate"      // the same car read again: nothing done
+	Duplicate     = "duplicate"       // the same car read again: nothing done
 	GateNotOpened = "gate_not_opened" // decided to open, the gate did not acknowledge
 )
 

@@ -62,7 +62,7 @@ func (a *app) revenueHTTP(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	if to <= from {
 		return nil, plugin.Invalid(field("to", "invalid", "to is not before from.", "结束日期不能早于开始日期。"))
 	}
-	rev := Revenue{From: time.UnixMilli(from).In(a.loc()).Format("2006-01-02"), To: time.UnixMilli(to-1).In(a.loc()).Format("2006-01-02"), Currency: a.config().Currency}
+	rev := Revenue{From: time.UnixMilli(from).In(a.loc()).Format("2006-01-02"), To: time.UnixMilli(to - 1).In(a.loc()).Format("2006-01-02"), Currency: a.config().Currency}
 	ss, err := all[Session](ctx, a.host(), plugin.Query{Collection: colSessions, Limit: 1000}.Where("paid_at_ms", "gte", from).Where("paid_at_ms", "lt", to), nil)
 	if err != nil {
 		return nil, err
