@@ -19,8 +19,8 @@ var alertTitles = map[string]string{
 
 // alert records a for the guard desk and notifies the guards; with
 // workOrder it also raises a work order. The id makes a retry send nothing
-// new.
-func (a *app) alert(ctx context.Context, al Alert, workOrder bool) {
+// new. It answers the alert as recorded.
+func (a *app) alert(ctx context.Context, al Alert, workOrder bool) Alert {
 	if workOrder {
 		wo, err := a.host().CreateWorkOrder(ctx, &wuyepb.CreateWorkOrderRequest{Type: "inspection", Category: "parking",
 			Title: alertTitles[al.Kind] + " " + al.Plate, Description: al.Detail, Priority: "high",
@@ -36,7 +36,7 @@ func (a *app) alert(ctx context.Context, al Alert, workOrder bool) {
 	}
 	guards := a.config().GuardUserIDs
 	if len(guards) == 0 {
-		return
+		return al
 	}
 	to := make([]*wuyepb.Recipient, len(guards))
 	for i, g := range guards {
@@ -48,6 +48,7 @@ func (a *app) alert(ctx context.Context, al Alert, workOrder bool) {
 		Link: "/plugins/parking/guard-desk", IdempotencyKey: "parking:alert:" + al.ID}); err != nil {
 		plugin.Logger().Warn("notify guards", "alert", al.ID, "err", err)
 	}
+	return al
 }
 
 // onAlarm raises a collision at a parking camera (a gate's or a space's).

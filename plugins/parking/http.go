@@ -408,7 +408,7 @@ func (a *app) reportSpace(ctx context.Context, r *plugin.Request) (*plugin.Respo
 	}
 	al := Alert{ID: hashID("report", r.RequestID), Kind: "wrong_space", Plate: in.Plate,
 		Detail: "车位 " + s.Number + " 被 " + in.Plate + " 占用 " + in.Note, At: a.now().UnixMilli()}
-	a.alert(ctx, al, true)
+	al = a.alert(ctx, al, true)
 	_ = a.audit(ctx, "space.report", "space", r.Params["id"], in)
 	return plugin.JSON(http.StatusCreated, al), nil
 }
