@@ -215,9 +215,10 @@ func TestConcurrentIdenticalEvents(t *testing.T) {
 	wg.Wait()
 	for range 8 { // distinct events of the same car at once
 		wg.Add(1)
+		read := e.plateEvent(camIn, "浙A12345")
 		go func() {
 			defer wg.Done()
-			if _, err := e.Event(driver.PlateRecognized, e.plateEvent(camIn, "浙A12345")); err != nil {
+			if _, err := e.Event(driver.PlateRecognized, read); err != nil {
 				t.Error(err)
 			}
 		}()

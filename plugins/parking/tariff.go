@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -57,27 +58,28 @@ func (t Tariff) hasNight() bool {
 	return t.NightStart != "" && t.NightEnd != "" && t.NightStart != t.NightEnd && (t.NightRateFen > 0 || t.NightFlatFen > 0)
 }
 
-// night reports whether the minute-of-day m is in the night window, and
-// the key of the night it belongs to (the date the night began).
-func (t Tariff) night(at time.Time) (bool, string) {
-	ns, _ := hhmm(t.NightStart)
-	ne, _ := hhmm(t.NightEnd)
+// window is the night window in minutes after midnight.
+type window struct{ start, end int }
+
+// night reports whether at is in the night window, and the key of the
+// night it belongs to (the day the night began, as yyyymmdd).
+func (w window) night(at time.Time) (bool, int) {
 	m := at.Hour()*60 + at.Minute()
 	var in, early bool
-	if ns < ne {
-		in = m >= ns && m < ne
+	if w.start < w.end {
+		in = m >= w.start && m < w.end
 	} else { // wraps midnight: 20:00–08:00
-		in = m >= ns || m < ne
-		early = m < ne
+		in = m >= w.start || m < w.end
+		early = m < w.end
 	}
 	if !in {
-		return false, ""
+		return false, 0
 	}
-	day := at
 	if early {
-		day = at.AddDate(0, 0, -1)
+		at = at.AddDate(0, 0, -1)
 	}
-	return true, day.Format("2006-01-02")
+	y, mo, d := at.Date()
+	return true, y*10000 + int(mo)*100 + d
 }
 
 // Fee prices a stay from entry to exit in loc: nothing within the free
@@ -90,8 +92,13 @@ func (t Tariff) Fee(entry, exit time.Time, loc *time.Location) int64 {
 		return 0
 	}
 	night := t.hasNight()
+	var w window
+	if night {
+		w.start, _ = hhmm(t.NightStart)
+		w.end, _ = hhmm(t.NightEnd)
+	}
 	var total int64
-	nights := map[string]bool{} // a night is charged once, even across a 24 h boundary
+	var nights []int // a night is charged once, even across a 24 h boundary
 	for ps := entry; ps.Before(exit); ps = ps.Add(24 * time.Hour) {
 		pe := ps.Add(24 * time.Hour)
 		if pe.After(exit) {
@@ -100,10 +107,10 @@ func (t Tariff) Fee(entry, exit time.Time, loc *time.Location) int64 {
 		var sum int64
 		for hs := ps; hs.Before(pe); hs = hs.Add(time.Hour) {
 			if night {
-				if in, key := t.night(hs.In(loc)); in {
+				if in, key := w.night(hs.In(loc)); in {
 					if t.NightFlatFen > 0 {
-						if !nights[key] {
-							nights[key] = true
+						if !slices.Contains(nights, key) {
+							nights = append(nights, key)
 							sum += t.NightFlatFen
 						}
 					} else {
