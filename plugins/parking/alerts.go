@@ -140,14 +140,22 @@ func (a *app) longStays(ctx context.Context, _ plugin.Task) error {
 
 // showFree sends each zone display of the lot its free count.
 func (a *app) showFree(ctx context.Context, lotID, requestID string) {
-	zs, err := a.freeSpaces(ctx, lotID)
+	zs, err := a.zones(ctx, lotID)
 	if err != nil {
 		plugin.Logger().Warn("free spaces", "lot", lotID, "err", err)
 		return
 	}
 	for _, z := range zs {
+		if len(z.DisplayIDs) == 0 {
+			continue // nothing to show it on: no need to count
+		}
+		n, err := a.count(ctx, plugin.Query{Collection: colInside}.Where("zone_id", "eq", z.ID))
+		if err != nil {
+			plugin.Logger().Warn("free spaces", "zone", z.ID, "err", err)
+			return
+		}
 		for _, d := range z.DisplayIDs {
-			if _, err := a.dev().Command(ctx, d, driver.DisplayShow, map[string]any{"lines": []string{z.Name, "空位 " + strconv.Itoa(z.Free)}},
+			if _, err := a.dev().Command(ctx, d, driver.DisplayShow, map[string]any{"lines": []string{z.Name, "空位 " + strconv.Itoa(max(0, z.Capacity-n))}},
 				requestID+":free:"+z.ID); err != nil {
 				plugin.Logger().Warn("zone display", "zone", z.ID, "err", err)
 			}

@@ -32,6 +32,7 @@ type read struct {
 	Plate   string
 	At      time.Time
 	Picture string
+	lists   []ListEntry // the plate's white and black list entries, read once
 }
 
 // outcome is what decide concluded: the passage to record and what to do.
@@ -71,6 +72,11 @@ func (a *app) onPlate(ctx context.Context, ev plugin.Event) error {
 	at := env.OccurredAt
 	if at.IsZero() {
 		at = a.now()
+	}
+	if gate.ZoneID == "" { // resolved once for the whole decision
+		if gate.ZoneID, err = a.entryZone(ctx, *gate); err != nil {
+			return err
+		}
 	}
 	_, err = a.pass(ctx, read{EventID: ev.ID, Gate: *gate, Plate: plate, At: at, Picture: env.Picture}, pid)
 	return err
@@ -137,6 +143,9 @@ func (a *app) decide(ctx context.Context, r read) (outcome, error) {
 		o.Decision, o.Reason = Duplicate, "read_again"
 		return o, err
 	}
+	if r.lists, err = all(ctx, a.host(), plugin.Query{Collection: colLists}.Where("plate", "eq", r.Plate), func(e *ListEntry, id string) { e.ID = id }); err != nil {
+		return o, err
+	}
 	in, err := a.insideOf(ctx, r.Gate.LotID, r.Plate)
 	if err != nil {
 		return o, err
@@ -144,9 +153,7 @@ func (a *app) decide(ctx context.Context, r read) (outcome, error) {
 	if r.Gate.Direction == "out" {
 		return a.decideExit(ctx, r, in)
 	}
-	if black, err := a.listed(ctx, ListBlack, r.Plate, r.At); err != nil {
-		return o, err
-	} else if black != nil {
+	if listed(r.lists, ListBlack, r.At) != nil {
 		return refuse("blacklisted", "blacklisted", r.Plate, "禁止通行")
 	}
 	o.open, o.Decision = true, Open
@@ -310,9 +317,7 @@ func (a *app) classify(ctx context.Context, r read) (string, who, error) {
 			return KindPass, who{p.ResidentID, p.RoomID}, nil
 		}
 	}
-	if white, err := a.listed(ctx, ListWhite, r.Plate, r.At); err != nil {
-		return "", who{}, err
-	} else if white != nil {
+	if listed(r.lists, ListWhite, r.At) != nil {
 		return KindWhitelist, who{}, nil
 	}
 	vis, err := a.visitor(ctx, r.Plate, r.At)
@@ -325,17 +330,14 @@ func (a *app) classify(ctx context.Context, r read) (string, who, error) {
 	return KindTemporary, who{}, nil
 }
 
-func (a *app) listed(ctx context.Context, list, plate string, at time.Time) (*ListEntry, error) {
-	es, err := all(ctx, a.host(), plugin.Query{Collection: colLists}.Where("plate", "eq", plate), func(e *ListEntry, id string) { e.ID = id })
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range es {
+// listed is the entry of a list in force at at (nil: none).
+func listed(es []ListEntry, list string, at time.Time) *ListEntry {
+	for i, e := range es {
 		if e.List == list && (e.Until == 0 || at.UnixMilli() < e.Until) {
-			return &e, nil
+			return &es[i]
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // visitor is a valid, unused authorisation of plate at at.
