@@ -248,3 +248,24 @@ func TestConcurrentIdenticalEvents(t *testing.T) {
 }
 
 func jsonBytes(v any) ([]byte, error) { return jsonMarshal(v) }
+
+// TestRefusedReadAgainAlertsOnce: a blacklisted car read three times in a
+// few seconds is refused each time, and the guard is told once.
+func TestRefusedReadAgainAlertsOnce(t *testing.T) {
+	e := start(t, 10, nil)
+	e.add(colLists, ListEntry{List: ListBlack, Plate: "粤B44444", Reason: "欠费逃逸"})
+	for range 3 {
+		if p := e.read(camIn, "粤B44444"); p.Decision != Refuse {
+			t.Fatalf("passage %+v", p)
+		}
+		e.clk.Advance(2 * time.Second)
+	}
+	if n := len(e.Host.Records(colAlerts)); n != 1 {
+		t.Fatalf("%d alerts", n)
+	}
+	e.clk.Advance(time.Minute) // a new attempt later is a new alert
+	e.read(camIn, "粤B44444")
+	if n := len(e.Host.Records(colAlerts)); n != 2 {
+		t.Fatalf("%d alerts", n)
+	}
+}

@@ -129,19 +129,26 @@ func isTimeout(err error) bool {
 }
 
 // decide classifies a read; it writes nothing.
-func (a *app) decide(ctx context.Context, r read) (outcome, error) {
-	o := outcome{}
+func (a *app) decide(ctx context.Context, r read) (o outcome, err error) {
+	opened, refused, err := a.recent(ctx, r)
+	if err != nil {
+		return o, err
+	}
+	if opened != nil && r.Plate != "" {
+		o.Decision, o.Reason = Duplicate, "read_again"
+		return o, nil
+	}
+	defer func() {
+		if refused != nil && o.Decision == Refuse && o.Reason == refused.Reason {
+			o.alert = "" // the guard was told at the first read
+		}
+	}()
 	refuse := func(reason, alert string, lines ...string) (outcome, error) {
 		o.Decision, o.Reason, o.alert, o.display = Refuse, reason, alert, lines
 		return o, nil
 	}
 	if r.Plate == "" {
 		return refuse("unreadable", "unreadable", "未识别车牌", "请稍候")
-	}
-	dup, err := a.recentlyOpened(ctx, r)
-	if err != nil || dup {
-		o.Decision, o.Reason = Duplicate, "read_again"
-		return o, err
 	}
 	if r.lists, err = all(ctx, a.host(), plugin.Query{Collection: colLists}.Where("plate", "eq", r.Plate), func(e *ListEntry, id string) { e.ID = id }); err != nil {
 		return o, err
@@ -373,24 +380,32 @@ func (a *app) useVisitor(ctx context.Context, r read) error {
 	})
 }
 
-// recentlyOpened: the same plate opened this gate within the dedupe window.
-func (a *app) recentlyOpened(ctx context.Context, r read) (bool, error) {
+// recent answers what this gate last decided for this plate within the
+// dedupe window, by the latest decision of another event (opened beats
+// refused: a car let through is through).
+func (a *app) recent(ctx context.Context, r read) (opened, refused *Passage, err error) {
 	recs, _, err := a.host().Query(ctx, plugin.Query{Collection: colPassages, OrderBy: "at_ms", Descending: true, Limit: 5}.
 		Where("gate_plate", "eq", r.Gate.ID+"|"+r.Plate))
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	win := time.Duration(a.config().DedupeSeconds) * time.Second
 	for _, rec := range recs {
 		var p Passage
 		if err := rec.Decode(&p); err != nil {
-			return false, err
+			return nil, nil, err
 		}
-		if p.Decision == Open && p.EventID != r.EventID && r.At.Sub(time.UnixMilli(p.At)).Abs() < win {
-			return true, nil
+		if p.EventID == r.EventID || r.At.Sub(time.UnixMilli(p.At)).Abs() >= win {
+			continue
+		}
+		switch {
+		case p.Decision == Open && opened == nil:
+			opened = &p
+		case p.Decision == Refuse && refused == nil:
+			refused = &p
 		}
 	}
-	return false, nil
+	return opened, refused, nil
 }
 
 func (a *app) insideOf(ctx context.Context, lotID, plate string) (*inside, error) {
