@@ -84,6 +84,7 @@ func (a *App) newPluginBus() error {
 	a.PluginBus = b
 	a.Residents.SetMoveHook(a.emitMove)
 	a.Billing.SetPaymentHook(a.emitPayment)
+	a.Payments.SetPluginPaidHook(a.emitPluginPayment)
 	a.WorkOrders.SetChangeHook(a.emitWorkOrder)
 	// Bill notices and overdue reminders already reach the room's payers
 	// through notify; the same call, in the same transaction, tells plugins.

@@ -31,6 +31,7 @@ func (a *App) HostDeps(bus hostsvc.Bus, secrets hostsvc.Secrets) hostsvc.Deps {
 		Property:   hostProperty{a.Property},
 		Residents:  hostResidents{a.Residents, a.Property},
 		Billing:    hostBilling{a.Billing},
+		Payments:   hostPayments{a.Payments},
 		WorkOrders: hostWorkOrders{a.WorkOrders},
 		Notify:     hostNotify{a.Notify},
 		Bus:        bus,

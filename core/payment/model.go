@@ -43,27 +43,32 @@ const (
 
 // Order is an online payment order.
 type Order struct {
-	TenantID      uuid.UUID  `gorm:"primaryKey" json:"-"`
-	ID            uuid.UUID  `gorm:"primaryKey" json:"id"`
-	OrderNo       string     `json:"order_no"`
-	MerchantID    uuid.UUID  `json:"merchant_id"`
-	Provider      string     `json:"provider"`
-	Channel       string     `json:"channel"`
-	BillIDsJSON   string     `gorm:"column:bill_ids" json:"-"`
-	BillIDs       []string   `gorm:"-" json:"bill_ids"`
-	Amount        int64      `json:"amount"`
-	Currency      string     `json:"currency"`
-	Status        string     `json:"status"`
-	PayURL        string     `json:"pay_url"`
-	ProviderTxnID string     `json:"provider_txn_id"`
-	LedgerRef     string     `json:"ledger_ref"` // the ledger's payment, from Ledger.CreditOnline
-	PayerUserID   *uuid.UUID `json:"payer_user_id"`
-	CreatedBy     string     `json:"created_by"`
-	ExpiresAt     time.Time  `json:"expires_at"`
-	PaidAt        *time.Time `json:"paid_at"`
-	ClosedAt      *time.Time `json:"closed_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	TenantID      uuid.UUID `gorm:"primaryKey" json:"-"`
+	ID            uuid.UUID `gorm:"primaryKey" json:"id"`
+	OrderNo       string    `json:"order_no"`
+	MerchantID    uuid.UUID `json:"merchant_id"`
+	Provider      string    `json:"provider"`
+	Channel       string    `json:"channel"`
+	BillIDsJSON   string    `gorm:"column:bill_ids" json:"-"`
+	BillIDs       []string  `gorm:"-" json:"bill_ids"`
+	Amount        int64     `json:"amount"`
+	Currency      string    `json:"currency"`
+	Status        string    `json:"status"`
+	PayURL        string    `json:"pay_url"`
+	ProviderTxnID string    `json:"provider_txn_id"`
+	LedgerRef     string    `json:"ledger_ref"` // the ledger's payment, from Ledger.CreditOnline
+	// A plugin's order (Host.CreatePayment) pays no bill: it names the
+	// plugin, the plugin's reference and the plugin's idempotency key.
+	Plugin      string     `json:"plugin,omitempty"`
+	Reference   string     `json:"reference,omitempty"`
+	IdemKey     string     `gorm:"column:idem_key" json:"-"`
+	PayerUserID *uuid.UUID `json:"payer_user_id"`
+	CreatedBy   string     `json:"created_by"`
+	ExpiresAt   time.Time  `json:"expires_at"`
+	PaidAt      *time.Time `json:"paid_at"`
+	ClosedAt    *time.Time `json:"closed_at"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
 }
 
 func (Order) TableName() string { return "payment_orders" }

@@ -22,6 +22,7 @@ const (
 	ActionAutoRefund     = "payment.auto_refund"     // a payment of bills paid meanwhile, refunded
 	ActionRefund         = "payment.refund"          // a refund of a credited payment
 	ActionClosed         = "payment.closed"          // an order expired unpaid and was closed
+	ActionPluginPaid     = "payment.plugin_paid"     // a plugin's order confirmed paid (no bill credited)
 )
 
 // Inbound is a notification as it arrived.
@@ -149,6 +150,9 @@ func (s *Service) confirm(ctx context.Context, m merchantRow, n Notification, so
 		}
 		if o.Status == StatusPaid || o.Status == StatusRefunded {
 			return nil // delivered again: credited (or refunded) the first time
+		}
+		if o.Plugin != "" {
+			return s.confirmPlugin(tx, o, n, source)
 		}
 		paidAt := n.PaidAt
 		if paidAt.IsZero() {

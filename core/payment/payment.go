@@ -122,6 +122,8 @@ type Service struct {
 	sandbox   *sandboxProvider
 	creds     sync.Map // credKey → *Credentials
 	byPublic  sync.Map // public id → cachedMerchant
+	// pluginPaid hears of plugins' orders paid (SetPluginPaidHook).
+	pluginPaid PluginPaidHook
 }
 
 // New builds the service.

@@ -202,9 +202,12 @@ func (s *Service) recordRefund(ctx context.Context, r Refund, o Order, providerI
 			}
 		}
 		amount := money.New(r.Amount, money.Currency(r.Currency))
-		if err := s.deps.Ledger.RefundOnline(store.Ctx(tx), r.TenantID, RefundRecord{LedgerRef: o.LedgerRef, OrderID: o.ID, RefundID: r.ID, RefundNo: r.RefundNo,
-			Provider: o.Provider, TxnID: o.ProviderTxnID, BillIDs: o.bills(), Amount: amount, Reason: r.Reason, By: r.ApprovedBy, At: now}); err != nil {
-			return err
+		// A plugin's order credited no bill: the ledger has nothing to reverse.
+		if o.Plugin == "" {
+			if err := s.deps.Ledger.RefundOnline(store.Ctx(tx), r.TenantID, RefundRecord{LedgerRef: o.LedgerRef, OrderID: o.ID, RefundID: r.ID, RefundNo: r.RefundNo,
+				Provider: o.Provider, TxnID: o.ProviderTxnID, BillIDs: o.bills(), Amount: amount, Reason: r.Reason, By: r.ApprovedBy, At: now}); err != nil {
+				return err
+			}
 		}
 		return audit.RecordTx(tx, audit.Entry{TenantID: r.TenantID, ActorKind: "system", ActorName: r.CreatedBy, Action: ActionRefund,
 			Object: "payment_order/" + o.ID.String(), ObjectType: "payment_order", ObjectID: o.ID.String(), Result: audit.ResultOK,

@@ -189,6 +189,7 @@ type Deps struct {
 	Secrets    Secrets
 	Devices    Devices  // nil: device calls answer Unimplemented
 	Vehicles   Vehicles // nil: likewise
+	Payments   Payments // nil: payment calls answer Unimplemented
 	Calls      *Calls
 	Limits     Limits
 	Log        *slog.Logger
