@@ -33,6 +33,7 @@ func (a *App) HostDeps(bus hostsvc.Bus, secrets hostsvc.Secrets) hostsvc.Deps {
 		Billing:    hostBilling{a.Billing},
 		WorkOrders: hostWorkOrders{a.WorkOrders},
 		Notify:     hostNotify{a.Notify},
+		Devices:    a.hostDevices(),
 		Bus:        bus,
 		Audit:      hostAudit{a.Audit},
 		Secrets:    secrets,

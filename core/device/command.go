@@ -38,10 +38,7 @@ func (s *Service) driverOf(ctx context.Context, tenantID, id uuid.UUID) (Device,
 	}
 	spec, err := s.opt.Catalog.Resolve(ctx, tenantID, d.Driver)
 	if err != nil {
-		if isKind(err, apperr.KindNotFound) {
-			return d, nil, ErrDriverDown.Wrap(err)
-		}
-		return d, nil, err
+		return d, nil, err // a driver no longer enabled: 404 plugin_not_enabled
 	}
 	return d, spec.Manifest, nil
 }

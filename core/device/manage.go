@@ -290,6 +290,10 @@ func (s *Service) Create(ctx context.Context, tenantID uuid.UUID, in Input) (Cre
 
 // Update replaces a device's fields (its token and status stay).
 func (s *Service) Update(ctx context.Context, tenantID, id uuid.UUID, in Input) (View, error) {
+	// Another tenant's device is NotFound whatever the body says.
+	if _, err := s.Ref(ctx, tenantID, id); err != nil {
+		return View{}, err
+	}
 	c, err := s.check(ctx, tenantID, &in)
 	if err != nil {
 		return View{}, err
