@@ -159,10 +159,14 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log, Limiter: limiter}, a.Audit, a.RBAC)
 	a.Tenants = tenant.New(a.DB, tenant.Options{
-		Audit:     a.Audit,
-		Log:       log,
-		Hooks:     []tenant.ProvisionHook{a.provisionUser},
-		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id); a.syncPlugins(ctx, id) },
+		Audit: a.Audit,
+		Log:   log,
+		Hooks: []tenant.ProvisionHook{a.provisionUser},
+		Committed: func(ctx context.Context, id uuid.UUID) {
+			a.reloadRoles(ctx, id)
+			a.syncPlugins(ctx, id)
+			a.syncDevices(ctx, id)
+		},
 	})
 	a.Identity.TenantGate = a.Tenants.CheckActive
 	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, residentOccupancy{a}); err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,6 +14,7 @@ import (
 	"github.com/wuye-project/wuye/core/pluginhost/bus"
 	"github.com/wuye-project/wuye/core/pluginhost/catalogue"
 	"github.com/wuye-project/wuye/core/property"
+	"github.com/wuye-project/wuye/core/tenant"
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
@@ -61,8 +63,52 @@ func (a *App) deviceExists(ctx context.Context, tenantID, id uuid.UUID) (bool, e
 	return true, nil
 }
 
-// runDevices starts the registry's background work (Start).
+// syncDevices applies a tenant manifest's devices: section (after its
+// plugins, whose drivers it needs). Declarations that cannot take effect yet
+// are logged and tried again on the next boot or apply.
+func (a *App) syncDevices(ctx context.Context, tenantID uuid.UUID) {
+	if a.Devices == nil {
+		return
+	}
+	t, err := a.Tenants.Get(ctx, tenantID.String())
+	if err != nil || len(t.Settings.Devices) == 0 {
+		return
+	}
+	ctx = actor.With(ctx, actor.Actor{Kind: actor.System, Name: "tenant manifest"})
+	find := patrolPlaces{a.Property}.FindCommunity
+	var decls []device.Declaration
+	for _, d := range t.Settings.Devices {
+		community, ok, err := find(ctx, tenantID, d.Community)
+		if err != nil || !ok {
+			a.Log.Warn("tenant device declared but not in effect", "tenant", tenantID, "device", d.Name, "note", "no community "+d.Community, "err", err)
+			continue
+		}
+		key, _ := json.Marshal(d)
+		decls = append(decls, device.Declaration{Name: d.Name, CommunityID: community, Class: d.Class, Driver: d.Driver, Place: d.Place,
+			Direction: d.Direction, Config: d.Config, Secrets: d.Secrets, Token: d.Token, HeartbeatSeconds: d.HeartbeatSeconds, Key: string(key)})
+	}
+	res, err := a.Devices.Sync(ctx, tenantID, decls)
+	if err != nil {
+		a.Log.Warn("tenant devices not applied", "tenant", tenantID, "err", err)
+	}
+	for _, c := range res.Changes {
+		a.Log.Info("tenant device", "tenant", tenantID, "change", c)
+	}
+	for _, n := range res.Notes {
+		a.Log.Warn("tenant device declared but not in effect", "tenant", tenantID, "note", n)
+	}
+}
+
+// runDevices applies every tenant's declared devices and starts the
+// registry's background work (Start, after the plugins).
 func (a *App) runDevices(ctx context.Context) {
+	if ts, _, err := a.Tenants.List(ctx, tenant.ListFilter{Status: tenant.StatusActive, Limit: 100000}); err == nil {
+		for _, t := range ts {
+			if len(t.Settings.Devices) > 0 {
+				a.syncDevices(ctx, t.ID)
+			}
+		}
+	}
 	a.bg.Add(2)
 	go func() {
 		defer a.bg.Done()

@@ -52,7 +52,7 @@ type Device struct {
 	LastSeenAt       *time.Time `json:"last_seen_at"`
 	StatusChangedAt  *time.Time `json:"status_changed_at"`
 	HeartbeatSeconds int        `json:"heartbeat_seconds"`
-	Declared         bool       `json:"declared"` // from the tenant manifest
+	Declared         string     `json:"-"` // the tenant manifest's declaration last applied (JSON)
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 }

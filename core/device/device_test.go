@@ -472,3 +472,5 @@ func BenchmarkSeen(b *testing.B) {
 		}
 	})
 }
+
+var pagingAll = paging.Paging{Limit: 100}

@@ -37,8 +37,8 @@ type Input struct {
 	// Token, when set (a tenant manifest's fixed demo token), is the
 	// device's ingress token instead of a generated one.
 	Token string `json:"-"`
-	// Declared marks a device a tenant manifest owns.
-	Declared bool `json:"-"`
+	// Declared is the tenant manifest's declaration being applied.
+	Declared string `json:"-"`
 }
 
 // AssetLink is the equipment-register asset that names this device.
@@ -316,8 +316,11 @@ func (s *Service) Update(ctx context.Context, tenantID, id uuid.UUID, in Input) 
 		d := cur
 		d.CommunityID, d.BuildingID, d.Name, d.Class, d.Driver = in.CommunityID, in.BuildingID, in.Name, in.Class, in.Driver
 		d.Place, d.Direction, d.Config, d.HeartbeatSeconds, d.UpdatedAt = in.Place, in.Direction, c.config, in.HeartbeatSeconds, now
-		if in.Declared {
-			d.Declared = true
+		if in.Declared != "" {
+			d.Declared = in.Declared
+		}
+		if in.Token != "" {
+			d.TokenHash = hashToken(in.Token)
 		}
 		if len(in.Secrets) > 0 {
 			if d.SecretsEnc, err = s.sealSecrets(tenantID, id, merge(stored, in.Secrets)); err != nil {

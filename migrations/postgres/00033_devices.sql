@@ -5,6 +5,8 @@
 -- token_hash is the SHA-256 of the device's ingress token (the token itself is
 -- shown once). heartbeat_seconds > 0 makes the core mark the device offline
 -- after three silent periods; 0 leaves status to the driver's reports.
+-- declared is the tenant manifest's declaration last applied to the device
+-- (JSON), so each declaration is applied once.
 CREATE TABLE devices (
     tenant_id         uuid NOT NULL,
     id                uuid NOT NULL,
@@ -23,7 +25,7 @@ CREATE TABLE devices (
     last_seen_at      timestamptz,
     status_changed_at timestamptz,
     heartbeat_seconds integer NOT NULL DEFAULT 0 CHECK (heartbeat_seconds >= 0),
-    declared          boolean NOT NULL DEFAULT false,
+    declared          text NOT NULL DEFAULT '',
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id)

@@ -17,7 +17,7 @@ CREATE TABLE devices (
     last_seen_at      DATETIME,
     status_changed_at DATETIME,
     heartbeat_seconds INTEGER NOT NULL DEFAULT 0 CHECK (heartbeat_seconds >= 0),
-    declared          BOOLEAN NOT NULL DEFAULT 0,
+    declared          TEXT NOT NULL DEFAULT '',
     created_at        DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     updated_at        DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     PRIMARY KEY (tenant_id, id)
