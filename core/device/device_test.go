@@ -474,3 +474,28 @@ func BenchmarkSeen(b *testing.B) {
 }
 
 var pagingAll = paging.Paging{Limit: 100}
+
+// BenchmarkCheckToken is the ingress endpoint's per-request device check
+// (a cached Ref and a constant-time hash comparison).
+func BenchmarkCheckToken(b *testing.B) {
+	db := storetest.SQLite(b)
+	tid, community := store.NewID(), store.NewID()
+	cat := catalog{enabled: map[uuid.UUID]map[string]*wuyepb.Manifest{tid: {"isapi-lpr": lprManifest()}}}
+	s, err := device.New(db, device.Options{Catalog: cat, Keys: keyring(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := s.Create(context.Background(), tid, device.Input{CommunityID: community, Name: "东门入口", Class: driver.LPRCamera, Driver: "isapi-lpr",
+		Config: json.RawMessage(`{"address":"127.0.0.1:18181"}`)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.CheckToken(ctx, tid, c.ID, c.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
