@@ -21,6 +21,8 @@ import (
 	"github.com/wuye-project/wuye/core/audit/auditapi"
 	"github.com/wuye-project/wuye/core/billing"
 	"github.com/wuye-project/wuye/core/billing/billingapi"
+	"github.com/wuye-project/wuye/core/device"
+	"github.com/wuye-project/wuye/core/device/deviceapi"
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/fee/feeapi"
 	"github.com/wuye-project/wuye/core/finance"
@@ -77,6 +79,7 @@ type App struct {
 	WorkOrders *workorder.Service
 	Patrol     *patrol.Service
 	Surveys    *survey.Service
+	Devices    *device.Service
 	Notify     *notify.Service
 	API        *httpapi.Server
 	// Idempotency keeps the answers of Idempotency-Key requests.
@@ -156,17 +159,21 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log, Limiter: limiter}, a.Audit, a.RBAC)
 	a.Tenants = tenant.New(a.DB, tenant.Options{
-		Audit:     a.Audit,
-		Log:       log,
-		Hooks:     []tenant.ProvisionHook{a.provisionUser},
-		Committed: func(ctx context.Context, id uuid.UUID) { a.reloadRoles(ctx, id); a.syncPlugins(ctx, id) },
+		Audit: a.Audit,
+		Log:   log,
+		Hooks: []tenant.ProvisionHook{a.provisionUser},
+		Committed: func(ctx context.Context, id uuid.UUID) {
+			a.reloadRoles(ctx, id)
+			a.syncPlugins(ctx, id)
+			a.syncDevices(ctx, id)
+		},
 	})
 	a.Identity.TenantGate = a.Tenants.CheckActive
 	if a.Property, err = property.New(a.DB, a.Tenants.CheckQuota, residentOccupancy{a}); err != nil {
 		return nil, err
 	}
 	// Due views count days in the tenant's zone.
-	if a.Assets, err = asset.New(a.DB, assetPlaces{a.Property}, asset.WithZone(a.Tenants.Location)); err != nil {
+	if a.Assets, err = asset.New(a.DB, assetPlaces{a.Property}, asset.WithZone(a.Tenants.Location), asset.WithDevices(a.deviceExists)); err != nil {
 		return nil, err
 	}
 	if a.Residents, err = resident.New(a.DB, piiCfg, resident.Deps{Rooms: NewRoomDirectory(a.Property), Perms: a.RBAC, Audit: a.Audit, Accounts: residentAccounts{a.Identity}}); err != nil {
@@ -204,6 +211,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.newPlugins()
+	if err := a.newDevices(); err != nil {
+		return nil, err
+	}
 	pluginProxy, err := a.newPluginRuntime()
 	if err != nil {
 		return nil, err
@@ -237,6 +247,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, patrolapi.Routes(a.Patrol)...)
 	routes = append(routes, surveyapi.Routes(a.Surveys)...)
 	routes = append(routes, notifyapi.Routes(a.Notify)...)
+	routes = append(routes, deviceapi.Routes(a.Devices)...)
 	routes = append(routes, pluginapi.CatalogueRoutes(a.Plugins)...)
 	routes = append(routes, pluginapi.ProcessRoutes(a.Supervisor)...)
 	routes = append(routes, pluginProxy.Routes()...)
@@ -300,6 +311,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.runPluginBus(ctx)
 	a.startPlugins(ctx)
+	a.runDevices(ctx)
 	a.bg.Add(2)
 	go func() {
 		defer a.bg.Done()

@@ -36,6 +36,7 @@ var fixtureTables = map[string]string{
 	"work-orders": "work_orders", "technicians": "technicians", "dispatch-rules": "dispatch_rules", // the :doc of /work-orders/:id/files/:doc is the asset document's id
 	"patrol-routes": "patrol_routes", "patrol-checkpoints": "patrol_checkpoints", "patrol-rounds": "patrol_rounds",
 	"surveys":       "surveys",
+	"devices":       "devices",                                                 // see deviceFixture
 	"announcements": "announcements", "webhook-endpoints": "webhook_endpoints", // the demo's notify section
 	"attachments":        "attachments", // the :doc of /assets/:id/documents/:doc (see uploadDocument)
 	"payments/merchants": "payment_merchants", "payments/orders": "payment_orders", "payments/refunds": "payment_refunds",
@@ -186,6 +187,7 @@ func TestBOLA(t *testing.T) {
 			a := resA.Tenant.ID
 			uploadDocument(t, r, r.DB, a, tokA)
 			paymentFixtures(t, r, a)
+			deviceFixture(t, r, a)
 			if err := r.DB.InTenant(ctx, a, func(tx *gorm.DB) error {
 				_, err := queue.StartJob(tx, "test", queue.Task{Type: "test.noop"})
 				return err

@@ -60,6 +60,7 @@ func TestListItemsNeverNull(t *testing.T) {
 			emptyTok := r.login(t, "empty", "admin", password(empty, "admin"))
 			uploadDocument(t, r, r.DB, demo.Tenant.ID, demoTok)
 			paymentFixtures(t, r, demo.Tenant.ID)
+			deviceFixture(t, r, demo.Tenant.ID)
 			ids := map[string]string{"tenants": demo.Tenant.ID.String()}
 			for seg, table := range fixtureTables {
 				var id string

@@ -54,6 +54,7 @@ func TestLiveResponsesMatchOpenAPI(t *testing.T) {
 	}
 	uploadDocument(t, r, r.DB, res.Tenant.ID, admin)
 	paymentFixtures(t, r, res.Tenant.ID)
+	deviceFixture(t, r, res.Tenant.ID)
 	ids := map[string]string{"tenants": res.Tenant.ID.String()}
 	for seg, table := range fixtureTables {
 		var id string

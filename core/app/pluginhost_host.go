@@ -34,6 +34,7 @@ func (a *App) HostDeps(bus hostsvc.Bus, secrets hostsvc.Secrets) hostsvc.Deps {
 		Payments:   hostPayments{a.Payments},
 		WorkOrders: hostWorkOrders{a.WorkOrders},
 		Notify:     hostNotify{a.Notify},
+		Devices:    a.hostDevices(),
 		Bus:        bus,
 		Audit:      hostAudit{a.Audit},
 		Secrets:    secrets,

@@ -127,6 +127,7 @@ var (
 	ErrLocationPlace    = apperr.New(apperr.KindInvalid, "location_outside_community", "The location is in another community than the asset.", "位置不在该设备所属的小区。")
 	ErrUnknownCommunity = apperr.New(apperr.KindInvalid, "unknown_community", "No such community.", "小区不存在。")
 	ErrUnknownLocation  = apperr.New(apperr.KindInvalid, "unknown_location", "The location is neither a room nor a common area of this tenant.", "位置既不是本租户的房屋,也不是公共区域。")
+	ErrUnknownDevice    = apperr.New(apperr.KindInvalid, "unknown_device", "No such device in the device registry.", "设备登记中没有该设备。")
 )
 
 // Place is a location (a room or a common area) as the property domain
@@ -156,8 +157,9 @@ type Service struct {
 	db     *store.DB
 	places Places
 	files  *attachment.Store
-	clock  func() Date                                                  // tests fix the day; nil: now
-	zone   func(ctx context.Context, tenantID uuid.UUID) *time.Location // the tenant's zone; nil: the server's
+	clock  func() Date                                                     // tests fix the day; nil: now
+	zone   func(ctx context.Context, tenantID uuid.UUID) *time.Location    // the tenant's zone; nil: the server's
+	device func(ctx context.Context, tenantID, id uuid.UUID) (bool, error) // nil: device ids are not checked
 }
 
 // Option configures a Service.
@@ -169,6 +171,11 @@ func WithToday(fn func() Date) Option { return func(s *Service) { s.clock = fn }
 // WithZone makes "today" the tenant's day in its time zone, not the server's.
 func WithZone(fn func(ctx context.Context, tenantID uuid.UUID) *time.Location) Option {
 	return func(s *Service) { s.zone = fn }
+}
+
+// WithDevices checks an asset's device_id against the device registry.
+func WithDevices(exists func(ctx context.Context, tenantID, id uuid.UUID) (bool, error)) Option {
+	return func(s *Service) { s.device = exists }
 }
 
 // New returns a Service on db, finding communities and locations in places.
@@ -266,6 +273,15 @@ func (s *Service) resolve(tx *gorm.DB, tenantID uuid.UUID, inp AssetInput) (*Pla
 	}
 	if !ok {
 		return nil, ErrUnknownCommunity
+	}
+	if inp.DeviceID != nil && s.device != nil {
+		ok, err := s.device(ctx, tenantID, *inp.DeviceID)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, ErrUnknownDevice
+		}
 	}
 	if inp.LocationID == nil {
 		return nil, nil

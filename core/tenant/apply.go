@@ -66,6 +66,9 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 	if err != nil {
 		return ApplyResult{}, err
 	}
+	if _, err := m.deviceSettings(); err != nil {
+		return ApplyResult{}, err
+	}
 	// The tenant's id is needed before its row is written (SQLite runs the
 	// whole apply in one transaction of that tenant); a tenant created by
 	// someone else meanwhile makes the apply fail, and applying again updates it.
@@ -100,6 +103,7 @@ func (s *Service) Apply(ctx context.Context, m Manifest) (ApplyResult, error) {
 			case errors.Is(err, apperr.NotFound):
 				res.Outcome = OutcomeCreated
 				t = Tenant{ID: id, Code: m.Code, Name: m.Name, Status: StatusProvisioning, PlanCode: m.Plan, Settings: Settings{Plugins: plugins, TimeZone: m.TimeZone}}
+				t.Settings.Devices, _ = m.deviceSettings()
 				return insertTenant(tx, &t)
 			case err != nil:
 				return err
@@ -184,6 +188,10 @@ func (s *Service) update(tx *gorm.DB, t *Tenant, m Manifest, plugins map[string]
 	if !samePlugins(t.Settings.Plugins, plugins) {
 		res.Changes = append(res.Changes, "plugins")
 		t.Settings.Plugins = plugins
+	}
+	if devices, _ := m.deviceSettings(); !sameDevices(t.Settings.Devices, devices) {
+		res.Changes = append(res.Changes, "devices")
+		t.Settings.Devices = devices
 	}
 	if t.PlanCode == m.Plan {
 		return nil

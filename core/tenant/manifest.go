@@ -32,6 +32,7 @@ type Manifest struct {
 	Admins   []UserSpec     `yaml:"admins" json:"admins"`
 	Users    []UserSpec     `yaml:"users" json:"users,omitempty"`
 	Plugins  []PluginSpec   `yaml:"plugins" json:"plugins,omitempty"`
+	Devices  []DeviceSpec   `yaml:"devices" json:"devices,omitempty"`
 	Seed     map[string]any `yaml:"seed" json:"seed,omitempty"`
 
 	dir string // folder password_file is relative to; empty when not read from a file
@@ -55,6 +56,23 @@ type PluginSpec struct {
 	Name    string         `yaml:"name" json:"name"`
 	Enabled *bool          `yaml:"enabled" json:"enabled,omitempty"`
 	Config  map[string]any `yaml:"config" json:"config,omitempty"`
+}
+
+// DeviceSpec declares one device of the tenant's (core/device), run by an
+// enabled driver plugin. Each declaration is applied once, like plugins:.
+// Token fixes the device's ingress token (a demo simulator's); without it
+// one is generated (and readable only by rotating it).
+type DeviceSpec struct {
+	Name             string            `yaml:"name" json:"name"`
+	Community        string            `yaml:"community" json:"community"` // by name
+	Class            string            `yaml:"class" json:"class"`
+	Driver           string            `yaml:"driver" json:"driver"`
+	Place            string            `yaml:"place" json:"place,omitempty"`
+	Direction        string            `yaml:"direction" json:"direction,omitempty"`
+	Config           map[string]any    `yaml:"config" json:"config,omitempty"`
+	Secrets          map[string]string `yaml:"secrets" json:"secrets,omitempty"`
+	Token            string            `yaml:"token" json:"token,omitempty"`
+	HeartbeatSeconds int               `yaml:"heartbeat_seconds" json:"heartbeat_seconds,omitempty"`
 }
 
 // ParseManifest reads a YAML manifest strictly: unknown keys, a second
@@ -213,6 +231,23 @@ func (m *Manifest) validate() error {
 		}
 		names[p.Name] = true
 	}
+	devices := map[string]bool{}
+	for i, d := range m.Devices {
+		f := fmt.Sprintf("devices[%d]", i)
+		if strings.TrimSpace(d.Name) == "" || devices[d.Name] {
+			fe = append(fe, apperr.FieldError{Field: f + ".name", Code: "invalid_device", EN: "each device needs a name of its own", ZH: "每个设备都需要唯一的名称"})
+		}
+		devices[d.Name] = true
+		if !pluginRe.MatchString(d.Driver) {
+			fe = append(fe, apperr.FieldError{Field: f + ".driver", Code: "invalid_plugin", EN: "driver must be a plugin name", ZH: "驱动须为插件名"})
+		}
+		if strings.TrimSpace(d.Community) == "" {
+			fe = append(fe, apperr.FieldError{Field: f + ".community", Code: "required", EN: "name the device's community", ZH: "请填写设备所在小区"})
+		}
+		if d.Token != "" && len(d.Token) < 16 {
+			fe = append(fe, apperr.FieldError{Field: f + ".token", Code: "weak_token", EN: "a device token has at least 16 characters", ZH: "设备令牌至少 16 个字符"})
+		}
+	}
 	if len(fe) > 0 {
 		return manifestError(fe...)
 	}
@@ -283,6 +318,26 @@ func (m Manifest) pluginSettings() (map[string]PluginSetting, error) {
 		out[p.Name] = ps
 	}
 	return out, nil
+}
+
+// deviceSettings is the manifest's device list as stored in settings, its
+// config through JSON as for plugins.
+func (m Manifest) deviceSettings() ([]DeviceSpec, error) {
+	if len(m.Devices) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(m.Devices)
+	if err != nil {
+		return nil, manifestError(apperr.FieldError{Field: "devices", Code: "invalid_config", EN: err.Error(), ZH: err.Error()})
+	}
+	var out []DeviceSpec
+	return out, json.Unmarshal(b, &out)
+}
+
+func sameDevices(a, b []DeviceSpec) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }
 
 func samePlugins(a, b map[string]PluginSetting) bool {

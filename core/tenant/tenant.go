@@ -56,6 +56,8 @@ func (Tenant) TableName() string { return "tenants" }
 type Settings struct {
 	// Plugins is the declared plugin set; the plugin host will read it.
 	Plugins map[string]PluginSetting `json:"plugins,omitempty"`
+	// Devices is the declared device list; core/device applies it.
+	Devices []DeviceSpec `json:"devices,omitempty"`
 	// Users lists the usernames this package has provisioned (Create, Apply).
 	// Apply provisions only names missing here, so re-applying a manifest never
 	// resets a password nor revives a user the tenant has since removed.
