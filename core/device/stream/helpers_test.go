@@ -54,7 +54,9 @@ func (f *fakeRegistry) Seen(uuid.UUID, uuid.UUID, time.Time) {
 
 type fakeDir struct{ plugins []string }
 
-func (d fakeDir) Subscribers(context.Context, uuid.UUID, string) ([]string, error) { return d.plugins, nil }
+func (d fakeDir) Subscribers(context.Context, uuid.UUID, string) ([]string, error) {
+	return d.plugins, nil
+}
 
 // recorder is a feature plugin in process: it records what it handled and
 // can refuse events.
