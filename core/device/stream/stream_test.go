@@ -27,13 +27,13 @@ type fixture struct {
 	opt    Options
 }
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	return &fixture{db: db, reg: &fakeRegistry{devs: map[uuid.UUID]Ref{}}, rec: newRecorder(), tenant: store.NewID(),
 		opt: Options{RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, Attempts: 3, Poll: 200 * time.Millisecond}}
 }
 
 // start runs a Stream until the test ends (or stop is called).
-func (f *fixture) start(t *testing.T) (*Stream, func()) {
+func (f *fixture) start(t testing.TB) (*Stream, func()) {
 	s, err := New(f.db, f.reg, fakeDir{[]string{"parking"}}, fakeRunner{map[string]*recorder{"parking": f.rec}}, f.opt)
 	if err != nil {
 		t.Fatal(err)
