@@ -21,6 +21,7 @@ import (
 	"github.com/wuye-project/wuye/core/audit/auditapi"
 	"github.com/wuye-project/wuye/core/billing"
 	"github.com/wuye-project/wuye/core/billing/billingapi"
+	"github.com/wuye-project/wuye/core/device/stream"
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/fee/feeapi"
 	"github.com/wuye-project/wuye/core/finance"
@@ -88,6 +89,8 @@ type App struct {
 	Plugins *catalogue.Catalogue
 	// Supervisor runs the tenants' plugin processes (pluginruntime.go).
 	Supervisor *pluginhost.Supervisor
+	// DeviceStream is the device events' log and dispatcher (devicestream.go).
+	DeviceStream *stream.Stream
 
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
@@ -299,6 +302,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.runPluginBus(ctx)
+	a.runDeviceStream(ctx)
 	a.startPlugins(ctx)
 	a.bg.Add(2)
 	go func() {
@@ -356,6 +360,7 @@ func (a *App) Close() error {
 		a.stop()
 	}
 	a.bg.Wait()
+	a.closeDeviceStream()
 	var errs []error
 	if a.Supervisor != nil { // plugins first: their last calls may still reach the database
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
