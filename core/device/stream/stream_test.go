@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +20,26 @@ import (
 	"github.com/wuye-project/wuye/sdk/proto/wuyepb"
 )
 
+// clock is a test's time, safe to move while the stream reads it.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
 type fixture struct {
+	clock  clock
 	db     *store.DB
 	reg    *fakeRegistry
 	rec    *recorder
@@ -38,6 +58,7 @@ func (f *fixture) start(t testing.TB) (*Stream, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.now = f.clock.Now // before anything reads it
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx) }()
@@ -131,8 +152,6 @@ func TestDeduplication(t *testing.T) {
 		ctx := context.Background()
 		cam := f.reg.add(f.tenant, "acme")
 		gate := f.reg.add(f.tenant, "acme")
-		now := time.Now()
-		s.now = func() time.Time { return now }
 		steps := []struct {
 			name     string
 			evs      []*wuyepb.DeviceEvent
@@ -151,7 +170,7 @@ func TestDeduplication(t *testing.T) {
 			{"same plate after 2s", []*wuyepb.DeviceEvent{plate(cam, "粤B12345", "p5")}, 1, 0, 2100 * time.Millisecond},
 		}
 		for _, st := range steps {
-			now = now.Add(st.advance)
+			f.clock.advance(st.advance)
 			acc, dup, err := s.Accept(ctx, f.tenant, "acme", st.evs)
 			if err != nil || acc != st.acc || dup != st.dup {
 				t.Errorf("%s: accepted %d, dups %d, %v; want %d, %d", st.name, acc, dup, err, st.acc, st.dup)
@@ -236,7 +255,7 @@ func TestPrune(t *testing.T) {
 		if _, _, err := s.Accept(context.Background(), f.tenant, "acme", []*wuyepb.DeviceEvent{door(dev, 1)}); err != nil {
 			t.Fatal(err)
 		}
-		s.now = func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
+		f.clock.advance(8 * 24 * time.Hour)
 		if n, err := s.Prune(context.Background()); err != nil || n != 1 {
 			t.Fatalf("pruned %d, %v", n, err)
 		}
