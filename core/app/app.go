@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/wuye-project/wuye/core/billing/billingapi"
 	"github.com/wuye-project/wuye/core/device"
 	"github.com/wuye-project/wuye/core/device/deviceapi"
+	"github.com/wuye-project/wuye/core/device/stream"
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/fee/feeapi"
 	"github.com/wuye-project/wuye/core/finance"
@@ -40,6 +42,7 @@ import (
 	"github.com/wuye-project/wuye/core/pluginhost"
 	"github.com/wuye-project/wuye/core/pluginhost/bus"
 	"github.com/wuye-project/wuye/core/pluginhost/catalogue"
+	"github.com/wuye-project/wuye/core/pluginhost/hostsvc"
 	"github.com/wuye-project/wuye/core/pluginhost/pluginapi"
 	"github.com/wuye-project/wuye/core/property"
 	"github.com/wuye-project/wuye/core/property/propertyapi"
@@ -91,6 +94,9 @@ type App struct {
 	Plugins *catalogue.Catalogue
 	// Supervisor runs the tenants' plugin processes (pluginruntime.go).
 	Supervisor *pluginhost.Supervisor
+	// DeviceStream is the device events' log and dispatcher (devicestream.go).
+	DeviceStream *stream.Stream
+	hostDevs     hostsvc.Devices // the registry with the stream's Emit, for plugins
 
 	limitRC  *redis.Client // the login limiter's own Redis client, when one is configured
 	http     *http.Server
@@ -214,6 +220,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.newDevices(); err != nil {
 		return nil, err
 	}
+	var ingressRoutes []httpapi.Route
+	var streamCollectors []prometheus.Collector
+	if a.hostDevs, ingressRoutes, streamCollectors, err = a.newDeviceStream(deviceRegistry{device.HostDevices{S: a.Devices}}); err != nil {
+		return nil, err
+	}
 	pluginProxy, err := a.newPluginRuntime()
 	if err != nil {
 		return nil, err
@@ -248,6 +259,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, surveyapi.Routes(a.Surveys)...)
 	routes = append(routes, notifyapi.Routes(a.Notify)...)
 	routes = append(routes, deviceapi.Routes(a.Devices)...)
+	routes = append(routes, ingressRoutes...)
 	routes = append(routes, pluginapi.CatalogueRoutes(a.Plugins)...)
 	routes = append(routes, pluginapi.ProcessRoutes(a.Supervisor)...)
 	routes = append(routes, pluginProxy.Routes()...)
@@ -256,7 +268,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Auth: a.Identity, Authz: a.RBAC, Tenant: a.Tenants,
 		Tx: a.DB, Audit: a.Audit, Idempotency: a.Idempotency, Sheets: a.DB, IsNotFound: store.IsNotFound,
 		Collectors: append(append(append(a.Queue.Collectors(), collectors.NewDBStatsCollector(a.DB.SQL(), string(a.DB.Dialect()))),
-			a.Supervisor.Collectors()...), pluginProxy.Collectors()...),
+			a.Supervisor.Collectors()...), append(pluginProxy.Collectors(), streamCollectors...)...),
 		ExtraOpenAPI: pluginProxy.OpenAPI,
 		Probes:       map[string]func(context.Context) error{"database": a.DB.Ping, "queue": a.Queue.Ping},
 		Routes:       routes,
@@ -310,6 +322,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.runPluginBus(ctx)
+	a.runDeviceStream(ctx)
 	a.startPlugins(ctx)
 	a.runDevices(ctx)
 	a.bg.Add(2)
@@ -368,6 +381,7 @@ func (a *App) Close() error {
 		a.stop()
 	}
 	a.bg.Wait()
+	a.closeDeviceStream()
 	var errs []error
 	if a.Supervisor != nil { // plugins first: their last calls may still reach the database
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

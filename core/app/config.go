@@ -58,6 +58,9 @@ type Config struct {
 	// PluginMaxMemoryMB (WUYE_PLUGIN_MAX_MEMORY_MB, default 256) restarts a
 	// plugin process whose proportional set size grows beyond it.
 	PluginMaxMemoryMB int64 `yaml:"plugin_max_memory_mb"`
+	// DeviceEventRetention (WUYE_DEVICE_EVENT_RETENTION, e.g. "168h",
+	// default 7 days) is how long device events and their pictures are kept.
+	DeviceEventRetention time.Duration `yaml:"device_event_retention"`
 }
 
 // SandboxAllowed reports whether sandbox merchant accounts may be used.
@@ -123,6 +126,13 @@ func LoadConfig() (Config, error) {
 			return c, fmt.Errorf("config: WUYE_PLUGIN_IDLE_TIMEOUT must be a duration such as 10m (negative: never)")
 		}
 		c.PluginIdleTimeout = d
+	}
+	if v := os.Getenv("WUYE_DEVICE_EVENT_RETENTION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("config: WUYE_DEVICE_EVENT_RETENTION must be a positive duration such as 168h")
+		}
+		c.DeviceEventRetention = d
 	}
 	if v := os.Getenv("WUYE_PLUGIN_MAX_MEMORY_MB"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)

@@ -42,12 +42,6 @@ func (a *App) newDevices() (err error) {
 	return err
 }
 
-// hostDevices is the registry as the Host services reach it. Emit belongs
-// to the event pipeline (core/device/stream), wired where it is built.
-func (a *App) hostDevices() device.HostDevices {
-	return device.HostDevices{S: a.Devices, Events: a.deviceEvents}
-}
-
 // deviceExists answers the asset register's device_id check.
 func (a *App) deviceExists(ctx context.Context, tenantID, id uuid.UUID) (bool, error) {
 	if a.Devices == nil {
@@ -200,11 +194,4 @@ func (d devicePlaces) ValidPlace(ctx context.Context, tenantID, communityID uuid
 		return false, ignoreNotFound(err)
 	}
 	return b.CommunityID == communityID, nil
-}
-
-// deviceEvents answers Host.EmitDeviceEvents. The event pipeline
-// (core/device/stream) takes it over where it is wired; until then drivers
-// are told the host cannot take events yet.
-func (a *App) deviceEvents(ctx context.Context, tenantID uuid.UUID, driver string, events []*wuyepb.DeviceEvent) (int, int, error) {
-	return 0, 0, device.ErrDriverDown
 }

@@ -34,7 +34,7 @@ func (a *App) HostDeps(bus hostsvc.Bus, secrets hostsvc.Secrets) hostsvc.Deps {
 		Payments:   hostPayments{a.Payments},
 		WorkOrders: hostWorkOrders{a.WorkOrders},
 		Notify:     hostNotify{a.Notify},
-		Devices:    a.hostDevices(),
+		Devices:    a.hostDevs,
 		Bus:        bus,
 		Audit:      hostAudit{a.Audit},
 		Secrets:    secrets,
