@@ -6,9 +6,10 @@ export GOFLAGS ?= -buildvcs=false
 
 .PHONY: run build test lint bench proto clean
 
-## run: build everything and start the embedded default (SQLite + in-process queue)
+## run: build everything and start the embedded default (SQLite + in-process queue), with the demo's
+## devices simulated next to it (cmd/wuye-devsim: plate cameras, door controller, lifts, a CCTV camera)
 run: build
-	./$(BIN)/wuye serve
+	@./$(BIN)/wuye-devsim & sim=$$!; trap 'kill $$sim 2>/dev/null' EXIT INT TERM; ./$(BIN)/wuye serve
 
 # Plugin main packages: plugins/<name> and plugins/drivers/<name>, each built
 # to bin/plugins/<name> and bin/plugins/drivers/<name>, where `wuye serve`
@@ -20,6 +21,7 @@ PLUGIN_PKGS := $(patsubst %/,%,$(sort $(dir $(filter-out %_test.go,$(wildcard pl
 build:
 	@mkdir -p $(BIN)/plugins/drivers
 	$(GO) build -o $(BIN)/wuye ./cmd/wuye
+	$(GO) build -o $(BIN)/wuye-devsim ./cmd/wuye-devsim
 	@set -e; for p in $(PLUGIN_PKGS); do \
 		out="$(abspath $(BIN))/plugins/$${p#plugins/}"; \
 		if [ -f "$$p/go.mod" ]; then echo "(cd $$p && $(GO) build -o $$out .)"; (cd "$$p" && $(GO) build -o "$$out" .); \

@@ -24,6 +24,7 @@ import (
 	"github.com/wuye-project/wuye/core/billing/billingapi"
 	"github.com/wuye-project/wuye/core/device"
 	"github.com/wuye-project/wuye/core/device/deviceapi"
+	"github.com/wuye-project/wuye/core/device/eventapi"
 	"github.com/wuye-project/wuye/core/device/stream"
 	"github.com/wuye-project/wuye/core/fee"
 	"github.com/wuye-project/wuye/core/fee/feeapi"
@@ -260,6 +261,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, notifyapi.Routes(a.Notify)...)
 	routes = append(routes, deviceapi.Routes(a.Devices)...)
 	routes = append(routes, ingressRoutes...)
+	routes = append(routes, eventapi.Routes(a.DeviceStream)...)
 	routes = append(routes, pluginapi.CatalogueRoutes(a.Plugins)...)
 	routes = append(routes, pluginapi.ProcessRoutes(a.Supervisor)...)
 	routes = append(routes, pluginProxy.Routes()...)
