@@ -21,8 +21,15 @@ var conflictCodes = map[string]codes.Code{
 	"duplicate":        codes.AlreadyExists,
 }
 
+// timeoutCodes are errors that mean "no answer in time" whatever their
+// kind: a plugin tells them apart from a dependency that is down.
+var timeoutCodes = map[string]bool{"device_no_ack": true}
+
 // codeOf picks the gRPC code of an apperr.
 func codeOf(e *apperr.Error) codes.Code {
+	if timeoutCodes[e.Code] {
+		return codes.DeadlineExceeded
+	}
 	switch e.Kind {
 	case apperr.KindInvalid, apperr.KindTooLarge, apperr.KindUnsupported, apperr.KindUnprocessable:
 		return codes.InvalidArgument
