@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -143,7 +144,8 @@ func (h *Handler) ingest(c *gin.Context) error {
 	if err != nil {
 		if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument {
 			h.audit(ctx, c, tenantID, deviceID, "device.ingress.payload", audit.ResultFailed, st.Message(), http.StatusBadRequest)
-			return ErrBadPayload
+			// The driver's reason is written for whoever sets the device up.
+			return ErrBadPayload.WithDetails(map[string]string{"reason": truncate(st.Message(), 300)})
 		}
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Kind != apperr.KindInternal {
@@ -200,4 +202,15 @@ func (l *auditLimiter) allow(key string) bool {
 	}
 	l.last[key] = now
 	return true
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
