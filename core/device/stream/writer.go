@@ -160,7 +160,7 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 		ev  *event
 	}
 	var fresh []item
-	var keyed []string
+	var keyed []dedupRef
 	for i, r := range reqs {
 		for j := range r.evs {
 			e := &r.evs[j]
@@ -176,12 +176,12 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 				}
 			}
 			if e.row.DedupKey != "" {
-				dk := e.row.DeviceID.String() + "\x00" + e.row.Type + "\x00" + e.row.DedupKey
-				if batchKeys[dk] {
+				ref := dedupRef{e.row.DeviceID, e.row.Type, e.row.DedupKey}
+				if dk := ref.String(); batchKeys[dk] {
 					dup = true
 				} else if !dup {
 					batchKeys[dk] = true
-					keyed = append(keyed, e.row.DedupKey)
+					keyed = append(keyed, ref)
 				}
 			}
 			if dup {
@@ -229,7 +229,7 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 			rows := make([]eventRow, 0, len(fresh))
 			for _, it := range fresh {
 				e := it.ev
-				if e.row.DedupKey != "" && known[e.row.DeviceID.String()+"\x00"+e.row.Type+"\x00"+e.row.DedupKey] {
+				if e.row.DedupKey != "" && known[dedupRef{e.row.DeviceID, e.row.Type, e.row.DedupKey}.String()] {
 					continue
 				}
 				if e.picture != nil {
@@ -289,19 +289,46 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 	}
 }
 
-// existingKeys returns which of keys the log already holds, as
-// "device\x00type\x00key".
-func existingKeys(tx *gorm.DB, keys []string) (map[string]bool, error) {
+// dedupRef is a keyed event's identity in the log.
+type dedupRef struct {
+	device uuid.UUID
+	typ    string
+	key    string
+}
+
+func (k dedupRef) String() string { return k.device.String() + "\x00" + k.typ + "\x00" + k.key }
+
+// existingKeys returns which of refs the log already holds, as
+// "device\x00type\x00key", in one query per 500. The terms name every
+// column of the partial unique index and repeat its predicate, so both
+// engines look the keys up in it rather than scan the tenant's log.
+func existingKeys(tx *gorm.DB, refs []dedupRef) (map[string]bool, error) {
 	known := map[string]bool{}
-	for len(keys) > 0 {
-		part := keys[:min(len(keys), 500)]
-		keys = keys[len(part):]
+	for len(refs) > 0 {
+		part := refs[:min(len(refs), 500)]
+		refs = refs[len(part):]
+		var devs []uuid.UUID
+		var types, keys []string
+		seen := map[any]bool{}
+		for _, r := range part {
+			if !seen[r.device] {
+				seen[r.device] = true
+				devs = append(devs, r.device)
+			}
+			if !seen["t\x00"+r.typ] {
+				seen["t\x00"+r.typ] = true
+				types = append(types, r.typ)
+			}
+			keys = append(keys, r.key)
+		}
 		var rows []eventRow
-		if err := tx.Model(&eventRow{}).Select("device_id", "type", "dedup_key").Where("dedup_key IN ?", part).Find(&rows).Error; err != nil {
+		err := tx.Model(&eventRow{}).Select("device_id", "type", "dedup_key").
+			Where("dedup_key <> '' AND device_id IN ? AND type IN ? AND dedup_key IN ?", devs, types, keys).Find(&rows).Error
+		if err != nil {
 			return nil, err
 		}
 		for _, r := range rows {
-			known[r.DeviceID.String()+"\x00"+r.Type+"\x00"+r.DedupKey] = true
+			known[dedupRef{r.DeviceID, r.Type, r.DedupKey}.String()] = true
 		}
 	}
 	return known, nil
