@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/attachment"
+	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/sdk/driver"
 )
 
@@ -222,7 +224,7 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 	if err == nil {
 		err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 			accepted = accepted[:0]
-			known, err := existingKeys(tx, keyed)
+			known, err := existingKeys(tx, s.db.Dialect(), keyed)
 			if err != nil {
 				return err
 			}
@@ -299,32 +301,49 @@ type dedupRef struct {
 func (k dedupRef) String() string { return k.device.String() + "\x00" + k.typ + "\x00" + k.key }
 
 // existingKeys returns which of refs the log already holds, as
-// "device\x00type\x00key", in one query per 500. The terms name every
-// column of the partial unique index and repeat its predicate, so both
-// engines look the keys up in it rather than scan the tenant's log.
-func existingKeys(tx *gorm.DB, refs []dedupRef) (map[string]bool, error) {
+// "device\x00type\x00key", in one query per 500, each key looked up in the
+// partial unique index rather than the tenant's log scanned. PostgreSQL
+// joins the (device, type, key) triples to the index; SQLite plans that as
+// a scan, so it gets IN lists on every column of the index instead (with
+// the index's predicate repeated, which SQLite needs to use it).
+func existingKeys(tx *gorm.DB, dialect store.Dialect, refs []dedupRef) (map[string]bool, error) {
 	known := map[string]bool{}
 	for len(refs) > 0 {
 		part := refs[:min(len(refs), 500)]
 		refs = refs[len(part):]
-		var devs []uuid.UUID
-		var types, keys []string
-		seen := map[any]bool{}
-		for _, r := range part {
-			if !seen[r.device] {
-				seen[r.device] = true
-				devs = append(devs, r.device)
+		q := tx.Model(&eventRow{}).Select("device_id", "type", "dedup_key")
+		if dialect == store.Postgres {
+			var sb strings.Builder
+			args := make([]any, 0, 3*len(part))
+			sb.WriteString("dedup_key <> '' AND (device_id, type, dedup_key) IN (VALUES ")
+			for i, r := range part {
+				if i > 0 {
+					sb.WriteString(",")
+				}
+				sb.WriteString("(?::uuid, ?, ?)")
+				args = append(args, r.device, r.typ, r.key)
 			}
-			if !seen["t\x00"+r.typ] {
-				seen["t\x00"+r.typ] = true
-				types = append(types, r.typ)
+			sb.WriteString(")")
+			q = q.Where(sb.String(), args...)
+		} else {
+			var devs []uuid.UUID
+			var types, keys []string
+			seenDev, seenType := map[uuid.UUID]bool{}, map[string]bool{}
+			for _, r := range part {
+				if !seenDev[r.device] {
+					seenDev[r.device] = true
+					devs = append(devs, r.device)
+				}
+				if !seenType[r.typ] {
+					seenType[r.typ] = true
+					types = append(types, r.typ)
+				}
+				keys = append(keys, r.key)
 			}
-			keys = append(keys, r.key)
+			q = q.Where("dedup_key <> '' AND device_id IN ? AND type IN ? AND dedup_key IN ?", devs, types, keys)
 		}
 		var rows []eventRow
-		err := tx.Model(&eventRow{}).Select("device_id", "type", "dedup_key").
-			Where("dedup_key <> '' AND device_id IN ? AND type IN ? AND dedup_key IN ?", devs, types, keys).Find(&rows).Error
-		if err != nil {
+		if err := q.Find(&rows).Error; err != nil {
 			return nil, err
 		}
 		for _, r := range rows {
