@@ -1,3 +1,19 @@
+// Delivery latency, BenchmarkDeviceEvents2000PerSecond (e2e_test.go):
+// 60 s at 2,000 events/s from 20 devices, driver process → Accept → log →
+// dispatcher → plugin process; one run each, same session, 2 shared cores
+// at load average 9–13 (nine sessions), so absolute numbers are noisy.
+//
+//	                  delivered/s  lost  p50 ms  p99 ms
+//	before  sqlite         1,728     0   1,788  10,137   (rounds: a batch waits for its slowest device)
+//	        postgres       1,980     0     179     666
+//	after   sqlite         1,997     0      33     755   (per-device lanes, read-ahead, 32 in flight,
+//	        postgres       1,998     0     195     691    keys looked up in the unique index)
+//
+// On PostgreSQL the host process sat at 7–17 % of a core (after, profiled):
+// there the wait is the loaded shared server and the two plugin processes,
+// not the dispatcher. With the first lanes commit but the writer's IN-list
+// key lookup, a 60 s PostgreSQL run lost half its events as the log grew.
+
 package stream
 
 import (

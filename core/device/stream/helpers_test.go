@@ -66,12 +66,18 @@ type recorder struct {
 	got    []*wuyepb.Event
 	ids    map[string]int
 	refuse func(*wuyepb.Event) bool
+	hold   func(context.Context, *wuyepb.Event) error // runs before an event is handled
 	signal chan struct{}
 }
 
 func newRecorder() *recorder { return &recorder{ids: map[string]int{}, signal: make(chan struct{}, 1)} }
 
-func (r *recorder) HandleEvent(_ context.Context, ev *wuyepb.Event, _ ...grpc.CallOption) (*wuyepb.EventAck, error) {
+func (r *recorder) HandleEvent(ctx context.Context, ev *wuyepb.Event, _ ...grpc.CallOption) (*wuyepb.EventAck, error) {
+	if r.hold != nil {
+		if err := r.hold(ctx, ev); err != nil {
+			return nil, err
+		}
+	}
 	if r.refuse != nil && r.refuse(ev) {
 		return nil, apperr.New(apperr.KindInternal, "refused", "refused", "拒绝")
 	}

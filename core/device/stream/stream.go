@@ -53,7 +53,9 @@ type Options struct {
 	// MaxWait and MaxBatch bound a group commit (default 2ms, 500 events).
 	MaxWait  time.Duration
 	MaxBatch int
-	// InFlight is how many devices' events one plugin handles at once (default 8).
+	// InFlight is how many devices' events one plugin handles at once
+	// (default 32): a call's round trip, not the plugin's CPU, bounds a
+	// lane, so a busy site needs many at once to reach thousands a second.
 	InFlight int
 	// Attempts before an event is recorded as failed and skipped (default 10);
 	// RetryBase the first backoff, doubling to RetryMax (default 100ms, 5s).
@@ -91,7 +93,7 @@ func (o *Options) defaults() {
 		o.MaxBatch = 500
 	}
 	if o.InFlight <= 0 {
-		o.InFlight = 8
+		o.InFlight = 32
 	}
 	if o.Attempts <= 0 {
 		o.Attempts = 10

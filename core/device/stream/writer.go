@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/attachment"
+	"github.com/wuye-project/wuye/core/store"
 	"github.com/wuye-project/wuye/sdk/driver"
 )
 
@@ -160,7 +162,7 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 		ev  *event
 	}
 	var fresh []item
-	var keyed []string
+	var keyed []dedupRef
 	for i, r := range reqs {
 		for j := range r.evs {
 			e := &r.evs[j]
@@ -176,12 +178,12 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 				}
 			}
 			if e.row.DedupKey != "" {
-				dk := e.row.DeviceID.String() + "\x00" + e.row.Type + "\x00" + e.row.DedupKey
-				if batchKeys[dk] {
+				ref := dedupRef{e.row.DeviceID, e.row.Type, e.row.DedupKey}
+				if dk := ref.String(); batchKeys[dk] {
 					dup = true
 				} else if !dup {
 					batchKeys[dk] = true
-					keyed = append(keyed, e.row.DedupKey)
+					keyed = append(keyed, ref)
 				}
 			}
 			if dup {
@@ -222,14 +224,14 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 	if err == nil {
 		err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 			accepted = accepted[:0]
-			known, err := existingKeys(tx, keyed)
+			known, err := existingKeys(tx, s.db.Dialect(), keyed)
 			if err != nil {
 				return err
 			}
 			rows := make([]eventRow, 0, len(fresh))
 			for _, it := range fresh {
 				e := it.ev
-				if e.row.DedupKey != "" && known[e.row.DeviceID.String()+"\x00"+e.row.Type+"\x00"+e.row.DedupKey] {
+				if e.row.DedupKey != "" && known[dedupRef{e.row.DeviceID, e.row.Type, e.row.DedupKey}.String()] {
 					continue
 				}
 				if e.picture != nil {
@@ -289,19 +291,63 @@ func (w *writer) commitTenant(tenantID uuid.UUID, reqs []*request) {
 	}
 }
 
-// existingKeys returns which of keys the log already holds, as
-// "device\x00type\x00key".
-func existingKeys(tx *gorm.DB, keys []string) (map[string]bool, error) {
+// dedupRef is a keyed event's identity in the log.
+type dedupRef struct {
+	device uuid.UUID
+	typ    string
+	key    string
+}
+
+func (k dedupRef) String() string { return k.device.String() + "\x00" + k.typ + "\x00" + k.key }
+
+// existingKeys returns which of refs the log already holds, as
+// "device\x00type\x00key", in one query per 500, each key looked up in the
+// partial unique index rather than the tenant's log scanned. PostgreSQL
+// joins the (device, type, key) triples to the index; SQLite plans that as
+// a scan, so it gets IN lists on every column of the index instead (with
+// the index's predicate repeated, which SQLite needs to use it).
+func existingKeys(tx *gorm.DB, dialect store.Dialect, refs []dedupRef) (map[string]bool, error) {
 	known := map[string]bool{}
-	for len(keys) > 0 {
-		part := keys[:min(len(keys), 500)]
-		keys = keys[len(part):]
+	for len(refs) > 0 {
+		part := refs[:min(len(refs), 500)]
+		refs = refs[len(part):]
+		q := tx.Model(&eventRow{}).Select("device_id", "type", "dedup_key")
+		if dialect == store.Postgres {
+			var sb strings.Builder
+			args := make([]any, 0, 3*len(part))
+			sb.WriteString("dedup_key <> '' AND (device_id, type, dedup_key) IN (VALUES ")
+			for i, r := range part {
+				if i > 0 {
+					sb.WriteString(",")
+				}
+				sb.WriteString("(?::uuid, ?, ?)")
+				args = append(args, r.device, r.typ, r.key)
+			}
+			sb.WriteString(")")
+			q = q.Where(sb.String(), args...)
+		} else {
+			var devs []uuid.UUID
+			var types, keys []string
+			seenDev, seenType := map[uuid.UUID]bool{}, map[string]bool{}
+			for _, r := range part {
+				if !seenDev[r.device] {
+					seenDev[r.device] = true
+					devs = append(devs, r.device)
+				}
+				if !seenType[r.typ] {
+					seenType[r.typ] = true
+					types = append(types, r.typ)
+				}
+				keys = append(keys, r.key)
+			}
+			q = q.Where("dedup_key <> '' AND device_id IN ? AND type IN ? AND dedup_key IN ?", devs, types, keys)
+		}
 		var rows []eventRow
-		if err := tx.Model(&eventRow{}).Select("device_id", "type", "dedup_key").Where("dedup_key IN ?", part).Find(&rows).Error; err != nil {
+		if err := q.Find(&rows).Error; err != nil {
 			return nil, err
 		}
 		for _, r := range rows {
-			known[r.DeviceID.String()+"\x00"+r.Type+"\x00"+r.DedupKey] = true
+			known[dedupRef{r.DeviceID, r.Type, r.DedupKey}.String()] = true
 		}
 	}
 	return known, nil
