@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/wuye-project/wuye/core/store"
 	isapisim "github.com/wuye-project/wuye/plugins/drivers/isapi-lpr/sim"
 )
@@ -71,7 +73,12 @@ func benchPlateToGate(b *testing.B, d store.Dialect) {
 		case at := <-ch:
 			return at.Sub(start), push
 		case <-time.After(10 * time.Second):
-			b.Fatalf("%s %s: the barrier did not open (passages %v)", name, plate, s.passages(b, plate))
+			var evs, next []map[string]any
+			_ = s.DB.Platform(ctx, func(tx *gorm.DB) error {
+				tx.Raw("SELECT seq, type, device_id, payload FROM device_events WHERE seq > (SELECT seq FROM device_event_cursors WHERE plugin = 'parking') ORDER BY seq LIMIT 2").Scan(&next)
+				return tx.Raw("SELECT e.seq, e.type, (SELECT max(seq) FROM device_events) AS last, (SELECT seq FROM device_event_cursors WHERE plugin = 'parking') AS cursor FROM device_events e WHERE e.payload LIKE ?", "%"+plate+"%").Scan(&evs).Error
+			})
+			b.Fatalf("%s %s: the barrier did not open (passages %v; its events and parking's cursor %v; parking's next %v)", name, plate, s.passages(b, plate), evs, next)
 		}
 		return 0, 0
 	}
