@@ -178,6 +178,9 @@ func startSite(t testing.TB, d store.Dialect, code string) *site {
 	t.Cleanup(func() { s.door.Close() })
 
 	cfg := testConfig(t, d)
+	if os.Getenv("WUYE_TEST_LOG_LEVEL") != "" {
+		cfg.LogLevel = os.Getenv("WUYE_TEST_LOG_LEVEL")
+	}
 	cfg.PluginDir = deviceBins(t)
 	cfg.PaymentSandbox = "on"
 	s.running = startWith(t, cfg)

@@ -146,6 +146,8 @@ func (c *consumer) deliver(ctx context.Context, r *logRow) bool {
 			c.fail(r, attempt, err)
 			return true
 		}
+		s.opt.Log.Warn("device stream: delivery failed; retrying", "tenant", c.key.tenant, "plugin", c.key.plugin,
+			"event", r.ID, "type", r.Type, "attempt", attempt, "retry_in", backoff, "err", err)
 		if !sleep(ctx, backoff) {
 			return false
 		}

@@ -170,8 +170,8 @@ type Secrets func(ctx context.Context, tenantID uuid.UUID, plugin string) (map[s
 // Limits bound one process's Host calls, so one plugin cannot starve the
 // database for other tenants.
 type Limits struct {
-	Rate       float64       // calls per second sustained (default 200)
-	Burst      int           // calls above the rate allowed at once (default 400)
+	Rate       float64       // calls per second sustained (default 1000)
+	Burst      int           // calls above the rate allowed at once (default 2000)
 	Concurrent int           // calls in flight (default 16)
 	Wait       time.Duration // how long a call waits for a slot before ResourceExhausted (default 200 ms)
 }
@@ -206,11 +206,14 @@ func New(d Deps) *Factory {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	// A gate decision takes some fifteen Host calls and a busy car park a
+	// few decisions a second; the concurrency cap, not the rate, is what
+	// keeps one plugin from starving the database.
 	if d.Limits.Rate <= 0 {
-		d.Limits.Rate = 200
+		d.Limits.Rate = 1000
 	}
 	if d.Limits.Burst <= 0 {
-		d.Limits.Burst = 400
+		d.Limits.Burst = 2000
 	}
 	if d.Limits.Concurrent <= 0 {
 		d.Limits.Concurrent = 16
@@ -274,6 +277,9 @@ var ErrFlood = apperr.New(apperr.KindRateLimited, "host_rate_limited", "The plug
 // context, carrying who acts (the HTTP caller when the call names one, else
 // the plugin), and the function that ends the call.
 func (h *host) enter(ctx context.Context) (context.Context, func(), error) {
+	// A call beyond the rate waits for its token when that comes within
+	// Limits.Wait (back-pressure on a busy plugin), and is refused
+	// otherwise (a flood).
 	h.mu.Lock()
 	now := time.Now()
 	h.tokens += now.Sub(h.last).Seconds() * h.d.Limits.Rate
@@ -281,13 +287,21 @@ func (h *host) enter(ctx context.Context) (context.Context, func(), error) {
 	if max := float64(h.d.Limits.Burst); h.tokens > max {
 		h.tokens = max
 	}
-	ok := h.tokens >= 1
+	wait := time.Duration((1 - h.tokens) / h.d.Limits.Rate * float64(time.Second))
+	ok := h.tokens >= 1 || wait <= h.d.Limits.Wait
 	if ok {
-		h.tokens--
+		h.tokens-- // may go below zero: the calls waiting have taken the tokens to come
 	}
 	h.mu.Unlock()
 	if !ok {
 		return ctx, nil, ErrFlood
+	}
+	if wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx, nil, ctx.Err()
+		}
 	}
 	t := time.NewTimer(h.d.Limits.Wait)
 	defer t.Stop()

@@ -229,3 +229,16 @@ func TestFlood(t *testing.T) {
 		t.Fatalf("the other tenant's process: %v", err)
 	}
 }
+
+// Calls a little beyond the rate wait for their tokens instead of failing:
+// a busy plugin is slowed, not refused.
+func TestBeyondTheRateWaits(t *testing.T) {
+	db := storetest.SQLite(t)
+	f := hostsvc.New(hostsvc.Deps{Records: records.New(db), Limits: hostsvc.Limits{Rate: 50, Burst: 1, Concurrent: 2}})
+	a := serve(t, f, store.NewID(), "")
+	for i := range 5 {
+		if _, err := a.GetConfig(context.Background(), &wuyepb.GetConfigRequest{}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+}
