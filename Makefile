@@ -34,7 +34,7 @@ RACE := $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 ## test: the whole suite (with the race detector when a C compiler is present); Postgres/Redis
 ## halves run when WUYE_TEST_POSTGRES_URL / WUYE_TEST_REDIS_ADDR are set
 test:
-	$(GO) test $(RACE) -count=1 -timeout 40m $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout 60m $(PKGS)
 
 ## lint: gofmt check + go vet
 lint:

@@ -159,8 +159,10 @@ func TestCoreEventsReachPlugins(t *testing.T) {
 			if issued["amount_fen"].(float64) < 1234 || issued["currency"] != "CNY" || issued["period"] == "" || issued["due_date"] == "" {
 				t.Errorf("bill.issued %v", issued)
 			}
-			if n, err := r.Finance.RemindOverdue(ctx, tid, true); err != nil || n == 0 {
-				t.Fatalf("reminders: %d %v", n, err)
+			// The scheduler's own reminder run may have reminded first (n is
+			// then 0); either way the event must reach the plugin.
+			if _, err := r.Finance.RemindOverdue(ctx, tid, true); err != nil {
+				t.Fatalf("reminders: %v", err)
 			}
 			if od := spy.wait(t, app.EventBillOverdue, 1)[0]; od["room_id"] == "" || od["amount_fen"].(float64) <= 0 || od["overdue_since"] == "" {
 				t.Errorf("bill.overdue %v", od)

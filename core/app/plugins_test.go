@@ -15,7 +15,8 @@ import (
 
 // TestPluginsAtStart: the binaries of the plugin folder are registered at
 // start, and the demo manifest's plugins: section takes effect (parking and
-// events enabled with their declared config; cctv, declared off, untouched).
+// events enabled with their declared config; the drivers, declared but not
+// in the folder, wait until they are registered).
 // The describer stands in for the supervisor's pluginhost.Describe: the
 // binaries are scripts named after the plugin they describe.
 func TestPluginsAtStart(t *testing.T) {
@@ -24,7 +25,7 @@ func TestPluginsAtStart(t *testing.T) {
 		name := filepath.Base(path)
 		schema := `{"type":"object"}`
 		if name == "parking" {
-			schema = `{"type":"object","properties":{"free_minutes":{"type":"integer"},"hourly_rate_fen":{"type":"integer"},"daily_cap_fen":{"type":"integer"}},"additionalProperties":false}`
+			schema = `{"type":"object","properties":{"free_minutes":{"type":"integer"},"hourly_rate_fen":{"type":"integer"},"daily_cap_fen":{"type":"integer"}},"required":["free_minutes"]}`
 		}
 		return &wuyepb.Manifest{Name: name, Version: "1.0.0", Kind: wuyepb.Kind_KIND_FEATURE, ApiVersion: 2, ConfigSchema: []byte(schema)}, nil
 	}

@@ -52,8 +52,20 @@ func New(db *store.DB, reg Registry, dir Directory, run pluginhost.Runner, opt O
 // ends, prunes the log periodically, and returns once every consumer has
 // saved its cursor.
 func (s *Stream) Run(ctx context.Context) error {
-	if err := s.d.start(ctx); err != nil {
-		return err
+	// Reading the cursors can meet a busy database (SQLite's one writer at
+	// start-up); the stream must not stay down for that.
+	for backoff := 100 * time.Millisecond; ; backoff = min(backoff*2, 5*time.Second) {
+		err := s.d.start(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.opt.Log.Warn("device stream: reading the cursors failed; retrying", "err", err, "retry_in", backoff)
+		if !sleep(ctx, backoff) {
+			return nil
+		}
 	}
 	t := time.NewTicker(s.opt.PruneEvery)
 	defer t.Stop()
