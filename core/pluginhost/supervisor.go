@@ -237,12 +237,26 @@ func (s *Supervisor) Call(ctx context.Context, tenantID uuid.UUID, plugin string
 		defer s.release(sl, p)
 		return fn(ctx, p.rpc, p.manifest)
 	}()
-	if err != nil && status.Code(err) == codes.Unavailable {
+	if lostMidCall(ctx, err) {
 		// The connection broke: the process is gone or going, and its
 		// monitor is restarting it.
 		return ErrUnavailable.Wrap(err)
 	}
 	return err
+}
+
+// lostMidCall reports an error that means the process went away during the
+// call: the connection broke (Unavailable), or the monitor, seeing the exit
+// first, closed it under the call (Canceled though the caller did not
+// cancel).
+func lostMidCall(ctx context.Context, err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable:
+		return true
+	case codes.Canceled:
+		return ctx.Err() == nil
+	}
+	return false
 }
 
 // CallDriver implements DriverRunner: Call, with the process's Driver
@@ -262,7 +276,7 @@ func (s *Supervisor) CallDriver(ctx context.Context, tenantID uuid.UUID, plugin 
 		}
 		return fn(ctx, p.driver, p.manifest)
 	}()
-	if err != nil && status.Code(err) == codes.Unavailable {
+	if lostMidCall(ctx, err) {
 		return ErrUnavailable.Wrap(err)
 	}
 	return err
