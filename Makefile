@@ -4,7 +4,7 @@ BIN      := bin
 PKGS     := ./... ./sdk/...
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: run build test lint bench proto clean
+.PHONY: run build test lint bench proto clean ui openapi
 
 ## run: build everything and start the embedded default (SQLite + in-process queue), with the demo's
 ## devices simulated next to it (cmd/wuye-devsim: plate cameras, door controller, lifts, a CCTV camera)
@@ -46,6 +46,16 @@ lint:
 ## WUYE_BENCH_SKIP_1M=1 leaves out the million-resident search, whose first run seeds for a minute)
 bench:
 	bash .ci/bench
+
+## ui: rebuild the web console (core/web/dist, committed and embedded) from the lockfile;
+## `make run` needs no Node. `go build -tags noui` leaves the console out.
+ui:
+	cd core/web && npm ci && npm run build
+
+## openapi: refresh the console's copy of the OpenAPI document and its TypeScript types
+openapi:
+	$(GO) run ./cmd/wuye openapi -o core/web/openapi.json
+	cd core/web && npm run gen:api
 
 ## proto: regenerate committed gRPC code of the SDK
 proto:

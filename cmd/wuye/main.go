@@ -29,6 +29,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), workerCmd(), migrateCmd())
-	root.AddCommand(tenantsCmd(), pluginsCmd())
+	root.AddCommand(tenantsCmd(), pluginsCmd(), openapiCmd())
 	return root
 }

@@ -347,7 +347,7 @@ func (a *App) Listen() error {
 	}
 	a.listener = ln
 	a.http = &http.Server{
-		Handler:           a.API.Handler(),
+		Handler:           a.withConsole(a.API.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -142,6 +142,7 @@ func Routes(svc *rbac.Enforcer, userExists UserExists) []httpapi.Route {
 			Summary: "Roles a user holds", Response: userRolesBody{}, Handler: h.userRoles},
 		{Method: "PUT", Path: "/api/v1/users/:id/roles", Permission: "role.manage", Object: true, Tag: "roles",
 			Summary: "Replace the roles a user holds", Request: userRolesRequest{}, Response: userRolesBody{}, Handler: h.setUserRoles},
+		mineRoute(svc),
 	}
 }
 

@@ -1,0 +1,251 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// browser is one headless Chromium with a fresh profile, recording every
+// console error, uncaught exception, failed request and answer ≥ 400; at the
+// end of the test any of them the test did not expect fails it.
+type browser struct {
+	t     *testing.T
+	ctx   context.Context
+	shots string
+	n     int
+
+	mu       sync.Mutex
+	problems []string
+	expected []expectation
+	urls     map[network.RequestID]string
+}
+
+type expectation struct {
+	status int
+	path   string // part of the URL
+}
+
+func newBrowser(t *testing.T, width, height int64, mobile bool) *browser {
+	t.Helper()
+	exe := chromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(int(width), int(height)),
+	)
+	b := &browser{t: t, shots: shotDir(t), urls: map[network.RequestID]string{}}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
+	b.ctx = ctx
+	t.Cleanup(func() {
+		cancelC()
+		cancelA()
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, p := range b.problems {
+			t.Errorf("browser: %s", p)
+		}
+	})
+	// The first Run starts the browser; it must not carry a deadline.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	if mobile {
+		b.run(chromedp.EmulateViewport(width, height, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+	}
+	return b
+}
+
+func (b *browser) listen(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		b.urls[e.RequestID] = e.Request.URL
+	case *network.EventResponseReceived:
+		if e.Response.Status >= 400 && !b.isExpected(int(e.Response.Status), e.Response.URL) {
+			b.problems = append(b.problems, fmt.Sprintf("answer %d for %s", e.Response.Status, e.Response.URL))
+		}
+	case *network.EventLoadingFailed:
+		if !e.Canceled && !b.isExpected(0, b.urls[e.RequestID]) {
+			b.problems = append(b.problems, fmt.Sprintf("request failed (%s): %s", e.ErrorText, b.urls[e.RequestID]))
+		}
+	case *runtime.EventExceptionThrown:
+		d := e.ExceptionDetails
+		text := d.Text
+		if d.Exception != nil {
+			text += " " + d.Exception.Description
+		}
+		b.problems = append(b.problems, fmt.Sprintf("exception: %s (%s:%d)", text, d.URL, d.LineNumber))
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range e.Args {
+				if a.Value != nil {
+					parts = append(parts, string(a.Value))
+				} else {
+					parts = append(parts, a.Description)
+				}
+			}
+			b.problems = append(b.problems, "console."+string(e.Type)+": "+strings.Join(parts, " "))
+		}
+	case *log.EventEntryAdded:
+		if e.Entry.Level == log.EntryLevelError {
+			// A refused answer the test expects is logged as a failed resource.
+			for _, x := range b.expected {
+				if strings.Contains(e.Entry.URL, x.path) && (x.status == 0 || strings.Contains(e.Entry.Text, fmt.Sprint(x.status))) {
+					return
+				}
+			}
+			b.problems = append(b.problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
+		}
+	}
+}
+
+func (b *browser) isExpected(status int, url string) bool {
+	for _, x := range b.expected {
+		if x.status == status && strings.Contains(url, x.path) {
+			return true
+		}
+	}
+	return false
+}
+
+// expect declares an answer ≥ 400 the test provokes on purpose; status 0 is
+// a request that gets no answer at all (blocked: a lost connection).
+func (b *browser) expect(status int, path string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expected = append(b.expected, expectation{status, path})
+}
+
+// run runs actions with a deadline; a failure keeps a screenshot.
+func (b *browser) run(acts ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, acts...); err != nil {
+		b.shot("failure")
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// shot saves a numbered full-window screenshot of the current step.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	b.n++
+	f := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name))
+	if err := os.WriteFile(f, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// waitText waits until the first element matching sel contains want.
+func (b *browser) waitText(sel, want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||''`, sel)))
+		if err == nil {
+			got = v
+		}
+		cancel()
+		if err == nil && strings.Contains(got, want) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.shot("failure")
+	b.t.Fatalf("%s: want text %q, have %q", sel, want, got)
+}
+
+// value reads an input's current value.
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	return runValue(b, chromedp.Value(chromedp.CSS(sel)))
+}
+
+// count counts the elements matching sel.
+func (b *browser) count(sel string) int {
+	b.t.Helper()
+	return runValue(b, chromedp.Evaluate[int](fmt.Sprintf(`document.querySelectorAll(%q).length`, sel)))
+}
+
+// signIn fills the tenant sign-in form and waits for the landing page.
+func (b *browser) signIn(user string) {
+	b.t.Helper()
+	b.run(
+		chromedp.Navigate(server.base+"/login"),
+		chromedp.WaitVisible(css(`input[name=login]`)),
+		chromedp.SendKeys(css(`input[name=tenant]`), server.tenant),
+		chromedp.SendKeys(css(`input[name=login]`), user),
+		chromedp.SendKeys(css(`input[name=password]`), server.password[user]),
+	)
+	b.shot("sign-in-" + user)
+	b.run(
+		chromedp.Click(css(`[data-test=signin-submit]`)),
+		chromedp.WaitVisible(css(`[data-test=welcome], [data-test=tabbar]`)),
+	)
+}
+
+// block makes requests whose URL matches the pattern fail as if the network
+// were down (none: the network is back).
+func (b *browser) block(patterns ...string) {
+	b.t.Helper()
+	ps := []*network.BlockPattern{}
+	for _, p := range patterns {
+		ps = append(ps, &network.BlockPattern{URLPattern: p, Block: true})
+	}
+	b.run(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{URLPatterns: ps})
+		return err
+	}))
+}
+
+// location is the page's path.
+func (b *browser) location() string {
+	b.t.Helper()
+	return runValue(b, chromedp.Evaluate[string](`location.pathname`))
+}
+
+// runValue runs one action that answers a value, with a deadline.
+func runValue[T any](b *browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.shot("failure")
+		b.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// css is the selector type for CSS queries.
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }

@@ -1,0 +1,12 @@
+import type { Area } from '../menu'
+
+export default {
+  routes: [
+    { path: 'residents', component: () => import('./Residents.vue'), meta: { kind: 'user', permission: 'resident.read' } },
+    { path: 'buildings', component: () => import('./Buildings.vue'), meta: { kind: 'user', permission: 'property.read' } },
+  ],
+  menu: [
+    { path: '/console/residents', label: 'menu.residents', permission: 'resident.read', order: 10 },
+    { path: '/console/buildings', label: 'menu.buildings', permission: 'property.read', order: 11 },
+  ],
+} satisfies Area
