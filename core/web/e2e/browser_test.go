@@ -136,10 +136,14 @@ func (b *browser) expect(status int, path string) {
 	b.expected = append(b.expected, expectation{status, path})
 }
 
+// stepTimeout bounds one step: generous, because CI machines are shared and
+// a step that merely waits for the page costs nothing when it is quick.
+const stepTimeout = 120 * time.Second
+
 // run runs actions with a deadline; a failure keeps a screenshot.
 func (b *browser) run(acts ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	if err := chromedp.Do(ctx, acts...); err != nil {
 		b.shot("failure")
@@ -167,7 +171,7 @@ func (b *browser) shot(name string) {
 // waitText waits until the first element matching sel contains want.
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
+	deadline := time.Now().Add(stepTimeout)
 	var got string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
@@ -237,7 +241,7 @@ func (b *browser) location() string {
 // runValue runs one action that answers a value, with a deadline.
 func runValue[T any](b *browser, a chromedp.Action[T]) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	if err != nil {

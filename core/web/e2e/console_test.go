@@ -53,7 +53,7 @@ func TestManagerListPagesAndSearches(t *testing.T) {
 	b.shot("residents-page-2")
 	b.run(chromedp.SendKeys(css(`input[name=q]`), "陈建国"), chromedp.Click(css(`form.search button`)))
 	b.waitText(`.el-table-v2__body`, "陈建国")
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(stepTimeout)
 	for b.count(`.el-table-v2__row`) != 1 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
