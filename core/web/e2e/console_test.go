@@ -37,7 +37,7 @@ func TestManagerListPagesAndSearches(t *testing.T) {
 	addPersons(t, 30) // the demo has a handful: enough for two pages of 20
 	b := newBrowser(t, 1366, 860, false)
 	b.signIn("manager")
-	b.run(chromedp.Click(css(`[data-test=side-menu] li:nth-child(2)`)), chromedp.WaitVisible(css(`.el-table-v2__row`)))
+	b.run(chromedp.Click(css(`[data-test="menu:/console/residents"]`)), chromedp.WaitVisible(css(`.el-table-v2__row`)))
 	b.waitText(`[data-test=pager]`, "共")
 	first := b.count(`.el-table-v2__row`)
 	if first == 0 {
