@@ -193,9 +193,25 @@ func TestResidentReadsAnnouncementAndAnswersSurvey(t *testing.T) {
 	surveyID := sv["id"].(string)
 	residentMust(t, "manager", "POST", "/api/v1/surveys/"+surveyID+"/publish", nil, 200)
 
+	// The resident is told (the inbox is written with the publication or just after).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, inbox := residentCall(t, "resident", "GET", "/api/v1/me/notifications?unread=true&page_size=50", nil)
+		raw, _ := json.Marshal(inbox["items"])
+		if strings.Contains(string(raw), surveyID) || strings.Contains(string(raw), title) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no message about the survey: %s", raw)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
 	b := newBrowser(t, 375, 667, true)
-	b.expect(400, "/answers")
+	b.expect(422, "/answers")
 	b.signIn("resident")
+	// Publishing the survey told the resident: the home's badge counts it.
+	b.run(chromedp.WaitVisible(css(`[data-test=go-notices] .van-badge`)))
 	b.run(chromedp.Click(css(`[data-test=go-notices]`)), chromedp.WaitVisible(css(`[data-test=announcement]`)))
 	b.waitText(`[data-test=announcements]`, "停水通知")
 	b.shot("resident-notices")
@@ -213,6 +229,23 @@ func TestResidentReadsAnnouncementAndAnswersSurvey(t *testing.T) {
 	}
 	if !read {
 		t.Fatalf("announcement %s not marked read", annID)
+	}
+
+	// The inbox: unread first; "all read" clears the count.
+	b.run(chromedp.Navigate(server.base+"/h5/notices"), chromedp.WaitVisible(css(`[data-test=notice-tabs]`)))
+	b.run(chromedp.Click(css(`[data-test=notice-tabs] .van-tab:nth-child(2)`)), chromedp.WaitVisible(css(`[data-test=inbox-item]`)))
+	b.shot("resident-inbox")
+	b.run(chromedp.Click(css(`[data-test=read-all]`)))
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		_, n := residentCall(t, "resident", "GET", "/api/v1/me/notifications/unread-count", nil)
+		if n["unread"] == float64(0) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("unread after read-all: %v", n)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	b.run(chromedp.Navigate(server.base+"/h5/surveys"), chromedp.WaitVisible(css(`[data-test=survey]`)))

@@ -94,3 +94,17 @@ export async function orderFile(order: string, doc: string): Promise<string> {
   const blob = (await call(client.GET('/api/v1/me/work-orders/{id}/files/{doc}', { params: { path: { id: order, doc } }, parseAs: 'blob' }))) as unknown as Blob
   return URL.createObjectURL(blob)
 }
+
+/**
+ * A time the server wrote in the tenant's zone (2026-12-05T14:00:00+08:00)
+ * as that wall-clock time, whatever the phone's zone: an event at 14:00 in
+ * the community is at 14:00 for everyone.
+ */
+export function wall(at: string | null | undefined): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(at ?? '')
+  if (!m) return when(at)
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]))
+  return d.toLocaleString(String(i18n.global.locale.value), {
+    timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', weekday: 'short',
+  })
+}
