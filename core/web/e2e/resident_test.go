@@ -471,3 +471,28 @@ func residentDemoPluginConfig(t *testing.T, name string) any {
 	t.Fatalf("demo.yaml declares no plugin %s", name)
 	return nil
 }
+
+// TestResidentRepairFieldErrorAndWithdraw: a report without a description
+// shows the API's error under that field, in Chinese; with one it is
+// filed, then withdrawn with a reason from its page.
+func TestResidentRepairFieldErrorAndWithdraw(t *testing.T) {
+	b := newBrowser(t, 375, 667, true)
+	b.expect(400, "/api/v1/me/work-orders")
+	b.signIn("resident")
+	b.run(chromedp.Navigate(server.base+"/h5/repairs/new"), chromedp.WaitVisible(css(`textarea[name=description]`)))
+	b.run(chromedp.Click(css(`[data-test=repair-submit]`)))
+	b.waitText(`[data-test=field-description] .van-field__error-message`, "问题描述必填")
+	b.shot("resident-repair-field-error")
+	what := fmt.Sprintf("楼道声控灯不亮 E2E-%d", time.Now().UnixNano()%100000)
+	b.run(chromedp.SendKeys(css(`textarea[name=description]`), what), chromedp.Click(css(`[data-test=repair-submit]`)))
+	b.run(chromedp.WaitVisible(css(`[data-test=repair-cancel]`)))
+	b.waitText(`[data-test=repair-detail]`, what)
+	id := strings.TrimPrefix(b.location(), "/h5/repairs/")
+	b.run(chromedp.Click(css(`[data-test=repair-cancel]`)), chromedp.WaitVisible(css(`[data-test=repair-note] textarea`)))
+	b.run(chromedp.SendKeys(css(`[data-test=repair-note] textarea`), "灯已经自己好了"), chromedp.Click(css(`.van-dialog__confirm`)))
+	b.waitText(`[data-test=repair-status]`, "已取消")
+	b.shot("resident-repair-withdrawn")
+	if code, v := residentCall(t, "resident", "GET", "/api/v1/me/work-orders/"+id, nil); code != 200 || v["status"] != "cancelled" {
+		t.Fatalf("withdrawn order: %d %v", code, v["status"])
+	}
+}
