@@ -495,4 +495,12 @@ func TestResidentRepairFieldErrorAndWithdraw(t *testing.T) {
 	if code, v := residentCall(t, "resident", "GET", "/api/v1/me/work-orders/"+id, nil); code != 200 || v["status"] != "cancelled" {
 		t.Fatalf("withdrawn order: %d %v", code, v["status"])
 	}
+	// In English: the same order, its state and timeline.
+	b.run(chromedp.Navigate(server.base+"/h5/me"), chromedp.WaitVisible(css(`[data-test=lang-switch]`)))
+	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.waitText(`[data-test=tabbar]`, "Me")
+	b.run(chromedp.Navigate(server.base+"/h5/repairs/"+id), chromedp.WaitVisible(css(`[data-test=repair-detail]`)))
+	b.waitText(`[data-test=repair-status]`, "Cancelled")
+	b.waitText(`[data-test=repair-detail]`, "Reported")
+	b.shot("resident-repair-en")
 }
