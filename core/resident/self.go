@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/store"
 )
 
 // Resident self-service: a resident user sees the rooms their linked person
@@ -15,7 +16,12 @@ import (
 
 // MyRoom is a room the signed-in resident lives in, with its occupants.
 type MyRoom struct {
-	RoomID    uuid.UUID  `json:"room_id"`
+	RoomID uuid.UUID `json:"room_id"`
+	// Where the room is, for the resident's screens: 小区, 楼栋, 单元, 房号.
+	Community string     `json:"community"`
+	Building  string     `json:"building"`
+	Unit      string     `json:"unit"`
+	Room      string     `json:"room"`
 	Role      string     `json:"role"` // the resident's own role in the room
 	Occupants []Occupant `json:"occupants"`
 }
@@ -96,5 +102,11 @@ func (s *Service) roomFor(tx *gorm.DB, tenantID uuid.UUID, o occupancyRow) (MyRo
 	if err := s.fillPhones(tx, tenantID, occ); err != nil {
 		return MyRoom{}, err
 	}
-	return MyRoom{RoomID: o.RoomID, Role: o.Role, Occupants: occ}, nil
+	paths, err := s.rooms.RoomPaths(store.Ctx(tx), tenantID, []uuid.UUID{o.RoomID})
+	if err != nil {
+		return MyRoom{}, err
+	}
+	p := paths[o.RoomID]
+	return MyRoom{RoomID: o.RoomID, Community: p.Community, Building: p.Building, Unit: p.Unit, Room: p.Room,
+		Role: o.Role, Occupants: occ}, nil
 }

@@ -62,8 +62,15 @@ func (r roomSet) FindRooms(context.Context, uuid.UUID, []resident.RoomPath) (map
 	return map[resident.RoomPath]uuid.UUID{}, nil
 }
 
-func (r roomSet) RoomPaths(context.Context, uuid.UUID, []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
-	return map[uuid.UUID]resident.RoomPath{}, nil
+// RoomPaths names every known room of the tenant 阳光花园 1栋 1单元 101.
+func (r roomSet) RoomPaths(_ context.Context, tenantID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]resident.RoomPath, error) {
+	out := map[uuid.UUID]resident.RoomPath{}
+	for _, id := range ids {
+		if r[id] == tenantID {
+			out[id] = resident.RoomPath{Community: "阳光花园", Building: "1栋", Unit: "1单元", Room: "101"}
+		}
+	}
+	return out, nil
 }
 
 // residentAccounts: the given user ids are resident accounts.
@@ -317,7 +324,7 @@ func TestResidentHTTP(t *testing.T) {
 			t.Fatalf("link account: %d %v", code, body)
 		}
 		code, body = api.do(user, "GET", "/api/v1/me/rooms", nil)
-		if list, _ := body["list"].([]any); code != 200 || len(list) != 1 {
+		if list, _ := body["list"].([]any); code != 200 || len(list) != 1 || list[0].(map[string]any)["room"] != "101" || list[0].(map[string]any)["building"] != "1栋" {
 			t.Fatalf("me/rooms: %d %v", code, body)
 		}
 		if code, _ = api.do(user, "GET", "/api/v1/me/rooms/"+api.room.String(), nil); code != 200 {

@@ -8174,10 +8174,14 @@ export interface components {
         };
         /** @description Go type resident.MyRoom. */
         ResidentMyRoom: {
+            building: string;
+            community: string;
             occupants: components["schemas"]["ResidentOccupant"][] | null;
             role: string;
+            room: string;
             /** Format: uuid */
             room_id: string;
+            unit: string;
         };
         /** @description Go type resident.Occupancy. */
         ResidentOccupancy: {
