@@ -34,9 +34,9 @@ export function useFigure<T>(allowed: () => boolean, fetch: () => Promise<T>): F
   return f as Figure<T>
 }
 
-/** Money in minor units (fen) as ¥1,234.56 / CN¥1,234.56 in the chosen language. */
+/** Money in minor units (fen) as ¥1,234.56 in the chosen language. */
 export function money(fen: number, lang: string, currency = 'CNY'): string {
-  return new Intl.NumberFormat(lang, { style: 'currency', currency, minimumFractionDigits: 2 }).format(fen / 100)
+  return new Intl.NumberFormat(lang, { style: 'currency', currency, currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2 }).format(fen / 100)
 }
 
 /** A rate in basis points (9234) as a percentage (92.3%). */
