@@ -75,6 +75,13 @@ func TestPropertyBulkBuildingRoomMap(t *testing.T) {
 
 	name := fmt.Sprintf("E2E-P%d栋", time.Now().UnixNano()%100000)
 	b.run(chromedp.Click(css(`[data-test=open-generate]`)), chromedp.WaitVisible(css(`input[name=gen-name]`)))
+	// Without a name the API's field error shows next to the name; nothing can be created yet.
+	b.expect(400, "/api/v1/buildings/generate")
+	b.run(chromedp.Click(css(`[data-test=gen-preview-btn]`)))
+	b.waitText(`[data-test=gen-item-name] .el-form-item__error`, "name 不能为空")
+	if !runValue(b, chromedp.Evaluate[bool](`document.querySelector('[data-test=gen-create]').disabled`)) {
+		t.Fatal("create is enabled before a preview")
+	}
 	b.run(
 		chromedp.SendKeys(css(`input[name=gen-name]`), name),
 		chromedp.SendKeys(css(`input[name=gen-layout]`), "2室1厅"),
