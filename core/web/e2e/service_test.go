@@ -72,7 +72,7 @@ func TestServiceAnnouncementPublish(t *testing.T) {
 	serviceKeepShot(t, b, "service-announcements.png")
 
 	// English: the same page, switched.
-	b.run(chromedp.Click(css(`.el-drawer__close-btn`)), chromedp.WaitNotVisible(css(`[data-test=readers-table]`)))
+	b.run(chromedp.Click(css(`.el-drawer__close-btn`)), chromedp.WaitNotPresent(css(`[data-test=readers-table]`)))
 	serviceJSClick(b, `.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=announcements-table]`, "Published")
 	b.shot("announcements-en")
