@@ -76,6 +76,62 @@ func TestServiceAnnouncementPublish(t *testing.T) {
 	serviceJSClick(b, `.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=announcements-table]`, "Published")
 	b.shot("announcements-en")
+
+	// The notification log and the templates (English still).
+	b.run(chromedp.Navigate(server.base+"/console/notifications"), chromedp.WaitVisible(css(`[data-test=deliveries-table]`)))
+	b.run(chromedp.Click(css(`#tab-templates`)))
+	b.waitText(`[data-test=templates-table]`, "patrol.missed")
+	b.shot("notification-templates")
+}
+
+// TestServicePatrolRouteForm: a new route with a bad start time shows the
+// error next to the times; corrected, it is saved with its checkpoints.
+func TestServicePatrolRouteForm(t *testing.T) {
+	b := newBrowser(t, 1366, 860, false)
+	b.expect(422, "/api/v1/patrol-routes")
+	b.expect(400, "/api/v1/patrol-routes")
+	b.signIn("manager")
+	b.run(chromedp.Navigate(server.base+"/console/patrol/routes"), chromedp.WaitVisible(css(`[data-test=new-route]`)))
+	b.run(chromedp.Click(css(`[data-test=new-route]`)), chromedp.WaitVisible(css(`input[name=times]`)))
+	name := fmt.Sprintf("白天巡更 E2E-%d", time.Now().UnixNano()%1000000)
+	serviceChoose(b, `[data-test=route-form] [data-test=field-community]`, "阳光花园")
+	b.run(chromedp.SendKeys(css(`input[name=name]`), name), chromedp.SendKeys(css(`input[name=cp-name-0]`), "东门"))
+	serviceSetInput(b, `input[name=times]`, "25:00")
+	b.run(chromedp.Click(css(`[data-test=route-save]`)))
+	b.waitText(`[data-test=item-times] .el-form-item__error`, "开始时间格式")
+	b.shot("route-time-error")
+	serviceSetInput(b, `input[name=times]`, "08:00, 20:00")
+	b.run(chromedp.Click(css(`[data-test=add-checkpoint]`)), chromedp.WaitVisible(css(`input[name=cp-name-1]`)))
+	b.run(chromedp.SendKeys(css(`input[name=cp-name-1]`), "西门"))
+	b.run(chromedp.Click(css(`[data-test=route-save]`)), chromedp.WaitNotVisible(css(`input[name=times]`)))
+	b.waitText(`[data-test=routes-table]`, name)
+	b.shot("route-saved")
+
+	tok := login(t, "manager")
+	var routes struct {
+		Items []struct {
+			ID          string   `json:"id"`
+			Name        string   `json:"name"`
+			Times       []string `json:"times"`
+			Checkpoints []struct {
+				Name string `json:"name"`
+			} `json:"checkpoints"`
+		} `json:"items"`
+	}
+	serviceAPI(t, tok, "GET", "/api/v1/patrol-routes?page_size=50", nil, 200, &routes)
+	found := false
+	for _, r := range routes.Items {
+		if r.Name == name {
+			found = true
+			if strings.Join(r.Times, ",") != "08:00,20:00" || len(r.Checkpoints) != 2 || r.Checkpoints[1].Name != "西门" {
+				t.Fatalf("saved route: %+v", r)
+			}
+			serviceAPI(t, tok, "DELETE", "/api/v1/patrol-routes/"+r.ID, nil, 204, nil) // the demo's route stays the only one
+		}
+	}
+	if !found {
+		t.Fatalf("route %q not saved", name)
+	}
 }
 
 // TestServiceSurveyResults: the manager writes a survey (a rating, a single
@@ -139,8 +195,9 @@ func TestServiceSurveyResults(t *testing.T) {
 	b.waitText(`[data-test=q-text-comment]`, "地库灯光太暗")
 	b.run(chromedp.WaitVisible(css(`[data-test=survey-trend] canvas`)))
 	var res struct {
-		AppResponses int `json:"app_responses"`
-		Questions    []struct {
+		AppResponses   int `json:"app_responses"`
+		PaperResponses int `json:"paper_responses"`
+		Questions      []struct {
 			Code    string `json:"code"`
 			Options []struct {
 				Option string `json:"option"`
@@ -153,6 +210,17 @@ func TestServiceSurveyResults(t *testing.T) {
 		t.Fatalf("results: %+v", res)
 	}
 	b.shot("survey-results")
+
+	// A paper questionnaire: a rating of 5 and a choice.
+	b.run(chromedp.Click(css(`[data-test=paper-entry]`)), chromedp.WaitVisible(css(`[data-test=paper-form]`)))
+	serviceJSClick(b, `[data-test=paper-overall] .el-rate__item:nth-child(5)`)
+	serviceJSClick(b, `[data-test=paper-improve] .el-radio:nth-child(1)`)
+	b.run(chromedp.Click(css(`[data-test=paper-submit]`)), chromedp.WaitNotVisible(css(`[data-test=paper-form]`)))
+	b.waitText(`[data-test=q-chart-overall] [data-test=q-average]`, "4.50")
+	serviceAPI(t, login(t, "manager"), "GET", "/api/v1/surveys/"+id+"/results", nil, 200, &res)
+	if res.AppResponses != 1 || res.PaperResponses != 1 || res.Questions[1].Options[0].Count != 1 {
+		t.Fatalf("results after the paper form: %+v", res)
+	}
 
 	// The demo's closed annual survey: 40 answers, app and paper.
 	b.run(chromedp.Navigate(server.base+"/console/surveys"), chromedp.WaitVisible(css(`[data-test=surveys-table]`)))
@@ -282,6 +350,15 @@ func serviceJSClick(b *browser, sel string) {
 			b.t.Fatalf("nothing matches %s", sel)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// serviceSetInput replaces an input's text as typing would (v-model sees it).
+func serviceSetInput(b *browser, sel, value string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return false; el.value = %q; el.dispatchEvent(new Event('input', { bubbles: true })); return true })()`, sel, value)
+	if !runValue(b, chromedp.Evaluate[bool](js)) {
+		b.t.Fatalf("nothing matches %s", sel)
 	}
 }
 
