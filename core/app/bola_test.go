@@ -44,7 +44,7 @@ var fixtureTables = map[string]string{
 }
 
 // fillPath fills a route's path parameters with tenant A's fixtures: :id by
-// the path's first segment after /api/v1/ (and operator/), found in ids, :doc
+// the path's first segment after /api/v1/ (and operator/), found in ids, :doc (and :photo)
 // by the uploaded document, :tag by a care tag. ok is false when a parameter
 // has no fixture: the route cannot be called validly, and the tests fail.
 func fillPath(path string, ids map[string]string) (string, bool) {
@@ -61,7 +61,7 @@ func fillPath(path string, ids map[string]string) (string, bool) {
 		switch s[1:] {
 		case "id":
 			v = ids[rest[0]]
-		case "doc":
+		case "doc", "photo": // a patrol round's :photo is a stored file too
 			v = ids["attachments"]
 		case "tag":
 			v = "elderly_alone"

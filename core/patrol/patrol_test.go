@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"image/png"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/wuye-project/wuye/core/actor"
 	"github.com/wuye-project/wuye/core/apperr"
+	"github.com/wuye-project/wuye/core/attachment"
 	"github.com/wuye-project/wuye/core/paging"
 	"github.com/wuye-project/wuye/core/patrol"
 	"github.com/wuye-project/wuye/core/store"
@@ -244,4 +246,60 @@ func tokenOf(t *testing.T, db *store.DB, tid, id uuid.UUID) string {
 		t.Fatal(err)
 	}
 	return cp.Token
+}
+
+// TestPatrolPhotoDownload: a check-in photo reads back byte for byte through
+// its round only; another round's or another tenant's lookup finds nothing.
+func TestPatrolPhotoDownload(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		now := time.Date(2026, 3, 2, 22, 5, 0, 0, loc)
+		tid, other := store.NewID(), store.NewID()
+		guard := store.NewID()
+		pl := places{community: store.NewID(), area: store.NewID()}
+		s, err := patrol.New(db, staff{guards: []uuid.UUID{guard}}, pl, &recorder{}, shanghai, patrol.WithClock(func() time.Time { return now }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		gctx := actor.With(ctx, actor.Actor{Kind: actor.User, ID: guard, Name: "guard1", TenantID: tid})
+		r, err := s.CreateRoute(ctx, tid, patrol.RouteInput{CommunityID: pl.community, Name: "夜巡", Times: []string{"22:00", "02:00"},
+			WindowMinutes: 60, GuardIDs: []uuid.UUID{guard}, Checkpoints: []patrol.CheckpointInput{{Name: "大门"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rounds, _, err := s.ListRounds(ctx, tid, patrol.RoundFilter{RouteID: r.ID.String()}, paging.Paging{Order: "slot_start"})
+		if err != nil || len(rounds) < 2 {
+			t.Fatalf("rounds: %+v %v", rounds, err)
+		}
+		var img bytes.Buffer
+		if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
+			t.Fatal(err)
+		}
+		f, err := attachment.Read("gate.png", bytes.NewReader(img.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := s.AddPhoto(gctx, tid, rounds[0].ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Photo(ctx, tid, rounds[0].ID, a.ID)
+		if err != nil || got.ContentType != "image/png" {
+			t.Fatalf("photo: %+v %v", got, err)
+		}
+		var out bytes.Buffer
+		if err := s.CopyPhoto(ctx, &out, tid, got); err != nil || !bytes.Equal(out.Bytes(), img.Bytes()) {
+			t.Fatalf("copy: %d bytes, %v", out.Len(), err)
+		}
+		if _, err := s.Photo(ctx, tid, rounds[1].ID, a.ID); !errors.Is(err, apperr.NotFound) {
+			t.Fatalf("through another round: %v", err)
+		}
+		if _, err := s.Photo(ctx, other, rounds[0].ID, a.ID); !errors.Is(err, apperr.NotFound) {
+			t.Fatalf("another tenant: %v", err)
+		}
+		if err := s.CopyPhoto(ctx, &out, tid, attachment.Attachment{ID: a.ID, OwnerKind: "work_order"}); !errors.Is(err, apperr.NotFound) {
+			t.Fatalf("another owner's file: %v", err)
+		}
+	})
 }

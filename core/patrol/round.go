@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -336,6 +337,24 @@ func (s *Service) CheckRound(ctx context.Context, tenantID, id uuid.UUID) error 
 	return s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
 		return store.NotFound(tx.Select("id").Where("tenant_id = ? AND id = ?", tenantID, id).Take(&Round{}).Error)
 	})
+}
+
+// Photo returns one check-in photo of a round; another round's (or
+// tenant's) photo is not found.
+func (s *Service) Photo(ctx context.Context, tenantID, roundID, photoID uuid.UUID) (out attachment.Attachment, err error) {
+	err = s.db.InTenant(ctx, tenantID, func(tx *gorm.DB) error {
+		out, err = attachment.Get(tx, tenantID, photoOwner(roundID), photoID)
+		return err
+	})
+	return out, err
+}
+
+// CopyPhoto streams a photo found by Photo to w.
+func (s *Service) CopyPhoto(ctx context.Context, w io.Writer, tenantID uuid.UUID, a attachment.Attachment) error {
+	if a.OwnerKind != PhotoOwnerKind {
+		return apperr.NotFound
+	}
+	return attachment.NewStore(s.db).Copy(ctx, w, tenantID, a)
 }
 
 // AddPhoto stores a check-in photo of a round (images only); a check-in

@@ -4,6 +4,7 @@
 package patrolapi
 
 import (
+	"io"
 	"net/http"
 	"strconv"
 
@@ -27,6 +28,12 @@ type PNG struct{}
 
 // ContentTypes is the QR answer's media type.
 func (PNG) ContentTypes() []string { return []string{"image/png"} }
+
+// Photo is the Response marker of a check-in photo download.
+type Photo struct{}
+
+// ContentTypes are the media types a check-in photo may have.
+func (Photo) ContentTypes() []string { return []string{"image/jpeg", "image/png", "image/webp"} }
 
 // QRQuery sizes the QR image.
 type QRQuery struct {
@@ -59,6 +66,7 @@ func Routes(svc *patrol.Service) []httpapi.Route {
 		{Method: "GET", Path: "/api/v1/patrol-rounds", Tag: tag, Summary: "List rounds (filters: route, guard, status, open now, from/to day)", Permission: PermRead, Query: patrol.RoundFilter{}, Response: httpapi.Page[patrol.Round]{}, Handler: h.listRounds},
 		{Method: "GET", Path: "/api/v1/patrol-rounds/:id", Tag: tag, Summary: "A round with each point's check-in time, late, out of order, missed", Permission: PermRead, Object: true, Response: patrol.Round{}, Handler: h.getRound},
 		{Method: "POST", Path: "/api/v1/patrol-rounds/:id/checkins", Tag: tag, Summary: "Check in at a point of the round by its scanned QR token (a second scan answers the first check-in)", Permission: PermCheckin, Object: true, Request: patrol.CheckinInput{}, Response: patrol.RoundPoint{}, Status: http.StatusCreated, Handler: h.checkin},
+		{Method: "GET", Path: "/api/v1/patrol-rounds/:id/photos/:photo", Tag: tag, Summary: "Download a check-in photo of the round (the photo_id of a point)", Permission: PermRead, Object: true, Response: Photo{}, Handler: h.downloadPhoto},
 		{Method: "POST", Path: "/api/v1/patrol-rounds/:id/photos", Tag: tag, Summary: "Upload a check-in photo (multipart field \"file\"; JPEG, PNG or WebP, at most 20 MiB); name it in the check-in's photo_id", Permission: PermCheckin, Object: true, Response: attachment.Attachment{}, Status: http.StatusCreated, MaxBody: maxPhotoBytes, Handler: h.photo},
 		{Method: "GET", Path: "/api/v1/patrol-exceptions", Tag: tag, Summary: "Missed points of closed rounds (filters as rounds), counted", Permission: PermRead, Query: patrol.RoundFilter{}, Response: httpapi.Page[patrol.Exception]{}, Handler: h.exceptions},
 		{Method: "GET", Path: "/api/v1/patrol-summary", Tag: tag, Summary: "Closed rounds summed by route and guard: complete, incomplete, points checked, late, missed", Permission: PermRead, Query: patrol.RoundFilter{}, Response: Summary{}, Handler: h.summary},
@@ -246,6 +254,24 @@ func (h handlers) photo(c *gin.Context) error {
 	}
 	c.JSON(http.StatusCreated, out)
 	return nil
+}
+
+func (h handlers) downloadPhoto(c *gin.Context) error {
+	id, err := httpapi.PathID(c, "id")
+	if err != nil {
+		return err
+	}
+	photo, err := httpapi.PathID(c, "photo")
+	if err != nil {
+		return err
+	}
+	ctx, tenant := c.Request.Context(), httpapi.Tenant(c)
+	a, err := h.svc.Photo(ctx, tenant, id, photo)
+	if err != nil {
+		return err
+	}
+	return httpapi.SendFile(c, httpapi.StoredFile{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256},
+		func(w io.Writer) error { return h.svc.CopyPhoto(ctx, w, tenant, a) })
 }
 
 func (h handlers) exceptions(c *gin.Context) error {
