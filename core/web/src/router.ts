@@ -14,6 +14,7 @@ declare module 'vue-router' {
   interface RouteMeta {
     kind?: Kind
     permission?: string
+    menu?: string // the menu entry to highlight when the path is not below one (a room's file → the compound)
   }
 }
 

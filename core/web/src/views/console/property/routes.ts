@@ -5,7 +5,7 @@ export default {
     { path: 'residents', component: () => import('./Residents.vue'), meta: { kind: 'user', permission: 'resident.read' } },
     { path: 'buildings', component: () => import('./Buildings.vue'), meta: { kind: 'user', permission: 'property.read' } },
     { path: 'compound', component: () => import('./Compound.vue'), meta: { kind: 'user', permission: 'property.read' } },
-    { path: 'rooms/:id', component: () => import('./RoomFile.vue'), meta: { kind: 'user', permission: 'property.read' } },
+    { path: 'rooms/:id', component: () => import('./RoomFile.vue'), meta: { kind: 'user', permission: 'property.read', menu: '/console/compound' } },
   ],
   menu: [
     { path: '/console/residents', label: 'menu.residents', permission: 'resident.read', order: 10 },
