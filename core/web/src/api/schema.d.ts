@@ -8351,8 +8351,10 @@ export interface components {
         SheetReport: {
             /** Format: int64 */
             bad_rows: number;
+            columns?: components["schemas"]["SheetReportColumn"][] | null;
             /** Format: int64 */
             created: number;
+            data?: components["schemas"]["SheetRowValues"][] | null;
             dry_run: boolean;
             good_rows_only: boolean;
             /** Format: int64 */
@@ -8366,6 +8368,21 @@ export interface components {
             /** Format: int64 */
             updated: number;
             written: boolean;
+        };
+        /** @description Go type sheet.ReportColumn. */
+        SheetReportColumn: {
+            hint: string;
+            key: string;
+            required: boolean;
+            zh: string;
+        };
+        /** @description Go type sheet.RowValues. */
+        SheetRowValues: {
+            /** Format: int64 */
+            row: number;
+            values: {
+                [key: string]: string;
+            } | null;
         };
         /** @description Go type stream.EventItem. */
         StreamEventItem: {
@@ -12248,6 +12265,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
@@ -12299,6 +12317,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
@@ -12350,6 +12369,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
@@ -12401,6 +12421,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
