@@ -30,7 +30,7 @@ export function toCSV(keys: string[], rows: Record<string, string>[]): Blob {
 }
 
 /** Downloads the .xlsx template of a kind with the signed-in session. */
-export async function downloadTemplate(kind: Kind): Promise<string> {
+export async function downloadTemplate(kind: Kind): Promise<{ name: string; type: string; size: number }> {
   // The four template routes share one shape; the path is typed by one of them.
   const path = `/api/v1/imports/${kind}/template` as '/api/v1/imports/rooms/template'
   const blob = await call(client.GET(path, { parseAs: 'blob' })) as unknown as Blob
@@ -43,5 +43,5 @@ export async function downloadTemplate(kind: Kind): Promise<string> {
   a.click()
   a.remove()
   setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  return name
+  return { name, type: blob.type, size: blob.size }
 }
