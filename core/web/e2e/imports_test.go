@@ -119,6 +119,7 @@ func TestImportsEquipment(t *testing.T) {
 	b.run(chromedp.Navigate(server.base+"/console/equipment"), chromedp.WaitVisible(css(`[data-test=assets-table]`)))
 	b.waitText(`[data-test=assets-table]`, "1栋1单元电梯")
 	b.waitText(`[data-test=pager]`, "共")
+	importsSettle(b)
 	b.shot("equipment-list")
 
 	// A demo plan (the transformer's check, due in six days) on its day.
@@ -161,6 +162,7 @@ func TestImportsEquipment(t *testing.T) {
 	}
 	b.waitText(`[data-test=asset-title]`, "1号变压器")
 	b.waitText(`[data-test=plans-table]`, "变压器巡检")
+	importsSettle(b)
 	b.shot("equipment-asset")
 
 	// A new asset: without a name the field error shows next to the field.
@@ -170,11 +172,9 @@ func TestImportsEquipment(t *testing.T) {
 	b.run(
 		chromedp.SendKeys(css(`input[name=code]`), code),
 		chromedp.SendKeys(css(`input[name=brand]`), "格力"),
-		chromedp.Click(css(`[data-test=field-category]`)),
-		chromedp.WaitVisible(css(`[data-test=category-hvac]`)),
-		chromedp.Click(css(`[data-test=category-hvac]`)),
-		chromedp.Click(css(`[data-test=asset-submit]`)),
 	)
+	importsPick(b, `[data-test=item-category]`, `[data-test=field-category]`, `[data-test=category-hvac]`, "暖通空调")
+	b.run(chromedp.Click(css(`[data-test=asset-submit]`)))
 	b.waitText(`[data-test=item-name] .el-form-item__error`, "设备名称不能为空")
 	if v := b.value(`input[name=code]`); v != code {
 		t.Fatalf("code after the error: %q", v)
@@ -183,6 +183,7 @@ func TestImportsEquipment(t *testing.T) {
 	b.run(chromedp.SendKeys(css(`input[name=name]`), "会所空调机组"), chromedp.Click(css(`[data-test=asset-submit]`)))
 	b.waitText(`[data-test=asset-title]`, code)
 	b.waitText(`[data-test=asset-info]`, "暖通空调")
+	importsSettle(b)
 	var assets struct {
 		Total int `json:"total"`
 		Items []struct {
@@ -226,6 +227,32 @@ func importsCount(t *testing.T, path string) int {
 	}
 	importsGet(t, path, &page)
 	return page.Total
+}
+
+// importsPick chooses an option of an el-select (its popper opens with an
+// animation, so a click may land before it is ready: try again).
+func importsPick(b *browser, item, field, option, want string) {
+	b.t.Helper()
+	for i := 0; i < 5; i++ {
+		b.run(chromedp.Click(css(field)), chromedp.WaitVisible(css(option)))
+		time.Sleep(300 * time.Millisecond)
+		b.run(chromedp.Click(css(option)))
+		time.Sleep(300 * time.Millisecond)
+		if strings.Contains(runValue(b, chromedp.Text(css(item))), want) {
+			return
+		}
+	}
+	b.shot("failure")
+	b.t.Fatalf("%s: could not choose %s", field, want)
+}
+
+// importsSettle waits until no loading mask covers the page (for a clean screenshot).
+func importsSettle(b *browser) {
+	b.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for b.count(`.el-loading-mask`) > 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // importsWaitFile waits for a downloaded file that starts with prefix.
