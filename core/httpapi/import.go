@@ -38,6 +38,10 @@ type ImportQuery struct {
 	Format       string `form:"format" json:"format"`                 // xlsx (default) or csv
 	GoodRowsOnly bool   `form:"good_rows_only" json:"good_rows_only"` // import good rows even if others are bad
 	DryRun       bool   `form:"dry_run" json:"dry_run"`               // check only
+	// The report also carries the columns and every row's values (a file
+	// imported synchronously, up to 5,000 rows): the console's wizard shows
+	// each problem beside its row and lets the row be fixed in the page.
+	WithRows bool `form:"with_rows" json:"with_rows"`
 }
 
 // fillSpreadsheet gives an Import or Template route its handler and, for an
@@ -152,6 +156,9 @@ func (s *Server) importFile(newImporter func() sheet.Importer) HandlerFunc {
 		rep, err := job.Run(c.Request.Context(), nil)
 		if err != nil {
 			return err
+		}
+		if q.WithRows {
+			rep.AddRows(im.Spec(), rows)
 		}
 		notes.Detail(fmt.Sprintf("rows %d, imported %d, bad rows %d", rep.Rows, rep.Imported, rep.BadRows))
 		if rep.BadRows > 0 && !q.GoodRowsOnly && !q.DryRun {

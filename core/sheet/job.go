@@ -86,6 +86,41 @@ type Report struct {
 	GoodRowsOnly bool      `json:"good_rows_only"`
 	DryRun       bool      `json:"dry_run"`
 	Problems     []Problem `json:"problems"`
+	// With the upload's with_rows option (files up to 5,000 rows): the
+	// template's columns and every data row as read, so a page can show a
+	// problem beside its row and send the row back fixed.
+	Columns []ReportColumn `json:"columns,omitempty"`
+	Data    []RowValues    `json:"data,omitempty"`
+}
+
+// ReportColumn is a column of the template, in a Report.
+type ReportColumn struct {
+	Key      string `json:"key"`
+	ZH       string `json:"zh"`
+	Required bool   `json:"required"`
+	Hint     string `json:"hint"`
+}
+
+// RowValues is a data row of the file as read: its line and values by column key.
+type RowValues struct {
+	Line   int               `json:"row"`
+	Values map[string]string `json:"values"`
+}
+
+// AddRows puts the spec's columns and the rows' values in the report.
+func (r *Report) AddRows(spec Spec, rows []Row) {
+	r.Columns = make([]ReportColumn, len(spec.Columns))
+	for i, c := range spec.Columns {
+		r.Columns[i] = ReportColumn{Key: c.Key, ZH: c.ZH, Required: c.Required, Hint: c.Hint}
+	}
+	r.Data = make([]RowValues, len(rows))
+	for i, row := range rows {
+		v := row.Values
+		if v == nil {
+			v = map[string]string{}
+		}
+		r.Data[i] = RowValues{Line: row.Line, Values: v}
+	}
 }
 
 // ErrRejected answers an all-or-nothing import whose file has problems; its

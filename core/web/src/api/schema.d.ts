@@ -8375,8 +8375,10 @@ export interface components {
         SheetReport: {
             /** Format: int64 */
             bad_rows: number;
+            columns?: components["schemas"]["SheetReportColumn"][] | null;
             /** Format: int64 */
             created: number;
+            data?: components["schemas"]["SheetRowValues"][] | null;
             dry_run: boolean;
             good_rows_only: boolean;
             /** Format: int64 */
@@ -8390,6 +8392,21 @@ export interface components {
             /** Format: int64 */
             updated: number;
             written: boolean;
+        };
+        /** @description Go type sheet.ReportColumn. */
+        SheetReportColumn: {
+            hint: string;
+            key: string;
+            required: boolean;
+            zh: string;
+        };
+        /** @description Go type sheet.RowValues. */
+        SheetRowValues: {
+            /** Format: int64 */
+            row: number;
+            values: {
+                [key: string]: string;
+            } | null;
         };
         /** @description Go type stream.EventItem. */
         StreamEventItem: {
@@ -12272,6 +12289,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
@@ -12323,6 +12341,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
@@ -12374,6 +12393,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
@@ -12425,6 +12445,7 @@ export interface operations {
                 format?: string;
                 good_rows_only?: boolean;
                 dry_run?: boolean;
+                with_rows?: boolean;
             };
             header?: never;
             path?: never;
