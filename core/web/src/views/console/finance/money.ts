@@ -1,3 +1,5 @@
+import { i18n } from '@/i18n'
+
 // Money in the finance pages: the API counts fen (int64 minor units).
 export function yuan(fen: number | null | undefined, currency = 'CNY'): string {
   const v = (fen ?? 0) / 100
@@ -30,4 +32,13 @@ export function when(iso: string | null | undefined): string {
   const d = new Date(iso)
   const p = (n: number) => String(n).padStart(2, '0')
   return `${day(d)} ${p(d.getHours())}:${p(d.getMinutes())}`
+}
+
+/** Who did it: "user:<id> 张敏" → 张敏; the system's own steps by their name. */
+export function who(by: string | null | undefined): string {
+  if (!by) return ''
+  const i = by.indexOf(' ')
+  if (by.startsWith('user:')) return i > 0 ? by.slice(i + 1) : ''
+  if (by === 'system' || by.startsWith('system:')) return i18n.global.t('finance.system')
+  return by
 }
