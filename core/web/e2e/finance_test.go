@@ -87,6 +87,8 @@ func TestFinanceRefundNeedsSecondPerson(t *testing.T) {
 	a.signIn("admin")
 	a.run(chromedp.Navigate(server.base+"/console/finance/refunds"), chromedp.WaitVisible(css(`[data-test=approve-`+rid+`]`)))
 	a.waitText(`[data-test=refunds-table]`, "¥50.50")
+	a.waitText(`[data-test=refunds-table]`, payer)
+	time.Sleep(600 * time.Millisecond) // the loading mask fades
 	a.shot("refunds-queue")
 	a.run(chromedp.Click(css(`[data-test=approve-`+rid+`]`)), chromedp.WaitVisible(css(`.el-popconfirm`)))
 	a.run(chromedp.Click(css(`.el-popconfirm .el-button--primary`)))
@@ -138,10 +140,16 @@ func TestFinanceCollectionStep(t *testing.T) {
 	b.shot("arrears")
 	financePick(b, `[data-test=filter-bucket]`, "180 天以上")
 	b.run(chromedp.WaitVisible(css(`[data-test=collect-` + room.Key + `]`)))
+	b.waitText(`[data-test=pager]`, fmt.Sprint(len(aging.Items)))
+	deadline := time.Now().Add(20 * time.Second)
+	for b.count(`[data-test=arrears-table] .el-table__row`) != len(aging.Items) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
 	if n := b.count(`[data-test=arrears-table] .el-table__row`); n != len(aging.Items) || n > all {
 		t.Fatalf("over 180 days: %d rows, the API has %d (all: %d)", n, len(aging.Items), all)
 	}
 	b.waitText(`[data-test=arrears-table]`, room.Name)
+	time.Sleep(600 * time.Millisecond) // the loading mask fades
 	b.shot("arrears-over-180")
 
 	b.run(chromedp.Click(css(`[data-test=collect-`+room.Key+`]`)), chromedp.WaitVisible(css(`textarea[name=note]`)))
