@@ -191,7 +191,7 @@ func TestFinanceCollectionStep(t *testing.T) {
 		t.Fatalf("the visit is not in the log: %+v", actions.Items)
 	}
 	// The room's log, from its row.
-	b.run(chromedp.Click(css(`[data-test=arrears-table] a[href*="collections?room_id=`+room.Key+`"]`)))
+	b.run(chromedp.Click(css(`[data-test=arrears-table] a[href*="collections?room_id=` + room.Key + `"]`)))
 	b.waitText(`[data-test=actions-table]`, note)
 	b.waitText(`[data-test=actions-table]`, "承诺缴费")
 	b.waitText(`[data-test=room-filter]`, "栋")
