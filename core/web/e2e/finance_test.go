@@ -130,6 +130,26 @@ func TestFinanceCollectionStep(t *testing.T) {
 		t.Fatalf("demo rooms owing over 180 days: %+v", aging.Items)
 	}
 	room := aging.Items[0]
+	// The filters over HTTP: the room's building and community keep it, another building has nothing.
+	var place struct {
+		BuildingID  string `json:"building_id"`
+		CommunityID string `json:"community_id"`
+	}
+	financeAPI(t, "finance", "GET", "/api/v1/rooms/"+room.Key, nil, 200, &place)
+	var narrowed struct {
+		Items []struct {
+			Key string `json:"key"`
+		} `json:"items"`
+	}
+	financeAPI(t, "finance", "GET", "/api/v1/billing/aging?group_by=room&bucket=over_180&community_id="+place.CommunityID+"&building_id="+place.BuildingID, nil, 200, &narrowed)
+	if len(narrowed.Items) == 0 || len(narrowed.Items) > len(aging.Items) || !strings.Contains(fmt.Sprint(narrowed.Items), room.Key) {
+		t.Fatalf("aging of the room's building: %+v", narrowed.Items)
+	}
+	financeAPI(t, "finance", "GET", "/api/v1/billing/aging?group_by=room&building_id=00000000-0000-4000-8000-000000000001", nil, 200, &narrowed)
+	if len(narrowed.Items) != 0 {
+		t.Fatalf("aging of an unknown building: %+v", narrowed.Items)
+	}
+	financeAPI(t, "finance", "GET", "/api/v1/billing/aging?group_by=room&bucket=ancient", nil, 400, nil)
 	note := fmt.Sprintf("上门沟通 %d", time.Now().UnixNano()%1_000_000)
 
 	b := newBrowser(t, 1366, 860, false)
