@@ -17,7 +17,7 @@ var AgingGroups = []string{"community", "building", "room", "resident"}
 // many days past the due date (欠费账龄). NotDue is owed but not yet due.
 type AgingRow struct {
 	Key     uuid.UUID `json:"key"`
-	Name    string    `json:"name,omitempty"` // the resident's name when grouped by resident
+	Name    string    `json:"name,omitempty"` // the resident's name, or the room's, when grouped by either
 	NotDue  int64     `json:"not_due"`
 	D0To30  int64     `json:"d0_30"`
 	D31To90 int64     `json:"d31_90"`
@@ -27,6 +27,21 @@ type AgingRow struct {
 	Bills   int64     `json:"bills"`
 }
 
+// bucket is what the row owes in one of AgingBuckets.
+func (r *AgingRow) bucket(name string) int64 {
+	switch name {
+	case "not_due":
+		return r.NotDue
+	case "d0_30":
+		return r.D0To30
+	case "d31_90":
+		return r.D31To90
+	case "d91_180":
+		return r.D91To80
+	}
+	return r.Over180
+}
+
 // billOwed is one bill's amount owed on a day.
 type billOwed struct {
 	ID, RoomID, BuildingID, CommunityID uuid.UUID
@@ -34,11 +49,33 @@ type billOwed struct {
 	Owed                                int64
 }
 
+// AgingBuckets are the age buckets an aging can be narrowed to.
+var AgingBuckets = []string{"not_due", "d0_30", "d31_90", "d91_180", "over_180"}
+
+// AgingFilter narrows an aging: bills of one community or building (zero:
+// all), and rows owing something in one age bucket (empty: all).
+type AgingFilter struct {
+	GroupBy     string
+	CommunityID uuid.UUID
+	BuildingID  uuid.UUID
+	Bucket      string
+}
+
 // Aging buckets what is owed on asOf (entries booked by then) by days past
 // due: 0–30, 31–90, 91–180, over 180, grouped as asked; largest total first.
 func (s *Service) Aging(ctx context.Context, tenantID uuid.UUID, asOf civil.Date, groupBy string) ([]AgingRow, error) {
+	return s.AgingOf(ctx, tenantID, asOf, AgingFilter{GroupBy: groupBy})
+}
+
+// AgingOf is Aging narrowed by f. Rows grouped by room carry the room's
+// name ("community building unit number"), as the property domain says.
+func (s *Service) AgingOf(ctx context.Context, tenantID uuid.UUID, asOf civil.Date, f AgingFilter) ([]AgingRow, error) {
+	groupBy := f.GroupBy
 	if !slices.Contains(AgingGroups, groupBy) {
 		return nil, ErrGroupBy
+	}
+	if f.Bucket != "" && !slices.Contains(AgingBuckets, f.Bucket) {
+		return nil, ErrAgingBucket
 	}
 	owed, err := s.owedBills(ctx, tenantID, asOf)
 	if err != nil {
@@ -48,6 +85,9 @@ func (s *Service) Aging(ctx context.Context, tenantID uuid.UUID, asOf civil.Date
 	names := map[uuid.UUID]string{}
 	holders := map[uuid.UUID]uuid.UUID{}
 	for _, b := range owed {
+		if (f.CommunityID != uuid.Nil && b.CommunityID != f.CommunityID) || (f.BuildingID != uuid.Nil && b.BuildingID != f.BuildingID) {
+			continue
+		}
 		key, err := s.agingKey(ctx, tenantID, groupBy, b, holders, names)
 		if err != nil {
 			return nil, err
@@ -74,6 +114,16 @@ func (s *Service) Aging(ctx context.Context, tenantID uuid.UUID, asOf civil.Date
 	}
 	out := make([]AgingRow, 0, len(rows))
 	for _, r := range rows {
+		if f.Bucket != "" && r.bucket(f.Bucket) <= 0 {
+			continue
+		}
+		if groupBy == "room" {
+			place, err := s.rooms.RoomPlace(ctx, tenantID, r.Key)
+			if err != nil {
+				return nil, err
+			}
+			r.Name = place.Name
+		}
 		out = append(out, *r)
 	}
 	slices.SortFunc(out, func(a, b AgingRow) int {

@@ -44,6 +44,19 @@ func TestArrearsReports(t *testing.T) {
 			if err != nil || len(over) != 1 || over[0].RoomID != r1 || over[0].Amount != 6*m || over[0].OldestDue != civil.New(2025, 9, 16) {
 				t.Fatalf("overdue %+v %v", over, err)
 			}
+			// Narrowed: by building (the room's name comes with it), by bucket, by another community.
+			inB, err := f.svc.AgingOf(ctx, f.tenant, asOf, billing.AgingFilter{GroupBy: "room", BuildingID: f.w.building, Bucket: "d91_180"})
+			if err != nil || len(inB) != 1 || inB[0].Key != r1 || inB[0].Name != "阳光花园 1栋 1单元 101" || inB[0].Total != 7*m {
+				t.Fatalf("aging of the building, 91–180 %+v %v", inB, err)
+			}
+			if none, err := f.svc.AgingOf(ctx, f.tenant, asOf, billing.AgingFilter{GroupBy: "room", Bucket: "over_180"}); err != nil || len(none) != 0 {
+				t.Fatalf("aging over 180 %+v %v", none, err)
+			}
+			if none, err := f.svc.AgingOf(ctx, f.tenant, asOf, billing.AgingFilter{GroupBy: "room", CommunityID: store.NewID()}); err != nil || len(none) != 0 {
+				t.Fatalf("aging of another community %+v %v", none, err)
+			}
+			_, err = f.svc.AgingOf(ctx, f.tenant, asOf, billing.AgingFilter{GroupBy: "room", Bucket: "old"})
+			wantCode(t, err, "invalid_bucket")
 			if _, err := f.svc.Aging(ctx, f.tenant, asOf, "planet"); err == nil {
 				t.Fatal("bad group_by accepted")
 			}

@@ -226,6 +226,7 @@ var (
 	ErrProviderTxn      = apperr.New(apperr.KindInvalid, "provider_txn_required", "An online payment needs its channel and provider transaction id.", "线上缴款须提供渠道和交易号。")
 	ErrCreditMismatch   = apperr.New(apperr.KindConflict, "provider_txn_reused", "This provider transaction was already credited with other details.", "该交易号已入账,且金额或账单不同。")
 	ErrPrepaidShort     = apperr.New(apperr.KindConflict, "prepaid_insufficient", "The room's prepaid money is not enough.", "该房屋预存余额不足。")
+	ErrAgingBucket      = apperr.New(apperr.KindInvalid, "invalid_bucket", "bucket must be not_due, d0_30, d31_90, d91_180 or over_180.", "账龄区间必须是 not_due、d0_30、d31_90、d91_180 或 over_180。")
 	ErrGroupBy          = apperr.New(apperr.KindInvalid, "invalid_group_by", "group_by must be community, building, room or resident.", "group_by 必须是 community、building、room 或 resident。")
 	ErrPeriodRange      = apperr.New(apperr.KindInvalid, "invalid_period_range", "from must not be after to, and the range at most 120 months.", "起始账期不能晚于结束账期,且跨度不超过 120 个月。")
 	ErrWriteOffExceeds  = apperr.New(apperr.KindInvalid, "write_off_exceeds_outstanding", "The write-off is more than the bill's outstanding amount.", "核销金额超过账单欠款。")

@@ -22,6 +22,11 @@ type AdjustBody struct {
 type AgingQuery struct {
 	AsOf    string `form:"as_of" json:"as_of"`       // 2026-01-31; today when empty
 	GroupBy string `form:"group_by" json:"group_by"` // community (default), building, room, resident
+	// Optional: only bills of this community or building, and only rows
+	// owing something in this bucket (not_due, d0_30, d31_90, d91_180, over_180).
+	CommunityID *uuid.UUID `form:"community_id" json:"community_id"`
+	BuildingID  *uuid.UUID `form:"building_id" json:"building_id"`
+	Bucket      string     `form:"bucket" json:"bucket"`
 }
 
 // RangeQuery is a range of months, e.g. from=2026-01&to=2026-12.
@@ -403,7 +408,14 @@ func (h handlers) aging(c *gin.Context) error {
 			return billing.ErrDate
 		}
 	}
-	rows, err := h.svc.Aging(ctx, tenant, asOf, q.GroupBy)
+	f := billing.AgingFilter{GroupBy: q.GroupBy, Bucket: q.Bucket}
+	if q.CommunityID != nil {
+		f.CommunityID = *q.CommunityID
+	}
+	if q.BuildingID != nil {
+		f.BuildingID = *q.BuildingID
+	}
+	rows, err := h.svc.AgingOf(ctx, tenant, asOf, f)
 	if err != nil {
 		return err
 	}

@@ -10253,6 +10253,9 @@ export interface operations {
             query?: {
                 as_of?: string;
                 group_by?: string;
+                community_id?: string;
+                building_id?: string;
+                bucket?: string;
                 /** @description Page number, from 1 (default 1). */
                 page?: number;
                 /** @description Rows per page, 1 to 200 (default 20). */
