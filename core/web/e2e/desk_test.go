@@ -150,14 +150,43 @@ func deskDocShot(b *browser, name string) {
 	}
 }
 
+// deskTap scrolls the element to the middle of the window, then clicks it
+// (at the bottom of a phone screen the fixed tab bar would take the click).
+func deskTap(b *browser, sel string) {
+	b.t.Helper()
+	b.run(chromedp.WaitVisible(css(sel)))
+	// A toast (the last step's "done") in the middle of the screen takes taps too: wait it out.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && runValue(b, chromedp.Evaluate[bool](`[...document.querySelectorAll('.van-toast')].some(e => e.getClientRects().length > 0)`)) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	runValue(b, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center'}), true)`, sel)))
+	time.Sleep(200 * time.Millisecond)
+	b.run(chromedp.Click(css(sel)))
+}
+
+// deskPickTech picks a technician in the dispatch dialog (by the name shown).
+func deskPickTech(b *browser, name string) {
+	b.t.Helper()
+	b.waitText(`[data-test=technicians]`, name)
+	js := fmt.Sprintf(`(() => { const r = [...document.querySelectorAll('[data-test=technicians] tr')].find(r => r.innerText.includes(%q)); if (r) r.querySelector('td').click(); const s = document.querySelector('[data-test=assign-submit]'); return !!s && !s.disabled })()`, name)
+	deadline := time.Now().Add(20 * time.Second)
+	for !runValue(b, chromedp.Evaluate[bool](js)) {
+		if time.Now().After(deadline) {
+			b.shot("failure")
+			b.t.Fatalf("cannot pick technician %s", name)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // deskDispatch opens the order in the console and dispatches it to tech (a
 // name as shown, e.g. 王磊).
 func deskDispatch(b *browser, id, tech string) {
 	b.t.Helper()
 	b.run(chromedp.Navigate(server.base+"/console/workorders/"+id), chromedp.WaitVisible(css(`[data-test=detail-assign]`)))
 	b.run(chromedp.Click(css(`[data-test=detail-assign]`)), chromedp.WaitVisible(css(`[data-test=technicians]`)))
-	b.waitText(`[data-test=technicians]`, tech)
-	b.run(chromedp.Click(css(fmt.Sprintf(`[data-test="tech-%s"]`, tech))))
+	deskPickTech(b, tech)
 	b.run(chromedp.SendKeys(css(`[data-test=assign-form] input[name=note]`), "请尽快上门"))
 	b.shot("dispatch-" + tech)
 	b.run(chromedp.Click(css(`[data-test=assign-submit]`)))
@@ -171,9 +200,9 @@ func deskTechResolve(b *browser, id, result string) {
 	b.t.Helper()
 	b.run(chromedp.Navigate(server.base+"/tech/orders/"+id), chromedp.WaitVisible(css(`[data-test=tech-accept]`)))
 	b.shot("tech-order-assigned")
-	b.run(chromedp.Click(css(`[data-test=tech-accept]`)))
+	deskTap(b, `[data-test=tech-accept]`)
 	b.waitText(`[data-test=tech-status]`, "已接单")
-	b.run(chromedp.WaitVisible(css(`[data-test=tech-start]`)), chromedp.Click(css(`[data-test=tech-start]`)))
+	deskTap(b, `[data-test=tech-start]`)
 	b.waitText(`[data-test=tech-status]`, "处理中")
 	b.run(
 		chromedp.WaitVisible(css(`[data-test=resolve-form]`)),
@@ -182,7 +211,7 @@ func deskTechResolve(b *browser, id, result string) {
 		chromedp.WaitVisible(css(`[data-test=resolve-photos] .van-uploader__preview`)),
 	)
 	deskDocShot(b, "tech-resolve")
-	b.run(chromedp.Click(css(`[data-test=tech-resolve]`)))
+	deskTap(b, `[data-test=tech-resolve]`)
 	b.waitText(`[data-test=tech-status]`, "已完成")
 	b.waitText(`[data-test=tech-result]`, result)
 	b.run(chromedp.WaitVisible(css(`[data-test=tech-photo] img`)))
@@ -306,8 +335,7 @@ func TestRepairFlow(t *testing.T) {
 	deskDocShot(mg, "board")
 	deskClickRow(mg, `[data-test=orders-table]`, desc, `[data-test=assign]`)
 	mg.run(chromedp.WaitVisible(css(`[data-test=technicians]`)))
-	mg.waitText(`[data-test=technicians]`, "赵军")
-	mg.run(chromedp.Click(css(`[data-test="tech-赵军"]`)))
+	deskPickTech(mg, "赵军")
 	mg.shot("board-dispatch")
 	mg.run(chromedp.Click(css(`[data-test=assign-submit]`)))
 	mtok := login(t, "manager")
@@ -365,7 +393,7 @@ func TestDeskSLAAndDispatchPages(t *testing.T) {
 	mg.run(chromedp.Navigate(server.base+"/console/workorders"), chromedp.WaitVisible(css(`[data-test=orders-table]`)))
 	mg.run(chromedp.Click(css(`[data-test=filter-overdue]`)))
 	mg.waitText(`[data-test=pager]`, fmt.Sprint(page.Total))
-	mg.run(chromedp.WaitVisible(css(`[data-test=orders-table] .row-breached`)))
+	mg.run(chromedp.WaitVisible(css(`[data-test=orders-table] .late`)))
 	mg.shot("board-overdue")
 }
 
@@ -450,7 +478,8 @@ func TestDeskPatrolCheckin(t *testing.T) {
 
 	// A wrong code is refused and what was typed stays.
 	g.expect(422, "/checkins")
-	g.run(chromedp.SendKeys(css(`[data-test=checkin-form] input[name=token]`), "NOT-A-CODE"), chromedp.Click(css(`[data-test=checkin-submit]`)))
+	g.run(chromedp.SendKeys(css(`[data-test=checkin-form] input[name=token]`), "NOT-A-CODE"))
+	deskTap(g, `[data-test=checkin-submit]`)
 	g.waitText(`[data-test=checkin-form]`, "二维码")
 	deadline := time.Now().Add(20 * time.Second)
 	for g.count(`[data-test=checkin-error], [data-test=checkin-form] .van-field__error-message`) == 0 {
@@ -464,19 +493,19 @@ func TestDeskPatrolCheckin(t *testing.T) {
 		t.Fatalf("typed code lost: %q", v)
 	}
 	g.shot("patrol-wrong-code")
+	runValue(g, chromedp.Evaluate[bool](`(() => { const e = document.querySelector('[data-test=checkin-form] input[name=token]'); e.value = ''; e.dispatchEvent(new Event('input')); return true })()`))
 
 	// The right code (as scanned: with its prefix), a note and a photo.
 	g.run(
-		chromedp.SetValue(css(`[data-test=checkin-form] input[name=token]`), ""),
 		chromedp.SendKeys(css(`[data-test=checkin-form] input[name=token]`), "wuye-patrol:"+token),
 		chromedp.SendKeys(css(`[data-test=checkin-form] textarea[name=note]`), "门岗正常"),
 		chromedp.SetUploadFiles(css(`[data-test=checkin-photo] input[type=file]`), []string{deskPhoto(t, "gate.png")}, chromedp.NodeReady),
 		chromedp.WaitVisible(css(`[data-test=checkin-photo] .van-uploader__preview`)),
 	)
 	deskDocShot(g, "tech-patrol")
-	g.run(chromedp.Click(css(`[data-test=checkin-submit]`)))
+	deskTap(g, `[data-test=checkin-submit]`)
 	g.waitText(`[data-test=points]`, "已打卡")
-	g.waitText(`[data-test=points]`, "1 / 2")
+	g.waitText(`body`, "1 / 2")
 	g.shot("patrol-checked-in")
 
 	// The API has the check-in with its photo.
