@@ -550,3 +550,49 @@ func deskClickRowText(b *browser, sel, text string) {
 		b.t.Fatalf("no %s with %q", sel, text)
 	}
 }
+
+// TestDeskCancelNeedsReason: cancelling an order from its page asks for the
+// reason; without one the API's error shows by the field, with one the order
+// is cancelled and the timeline says why, in Chinese and in English.
+func TestDeskCancelNeedsReason(t *testing.T) {
+	mtok := login(t, "manager")
+	var comms struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	json.Unmarshal(deskAPI(t, mtok, "GET", "/api/v1/communities?page_size=1", nil, 200), &comms)
+	if len(comms.Items) == 0 {
+		t.Fatal("no community")
+	}
+	var o deskOrder
+	json.Unmarshal(deskAPI(t, mtok, "POST", "/api/v1/work-orders", map[string]any{
+		"type": "repair", "category": "public_facilities", "priority": "low", "channel": "phone", "community_id": comms.Items[0].ID,
+		"reporter_name": "王先生", "contact": "13700000000", "description": fmt.Sprintf("儿童乐园秋千链条松动 e2e-%d", time.Now().UnixNano()),
+	}, 201), &o)
+
+	b := newBrowser(t, 1366, 860, false)
+	b.signIn("manager")
+	b.run(chromedp.Navigate(server.base+"/console/workorders/"+o.ID), chromedp.WaitVisible(css(`[data-test=act-cancel]`)))
+	b.run(chromedp.Click(css(`[data-test=act-cancel]`)), chromedp.WaitVisible(css(`[data-test=action-form]`)))
+	time.Sleep(600 * time.Millisecond) // the dialog's opening animation
+	b.expect(400, "/cancel")
+	b.run(chromedp.Click(css(`[data-test=action-submit]`)))
+	b.waitText(`[data-test=item-note] .el-form-item__error`, "原因")
+	b.shot("cancel-needs-reason")
+	b.run(chromedp.SendKeys(css(`[data-test=action-form] textarea[name=note]`), "业主已自行修好"), chromedp.Click(css(`[data-test=action-submit]`)))
+	b.waitText(`[data-test=detail-status]`, "已取消")
+	b.waitText(`[data-test=timeline]`, "业主已自行修好")
+	if got := deskGetOrder(t, mtok, o.ID); got.Status != "cancelled" {
+		t.Fatalf("after cancel: %+v", got)
+	}
+	if n := b.count(`[data-test=act-cancel], [data-test=detail-assign]`); n != 0 {
+		t.Fatal("a cancelled order still offers cancel or dispatch")
+	}
+	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.waitText(`[data-test=detail-status]`, "Cancelled")
+	b.waitText(`[data-test=timeline]`, "Cancelled")
+	b.shot("cancelled-en")
+	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.waitText(`[data-test=detail-status]`, "已取消")
+}
