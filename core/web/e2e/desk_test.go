@@ -502,11 +502,12 @@ func TestDeskPatrolCheckin(t *testing.T) {
 		chromedp.SetUploadFiles(css(`[data-test=checkin-photo] input[type=file]`), []string{deskPhoto(t, "gate.png")}, chromedp.NodeReady),
 		chromedp.WaitVisible(css(`[data-test=checkin-photo] .van-uploader__preview`)),
 	)
-	deskDocShot(g, "tech-patrol")
+	g.shot("patrol-checkin")
 	deskTap(g, `[data-test=checkin-submit]`)
 	g.waitText(`[data-test=points]`, "已打卡")
 	g.waitText(`body`, "1 / 2")
-	g.shot("patrol-checked-in")
+	runValue(g, chromedp.Evaluate[bool](`(window.scrollTo(0, 0), true)`))
+	deskDocShot(g, "tech-patrol")
 
 	// The API has the check-in with its photo.
 	var rounds struct {
