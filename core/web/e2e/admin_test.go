@@ -40,7 +40,10 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 		chromedp.WaitVisible(css(`[data-test=role-col-`+role+`]`)),
 	)
 	for _, p := range []string{"resident.read", "property.read"} {
-		b.run(chromedp.Click(css(fmt.Sprintf(`input[data-perm=%q][data-role=%q]`, p, role))))
+		// A click in the page: the matrix scrolls under its sticky header and first column.
+		sel := fmt.Sprintf(`input[data-perm=%q][data-role=%q]`, p, role)
+		b.run(chromedp.WaitVisible(css(sel)))
+		runValue(b, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).click(), true)`, sel)))
 	}
 	b.run(chromedp.WaitVisible(css(`[data-test=save-role-` + role + `]`)))
 	adminIdle(b)
@@ -107,8 +110,23 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 	// The audit log shows the role's change and the assignment.
 	b.run(chromedp.Navigate(server.base+"/console/audit"), chromedp.WaitVisible(css(`[data-test=audit-table]`)))
 	b.run(chromedp.SendKeys(css(`input[name=action]`), "role."), chromedp.Click(css(`[data-test=audit-search]`)))
-	b.waitText(`[data-test=audit-table]`, "/api/v1/roles/"+roleID)
 	b.waitText(`[data-test=audit-table]`, "/api/v1/users/"+users.Items[0].ID+"/roles")
+	b.waitText(`[data-test=audit-table]`, "/api/v1/roles\n")
+	var entries struct {
+		Items []struct {
+			ObjectID string `json:"object_id"`
+			Route    string `json:"route"`
+		} `json:"items"`
+	}
+	adminAPI(t, tok, "GET", "/api/v1/audit?action=role.&page_size=50", nil, &entries)
+	if !slices.ContainsFunc(entries.Items, func(e struct {
+		ObjectID string `json:"object_id"`
+		Route    string `json:"route"`
+	}) bool {
+		return e.ObjectID == roleID
+	}) {
+		t.Fatalf("no audit entry for the role %s: %+v", roleID, entries.Items)
+	}
 	adminIdle(b)
 	b.shot("audit")
 	b.run(chromedp.Click(css(`[data-test=audit-table] [data-test=audit-view]`)), chromedp.WaitVisible(css(`[data-test=audit-detail]`)))
@@ -117,7 +135,8 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 	b.shot("audit-detail")
 
 	// English: the same screens switch.
-	b.run(chromedp.Click(css(`.el-drawer__close-btn`)), chromedp.WaitNotVisible(css(`[data-test=audit-detail]`)))
+	b.run(chromedp.Click(css(`.el-drawer__close-btn`)))
+	adminNoDialog(b)
 	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
 	b.waitText(`[data-test=side-menu]`, "Audit log")
 	b.waitText(`[data-test=audit-table]`, "Actor")
@@ -215,6 +234,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 		t.Fatalf("plan after the change: %s, want %s", ov.Tenant.Plan, to)
 	}
 	adminNoDialog(op) // the plan dialog has gone
+	adminIdle(op)     // and the list has reloaded
 	op.run(chromedp.Click(css(`[data-test=detail-`+code+`]`)), chromedp.WaitVisible(css(`[data-test=tenant-quotas]`)))
 	op.waitText(`[data-test=tenant-quotas]`, "用户")
 	adminIdle(op)
@@ -397,6 +417,7 @@ func adminEventsPlugin(t *testing.T) {
 				if !en.Enabled {
 					adminAPI(t, otk, "POST", "/api/v1/operator/tenants/"+tn.ID+"/plugins/events/enable", map[string]any{}, nil)
 				}
+				failure = adminPluginWarm(t, "events", "/ui/activities.js")
 				return
 			}
 		}
@@ -405,4 +426,28 @@ func adminEventsPlugin(t *testing.T) {
 	if failure != "" {
 		t.Fatal(failure)
 	}
+}
+
+// adminPluginWarm waits until the plugin's process has started and answers
+// (a cold start on a loaded machine can outlast one call's timeout).
+func adminPluginWarm(t *testing.T, name, path string) string {
+	t.Helper()
+	tok := login(t, "admin")
+	var last string
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		req, _ := http.NewRequest("GET", server.base+"/api/v1/plugins/"+name+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := httpClient.Do(req)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			return ""
+		}
+		last = res.Status
+	}
+	return "the " + name + " plugin does not answer: " + last
 }
