@@ -19,8 +19,11 @@ import (
 )
 
 // consoleCSP is the API's policy plus what Element Plus and Vant need: inline
-// style attributes and data: fonts/images (Vant's icon font is a data: URL).
-const consoleCSP = "default-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+// style attributes and data: fonts/images (Vant's icon font is a data: URL),
+// and blob: scripts: a plugin's page bundle is served to signed-in users only,
+// so the console fetches it with the bearer token and imports it from a blob:
+// URL it made itself (views/console/plugins/pages.ts).
+const consoleCSP = "default-src 'self'; script-src 'self' blob:; img-src 'self' data: blob:; font-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
 	"connect-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"
 
 // consoleTypes pins the content types of the bundle's files, so they do not

@@ -59,6 +59,10 @@ func TestConsoleServing(t *testing.T) {
 			res.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
 			t.Fatalf("GET %s headers: %v", p, res.Header)
 		}
+		// Plugin page bundles are imported from blob: URLs the console makes.
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self' blob:") {
+			t.Fatalf("GET %s: CSP %q lets no plugin bundle run", p, csp)
+		}
 	}
 	if asset != "" {
 		res, body := get("GET", asset, map[string]string{"Accept-Encoding": "gzip"})

@@ -17,6 +17,8 @@ export interface ClientHooks {
   /** A 401 came back: refresh or re-sign-in; true once a new token is in place. */
   recover(code: string): Promise<boolean>
   online(up: boolean): void
+  /** A 403 saying the tenant is suspended or closed: the session is over. */
+  ended?(code: string): void
 }
 
 let hooks: ClientHooks = {
@@ -40,6 +42,9 @@ export function randomKey(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
 }
 
+// A suspended or closed tenant's users are signed out (403 from any request).
+const tenantGone = new Set(['tenant_suspended', 'tenant_deleted'])
+
 const copies = new Map<string, Request>()
 
 const middleware: Middleware = {
@@ -58,6 +63,11 @@ const middleware: Middleware = {
     hooks.online(true)
     const copy = copies.get(id)
     copies.delete(id)
+    if (response.status === 403 && hooks.ended) {
+      const code = ApiError.from(403, await response.clone().json().catch(() => undefined)).code
+      if (tenantGone.has(code)) hooks.ended(code)
+      return response
+    }
     if (response.status !== 401 || !copy || noRecover.test(schemaPath)) return response
     const body = await response.clone().json().catch(() => undefined)
     if (!(await hooks.recover(ApiError.from(401, body).code))) return response

@@ -37,6 +37,8 @@ export const useSession = defineStore('session', () => {
   const permissions = ref<Set<string>>(new Set())
   const expired = ref(false) // the re-sign-in dialog is open
   const offline = ref(false)
+  /** Why the last session ended without the user signing out (a 403 code), for the sign-in page. */
+  const notice = ref('')
   const waiting: ((ok: boolean) => void)[] = []
   let refreshing: Promise<boolean> | null = null
 
@@ -66,7 +68,18 @@ export const useSession = defineStore('session', () => {
         : client.POST('/api/v1/auth/login', { body }),
     )
     keep(s, k, tenant, login)
+    notice.value = ''
     await loadProfile()
+  }
+
+  /** The tenant was suspended or closed: forget the session and go to sign in. */
+  function ended(code: string) {
+    if (!saved.value || saved.value.kind !== 'user') return
+    notice.value = code
+    expired.value = false
+    waiting.splice(0).forEach((w) => w(false))
+    forget()
+    import('@/router').then(({ router }) => router.replace('/login'))
   }
 
   async function loadProfile() {
@@ -146,7 +159,8 @@ export const useSession = defineStore('session', () => {
     lang: () => lang(),
     recover,
     online: (up) => (offline.value = !up),
+    ended,
   })
 
-  return { saved, me, displayName, roles, permissions, expired, offline, signedIn, kind, signIn, loadProfile, signOut, recover, reauth, giveUp, can, home, forget }
+  return { saved, me, displayName, roles, permissions, expired, offline, notice, signedIn, kind, signIn, loadProfile, signOut, recover, reauth, giveUp, can, home, forget, ended }
 })
