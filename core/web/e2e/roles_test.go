@@ -23,6 +23,7 @@ func TestEveryRoleSignsIn(t *testing.T) {
 		{user: "finance", landing: "/console", has: []string{"/console/residents"}},
 		{user: "frontdesk", landing: "/console", has: []string{"/console/residents"}},
 		{user: "technician", mobile: true, landing: "/tech"},
+		{user: "guard", mobile: true, landing: "/tech/patrol"},
 		{user: "resident", mobile: true, landing: "/h5"},
 	}
 	for _, c := range cases {

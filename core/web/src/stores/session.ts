@@ -150,7 +150,10 @@ export const useSession = defineStore('session', () => {
   function home(): string {
     if (saved.value?.kind === 'operator') return '/operator'
     if (roles.value.includes('resident') && !permissions.value.has('property.read')) return '/h5'
-    if (roles.value.length === 1 && roles.value[0] === 'technician') return '/tech'
+    // Field staff work on a phone: technicians on their orders, guards on patrol
+    // (both may still open the console by its address).
+    const field = roles.value.length > 0 && roles.value.every((r) => r === 'technician' || r === 'guard')
+    if (field) return roles.value.includes('technician') ? '/tech' : '/tech/patrol'
     return '/console'
   }
 
