@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,7 +44,7 @@ func TestBillingFeeRuleAndPreview(t *testing.T) {
 	b.run(chromedp.SendKeys(css(`[data-test=rule-form] input[name=rate]`), "35.005"), chromedp.Click(css(`[data-test=rule-submit]`)))
 	b.waitText(`[data-test=item-rate] .el-form-item__error`, "超过 2 位小数")
 	b.shot("fee-rule-field-error")
-	b.run(chromedp.SetValue(css(`[data-test=rule-form] input[name=rate]`), ""), chromedp.SendKeys(css(`[data-test=rule-form] input[name=rate]`), "35.00"))
+	billingRetype(b, `[data-test=rule-form] input[name=rate]`, "35.00")
 	b.run(chromedp.Click(css(`[data-test=rule-submit]`)), chromedp.WaitNotVisible(css(`[data-test=rule-form]`)))
 	b.run(chromedp.Click(css(`[data-test=versions-btn-` + code + `]`)))
 	b.waitText(`[data-test=versions-`+code+`]`, "草稿")
@@ -51,7 +52,7 @@ func TestBillingFeeRuleAndPreview(t *testing.T) {
 
 	// Preview a room for next month: the draft's line shows beside the active items.
 	b.run(chromedp.Click(css(`[data-test=fee-preview]`)))
-	billingPickRoom(b, "3栋", "202", "3栋-1单元-202")
+	billingPickRoom(b, "阳光花园", "3栋", "202", "3栋-1单元-202")
 	b.run(chromedp.Click(css(`[data-test=preview-run]`)))
 	b.waitText(`[data-test=preview-lines]`, name)
 	b.waitText(`[data-test=preview-lines]`, "物业费")
@@ -80,50 +81,52 @@ func TestBillingFeeRuleAndPreview(t *testing.T) {
 	b.shot("fee-items")
 }
 
-// TestBillingRunCollectAndReceipt: finance previews and runs next month's
-// bills, watches the run to done, finds a room's new bill, takes it at the
+// TestBillingRunCollectAndReceipt: finance previews and runs this month's
+// bills of a new community (four rooms, one fixed fee, set up through the
+// API), watches the run to done, finds a room's new bill, takes it at the
 // counter (a bad amount first: the error shows next to the field), and
 // opens the printable receipt; the API then has the bill paid.
 func TestBillingRunCollectAndReceipt(t *testing.T) {
+	community := billingCommunity(t)
 	b := newBrowser(t, 1366, 860, false)
 	b.signIn("finance")
 	b.run(chromedp.Navigate(server.base+"/console/billing/runs"), chromedp.WaitVisible(css(`[data-test=run-preview]`)))
 	b.waitText(`[data-test=run-community]`, "阳光花园")
+	b.run(chromedp.Click(css(`[data-test=run-community]`)), chromedp.Click(css(`.el-select-dropdown__item[data-test="run-community-opt-`+community.name+`"]`)))
 	b.run(chromedp.Click(css(`[data-test=run-preview]`)), chromedp.WaitVisible(css(`[data-test=run-preview-result]`)))
-	period := runValue(b, chromedp.Evaluate[string](`document.querySelector('[data-test=run-period] input, input[data-test=run-period]').value`))
-	b.waitText(`[data-test=preview-amount]`, "¥")
+	period := b.value(`input[name=period]`)
+	b.waitText(`[data-test=preview-bills]`, "4")
+	b.waitText(`[data-test=preview-amount]`, "¥480.00")
 	b.shot("run-preview")
 	b.run(chromedp.Click(css(`[data-test=run-start]`)), chromedp.WaitVisible(css(`[data-test=run-progress]`)))
 	b.shot("run-progress")
 	b.waitText(`[data-test=run-status]`, "已完成")
-	b.waitText(`[data-test=run-progress]`, "已处理")
+	b.waitText(`[data-test=run-progress]`, "已处理 4 / 4")
+	b.waitText(`[data-test=run-bills]`, "4")
 	b.shot("run-done")
 	var bills struct {
 		Total int `json:"total"`
 	}
-	billingAPI(t, "finance", "/api/v1/bills?period="+period, &bills)
-	if bills.Total == 0 {
-		t.Fatalf("no bills for %s after the run", period)
-	}
-	if got := strings.TrimSpace(runValue(b, chromedp.Text(css(`[data-test=run-bills]`)))); got == "0" || got == "" {
-		t.Fatalf("the run shows %q bills", got)
+	billingAPI(t, "finance", "/api/v1/bills?period="+period+"&community_id="+community.id, &bills)
+	if bills.Total != 4 {
+		t.Fatalf("%d bills for %s after the run, want 4", bills.Total, period)
 	}
 
 	// The run's bills, narrowed to one room.
 	b.run(chromedp.Click(css(`[data-test=run-bills-link]`)), chromedp.WaitVisible(css(`[data-test=bills-table] .el-table__row`)))
-	b.waitText(`[data-test=bills-pager]`, fmt.Sprint(bills.Total))
-	billingPickRoom(b, "3栋", "202", "3栋-1单元-202")
-	b.waitText(`[data-test=bills-pager]`, "共 1 条")
-	b.waitText(`[data-test=bills-table]`, "3栋 1单元 202")
+	b.waitText(`[data-test=bills-pager]`, "共 4 条")
 	b.shot("bills")
+	billingPickRoom(b, "", "1栋", "102", "1栋-1单元-102")
+	b.waitText(`[data-test=bills-pager]`, "共 1 条")
+	b.waitText(`[data-test=bills-table]`, "1栋 1单元 102")
 	b.run(chromedp.Click(css(`[data-test=bills-table] .el-table__row`)), chromedp.WaitVisible(css(`[data-test=bill-lines]`)))
-	b.waitText(`[data-test=bill-lines]`, "物业费")
+	b.waitText(`[data-test=bill-lines]`, community.fee)
 	b.waitText(`[data-test=bill-state]`, "未缴")
 	b.shot("bill-detail")
 
 	// Take the money at the counter.
 	b.run(chromedp.Click(css(`[data-test=bill-collect]`)), chromedp.WaitVisible(css(`[data-test=collect-form] input[name=amount]`)))
-	b.waitText(`[data-test=collect-room]`, "3栋 1单元 202")
+	b.waitText(`[data-test=collect-room]`, "1栋 1单元 102")
 	b.waitText(`[data-test=collect-form]`, "已选 1 张账单")
 	loc := runValue(b, chromedp.Evaluate[string](`location.search`))
 	q, _ := url.ParseQuery(strings.TrimPrefix(loc, "?"))
@@ -135,10 +138,10 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	if due == "" || due == "0.00" {
 		t.Fatalf("amount due %q", due)
 	}
-	b.run(chromedp.SetValue(css(`[data-test=collect-form] input[name=amount]`), ""), chromedp.SendKeys(css(`[data-test=collect-form] input[name=amount]`), "12.345"))
+	billingRetype(b, `[data-test=collect-form] input[name=amount]`, "12.345")
 	b.run(chromedp.Click(css(`[data-test=collect-submit]`)))
 	b.waitText(`[data-test=item-amount] .el-form-item__error`, "最多两位小数")
-	b.run(chromedp.SetValue(css(`[data-test=collect-form] input[name=amount]`), ""), chromedp.SendKeys(css(`[data-test=collect-form] input[name=amount]`), due))
+	billingRetype(b, `[data-test=collect-form] input[name=amount]`, due)
 	b.run(chromedp.Click(css(`[data-test=channel-pos]`)), chromedp.SendKeys(css(`[data-test=collect-form] input[name=payer]`), "王先生"))
 	b.shot("collect-form")
 	b.run(chromedp.Click(css(`[data-test=collect-submit]`)), chromedp.WaitVisible(css(`[data-test=collect-result]`)))
@@ -176,9 +179,13 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	b.shot("receipt")
 }
 
-// billingPickRoom picks a room in the page's room picker (one community).
-func billingPickRoom(b *browser, building, number, label string) {
+// billingPickRoom picks a room in the page's room picker (the community
+// too, unless empty: already chosen).
+func billingPickRoom(b *browser, community, building, number, label string) {
 	b.t.Helper()
+	if community != "" {
+		b.run(chromedp.Click(css(`[data-test=picker-community]`)), chromedp.Click(css(`.el-select-dropdown__item[data-test="community-opt-`+community+`"]`)))
+	}
 	b.run(chromedp.Click(css(`[data-test=picker-building]`)), chromedp.Click(css(`.el-select-dropdown__item[data-test="building-opt-`+building+`"]`)))
 	b.run(chromedp.Click(css(`[data-test=picker-room]`)), chromedp.SendKeys(css(`[data-test=picker-room] input`), number))
 	b.run(chromedp.Click(css(`.el-select-dropdown__item[data-test="room-opt-` + label + `"]`)))
@@ -200,5 +207,70 @@ func billingAPI(t *testing.T, user, path string, out any) {
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// billingRetype empties an input (as the user would) and types text.
+func billingRetype(b *browser, sel, text string) {
+	b.t.Helper()
+	runValue(b, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true})); return true })()`, sel)))
+	b.run(chromedp.SendKeys(css(sel), text))
+}
+
+type billingPlace struct{ id, name, fee string }
+
+// billingCommunity sets up, as the admin through the API, a community of
+// its own with one building of four rooms and an active fixed fee of
+// ¥120.00 a room a month, so a bill run of it bills exactly four rooms.
+func billingCommunity(t *testing.T) billingPlace {
+	t.Helper()
+	n := time.Now().UnixNano() % 1000000
+	p := billingPlace{name: fmt.Sprintf("E2E花园%d", n), fee: fmt.Sprintf("E2E管理费%d", n)}
+	var c struct {
+		ID string `json:"id"`
+	}
+	billingPost(t, "/api/v1/communities", map[string]any{"name": p.name, "code": fmt.Sprintf("E2E%d", n), "address": "测试路 1 号", "notes": ""}, &c)
+	p.id = c.ID
+	billingPost(t, "/api/v1/buildings/generate", map[string]any{"community_id": c.ID, "name": "1栋", "units": 1, "floors": 2, "start_floor": 1,
+		"rooms_per_floor": 2, "numbering": "{floor}{room:02}", "unit_name": "", "layout": "", "built_area": "80.00", "preview": false}, nil)
+	var item struct {
+		ID string `json:"id"`
+	}
+	billingPost(t, "/api/v1/fee-items", map[string]any{"community_id": c.ID, "code": fmt.Sprintf("e2e_mgmt_%d", n), "name": p.fee, "kind": "fixed",
+		"unit": "户", "cycle": "monthly", "billing": "advance", "due_days": 15, "currency": "CNY", "per": "room", "area_basis": "", "apportion": "",
+		"meter_kind": "", "rounding": "", "rounding_scope": "", "vacancy_percent": "0", "prepay_tiers": []any{}}, &item)
+	var rule struct {
+		ID string `json:"id"`
+	}
+	billingPost(t, "/api/v1/fee-items/"+item.ID+"/versions", map[string]any{"valid_from": "2020-01-01", "valid_to": nil, "rate": "120.00", "tiers": []any{}, "notes": ""}, &rule)
+	billingPost(t, "/api/v1/fee-rules/"+rule.ID+"/activate", nil, nil)
+	return p
+}
+
+// billingPost POSTs JSON as the admin and decodes the answer (any 2xx).
+func billingPost(t *testing.T, path string, in, out any) {
+	t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest("POST", server.base+path, body)
+	req.Header.Set("Authorization", "Bearer "+login(t, "admin"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", fmt.Sprintf("e2e-%d", time.Now().UnixNano()))
+	res, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	msg, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %d %s", path, res.StatusCode, msg)
+	}
+	if out != nil {
+		if err := json.Unmarshal(msg, out); err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
 	}
 }
