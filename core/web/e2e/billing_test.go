@@ -141,9 +141,15 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	billingRetype(b, `[data-test=collect-form] input[name=amount]`, "12.345")
 	b.run(chromedp.Click(css(`[data-test=collect-submit]`)))
 	b.waitText(`[data-test=item-amount] .el-form-item__error`, "最多两位小数")
+	b.shot("collect-bad-amount")
+	// The same error in English after the switch, and back.
+	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.waitText(`[data-test=item-amount] .el-form-item__error`, "at most 2 decimals")
+	b.waitText(`[data-test=collect-form]`, "Take payment")
+	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.waitText(`[data-test=item-amount] .el-form-item__error`, "最多两位小数")
 	billingRetype(b, `[data-test=collect-form] input[name=amount]`, due)
 	b.run(chromedp.Click(css(`[data-test=channel-pos]`)), chromedp.SendKeys(css(`[data-test=collect-form] input[name=payer]`), "王先生"))
-	b.shot("collect-form")
 	b.run(chromedp.Click(css(`[data-test=collect-submit]`)), chromedp.WaitVisible(css(`[data-test=collect-result]`)))
 	b.waitText(`[data-test=collect-result]`, "收据号")
 	b.shot("collect-done")
@@ -184,9 +190,12 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 func billingPickRoom(b *browser, community, building, number, label string) {
 	b.t.Helper()
 	if community != "" {
-		b.run(chromedp.Click(css(`[data-test=picker-community]`)), chromedp.Click(css(`.el-select-dropdown__item[data-test="community-opt-`+community+`"]`)))
+		opt := css(`.el-select-dropdown__item[data-test="community-opt-` + community + `"]`)
+		b.run(chromedp.Click(css(`[data-test=picker-community]`)), chromedp.Click(opt), chromedp.WaitNotVisible(opt))
 	}
-	b.run(chromedp.Click(css(`[data-test=picker-building]`)), chromedp.Click(css(`.el-select-dropdown__item[data-test="building-opt-`+building+`"]`)))
+	opt := css(`.el-select-dropdown__item[data-test="building-opt-` + building + `"]`)
+	b.run(chromedp.Click(css(`[data-test=picker-building]`)), chromedp.Click(opt), chromedp.WaitNotVisible(opt))
+	b.waitText(`[data-test=picker-building]`, building)
 	b.run(chromedp.Click(css(`[data-test=picker-room]`)), chromedp.SendKeys(css(`[data-test=picker-room] input`), number))
 	b.run(chromedp.Click(css(`.el-select-dropdown__item[data-test="room-opt-` + label + `"]`)))
 }
