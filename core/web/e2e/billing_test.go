@@ -92,7 +92,7 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	b.signIn("finance")
 	b.run(chromedp.Navigate(server.base+"/console/billing/runs"), chromedp.WaitVisible(css(`[data-test=run-preview]`)))
 	b.waitText(`[data-test=run-community]`, "阳光花园")
-	b.run(chromedp.Click(css(`[data-test=run-community]`)), chromedp.Click(css(`.el-select-dropdown__item[data-test="run-community-opt-`+community.name+`"]`)))
+	billingSelect(b, `[data-test=run-community]`, `.el-select-dropdown__item[data-test="run-community-opt-`+community.name+`"]`, community.name)
 	b.run(chromedp.Click(css(`[data-test=run-preview]`)), chromedp.WaitVisible(css(`[data-test=run-preview-result]`)))
 	period := b.value(`input[name=period]`)
 	b.waitText(`[data-test=preview-bills]`, "4")
@@ -164,10 +164,35 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 		t.Fatalf("bill after the payment: %+v (typed %s)", bill, due)
 	}
 
-	// The receipt opens in its own tab: the same page, here.
+	// The receipt opens in its own tab: the same page, below.
 	href := runValue(b, chromedp.Evaluate[string](`document.querySelector('[data-test=print-receipt]').getAttribute('href')`))
 	if !strings.HasPrefix(href, "/console/billing/receipts/") {
 		t.Fatalf("receipt link %q", href)
+	}
+
+	// Prepay the room's next three months (预缴): billed and paid at once.
+	b.run(chromedp.Click(css(`[data-test=collect-again]`)), chromedp.WaitVisible(css(`[data-test=collect-tabs]`)))
+	b.run(chromedp.Click(css(`#tab-prepay`)), chromedp.WaitVisible(css(`[data-test=prepay-quote]`)))
+	billingRetype(b, `[data-test=prepay] input[name=months]`, "3")
+	b.run(chromedp.Click(css(`[data-test=prepay-quote]`)))
+	b.waitText(`[data-test=prepay-total]`, "¥360.00")
+	b.shot("prepay-quote")
+	b.run(chromedp.Click(css(`[data-test=prepay-submit]`)), chromedp.WaitVisible(css(`[data-test=prepay-result]`)))
+	b.waitText(`[data-test=prepay-result]`, "¥360.00")
+	next, err := time.Parse("2006-01", period)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ahead struct {
+		Total int `json:"total"`
+		Items []struct {
+			Outstanding int64 `json:"outstanding"`
+			Paid        int64 `json:"paid"`
+		} `json:"items"`
+	}
+	billingAPI(t, "finance", "/api/v1/bills?community_id="+community.id+"&period="+next.AddDate(0, 1, 0).Format("2006-01"), &ahead)
+	if ahead.Total != 1 || ahead.Items[0].Outstanding != 0 || ahead.Items[0].Paid != 12000 {
+		t.Fatalf("next month after the prepayment: %+v", ahead)
 	}
 	b.run(chromedp.Navigate(server.base+href), chromedp.WaitVisible(css(`[data-test=receipt-frame]`)))
 	deadline := time.Now().Add(20 * time.Second)
@@ -190,14 +215,39 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 func billingPickRoom(b *browser, community, building, number, label string) {
 	b.t.Helper()
 	if community != "" {
-		opt := css(`.el-select-dropdown__item[data-test="community-opt-` + community + `"]`)
-		b.run(chromedp.Click(css(`[data-test=picker-community]`)), chromedp.Click(opt), chromedp.WaitNotVisible(opt))
+		billingSelect(b, `[data-test=picker-community]`, `.el-select-dropdown__item[data-test="community-opt-`+community+`"]`, community)
 	}
-	opt := css(`.el-select-dropdown__item[data-test="building-opt-` + building + `"]`)
-	b.run(chromedp.Click(css(`[data-test=picker-building]`)), chromedp.Click(opt), chromedp.WaitNotVisible(opt))
-	b.waitText(`[data-test=picker-building]`, building)
+	billingSelect(b, `[data-test=picker-building]`, `.el-select-dropdown__item[data-test="building-opt-`+building+`"]`, building)
 	b.run(chromedp.Click(css(`[data-test=picker-room]`)), chromedp.SendKeys(css(`[data-test=picker-room] input`), number))
-	b.run(chromedp.Click(css(`.el-select-dropdown__item[data-test="room-opt-` + label + `"]`)))
+	opt := css(`.el-select-dropdown__item[data-test="room-opt-` + label + `"]`)
+	b.run(chromedp.WaitVisible(opt))
+	time.Sleep(300 * time.Millisecond) // the dropdown's opening transition
+	b.run(chromedp.Click(opt))
+	b.waitText(`[data-test=picker-room]`, strings.ReplaceAll(label, "-", " "))
+}
+
+// billingSelect chooses an option of an Element Plus select and waits until
+// the select shows it; a click during the dropdown's transition can miss,
+// so it tries again.
+func billingSelect(b *browser, sel, opt, want string) {
+	b.t.Helper()
+	for try := 0; ; try++ {
+		b.run(chromedp.Click(css(sel)), chromedp.WaitVisible(css(opt)))
+		time.Sleep(300 * time.Millisecond)
+		b.run(chromedp.Click(css(opt)))
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||(document.querySelector(%q+' input')||{}).value||''`, sel, sel))), want) ||
+				strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`Array.from(document.querySelectorAll(%q+' input, '+%q+' .el-select__selected-item')).map(e => e.value || e.innerText).join(' ')`, sel, sel))), want) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if try == 2 {
+			b.shot("failure")
+			b.t.Fatalf("%s: could not choose %q", sel, want)
+		}
+	}
 }
 
 // billingAPI GETs an API path as a demo user and decodes the answer.
