@@ -221,8 +221,8 @@ func billingPickRoom(b *browser, community, building, number, label string) {
 	b.run(chromedp.Click(css(`[data-test=picker-room]`)), chromedp.SendKeys(css(`[data-test=picker-room] input`), number))
 	opt := css(`.el-select-dropdown__item[data-test="room-opt-` + label + `"]`)
 	b.run(chromedp.WaitVisible(opt))
-	time.Sleep(300 * time.Millisecond) // the dropdown's opening transition
-	b.run(chromedp.Click(opt))
+	time.Sleep(300 * time.Millisecond)                       // the dropdown's opening transition
+	b.run(chromedp.Click(opt), chromedp.WaitNotVisible(opt)) // the dropdown covers the list under it
 	b.waitText(`[data-test=picker-room]`, strings.ReplaceAll(label, "-", " "))
 }
 
@@ -239,6 +239,7 @@ func billingSelect(b *browser, sel, opt, want string) {
 		for time.Now().Before(deadline) {
 			if strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||(document.querySelector(%q+' input')||{}).value||''`, sel, sel))), want) ||
 				strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`Array.from(document.querySelectorAll(%q+' input, '+%q+' .el-select__selected-item')).map(e => e.value || e.innerText).join(' ')`, sel, sel))), want) {
+				b.run(chromedp.WaitNotVisible(css(opt)))
 				return
 			}
 			time.Sleep(100 * time.Millisecond)
