@@ -98,8 +98,11 @@ func (s *Service) GetBill(ctx context.Context, tenantID, id uuid.UUID) (v BillVi
 type BillFilter struct {
 	RoomID      *uuid.UUID `form:"room_id" json:"room_id"`
 	CommunityID *uuid.UUID `form:"community_id" json:"community_id"`
-	Period      string     `form:"period" json:"period"`
-	Status      string     `form:"status" json:"status"`
+	BuildingID  *uuid.UUID `form:"building_id" json:"building_id"`
+	// ItemID keeps bills with a line of that fee item.
+	ItemID *uuid.UUID `form:"item_id" json:"item_id"`
+	Period string     `form:"period" json:"period"`
+	Status string     `form:"status" json:"status"`
 	// Unpaid keeps bills with something outstanding.
 	Unpaid bool `form:"unpaid" json:"unpaid"`
 }
@@ -110,6 +113,12 @@ func (f BillFilter) apply(q *gorm.DB, tenantID uuid.UUID) *gorm.DB {
 	}
 	if f.CommunityID != nil {
 		q = q.Where("community_id = ?", *f.CommunityID)
+	}
+	if f.BuildingID != nil {
+		q = q.Where("building_id = ?", *f.BuildingID)
+	}
+	if f.ItemID != nil {
+		q = q.Where("id IN (SELECT bill_id FROM bill_lines WHERE tenant_id = ? AND item_id = ?)", tenantID, *f.ItemID)
 	}
 	if f.Period != "" {
 		q = q.Where("period = ?", f.Period)

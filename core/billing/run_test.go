@@ -56,6 +56,20 @@ func TestRunOnceAndResume(t *testing.T) {
 			if n != 25 || sum != expected(f, "2026-03") {
 				t.Fatalf("%d bills of %d, want 25 of %d", n, sum, expected(f, "2026-03"))
 			}
+			// The list's filters by building and fee item.
+			for _, c := range []struct {
+				f    billing.BillFilter
+				want int64
+			}{
+				{billing.BillFilter{Period: "2026-03", BuildingID: &f.w.building}, 25},
+				{billing.BillFilter{Period: "2026-03", ItemID: &f.w.item}, 25},
+				{billing.BillFilter{Period: "2026-03", BuildingID: &f.w.community}, 0},
+				{billing.BillFilter{Period: "2026-03", ItemID: &f.w.community}, 0},
+			} {
+				if _, n, err := f.svc.ListBills(as(uuid.Nil), f.tenant, c.f, paging.Paging{Limit: 1}); err != nil || n != c.want {
+					t.Fatalf("filter %+v: %d bills (%v), want %d", c.f, n, err, c.want)
+				}
+			}
 			if r := f.bill(t, "2026-03"); r.Bills != 0 {
 				t.Fatalf("re-run billed %d", r.Bills)
 			}

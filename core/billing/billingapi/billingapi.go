@@ -35,7 +35,7 @@ func Routes(svc *billing.Service) []httpapi.Route {
 	const tag = "billing"
 	r, m, c := permRead, permManage, permCollect
 	return []httpapi.Route{
-		{Method: "GET", Path: "/api/v1/bills", Tag: tag, Summary: "List bills (room, community, period, status, unpaid)", Permission: r, Query: billing.BillFilter{}, Response: httpapi.Page[billing.BillView]{}, Handler: h.listBills},
+		{Method: "GET", Path: "/api/v1/bills", Tag: tag, Summary: "List bills (room, building, community, fee item, period, status, unpaid)", Permission: r, Query: billing.BillFilter{}, Response: httpapi.Page[billing.BillView]{}, Handler: h.listBills},
 		{Method: "GET", Path: "/api/v1/bills/:id", Tag: tag, Summary: "Get a bill with its lines and what is outstanding", Permission: r, Object: true, Response: billing.BillView{}, Handler: h.getBill},
 		{Method: "POST", Path: "/api/v1/bills/:id/cancel", Tag: tag, Summary: "Cancel (作废) a bill nothing was paid on", Permission: m, Object: true, Request: billing.CancelIn{}, Response: billing.BillView{}, Handler: h.cancelBill},
 		{Method: "POST", Path: "/api/v1/bills/:id/write-off", Tag: tag, Summary: "Write off (核销) a bill's outstanding amount, with a reason", Permission: m, Object: true, Idempotent: true, Request: billing.WriteOffIn{}, Response: billing.Entry{}, Status: 201, Handler: h.writeOff},

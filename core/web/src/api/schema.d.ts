@@ -600,8 +600,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List bills (room, community, period, status, unpaid)
-         * @description List bills (room, community, period, status, unpaid). Needs the tenant permission billing.read.
+         * List bills (room, building, community, fee item, period, status, unpaid)
+         * @description List bills (room, building, community, fee item, period, status, unpaid). Needs the tenant permission billing.read.
          */
         get: operations["get_api_v1_bills"];
         put?: never;
@@ -10424,6 +10424,8 @@ export interface operations {
             query?: {
                 room_id?: string;
                 community_id?: string;
+                building_id?: string;
+                item_id?: string;
                 period?: string;
                 status?: string;
                 unpaid?: boolean;
