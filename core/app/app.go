@@ -263,6 +263,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	routes = append(routes, ingressRoutes...)
 	routes = append(routes, eventapi.Routes(a.DeviceStream)...)
 	routes = append(routes, pluginapi.CatalogueRoutes(a.Plugins)...)
+	routes = append(routes, pluginapi.MyPagesRoute(a.Plugins, a.RBAC))
 	routes = append(routes, pluginapi.ProcessRoutes(a.Supervisor)...)
 	routes = append(routes, pluginProxy.Routes()...)
 	a.API = httpapi.New(httpapi.Deps{

@@ -133,10 +133,11 @@ func TestCatalogueRoutes(t *testing.T) {
 			"a-admin": {Kind: actor.User, ID: uuid.New(), Name: "admin", TenantID: a, Roles: []string{"admin"}},
 			"a-guard": {Kind: actor.User, ID: uuid.New(), Name: "guard", TenantID: a, Roles: []string{"guard"}},
 			"b-admin": {Kind: actor.User, ID: uuid.New(), Name: "admin", TenantID: b, Roles: []string{"admin"}},
+			"a-res":   {Kind: actor.User, ID: uuid.New(), Name: "resident", TenantID: a, Roles: []string{"resident"}},
 		}
-		authz := roleAuthz{"admin": {pluginapi.PermUse, pluginapi.PermManage}, "guard": {pluginapi.PermUse}}
+		authz := roleAuthz{"admin": {pluginapi.PermUse, pluginapi.PermManage, "events.activity.read"}, "guard": {pluginapi.PermUse}}
 		srv := httpapi.New(httpapi.Deps{Tx: db, IsNotFound: store.IsNotFound, Idempotency: idempotency.New(db), Audit: audit.NewLog(db),
-			Auth: auth, Authz: authz, Tenant: tenants, Routes: pluginapi.CatalogueRoutes(cat)})
+			Auth: auth, Authz: authz, Tenant: tenants, Routes: append(pluginapi.CatalogueRoutes(cat), pluginapi.MyPagesRoute(cat, authz))})
 
 		dir := t.TempDir()
 		bin := func(name, version string) string {
@@ -189,6 +190,15 @@ func TestCatalogueRoutes(t *testing.T) {
 		items, _ := r.Body["items"].([]any)
 		if r.Status != 200 || len(items) != 1 || strings.Contains(r.raw, "max_signups") || !strings.Contains(r.raw, `"permission":"events.activity.read"`) {
 			t.Fatalf("own list: %d %s", r.Status, r.raw)
+		}
+		// Everyone learns the pages they may open: the holder of the page's
+		// permission sees it, the others (a resident, another tenant) do not.
+		for tok, want := range map[string]int{"a-admin": 1, "a-guard": 0, "a-res": 0, "b-admin": 0} {
+			r = call(t, srv, "GET", "/api/v1/me/plugin-pages", tok, nil)
+			items, _ := r.Body["items"].([]any)
+			if r.Status != 200 || len(items) != want || (want == 1 && !strings.Contains(r.raw, `"plugin":"events","id":"activities"`)) {
+				t.Fatalf("my pages as %s: %d %s", tok, r.Status, r.raw)
+			}
 		}
 		// Another tenant's enablement answers 404.
 		if r = call(t, srv, "GET", "/api/v1/tenant/plugins/events", "b-admin", nil); r.Status != 404 || r.code() != "plugin_not_enabled" {

@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -217,7 +215,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	if to == "" {
 		t.Fatalf("only one plan: %+v", plans.Items)
 	}
-	op.run(chromedp.Click(css(`[data-test=plan-`+code+`]`)), chromedp.WaitVisible(css(`[data-test=plan-option-`+to+`]`)))
+	op.clickFor(`[data-test=plan-`+code+`]`, `[data-test=plan-option-`+to+`]`)
 	op.run(chromedp.Click(css(`[data-test=plan-option-` + to + `]`)))
 	adminIdle(op)
 	op.shot("operator-plan")
@@ -235,7 +233,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	}
 	adminNoDialog(op) // the plan dialog has gone
 	adminIdle(op)     // and the list has reloaded
-	op.run(chromedp.Click(css(`[data-test=detail-`+code+`]`)), chromedp.WaitVisible(css(`[data-test=tenant-quotas]`)))
+	op.clickFor(`[data-test=detail-`+code+`]`, `[data-test=tenant-quotas]`)
 	op.waitText(`[data-test=tenant-quotas]`, "用户")
 	adminIdle(op)
 	op.shot("operator-tenant-detail")
@@ -257,7 +255,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	staff.waitText(`[data-test=users-table]`, "赵管理")
 
 	// Suspended with a reason, while that console is open.
-	op.run(chromedp.Click(css(`[data-test=suspend-`+code+`]`)), chromedp.WaitVisible(css(`textarea[name=reason]`)))
+	op.clickFor(`[data-test=suspend-`+code+`]`, `textarea[name=reason]`)
 	op.run(chromedp.SendKeys(css(`textarea[name=reason]`), "合同到期未续费"), chromedp.Click(css(`[data-test=suspend-submit]`)))
 	op.run(chromedp.WaitVisible(css(`[data-test=resume-` + code + `]`)))
 	op.waitText(`[data-test=tenants-table]`, "合同到期未续费")
@@ -350,35 +348,7 @@ func adminOperatorToken(t *testing.T) string {
 // adminAPI calls the API; an answer other than 2xx fails the test.
 func adminAPI(t *testing.T, token, method, path string, body, out any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, server.base+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if method != "GET" {
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("e2e-admin-%d", time.Now().UnixNano()))
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	msg, _ := io.ReadAll(res.Body)
-	if res.StatusCode/100 != 2 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, msg)
-	}
-	if out != nil && len(msg) > 0 {
-		if err := json.Unmarshal(msg, out); err != nil {
-			t.Fatalf("%s %s: %v in %s", method, path, err, msg)
-		}
-	}
+	apiMust(t, token, method, path, body, 0, out)
 }
 
 var adminEventsOnce sync.Once

@@ -40,13 +40,20 @@ func TestBillingFeeRuleAndPreview(t *testing.T) {
 	b.waitText(`[data-test=fee-items-table]`, code)
 
 	// A fixed amount has the currency's 2 decimals: 35.005 is refused, next to the field.
-	b.run(chromedp.Click(css(`[data-test=add-version-`+code+`]`)), chromedp.WaitVisible(css(`[data-test=rule-form] input[name=rate]`)))
+	b.clickFor(`[data-test=add-version-`+code+`]`, `[data-test=rule-form] input[name=rate]`)
 	b.run(chromedp.SendKeys(css(`[data-test=rule-form] input[name=rate]`), "35.005"), chromedp.Click(css(`[data-test=rule-submit]`)))
 	b.waitText(`[data-test=item-rate] .el-form-item__error`, "超过 2 位小数")
 	b.shot("fee-rule-field-error")
 	billingRetype(b, `[data-test=rule-form] input[name=rate]`, "35.00")
 	b.run(chromedp.Click(css(`[data-test=rule-submit]`)), chromedp.WaitNotVisible(css(`[data-test=rule-form]`)))
-	b.run(chromedp.Click(css(`[data-test=versions-btn-` + code + `]`)))
+	// The list reloads after the save; a click on 版本 during the reload can be
+	// undone by it, so click until the versions show.
+	for try := 0; ; try++ {
+		b.run(chromedp.Click(css(`[data-test=versions-btn-` + code + `]`)))
+		if billingShows(b, `[data-test=versions-`+code+`]`, "草稿", 10*time.Second) || try == 2 {
+			break
+		}
+	}
 	b.waitText(`[data-test=versions-`+code+`]`, "草稿")
 	b.waitText(`[data-test=versions-`+code+`]`, "35.00")
 
@@ -62,7 +69,7 @@ func TestBillingFeeRuleAndPreview(t *testing.T) {
 	b.run(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(css(`[data-test=preview-lines]`)))
 
 	// Activate it.
-	b.run(chromedp.Click(css(`[data-test=activate-`+code+`-1]`)), chromedp.WaitVisible(css(`.el-message-box__btns .el-button--primary`)))
+	b.clickFor(`[data-test=activate-`+code+`-1]`, `.el-message-box__btns .el-button--primary`)
 	b.run(chromedp.Click(css(`.el-message-box__btns .el-button--primary`)))
 	b.waitText(`[data-test=versions-`+code+`]`, "生效中")
 	var items struct {
@@ -92,7 +99,7 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	b.signIn("finance")
 	b.run(chromedp.Navigate(server.base+"/console/billing/runs"), chromedp.WaitVisible(css(`[data-test=run-preview]`)))
 	b.waitText(`[data-test=run-community]`, "阳光花园")
-	billingSelect(b, `[data-test=run-community]`, `.el-select-dropdown__item[data-test="run-community-opt-`+community.name+`"]`, community.name)
+	b.choose(`[data-test=run-community]`, `.el-select-dropdown__item[data-test="run-community-opt-`+community.name+`"]`, community.name)
 	b.run(chromedp.Click(css(`[data-test=run-preview]`)), chromedp.WaitVisible(css(`[data-test=run-preview-result]`)))
 	period := b.value(`input[name=period]`)
 	b.waitText(`[data-test=preview-bills]`, "4")
@@ -215,9 +222,9 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 func billingPickRoom(b *browser, community, building, number, label string) {
 	b.t.Helper()
 	if community != "" {
-		billingSelect(b, `[data-test=picker-community]`, `.el-select-dropdown__item[data-test="community-opt-`+community+`"]`, community)
+		b.choose(`[data-test=picker-community]`, `.el-select-dropdown__item[data-test="community-opt-`+community+`"]`, community)
 	}
-	billingSelect(b, `[data-test=picker-building]`, `.el-select-dropdown__item[data-test="building-opt-`+building+`"]`, building)
+	b.choose(`[data-test=picker-building]`, `.el-select-dropdown__item[data-test="building-opt-`+building+`"]`, building)
 	b.run(chromedp.Click(css(`[data-test=picker-room]`)), chromedp.SendKeys(css(`[data-test=picker-room] input`), number))
 	opt := css(`.el-select-dropdown__item[data-test="room-opt-` + label + `"]`)
 	b.run(chromedp.WaitVisible(opt))
@@ -226,48 +233,20 @@ func billingPickRoom(b *browser, community, building, number, label string) {
 	b.waitText(`[data-test=picker-room]`, strings.ReplaceAll(label, "-", " "))
 }
 
-// billingSelect chooses an option of an Element Plus select and waits until
-// the select shows it; a click during the dropdown's transition can miss,
-// so it tries again.
-func billingSelect(b *browser, sel, opt, want string) {
-	b.t.Helper()
-	for try := 0; ; try++ {
-		b.run(chromedp.Click(css(sel)), chromedp.WaitVisible(css(opt)))
-		time.Sleep(300 * time.Millisecond)
-		b.run(chromedp.Click(css(opt)))
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||(document.querySelector(%q+' input')||{}).value||''`, sel, sel))), want) ||
-				strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`Array.from(document.querySelectorAll(%q+' input, '+%q+' .el-select__selected-item')).map(e => e.value || e.innerText).join(' ')`, sel, sel))), want) {
-				b.run(chromedp.WaitNotVisible(css(opt)))
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		if try == 2 {
-			b.shot("failure")
-			b.t.Fatalf("%s: could not choose %q", sel, want)
+// billingShows reports whether the element shows want within d.
+func billingShows(b *browser, sel, want string, d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||''`, sel))), want) {
+			return true
 		}
 	}
+	return false
 }
 
 // billingAPI GETs an API path as a demo user and decodes the answer.
 func billingAPI(t *testing.T, user, path string, out any) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", server.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+login(t, user))
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
+	apiMust(t, login(t, user), "GET", path, nil, 200, out)
 }
 
 // billingRetype empties an input (as the user would) and types text.

@@ -151,6 +151,22 @@ func (b *browser) run(acts ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// clickFor clicks sel until want shows: a click that lands while a list
+// reloads under it (a table redrawn after a save) is lost, so it tries again.
+func (b *browser) clickFor(sel, want string) {
+	b.t.Helper()
+	for try := 0; try < 3; try++ {
+		b.run(chromedp.Click(css(sel)))
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		err := chromedp.Do(ctx, chromedp.WaitVisible(css(want)))
+		cancel()
+		if err == nil {
+			return
+		}
+	}
+	b.run(chromedp.WaitVisible(css(want)))
+}
+
 // shot saves a numbered full-window screenshot of the current step.
 func (b *browser) shot(name string) {
 	b.t.Helper()
@@ -187,6 +203,31 @@ func (b *browser) waitText(sel, want string) {
 	}
 	b.shot("failure")
 	b.t.Fatalf("%s: want text %q, have %q", sel, want, got)
+}
+
+// choose picks an option of an Element Plus select and waits until
+// the select shows it; a click during the dropdown's transition can miss,
+// so it tries again.
+func (b *browser) choose(sel, opt, want string) {
+	b.t.Helper()
+	for try := 0; ; try++ {
+		b.run(chromedp.Click(css(sel)), chromedp.WaitVisible(css(opt)))
+		time.Sleep(300 * time.Millisecond)
+		b.run(chromedp.Click(css(opt)))
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			if strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q)||{}).innerText||(document.querySelector(%q+' input')||{}).value||''`, sel, sel))), want) ||
+				strings.Contains(runValue(b, chromedp.Evaluate[string](fmt.Sprintf(`Array.from(document.querySelectorAll(%q+' input, '+%q+' .el-select__selected-item')).map(e => e.value || e.innerText).join(' ')`, sel, sel))), want) {
+				b.run(chromedp.WaitNotVisible(css(opt)))
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if try == 2 {
+			b.shot("failure")
+			b.t.Fatalf("%s: could not choose %q", sel, want)
+		}
+	}
 }
 
 // value reads an input's current value.

@@ -7,14 +7,11 @@ package e2e_test
 // a patrol check-in on the phone.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,27 +26,7 @@ import (
 // deskAPI calls the API as the holder of tok; want is the expected status.
 func deskAPI(t *testing.T, tok, method, path string, body any, want int) []byte {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, server.base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("desk-%d", time.Now().UnixNano()))
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, path, res.StatusCode, want, out)
-	}
-	return out
+	return apiMust(t, tok, method, path, body, want, nil)
 }
 
 // deskOrder is the part of a work order the tests look at.

@@ -4,10 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +39,7 @@ func TestFinanceRefundNeedsSecondPerson(t *testing.T) {
 	b.waitText(`[data-test=payments-table]`, payer)
 	b.waitText(`[data-test=side-menu]`, "财务")
 	b.shot("payments")
-	b.run(chromedp.Click(css(`[data-test=refund-`+pay.ID+`]`)), chromedp.WaitVisible(css(`input[name=amount]`)))
+	b.clickFor(`[data-test=refund-`+pay.ID+`]`, `input[name=amount]`)
 	if v := b.value(`input[name=amount]`); v != "120.00" {
 		t.Fatalf("refundable amount offered %q", v)
 	}
@@ -90,7 +87,7 @@ func TestFinanceRefundNeedsSecondPerson(t *testing.T) {
 	a.waitText(`[data-test=refunds-table]`, payer)
 	time.Sleep(600 * time.Millisecond) // the loading mask fades
 	a.shot("refunds-queue")
-	a.run(chromedp.Click(css(`[data-test=approve-`+rid+`]`)), chromedp.WaitVisible(css(`.el-popconfirm`)))
+	a.clickFor(`[data-test=approve-`+rid+`]`, `.el-popconfirm`)
 	a.run(chromedp.Click(css(`.el-popconfirm .el-button--primary`)))
 	a.waitText(`.el-message`, "已批准退款 ¥50.50")
 	var got struct {
@@ -172,7 +169,7 @@ func TestFinanceCollectionStep(t *testing.T) {
 	time.Sleep(600 * time.Millisecond) // the loading mask fades
 	b.shot("arrears-over-180")
 
-	b.run(chromedp.Click(css(`[data-test=collect-`+room.Key+`]`)), chromedp.WaitVisible(css(`textarea[name=note]`)))
+	b.clickFor(`[data-test=collect-`+room.Key+`]`, `textarea[name=note]`)
 	b.run(chromedp.Click(css(`[data-test=kind-visit]`)))
 	financePick(b, `[data-test=field-outcome]`, "承诺缴费")
 	b.run(chromedp.SendKeys(css(`textarea[name=note]`), note), chromedp.Click(css(`[data-test=action-submit]`)))
@@ -371,29 +368,5 @@ func financeFirstRoom(t *testing.T) string {
 // financeAPI calls the API as a demo user and decodes the answer into out.
 func financeAPI(t *testing.T, user, method, path string, body any, want int, out any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, server.base+path, r)
-	req.Header.Set("Authorization", "Bearer "+login(t, user))
-	req.Header.Set("Content-Type", "application/json")
-	if method == "POST" {
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("e2e-finance-%d", time.Now().UnixNano()))
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	msg, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		t.Fatalf("%s %s as %s: %d %s", method, path, user, res.StatusCode, msg)
-	}
-	if out != nil {
-		if err := json.Unmarshal(msg, out); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
+	apiMust(t, login(t, user), method, path, body, want, out)
 }

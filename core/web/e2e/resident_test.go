@@ -7,8 +7,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -330,22 +328,7 @@ func residentCall(t *testing.T, user, method, path string, body any) (int, map[s
 		tok = login(t, user)
 		residentTokens.Store(user, tok)
 	}
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, server.base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+tok.(string))
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	code, raw := apiCall(t, tok.(string), method, path, body)
 	out := map[string]any{}
 	if len(raw) > 0 && raw[0] == '[' {
 		var list []any
@@ -354,7 +337,7 @@ func residentCall(t *testing.T, user, method, path string, body any) (int, map[s
 	} else {
 		_ = json.Unmarshal(raw, &out)
 	}
-	return res.StatusCode, out
+	return code, out
 }
 
 // residentMust calls the API and fails the test on any other status than want.

@@ -1,11 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -379,31 +375,7 @@ func serviceWaitRow(b *browser, table, text, want string) {
 // serviceAPI makes one API call with a token and checks its status.
 func serviceAPI(t *testing.T, tok, method, path string, body any, want int, out any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		j, _ := json.Marshal(body)
-		r = bytes.NewReader(j)
-	}
-	req, _ := http.NewRequest(method, server.base+path, r)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Idempotency-Key", fmt.Sprintf("svc-%d", time.Now().UnixNano()))
-	}
-	res, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	msg, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, msg)
-	}
-	if out != nil {
-		if err := json.Unmarshal(msg, out); err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-	}
+	apiMust(t, tok, method, path, body, want, out)
 }
 
 // serviceKeepShot copies the last screenshot to WUYE_SERVICE_DOCS (the

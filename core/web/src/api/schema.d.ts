@@ -1980,6 +1980,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/plugin-pages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pages of your organisation's enabled plugins that you may open (console and H5)
+         * @description Pages of your organisation's enabled plugins that you may open (console and H5). Any signed-in user or key of an active tenant, acting on itself.
+         */
+        get: operations["get_api_v1_me_plugin_pages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/rooms": {
         parameters: {
             query?: never;
@@ -7808,6 +7828,21 @@ export interface components {
         PluginConfigRequest: {
             config: unknown;
         };
+        /** @description Go type pluginapi.MyPage. */
+        PluginMyPage: {
+            bundle: string;
+            icon?: string;
+            id: string;
+            permission?: string;
+            plugin: string;
+            surface: string;
+            title_en: string;
+            title_zh: string;
+        };
+        /** @description Go type pluginapi.myPagesBody. */
+        PluginMyPagesBody: {
+            items: components["schemas"]["PluginMyPage"][] | null;
+        };
         /** @description Go type pluginapi.versionRequest. */
         PluginVersionRequest: {
             version: string;
@@ -13186,6 +13221,30 @@ export interface operations {
             401: components["responses"]["Error"];
             403: components["responses"]["Error"];
             404: components["responses"]["Error"];
+            500: components["responses"]["Error"];
+            default: components["responses"]["Error"];
+        };
+    };
+    get_api_v1_me_plugin_pages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PluginMyPagesBody"];
+                };
+            };
+            401: components["responses"]["Error"];
+            403: components["responses"]["Error"];
             500: components["responses"]["Error"];
             default: components["responses"]["Error"];
         };

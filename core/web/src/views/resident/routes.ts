@@ -19,6 +19,7 @@ export const residentRoutes: RouteRecordRaw[] = [
   { path: 'surveys/:id', component: () => import('./SurveyAnswer.vue'), meta: { kind: 'user', permission: 'self.survey' }, props: true },
   { path: 'events', component: () => import('./Events.vue'), meta: self },
   { path: 'events/:id', component: () => import('./EventDetail.vue'), meta: self, props: true },
+  { path: 'plugins/:name/:page', component: () => import('./PluginPage.vue'), meta: { kind: 'user' } },
 ]
 
 export const residentTabs = [

@@ -59,6 +59,20 @@ export function myRooms(fresh = false): Promise<MyRoom[]> {
   }
   return loading
 }
+// Pages of enabled plugins this resident may open (GET /api/v1/me/plugin-pages),
+// read once per page load.
+export type MyPluginPage = components['schemas']['PluginMyPage']
+let pluginPages: Promise<MyPluginPage[]> | null = null
+export function myPluginPages(): Promise<MyPluginPage[]> {
+  pluginPages ??= call(client.GET('/api/v1/me/plugin-pages'))
+    .then((r) => r.items ?? [])
+    .catch((e) => {
+      pluginPages = null
+      throw e
+    })
+  return pluginPages
+}
+
 export function roomLabel(id: string | null | undefined): string {
   return roomName(rooms.value?.find((r) => r.room_id === id))
 }
