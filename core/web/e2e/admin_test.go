@@ -276,7 +276,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	staff.shot("staff-signed-out")
 
 	// Resumed: they sign in again.
-	op.run(chromedp.Click(css(`[data-test=resume-`+code+`]`)), chromedp.WaitVisible(css(`[data-test=suspend-`+code+`]`)))
+	op.clickFor(`[data-test=resume-`+code+`]`, `[data-test=suspend-`+code+`]`)
 	staff.run(
 		chromedp.SendKeys(css(`input[name=login]`), "admin"),
 		chromedp.SendKeys(css(`input[name=password]`), password),

@@ -156,6 +156,9 @@ func (b *browser) run(acts ...chromedp.Action[chromedp.Void]) {
 func (b *browser) clickFor(sel, want string) {
 	b.t.Helper()
 	for try := 0; try < 3; try++ {
+		if try > 0 && b.count(sel) == 0 {
+			break // the click took after all and the page moved on: wait for want
+		}
 		b.run(chromedp.Click(css(sel)))
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 		err := chromedp.Do(ctx, chromedp.WaitVisible(css(want)))

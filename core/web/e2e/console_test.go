@@ -234,7 +234,7 @@ func TestOperatorTenants(t *testing.T) {
 	b.run(chromedp.WaitVisible(css(`[data-test=resume-` + code + `]`)))
 	b.waitText(`[data-test=tenants-table]`, "欠费停用")
 	b.shot("operator-tenant-suspended")
-	b.run(chromedp.Click(css(`[data-test=resume-`+code+`]`)), chromedp.WaitVisible(css(`[data-test=suspend-`+code+`]`)))
+	b.clickFor(`[data-test=resume-`+code+`]`, `[data-test=suspend-`+code+`]`)
 	if strings.Contains(runValue(b, chromedp.Text(css(`[data-test=tenants-table]`))), "欠费停用") {
 		t.Fatal("the reason is still shown after resuming")
 	}
