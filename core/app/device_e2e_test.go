@@ -268,7 +268,7 @@ func gateOpened(t testing.TB, ch chan time.Time, what string) {
 	t.Helper()
 	select {
 	case <-ch:
-	case <-time.After(5 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatalf("%s: the barrier did not open", what)
 	}
 }
@@ -336,7 +336,7 @@ func TestDevicesEndToEnd(t *testing.T) {
 			push(s.entry, devEntry, resident, "enter", isapisim.PushOptions{Picture: true})
 			gateOpened(t, s.entryOK, "resident at the entry")
 			var p []map[string]any
-			eventually(t, 5*time.Second, "the resident's passage", func() bool { p = s.passages(t, resident); return len(p) == 1 })
+			eventually(t, 15*time.Second, "the resident's passage", func() bool { p = s.passages(t, resident); return len(p) == 1 })
 			if p[0]["decision"] != "open" || p[0]["reason"] != "resident" || p[0]["picture"] == nil || p[0]["picture"] == "" {
 				t.Fatalf("resident's passage: %v", p[0])
 			}
@@ -350,13 +350,13 @@ func TestDevicesEndToEnd(t *testing.T) {
 			visitor := "沪C" + strings.ToUpper(uuid.NewString()[:5])
 			push(s.entry, devEntry, visitor, "enter", isapisim.PushOptions{Time: time.Now().Add(-2 * time.Hour)})
 			gateOpened(t, s.entryOK, "a temporary car at the entry")
-			eventually(t, 5*time.Second, "the temporary car's entry", func() bool { p = s.passages(t, visitor); return len(p) == 1 })
+			eventually(t, 15*time.Second, "the temporary car's entry", func() bool { p = s.passages(t, visitor); return len(p) == 1 })
 			if p[0]["decision"] != "open" || p[0]["kind"] != "temporary" {
 				t.Fatalf("temporary entry: %v", p[0])
 			}
 			refusedAt := time.Now()
 			push(s.exit, devExit, visitor, "exit", isapisim.PushOptions{})
-			eventually(t, 5*time.Second, "the refusal at the exit", func() bool { p = s.passages(t, visitor); return len(p) == 2 })
+			eventually(t, 15*time.Second, "the refusal at the exit", func() bool { p = s.passages(t, visitor); return len(p) == 2 })
 			out := p[0]
 			if out["direction"] != "out" || out["decision"] != "refuse" || out["reason"] != "unpaid" || out["fee_fen"] == nil || out["pay_url"] == nil {
 				t.Fatalf("unpaid exit: %v", out)
@@ -369,7 +369,7 @@ func TestDevicesEndToEnd(t *testing.T) {
 			if st, body := postRaw(t, s.base+pay.Path+"/pay", "application/x-www-form-urlencoded", nil); st != 200 {
 				t.Fatalf("sandbox pay: %d %s", st, body)
 			}
-			eventually(t, 10*time.Second, "the session paid", func() bool {
+			eventually(t, 15*time.Second, "the session paid", func() bool {
 				_, body := s.call(t, s.manager, "GET", "/api/v1/plugins/parking/sessions?plate="+url.QueryEscape(visitor), nil)
 				ss := items(body)
 				return len(ss) == 1 && ss[0].(map[string]any)["paid_fen"] != nil && ss[0].(map[string]any)["paid_fen"].(float64) > 0
@@ -380,7 +380,7 @@ func TestDevicesEndToEnd(t *testing.T) {
 			push(s.exit, devExit, visitor, "exit", isapisim.PushOptions{})
 			select {
 			case <-s.exitOK:
-			case <-time.After(5 * time.Second):
+			case <-time.After(15 * time.Second):
 				_, body := s.call(t, s.manager, "GET", "/api/v1/plugins/parking/sessions?plate="+url.QueryEscape(visitor), nil)
 				var evs, fails, curs []map[string]any
 				_ = s.DB.Platform(ctx, func(tx *gorm.DB) error {
@@ -399,7 +399,7 @@ func TestDevicesEndToEnd(t *testing.T) {
 			push(s.entry, devEntry, again, "enter", isapisim.PushOptions{})
 			gateOpened(t, s.entryOK, "a read twice")
 			gateStayed(t, s.entryOK, "a read twice")
-			eventually(t, 5*time.Second, "the reads' passage", func() bool { p = s.passages(t, again); return len(p) > 0 })
+			eventually(t, 15*time.Second, "the reads' passage", func() bool { p = s.passages(t, again); return len(p) > 0 })
 			time.Sleep(300 * time.Millisecond)
 			if p = s.passages(t, again); len(p) != 1 || p[0]["decision"] != "open" {
 				t.Fatalf("a plate read twice: %v", p)
@@ -410,12 +410,12 @@ func TestDevicesEndToEnd(t *testing.T) {
 			if st, body := postRaw(t, s.ingress(devEntry), "application/xml", []byte("<EventNotificationAlert><eventType>ANPR")); st != 400 || !strings.Contains(body, "bad_device_payload") {
 				t.Fatalf("malformed XML: %d %s", st, body)
 			}
-			eventually(t, 2*time.Second, "the payload audit", func() bool { return s.audits(t, "device.ingress.payload", devEntry, "failed") == 1 })
+			eventually(t, 15*time.Second, "the payload audit", func() bool { return s.audits(t, "device.ingress.payload", devEntry, "failed") == 1 })
 			bad := strings.Replace(s.ingress(devEntry), "token=", "token=x", 1)
 			if st, body := postRaw(t, bad, "application/xml", s.entry.Heartbeat()); st != 401 || !strings.Contains(body, "bad_device_token") {
 				t.Fatalf("bad token: %d %s", st, body)
 			}
-			eventually(t, 2*time.Second, "the token audit", func() bool { return s.audits(t, "device.ingress.token", devEntry, "denied") == 1 })
+			eventually(t, 15*time.Second, "the token audit", func() bool { return s.audits(t, "device.ingress.token", devEntry, "denied") == 1 })
 			mb := demoDevices(t, "t-b", map[string]map[string]any{devEntry: {"address": s.entry.Addr()}})
 			mb.Plugins = []tenant.PluginSpec{{Name: "isapi-lpr"}}
 			resB, err := s.Tenants.Apply(actor.With(ctx, actor.Actor{Kind: actor.Operator, Name: "test"}), mb)
@@ -455,7 +455,7 @@ func TestDevicesEndToEnd(t *testing.T) {
 				t.Fatalf("hung gate: %d %v", st, body)
 			}
 			s.exit.SetGate(isapisim.GateAck)
-			eventually(t, 2*time.Second, "the unacknowledged command's audit", func() bool {
+			eventually(t, 15*time.Second, "the unacknowledged command's audit", func() bool {
 				return s.count(t, "SELECT count(*) FROM audit_log WHERE tenant_id = ? AND action = 'device.command' AND object_id = ? AND detail = 'gate.open: device_no_ack'",
 					tid, s.devices[devExit]) == 1
 			})
@@ -468,13 +468,13 @@ func TestDevicesEndToEnd(t *testing.T) {
 
 			// The lift: its points, and passengers trapped → elevator.fault.
 			lift := "/api/v1/devices/" + s.devices[devLift]
-			eventually(t, 10*time.Second, "the lift's points", func() bool {
+			eventually(t, 15*time.Second, "the lift's points", func() bool {
 				st, body := s.call(t, s.manager, "GET", lift+"/points", nil)
 				pts, _ := body["points"].([]any)
 				return st == 200 && len(pts) > 0 && strings.Contains(fmt.Sprint(pts), "floor")
 			})
 			s.lift.Trap()
-			eventually(t, 10*time.Second, "elevator.fault in the device log", func() bool { return s.events(t, devLift, "elevator.fault") > 0 })
+			eventually(t, 15*time.Second, "elevator.fault in the device log", func() bool { return s.events(t, devLift, "elevator.fault") > 0 })
 			s.lift.Clear()
 
 			// The ONVIF camera: a snapshot, and an alarm stored.
@@ -485,14 +485,14 @@ func TestDevicesEndToEnd(t *testing.T) {
 			if err := s.cam.Alarm(onvifsim.Motion, true); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, 10*time.Second, "the camera's alarm stored", func() bool { return s.events(t, devCam, "camera.alarm") > 0 })
+			eventually(t, 15*time.Second, "the camera's alarm stored", func() bool { return s.events(t, devCam, "camera.alarm") > 0 })
 
 			// The door: door.open acknowledged; a swipe becomes door.accessed.
 			st, body := s.call(t, admin, "POST", "/api/v1/devices/"+s.devices[devDoor]+"/commands", map[string]any{"command": "door.open"})
 			if st != 200 || body["ok"] != true || len(s.door.Commands()) == 0 {
 				t.Fatalf("door.open: %d %v (%d commands)", st, body, len(s.door.Commands()))
 			}
-			eventually(t, 10*time.Second, "door.accessed", func() bool {
+			eventually(t, 15*time.Second, "door.accessed", func() bool {
 				if s.events(t, devDoor, "door.accessed") > 0 {
 					return true
 				}
@@ -502,7 +502,7 @@ func TestDevicesEndToEnd(t *testing.T) {
 
 			// The lift's box stops answering: offline within three polls.
 			s.lift.Stop()
-			eventually(t, 10*time.Second, "the lift offline", func() bool {
+			eventually(t, 15*time.Second, "the lift offline", func() bool {
 				_, body := s.call(t, s.manager, "GET", lift, nil)
 				return body["status"] == "offline"
 			})

@@ -118,18 +118,24 @@ func (s *Service) Command(ctx context.Context, tenantID uuid.UUID, in *wuyepb.Co
 	return res, nil
 }
 
-// call runs fn on the driver within timeout (plus a little for the process
-// to answer), mapping errors.
+// call runs fn on the driver within timeout, mapping errors. The timeout is
+// the device's to answer in: it starts once the driver process runs, so a
+// driver started cold (first command, or after an idle stop) does not eat
+// the barrier's ack window. The start has its own bound (the supervisor's
+// StartTimeout) and the caller's context still bounds the whole call.
 func (s *Service) call(ctx context.Context, tenantID uuid.UUID, driverName string, timeout time.Duration, fn func(ctx context.Context, c wuyepb.DriverClient) error) error {
 	if s.opt.Runner == nil {
 		return ErrDriverDown
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	noAck := false
 	err := s.opt.Runner.CallDriver(ctx, tenantID, driverName, func(ctx context.Context, c wuyepb.DriverClient, _ *wuyepb.Manifest) error {
-		return fn(ctx, c)
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		err := fn(cctx, c)
+		noAck = err != nil && cctx.Err() != nil
+		return err
 	})
-	if err != nil && ctx.Err() != nil {
+	if err != nil && (noAck || ctx.Err() != nil) {
 		return ErrNoAck.Wrap(err)
 	}
 	return callError(err)

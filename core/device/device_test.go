@@ -64,6 +64,7 @@ type client struct {
 	calls   []string
 	specs   []*wuyepb.DeviceSpec
 	execute func(*wuyepb.CommandRequest) (*wuyepb.CommandResult, error)
+	start   time.Duration // how long the fake process takes to start
 }
 
 func (c *client) note(s string) {
@@ -92,6 +93,9 @@ func (c *client) RemoveDevice(_ context.Context, in *wuyepb.DeviceRef, _ ...grpc
 
 func (c *client) Execute(ctx context.Context, in *wuyepb.CommandRequest, _ ...grpc.CallOption) (*wuyepb.CommandResult, error) {
 	c.note("execute " + in.GetCommand())
+	if err := ctx.Err(); err != nil { // as gRPC does with a spent deadline
+		return nil, status.FromContextError(err).Err()
+	}
 	return c.execute(in)
 }
 
@@ -99,6 +103,7 @@ func (c *client) Execute(ctx context.Context, in *wuyepb.CommandRequest, _ ...gr
 type runner struct{ c *client }
 
 func (r runner) CallDriver(ctx context.Context, _ uuid.UUID, _ string, fn func(context.Context, wuyepb.DriverClient, *wuyepb.Manifest) error) error {
+	time.Sleep(r.c.start)
 	return fn(ctx, r.c, lprManifest())
 }
 
@@ -371,13 +376,23 @@ func TestCommands(t *testing.T) {
 		if _, err := cmd(driver.GateOpen, 50); !errors.Is(err, device.ErrNoAck) {
 			t.Fatalf("no ack: %v", err)
 		}
+		// A driver started cold takes longer than the command's timeout to
+		// come up: the device still gets its whole window to answer.
+		f.cl.start = 200 * time.Millisecond
+		f.cl.execute = func(*wuyepb.CommandRequest) (*wuyepb.CommandResult, error) {
+			return &wuyepb.CommandResult{Ok: true}, nil
+		}
+		if res, err := cmd(driver.GateOpen, 50); err != nil || !res.GetOk() {
+			t.Fatalf("open after a cold start: %v %v", res, err)
+		}
+		f.cl.start = 0
 		var rows []struct {
 			ActorName, Result, Detail string
 		}
 		err = db.InTenant(ctx, f.tid, func(tx *gorm.DB) error {
 			return tx.Table("audit_log").Select("actor_name, result, detail").Where("tenant_id = ? AND action = ?", f.tid, "device.command").Order("at").Find(&rows).Error
 		})
-		if err != nil || len(rows) != 7 || rows[0].ActorName != "plugin:parking" || rows[0].Result != "ok" || rows[1].Detail != "door.open: unsupported_command" {
+		if err != nil || len(rows) != 8 || rows[0].ActorName != "plugin:parking" || rows[0].Result != "ok" || rows[1].Detail != "door.open: unsupported_command" {
 			t.Fatalf("command audit: %+v %v", rows, err)
 		}
 	})
