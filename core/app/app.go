@@ -164,7 +164,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log, Limiter: limiter}, a.Audit, a.RBAC)
+	a.Identity = identity.New(a.DB, identity.Config{JWTSecret: secret, Log: log, Limiter: limiter, LoginPerMinute: float64(cfg.LoginPerMinute), LoginBurst: cfg.LoginBurst}, a.Audit, a.RBAC)
 	a.Tenants = tenant.New(a.DB, tenant.Options{
 		Audit: a.Audit,
 		Log:   log,
@@ -310,7 +310,7 @@ func (a *App) loginLimiter(ctx context.Context) (identity.LoginLimiter, error) {
 	if c.QueueNamespace != "" {
 		prefix = "wuye:" + c.QueueNamespace + ":login:"
 	}
-	return identity.NewRedisLimiter(rc, prefix, 0, 0), nil
+	return identity.NewRedisLimiter(rc, prefix, float64(c.LoginPerMinute), c.LoginBurst), nil
 }
 
 // Start runs the background parts: queue workers, relay and scheduler, and

@@ -61,6 +61,12 @@ type Config struct {
 	// DeviceEventRetention (WUYE_DEVICE_EVENT_RETENTION, e.g. "168h",
 	// default 7 days) is how long device events and their pictures are kept.
 	DeviceEventRetention time.Duration `yaml:"device_event_retention"`
+	// LoginPerMinute (WUYE_LOGIN_PER_MINUTE, default 10) and LoginBurst
+	// (WUYE_LOGIN_BURST, default 20) are each client address's sign-in
+	// budget. Raise them when many staff sign in from one address (an
+	// office behind one NAT); the per-account lockout holds either way.
+	LoginPerMinute int `yaml:"login_per_minute"`
+	LoginBurst     int `yaml:"login_burst"`
 }
 
 // SandboxAllowed reports whether sandbox merchant accounts may be used.
@@ -140,6 +146,18 @@ func LoadConfig() (Config, error) {
 			return c, fmt.Errorf("config: WUYE_PLUGIN_MAX_MEMORY_MB must be a positive number of megabytes")
 		}
 		c.PluginMaxMemoryMB = n
+	}
+	for _, e := range []struct {
+		to   *int
+		name string
+	}{{&c.LoginPerMinute, "WUYE_LOGIN_PER_MINUTE"}, {&c.LoginBurst, "WUYE_LOGIN_BURST"}} {
+		if v := os.Getenv(e.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return c, fmt.Errorf("config: %s must be a positive whole number of sign-in attempts", e.name)
+			}
+			*e.to = n
+		}
 	}
 	if v := os.Getenv("WUYE_NO_SEED"); v != "" {
 		c.NoSeed = v == "1" || v == "true"

@@ -49,7 +49,10 @@ func run(m *testing.M) int {
 
 // startServer builds, seeds and serves the app as `wuye serve` does.
 func startServer(ctx context.Context, dir string) (func(), error) {
-	cfg := app.Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, TenantsDir: "../../../tenants", LogLevel: "error"}
+	// Every test signs in from 127.0.0.1, many times a minute when the suite
+	// runs quickly: more than one address may by default.
+	cfg := app.Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, TenantsDir: "../../../tenants", LogLevel: "error",
+		LoginPerMinute: 600, LoginBurst: 200}
 	a, err := app.New(ctx, cfg)
 	if err != nil {
 		return nil, err
