@@ -50,6 +50,18 @@ func BindJSON(c *gin.Context, dst any) error {
 			return ErrUnknownField.WithDetails([]apperr.FieldError{{Field: name, Code: "unknown_field",
 				EN: name + " is not a field of this request", ZH: name + " 不是此请求的字段"}})
 		}
+		if fe := idFieldErrors(body, dst); len(fe) > 0 {
+			// The rest of the body was decoded: report its own field errors
+			// with the IDs', so a form shows every mistake at once.
+			if v, ok := dst.(Validator); ok {
+				for _, e := range v.Validate() {
+					if !slices.ContainsFunc(fe, func(x apperr.FieldError) bool { return x.Field == e.Field }) {
+						fe = append(fe, e)
+					}
+				}
+			}
+			return apperr.Invalid.WithDetails(fe)
+		}
 		return apperr.BadJSON.WithDetails(map[string]string{"reason": jsonReason(err)})
 	}
 	if dec.More() {

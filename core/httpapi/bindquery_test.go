@@ -101,3 +101,47 @@ func TestBindJSONUnknownField(t *testing.T) {
 		t.Fatalf("details %s", b)
 	}
 }
+
+type idProbe struct {
+	CommunityID uuid.UUID   `json:"community_id"`
+	Name        string      `json:"name"`
+	Rooms       []uuid.UUID `json:"rooms"`
+	Owner       *struct {
+		ID uuid.UUID `json:"id"`
+	} `json:"owner"`
+}
+
+func (p *idProbe) Validate() []apperr.FieldError {
+	var fe []apperr.FieldError
+	if p.CommunityID == uuid.Nil {
+		fe = append(fe, apperr.FieldError{Field: "community_id", Code: "required", EN: "community_id is required", ZH: "请选择小区"})
+	}
+	if p.Name == "" {
+		fe = append(fe, apperr.FieldError{Field: "name", Code: "required", EN: "name is required", ZH: "名称不能为空"})
+	}
+	return fe
+}
+
+// An ID that is not a UUID (a select left empty sends "") is named as a field
+// error, beside the body's other field errors, not a bare "bad JSON".
+func TestBindJSONNamesBadIDs(t *testing.T) {
+	var dst idProbe
+	err := BindJSON(probeCtx("/x", `{"community_id":"","name":"","rooms":["`+uuid.NewString()+`","x"],"owner":{"id":"nope"}}`), &dst)
+	got := fieldCodes(t, err)
+	want := map[string]string{"community_id": "required", "name": "required", "rooms[1]": "invalid_id", "owner.id": "invalid_id"}
+	if len(got) != len(want) {
+		t.Fatalf("field errors %v, want %v", got, want)
+	}
+	for f, c := range want {
+		if got[f] != c {
+			t.Fatalf("field errors %v, want %v", got, want)
+		}
+	}
+	if e, _ := apperr.As(err); e.Code != "invalid_input" {
+		t.Fatalf("code %s", e.Code)
+	}
+	// A body that is not JSON at all is still bad JSON.
+	if e, _ := apperr.As(BindJSON(probeCtx("/x", `{"community_id":`), &dst)); e == nil || e.Code != apperr.BadJSON.Code {
+		t.Fatalf("truncated body: %v", e)
+	}
+}
