@@ -32,7 +32,7 @@ export default async function mount(el, ctx) {
         if (mine.status === 'confirmed') {
           const img = document.createElement('img');
           img.alt = t.code;
-          img.src = ctx.url(`/my/signups/${encodeURIComponent(mine.id)}/qr?format=png`);
+          img.src = await ctx.fileURL(`/my/signups/${encodeURIComponent(mine.id)}/qr?format=png`);
           card.appendChild(img);
         }
       } else if (a.state === 'signup_open') {

@@ -20,6 +20,9 @@ export type PluginPage = components['schemas']['CataloguePage'] & { plugin: stri
 
 export interface PluginContext {
   api(method: string, path: string, body?: unknown): Promise<unknown>
+  /** GETs a plugin route with the user's credential and answers an object URL
+   *  of the body, for an <img> or a download link (which cannot send a token). */
+  fileURL(path: string): Promise<string>
   lang: 'zh' | 'en'
 }
 type Mount = (el: HTMLElement, ctx: PluginContext) => unknown
@@ -115,6 +118,10 @@ export function pluginContext(plugin: string): PluginContext {
       if (res.status === 204) return null
       const text = await res.text()
       return text ? JSON.parse(text) : null
+    },
+    async fileURL(p: string) {
+      const res = await send('GET', `/api/v1/plugins/${encodeURIComponent(plugin)}${p.startsWith('/') ? p : '/' + p}`)
+      return URL.createObjectURL(await res.blob())
     },
   }
 }
