@@ -31,10 +31,18 @@ build:
 # The race detector needs a C compiler; where there is none the tests run without it.
 RACE := $(shell command -v "$$($(GO) env CC)" >/dev/null 2>&1 && echo -race)
 
-## test: the whole suite (with the race detector when a C compiler is present); Postgres/Redis
-## halves run when WUYE_TEST_POSTGRES_URL / WUYE_TEST_REDIS_ADDR are set
+# The console's browser tests run after the rest, alone and without the race
+# detector: they drive Chromium against a server in process, and next to the
+# other packages on a 2-core machine, with every handler instrumented, their
+# waits became timing flakes. Each API path they cross runs under -race in
+# the packages' own tests.
+E2E := ./core/web/e2e
+
+## test: the whole suite (with the race detector when a C compiler is present), then the browser
+## tests; Postgres/Redis/MQTT halves run when WUYE_TEST_POSTGRES_URL / _REDIS_ADDR / _MQTT_ADDR are set
 test:
-	$(GO) test $(RACE) -count=1 -timeout 60m $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout 60m $$($(GO) list $(PKGS) | grep -v '/core/web/e2e$$')
+	$(GO) test -count=1 -timeout 30m $(E2E)
 
 ## lint: gofmt check + go vet
 lint:

@@ -5,12 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +26,7 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 	if n := b.count(`[data-test=role-matrix] input[data-role=admin]:not([disabled])`); n != 0 {
 		t.Fatalf("%d editable checkboxes in the built-in admin column", n)
 	}
-	b.run(chromedp.Click(css(`[data-test=new-role]`)), chromedp.WaitVisible(css(`input[name=role_name]`)))
+	b.clickFor(`[data-test=new-role]`, `input[name=role_name]`)
 	b.run(
 		chromedp.SendKeys(css(`input[name=role_name]`), role),
 		chromedp.SendKeys(css(`input[name=role_description]`), "夜班前台"),
@@ -44,9 +40,9 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 		runValue(b, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).click(), true)`, sel)))
 	}
 	b.run(chromedp.WaitVisible(css(`[data-test=save-role-` + role + `]`)))
-	adminIdle(b)
+	b.idle()
 	b.shot("role-matrix")
-	b.run(chromedp.Click(css(`[data-test=save-role-`+role+`]`)), chromedp.WaitVisible(css(`[data-test=delete-role-`+role+`]`)))
+	b.clickFor(`[data-test=save-role-`+role+`]`, `[data-test=delete-role-`+role+`]`)
 	tok := login(t, "admin")
 	var roles struct {
 		Items []struct {
@@ -73,19 +69,19 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 	user := fmt.Sprintf("e2e_u%d", time.Now().UnixNano()%1000000)
 	b.run(chromedp.Navigate(server.base+"/console/users"), chromedp.WaitVisible(css(`[data-test=users-table]`)))
 	b.waitText(`[data-test=users-table]`, "admin")
-	b.run(chromedp.Click(css(`[data-test=new-user]`)), chromedp.WaitVisible(css(`input[name=username]`)))
+	b.clickFor(`[data-test=new-user]`, `input[name=username]`)
 	b.run(
 		chromedp.SendKeys(css(`input[name=username]`), user),
 		chromedp.SendKeys(css(`input[name=name]`), "夜班小李"),
 		chromedp.SendKeys(css(`input[name=password]`), "Night-Shift-2026x"),
 		chromedp.Click(css(`[data-test=new-role-`+role+`]`)),
 	)
-	adminIdle(b)
+	b.idle()
 	b.shot("user-new")
 	b.run(chromedp.Click(css(`[data-test=user-submit]`)), chromedp.WaitNotVisible(css(`input[name=username]`)))
 	b.run(chromedp.SendKeys(css(`input[name=q]`), user+"\r"))
 	b.waitText(`[data-test=users-table]`, "夜班小李")
-	adminIdle(b)
+	b.idle()
 	b.shot("users")
 	var users struct {
 		Items []struct {
@@ -125,17 +121,17 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 	}) {
 		t.Fatalf("no audit entry for the role %s: %+v", roleID, entries.Items)
 	}
-	adminIdle(b)
+	b.idle()
 	b.shot("audit")
-	b.run(chromedp.Click(css(`[data-test=audit-table] [data-test=audit-view]`)), chromedp.WaitVisible(css(`[data-test=audit-detail]`)))
+	b.clickFor(`[data-test=audit-table] [data-test=audit-view]`, `[data-test=audit-detail]`)
 	b.waitText(`[data-test=audit-detail]`, "role.manage")
-	adminIdle(b)
+	b.idle()
 	b.shot("audit-detail")
 
 	// English: the same screens switch.
 	b.run(chromedp.Click(css(`.el-drawer__close-btn`)))
 	adminNoDialog(b)
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=side-menu]`, "Audit log")
 	b.waitText(`[data-test=audit-table]`, "Actor")
 }
@@ -144,26 +140,26 @@ func TestAdminRoleMatrixAndUser(t *testing.T) {
 // as `make build` does) the demo's declaration enables it; its console page
 // appears in the menu and loads its bundle, which draws its table.
 func TestAdminEventsPluginPage(t *testing.T) {
-	adminEventsPlugin(t)
+	eventsPlugin(t)
 	b := newBrowser(t, 1366, 860, false)
 	b.signIn("admin")
 	b.run(chromedp.WaitVisible(css(`[data-test=menu-plugin-events-activities]`))) // its section opens by itself
-	b.run(chromedp.Click(css(`[data-test=menu-plugin-events-activities]`)), chromedp.WaitVisible(css(`[data-test=plugin-page-events] table`)))
+	b.clickFor(`[data-test=menu-plugin-events-activities]`, `[data-test=plugin-page-events] table`)
 	b.waitText(`[data-test=plugin-page-events] table`, "报名 / 名额")
 	if n := b.count(`[data-test=plugin-page-events] table tr`); n < 2 {
 		t.Fatalf("the events page has %d rows", n)
 	}
-	adminIdle(b)
+	b.idle()
 	b.shot("plugin-events")
 	// The page follows the language.
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=plugin-page-events] table`, "Signed up / seats")
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	// The organisation's plugins, with the page listed.
 	b.run(chromedp.Navigate(server.base+"/console/plugins"), chromedp.WaitVisible(css(`[data-test=plugin-pages]`)))
 	b.waitText(`[data-test=plugins-table]`, "events")
 	b.waitText(`[data-test=plugins-used]`, "已启用")
-	adminIdle(b)
+	b.idle()
 	b.shot("plugins")
 }
 
@@ -217,7 +213,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	}
 	op.clickFor(`[data-test=plan-`+code+`]`, `[data-test=plan-option-`+to+`]`)
 	op.run(chromedp.Click(css(`[data-test=plan-option-` + to + `]`)))
-	adminIdle(op)
+	op.idle()
 	op.shot("operator-plan")
 	op.run(chromedp.Click(css(`[data-test=plan-submit]`)), chromedp.WaitNotVisible(css(`[data-test=plan-submit]`)))
 	var ov struct {
@@ -232,10 +228,10 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 		t.Fatalf("plan after the change: %s, want %s", ov.Tenant.Plan, to)
 	}
 	adminNoDialog(op) // the plan dialog has gone
-	adminIdle(op)     // and the list has reloaded
+	op.idle()         // and the list has reloaded
 	op.clickFor(`[data-test=detail-`+code+`]`, `[data-test=tenant-quotas]`)
 	op.waitText(`[data-test=tenant-quotas]`, "用户")
-	adminIdle(op)
+	op.idle()
 	op.shot("operator-tenant-detail")
 	op.run(chromedp.Click(css(`.el-drawer__close-btn`)), chromedp.WaitNotVisible(css(`[data-test=tenant-quotas]`)))
 
@@ -259,7 +255,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	op.run(chromedp.SendKeys(css(`textarea[name=reason]`), "合同到期未续费"), chromedp.Click(css(`[data-test=suspend-submit]`)))
 	op.run(chromedp.WaitVisible(css(`[data-test=resume-` + code + `]`)))
 	op.waitText(`[data-test=tenants-table]`, "合同到期未续费")
-	adminIdle(op)
+	op.idle()
 	op.shot("operator-suspended")
 
 	// The administrator's next request: signed out, told why.
@@ -272,7 +268,7 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 	if s := runValue(staff, chromedp.Evaluate[string](`localStorage.getItem('wuye.session') || ''`)); s != "" {
 		t.Fatalf("the session is still kept: %s", s)
 	}
-	adminIdle(staff)
+	staff.idle()
 	staff.shot("staff-signed-out")
 
 	// Resumed: they sign in again.
@@ -286,26 +282,12 @@ func TestAdminOperatorSuspendSignsOutStaff(t *testing.T) {
 
 	// Queue health, the plugin catalogue and the platform audit.
 	op.run(chromedp.Navigate(server.base+"/operator/queue"), chromedp.WaitVisible(css(`[data-test=queue-stats] .el-table__row`)))
-	adminIdle(op)
+	op.idle()
 	op.shot("operator-queue")
 	op.run(chromedp.Navigate(server.base+"/operator/audit"), chromedp.WaitVisible(css(`[data-test=audit-table] .el-table__row`)))
 	op.waitText(`[data-test=audit-table]`, "tenant")
-	adminIdle(op)
+	op.idle()
 	op.shot("operator-audit")
-}
-
-// adminIdle waits until no loading mask shows (before a screenshot).
-func adminIdle(b *browser) {
-	b.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		n := runValue(b, chromedp.Evaluate[int](`[...document.querySelectorAll('.el-loading-mask')].filter((e) => e.offsetParent !== null).length`))
-		if n == 0 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.t.Fatal("still loading after 30 s")
 }
 
 // adminNoDialog waits until no dialog or drawer (nor its fading overlay) shows.
@@ -349,53 +331,6 @@ func adminOperatorToken(t *testing.T) string {
 func adminAPI(t *testing.T, token, method, path string, body, out any) {
 	t.Helper()
 	apiMust(t, token, method, path, body, 0, out)
-}
-
-var adminEventsOnce sync.Once
-
-// adminEventsPlugin builds the events plugin, registers it and applies the
-// demo manifest's plugins (the test server starts with no plugin folder).
-func adminEventsPlugin(t *testing.T) {
-	t.Helper()
-	var failure string
-	adminEventsOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wuye-e2e-plugins-")
-		if err != nil {
-			failure = err.Error()
-			return
-		}
-		bin := filepath.Join(dir, "events")
-		cmd := exec.Command("go", "build", "-o", bin, "./plugins/events")
-		cmd.Dir = "../../.."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			failure = fmt.Sprintf("build the events plugin: %v\n%s", err, out)
-			return
-		}
-		otk := adminOperatorToken(t)
-		adminAPI(t, otk, "POST", "/api/v1/operator/plugins", map[string]string{"path": bin}, nil)
-		var tenants struct {
-			Items []struct{ ID, Code string } `json:"items"`
-		}
-		adminAPI(t, otk, "GET", "/api/v1/operator/tenants?q="+url.QueryEscape(server.tenant), nil, &tenants)
-		for _, tn := range tenants.Items {
-			if tn.Code == server.tenant {
-				adminAPI(t, otk, "POST", "/api/v1/operator/tenants/"+tn.ID+"/plugins/sync", nil, nil)
-				var en struct {
-					Enabled bool `json:"enabled"`
-				}
-				adminAPI(t, otk, "GET", "/api/v1/operator/tenants/"+tn.ID+"/plugins/events", nil, &en)
-				if !en.Enabled {
-					adminAPI(t, otk, "POST", "/api/v1/operator/tenants/"+tn.ID+"/plugins/events/enable", map[string]any{}, nil)
-				}
-				failure = adminPluginWarm(t, "events", "/ui/activities.js")
-				return
-			}
-		}
-		failure = "no demo tenant " + server.tenant
-	})
-	if failure != "" {
-		t.Fatal(failure)
-	}
 }
 
 // adminPluginWarm waits until the plugin's process has started and answers

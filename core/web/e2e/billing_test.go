@@ -28,7 +28,7 @@ func TestBillingFeeRuleAndPreview(t *testing.T) {
 
 	n := time.Now().UnixNano() % 100000
 	code, name := fmt.Sprintf("e2e_parking_%d", n), fmt.Sprintf("车位管理费%d", n)
-	b.run(chromedp.Click(css(`[data-test=new-fee-item]`)), chromedp.WaitVisible(css(`[data-test=fee-item-form] input[name=code]`)))
+	b.clickFor(`[data-test=new-fee-item]`, `[data-test=fee-item-form] input[name=code]`)
 	b.run(
 		chromedp.SendKeys(css(`[data-test=fee-item-form] input[name=code]`), code),
 		chromedp.SendKeys(css(`[data-test=fee-item-form] input[name=name]`), name),
@@ -100,7 +100,7 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	b.run(chromedp.Navigate(server.base+"/console/billing/runs"), chromedp.WaitVisible(css(`[data-test=run-preview]`)))
 	b.waitText(`[data-test=run-community]`, "阳光花园")
 	b.choose(`[data-test=run-community]`, `.el-select-dropdown__item[data-test="run-community-opt-`+community.name+`"]`, community.name)
-	b.run(chromedp.Click(css(`[data-test=run-preview]`)), chromedp.WaitVisible(css(`[data-test=run-preview-result]`)))
+	b.clickFor(`[data-test=run-preview]`, `[data-test=run-preview-result]`)
 	period := b.value(`input[name=period]`)
 	b.waitText(`[data-test=preview-bills]`, "4")
 	b.waitText(`[data-test=preview-amount]`, "¥480.00")
@@ -120,19 +120,19 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	}
 
 	// The run's bills, narrowed to one room.
-	b.run(chromedp.Click(css(`[data-test=run-bills-link]`)), chromedp.WaitVisible(css(`[data-test=bills-table] .el-table__row`)))
+	b.clickFor(`[data-test=run-bills-link]`, `[data-test=bills-table] .el-table__row`)
 	b.waitText(`[data-test=bills-pager]`, "共 4 条")
 	b.shot("bills")
 	billingPickRoom(b, "", "1栋", "102", "1栋-1单元-102")
 	b.waitText(`[data-test=bills-pager]`, "共 1 条")
 	b.waitText(`[data-test=bills-table]`, "1栋 1单元 102")
-	b.run(chromedp.Click(css(`[data-test=bills-table] .el-table__row`)), chromedp.WaitVisible(css(`[data-test=bill-lines]`)))
+	b.clickFor(`[data-test=bills-table] .el-table__row`, `[data-test=bill-lines]`)
 	b.waitText(`[data-test=bill-lines]`, community.fee)
 	b.waitText(`[data-test=bill-state]`, "未缴")
 	b.shot("bill-detail")
 
 	// Take the money at the counter.
-	b.run(chromedp.Click(css(`[data-test=bill-collect]`)), chromedp.WaitVisible(css(`[data-test=collect-form] input[name=amount]`)))
+	b.clickFor(`[data-test=bill-collect]`, `[data-test=collect-form] input[name=amount]`)
 	b.waitText(`[data-test=collect-room]`, "1栋 1单元 102")
 	b.waitText(`[data-test=collect-form]`, "已选 1 张账单")
 	loc := runValue(b, chromedp.Evaluate[string](`location.search`))
@@ -150,10 +150,10 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	b.waitText(`[data-test=item-amount] .el-form-item__error`, "最多两位小数")
 	b.shot("collect-bad-amount")
 	// The same error in English after the switch, and back.
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=item-amount] .el-form-item__error`, "at most 2 decimals")
 	b.waitText(`[data-test=collect-form]`, "Take payment")
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=item-amount] .el-form-item__error`, "最多两位小数")
 	billingRetype(b, `[data-test=collect-form] input[name=amount]`, due)
 	b.run(chromedp.Click(css(`[data-test=channel-pos]`)), chromedp.SendKeys(css(`[data-test=collect-form] input[name=payer]`), "王先生"))
@@ -178,8 +178,8 @@ func TestBillingRunCollectAndReceipt(t *testing.T) {
 	}
 
 	// Prepay the room's next three months (预缴): billed and paid at once.
-	b.run(chromedp.Click(css(`[data-test=collect-again]`)), chromedp.WaitVisible(css(`[data-test=collect-tabs]`)))
-	b.run(chromedp.Click(css(`#tab-prepay`)), chromedp.WaitVisible(css(`[data-test=prepay-quote]`)))
+	b.clickFor(`[data-test=collect-again]`, `[data-test=collect-tabs]`)
+	b.clickFor(`#tab-prepay`, `[data-test=prepay-quote]`)
 	billingRetype(b, `[data-test=prepay] input[name=months]`, "3")
 	b.run(chromedp.Click(css(`[data-test=prepay-quote]`)))
 	b.waitText(`[data-test=prepay-total]`, "¥360.00")

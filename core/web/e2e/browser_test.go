@@ -151,23 +151,65 @@ func (b *browser) run(acts ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// clickFor clicks sel until want shows: a click that lands while a list
-// reloads under it (a table redrawn after a save) is lost, so it tries again.
+// clickFor clicks sel until want shows. A click that lands on a loading
+// mask, or while a list reloads under it (a table redrawn after a save), is
+// lost: it waits for the page to be idle first and tries again. Not for
+// buttons that take money or commit work (a second click would be a second
+// request): those use run with Click and WaitVisible.
 func (b *browser) clickFor(sel, want string) {
 	b.t.Helper()
 	for try := 0; try < 3; try++ {
 		if try > 0 && b.count(sel) == 0 {
 			break // the click took after all and the page moved on: wait for want
 		}
+		b.idle()
 		b.run(chromedp.Click(css(sel)))
 		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 		err := chromedp.Do(ctx, chromedp.WaitVisible(css(want)))
 		cancel()
 		if err == nil {
+			b.idle() // a dialog that opened has finished opening
 			return
 		}
 	}
 	b.run(chromedp.WaitVisible(css(want)))
+	b.idle()
+}
+
+// switchLang clicks the language switch sel until the page's language
+// changes: a click during a dialog's closing fade lands on its overlay.
+func (b *browser) switchLang(sel string) {
+	b.t.Helper()
+	lang := func() string { return runValue(b, chromedp.Evaluate[string](`document.documentElement.lang`)) }
+	was := lang()
+	for try := 0; try < 3; try++ {
+		b.idle()
+		b.run(chromedp.Click(css(sel)))
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if lang() != was {
+				return
+			}
+		}
+	}
+	b.shot("failure")
+	b.t.Fatalf("%s: the language stayed %s", sel, was)
+}
+
+// idle waits until no Element Plus loading mask shows and no finite
+// animation runs (a dialog opening or fading out moves what a click aims at;
+// spinners loop forever and do not count).
+func (b *browser) idle() {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		n := runValue(b, chromedp.Evaluate[int](`[...document.querySelectorAll('.el-loading-mask')].filter((e) => e.offsetParent !== null).length +
+			document.getAnimations().filter((a) => a.playState === 'running' && a.effect && a.effect.getComputedTiming().iterations !== Infinity).length`))
+		if n == 0 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.t.Fatal("still loading after 30 s")
 }
 
 // shot saves a numbered full-window screenshot of the current step.

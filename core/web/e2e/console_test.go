@@ -25,7 +25,7 @@ func TestAdminSignsInAndOut(t *testing.T) {
 	b.waitText(`[data-test=side-menu]`, "楼栋")
 	b.run(chromedp.WaitVisible(css(`[data-test=orders-chart] canvas`))) // ECharts, loaded by this page only
 	b.shot("console-home")
-	b.run(chromedp.Click(css(`[data-test=sign-out]`)), chromedp.WaitVisible(css(`input[name=login]`)))
+	b.clickFor(`[data-test=sign-out]`, `input[name=login]`)
 	if p := b.location(); p != "/login" {
 		t.Fatalf("after sign-out at %s", p)
 	}
@@ -37,7 +37,7 @@ func TestManagerListPagesAndSearches(t *testing.T) {
 	addPersons(t, 30) // the demo has a handful: enough for two pages of 20
 	b := newBrowser(t, 1366, 860, false)
 	b.signIn("manager")
-	b.run(chromedp.Click(css(`[data-test="menu:/console/residents"]`)), chromedp.WaitVisible(css(`.el-table-v2__row`)))
+	b.clickFor(`[data-test="menu:/console/residents"]`, `.el-table-v2__row`)
 	b.waitText(`[data-test=pager]`, "共")
 	first := b.count(`.el-table-v2__row`)
 	if first == 0 {
@@ -70,16 +70,16 @@ func TestBuildingFormFieldErrors(t *testing.T) {
 	b.expect(400, "/api/v1/buildings")
 	b.signIn("admin")
 	b.run(chromedp.Navigate(server.base+"/console/buildings"), chromedp.WaitVisible(css(`[data-test=new-building]`)))
-	b.run(chromedp.Click(css(`[data-test=new-building]`)), chromedp.WaitVisible(css(`textarea[name=notes]`)))
+	b.clickFor(`[data-test=new-building]`, `textarea[name=notes]`)
 	b.choose(`[data-test=field-community]`, `.el-select-dropdown__item[data-test="community-opt-阳光花园"]`, "阳光花园")
 	b.run(chromedp.SendKeys(css(`textarea[name=notes]`), "东门旁边"), chromedp.Click(css(`[data-test=building-submit]`)))
 	b.waitText(`[data-test=item-name] .el-form-item__error`, "name 不能为空")
 	b.shot("field-error-zh")
 	// Close the dialog, switch to English, open it again: same form, English error.
 	b.run(chromedp.Click(css(`.el-dialog__headerbtn`)), chromedp.WaitNotVisible(css(`textarea[name=notes]`)))
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=new-building]`, "New building")
-	b.run(chromedp.Click(css(`[data-test=new-building]`)), chromedp.WaitVisible(css(`textarea[name=notes]`)))
+	b.clickFor(`[data-test=new-building]`, `textarea[name=notes]`)
 	b.waitText(`[data-test=item-name] .el-form-item__error`, "name is required")
 	b.shot("field-error-en")
 	if v := b.value(`textarea[name=notes]`); v != "东门旁边" {
@@ -95,7 +95,7 @@ func TestSessionExpiryKeepsTypedText(t *testing.T) {
 	b.expect(401, "/api/v1/buildings")
 	b.signIn("manager")
 	b.run(chromedp.Navigate(server.base+"/console/buildings"), chromedp.WaitVisible(css(`[data-test=new-building]`)))
-	b.run(chromedp.Click(css(`[data-test=new-building]`)), chromedp.WaitVisible(css(`input[name=name]`)))
+	b.clickFor(`[data-test=new-building]`, `input[name=name]`)
 	b.choose(`[data-test=field-community]`, `.el-select-dropdown__item[data-test="community-opt-阳光花园"]`, "阳光花园")
 	name := fmt.Sprintf("E2E-%d栋", time.Now().UnixNano()%100000)
 	b.run(chromedp.SendKeys(css(`input[name=name]`), name), chromedp.SendKeys(css(`textarea[name=notes]`), "会话过期也不丢"))
@@ -186,8 +186,8 @@ func TestResidentH5(t *testing.T) {
 	b.run(chromedp.WaitVisible(css(`[data-test=my-room]`)))
 	b.waitText(`[data-test=my-room]`, "陈建国")
 	b.shot("resident-home")
-	b.run(chromedp.Click(css(`[data-test=tabbar] .van-tabbar-item:nth-child(2)`)), chromedp.WaitVisible(css(`[data-test=sign-out]`)))
-	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.clickFor(`[data-test=tabbar] .van-tabbar-item:nth-child(2)`, `[data-test=sign-out]`)
+	b.switchLang(`[data-test=lang-switch]`)
 	b.waitText(`[data-test=tabbar]`, "Me")
 	b.shot("resident-me-en")
 }
@@ -219,7 +219,7 @@ func TestOperatorTenants(t *testing.T) {
 	b.shot("operator-tenants")
 
 	code := fmt.Sprintf("e2e%d", time.Now().UnixNano()%1000000)
-	b.run(chromedp.Click(css(`[data-test=new-tenant]`)), chromedp.WaitVisible(css(`input[name=code]`)))
+	b.clickFor(`[data-test=new-tenant]`, `input[name=code]`)
 	b.run(
 		chromedp.SendKeys(css(`input[name=code]`), code),
 		chromedp.SendKeys(css(`input[name=tname]`), "测试物业 "+code),

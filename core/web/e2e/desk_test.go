@@ -162,7 +162,7 @@ func deskPickTech(b *browser, name string) {
 func deskDispatch(b *browser, id, tech string) {
 	b.t.Helper()
 	b.run(chromedp.Navigate(server.base+"/console/workorders/"+id), chromedp.WaitVisible(css(`[data-test=detail-assign]`)))
-	b.run(chromedp.Click(css(`[data-test=detail-assign]`)), chromedp.WaitVisible(css(`[data-test=technicians]`)))
+	b.clickFor(`[data-test=detail-assign]`, `[data-test=technicians]`)
 	deskPickTech(b, tech)
 	b.run(chromedp.SendKeys(css(`[data-test=assign-form] input[name=note]`), "请尽快上门"))
 	b.shot("dispatch-" + tech)
@@ -276,9 +276,9 @@ func TestDeskDispatchAndTechResolve(t *testing.T) {
 	// The board: the order under "已完成" (resolved), in English too.
 	mg.run(chromedp.Navigate(server.base+"/console/workorders?status=resolved"), chromedp.WaitVisible(css(`[data-test=orders-table]`)))
 	mg.waitText(`[data-test=orders-table]`, desc[:20])
-	mg.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	mg.switchLang(`[data-test=lang-switch]`)
 	mg.waitText(`[data-test=orders-table]`, "Resolved")
-	mg.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	mg.switchLang(`[data-test=lang-switch]`)
 	mg.waitText(`[data-test=orders-table]`, "已完成")
 }
 
@@ -552,7 +552,7 @@ func TestDeskCancelNeedsReason(t *testing.T) {
 	b := newBrowser(t, 1366, 860, false)
 	b.signIn("manager")
 	b.run(chromedp.Navigate(server.base+"/console/workorders/"+o.ID), chromedp.WaitVisible(css(`[data-test=act-cancel]`)))
-	b.run(chromedp.Click(css(`[data-test=act-cancel]`)), chromedp.WaitVisible(css(`[data-test=action-form]`)))
+	b.clickFor(`[data-test=act-cancel]`, `[data-test=action-form]`)
 	time.Sleep(600 * time.Millisecond) // the dialog's opening animation
 	b.expect(400, "/cancel")
 	b.run(chromedp.Click(css(`[data-test=action-submit]`)))
@@ -567,10 +567,10 @@ func TestDeskCancelNeedsReason(t *testing.T) {
 	if n := b.count(`[data-test=act-cancel], [data-test=detail-assign]`); n != 0 {
 		t.Fatal("a cancelled order still offers cancel or dispatch")
 	}
-	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.switchLang(`[data-test=lang-switch]`)
 	b.waitText(`[data-test=detail-status]`, "Cancelled")
 	b.waitText(`[data-test=timeline]`, "Cancelled")
 	b.shot("cancelled-en")
-	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.switchLang(`[data-test=lang-switch]`)
 	b.waitText(`[data-test=detail-status]`, "已取消")
 }

@@ -317,7 +317,7 @@ func TestFinanceReportChartsAndExcel(t *testing.T) {
 		t.Fatal("the xlsx has no workbook")
 	}
 
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=report-kpis]`, "Collection rate")
 	b.waitText(`.el-card`, "Financial report")
 	b.shot("report-en")

@@ -32,7 +32,7 @@ func TestImportsResidentsFixAndRetry(t *testing.T) {
 	b.signIn("manager")
 	b.run(chromedp.Navigate(server.base+"/console/imports"), chromedp.WaitVisible(css(`[data-test=kind-residents]`)))
 	b.shot("imports-kinds")
-	b.run(chromedp.Click(css(`[data-test=kind-residents]`)), chromedp.WaitVisible(css(`[data-test=download-template]`)))
+	b.clickFor(`[data-test=kind-residents]`, `[data-test=download-template]`)
 
 	// The template: the page fetched it with the session (200, an .xlsx) and saved it.
 	b.run(chromedp.Click(css(`[data-test=download-template]`)), chromedp.WaitVisible(css(`[data-test=downloaded]`)))
@@ -74,7 +74,7 @@ func TestImportsResidentsFixAndRetry(t *testing.T) {
 	}
 
 	// The message follows the language.
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=problems-3]`, "No room")
 	b.waitText(`[data-test=import-rows] thead`, "Room")
 	b.shot("imports-bad-row-en")
@@ -156,7 +156,7 @@ func TestImportsEquipment(t *testing.T) {
 	b.run(chromedp.Navigate(server.base+"/console/equipment/calendar?month="+due[:7]), chromedp.WaitVisible(css(`[data-test=maintenance-calendar]`)))
 	b.waitText(`[data-test=day-`+due[:10]+`]`, "变压器巡检")
 	b.shot("equipment-calendar-due")
-	b.run(chromedp.Click(css(`[data-test=day-`+due[:10]+`] [data-test=due-`+planID+`]`)), chromedp.WaitVisible(css(`[data-test=asset-title]`)))
+	b.clickFor(`[data-test=day-`+due[:10]+`] [data-test=due-`+planID+`]`, `[data-test=asset-title]`)
 	if p := b.location(); p != "/console/equipment/"+assetID {
 		t.Fatalf("the plan opened %s", p)
 	}
@@ -168,7 +168,7 @@ func TestImportsEquipment(t *testing.T) {
 	// A new asset: without a name the field error shows next to the field.
 	code := fmt.Sprintf("E2E-%d", time.Now().UnixNano()%1000000)
 	b.run(chromedp.Navigate(server.base+"/console/equipment"), chromedp.WaitVisible(css(`[data-test=new-asset]`)))
-	b.run(chromedp.Click(css(`[data-test=new-asset]`)), chromedp.WaitVisible(css(`input[name=code]`)))
+	b.clickFor(`[data-test=new-asset]`, `input[name=code]`)
 	b.run(
 		chromedp.SendKeys(css(`input[name=code]`), code),
 		chromedp.SendKeys(css(`input[name=brand]`), "格力"),
@@ -180,6 +180,7 @@ func TestImportsEquipment(t *testing.T) {
 		t.Fatalf("code after the error: %q", v)
 	}
 	b.shot("equipment-field-error")
+	serviceChoose(b, `[data-test=field-community]`, "阳光花园") // none is chosen once another test adds a community
 	b.run(chromedp.SendKeys(css(`input[name=name]`), "会所空调机组"), chromedp.Click(css(`[data-test=asset-submit]`)))
 	b.waitText(`[data-test=asset-title]`, code)
 	b.waitText(`[data-test=asset-info]`, "暖通空调")

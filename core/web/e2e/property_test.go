@@ -58,7 +58,7 @@ func TestPropertyDashboard(t *testing.T) {
 	time.Sleep(800 * time.Millisecond) // the charts' entry animation
 	b.shot("dashboard")
 
-	b.run(chromedp.Click(css(`.top [data-test=lang-switch]`)))
+	b.switchLang(`.top [data-test=lang-switch]`)
 	b.waitText(`[data-test=kpi-occupancy]`, "Occupancy")
 	b.waitText(`[data-test=kpi-occupancy-sub]`, fmt.Sprintf("%d of %d rooms occupied", occupied, total))
 	b.shot("dashboard-en")
@@ -74,7 +74,7 @@ func TestPropertyBulkBuildingRoomMap(t *testing.T) {
 	b.run(chromedp.Navigate(server.base+"/console/compound"), chromedp.WaitVisible(css(`[data-test=compound-tree] [data-kind=community]`)))
 
 	name := fmt.Sprintf("E2E-P%d栋", time.Now().UnixNano()%100000)
-	b.run(chromedp.Click(css(`[data-test=open-generate]`)), chromedp.WaitVisible(css(`input[name=gen-name]`)))
+	b.clickFor(`[data-test=open-generate]`, `input[name=gen-name]`)
 	// Without a name the API's field error shows next to the name; nothing can be created yet.
 	b.expect(400, "/api/v1/buildings/generate")
 	b.run(chromedp.Click(css(`[data-test=gen-preview-btn]`)))
@@ -82,6 +82,16 @@ func TestPropertyBulkBuildingRoomMap(t *testing.T) {
 	if !runValue(b, chromedp.Evaluate[bool](`document.querySelector('[data-test=gen-create]').disabled`)) {
 		t.Fatal("create is enabled before a preview")
 	}
+	// With one community it is chosen already; once another test has added
+	// one, none is, and the empty choice is named next to its field too.
+	var comms struct {
+		Total int `json:"total"`
+	}
+	apiMust(t, tok, "GET", "/api/v1/communities", nil, 200, &comms)
+	if comms.Total > 1 {
+		b.waitText(`[data-test=gen-item-community] .el-form-item__error`, "community_id 不能为空")
+	}
+	serviceChoose(b, `[data-test=gen-community]`, "阳光花园")
 	b.run(
 		chromedp.SendKeys(css(`input[name=gen-name]`), name),
 		chromedp.SendKeys(css(`input[name=gen-layout]`), "2室1厅"),
@@ -117,7 +127,7 @@ func TestPropertyBulkBuildingRoomMap(t *testing.T) {
 	b.shot("room-map-new")
 
 	// A room of it: its file.
-	b.run(chromedp.Click(css(`[data-test=unit-block]:first-child [data-room="601"]`)), chromedp.WaitVisible(css(`[data-test=room-title]`)))
+	b.clickFor(`[data-test=unit-block]:first-child [data-room="601"]`, `[data-test=room-title]`)
 	b.waitText(`[data-test=room-title]`, name)
 	b.waitText(`[data-test=room-title]`, "601")
 	if p := b.location(); !strings.HasPrefix(p, "/console/rooms/") {
@@ -145,13 +155,13 @@ func TestPropertyBulkBuildingRoomMap(t *testing.T) {
 	owes := fmt.Sprintf(`[data-test=room-cell][data-owes=yes][data-room="%s"]`, room.Number)
 	b.run(chromedp.WaitVisible(css(owes)))
 	b.shot("room-map-arrears")
-	b.run(chromedp.Click(css(owes)), chromedp.WaitVisible(css(`[data-test=room-outstanding]`)))
+	b.clickFor(owes, `[data-test=room-outstanding]`)
 	want := fmt.Sprintf("%d.%02d", aging.Items[0].Total/100, aging.Items[0].Total%100)
 	got := strings.ReplaceAll(runValue(b, chromedp.Text(css(`[data-test=room-outstanding]`))), ",", "")
 	if !strings.Contains(got, want) {
 		t.Fatalf("room %s owes %q on its file, the API says %s", room.Number, got, want)
 	}
-	b.run(chromedp.Click(css(`.el-tabs__item#tab-bills`)), chromedp.WaitVisible(css(`[data-test=room-bills] .el-table__row`)))
+	b.clickFor(`.el-tabs__item#tab-bills`, `[data-test=room-bills] .el-table__row`)
 	b.shot("room-file")
 }
 
@@ -208,7 +218,7 @@ func TestPropertyResidentReveal(t *testing.T) {
 	b.run(chromedp.WaitVisible(css(`[data-test=person-phones]`)))
 	b.waitText(`[data-test=person-phones]`, "****"+last4)
 	time.Sleep(600 * time.Millisecond) // the drawer slides in: a click while it moves lands beside the button
-	b.run(chromedp.Click(css(`[data-test=reveal-pii]`)), chromedp.WaitVisible(css(`[data-test=pii-revealed]`)))
+	b.clickFor(`[data-test=reveal-pii]`, `[data-test=pii-revealed]`)
 	b.waitText(`[data-test=person-phones]`, full)
 	b.shot("person-revealed")
 

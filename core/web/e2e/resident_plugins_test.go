@@ -11,7 +11,7 @@ import (
 // the events plugin's declared bundle (my-events.js) and mounts it; a page of
 // no enabled plugin says so.
 func TestResidentOpensPluginPage(t *testing.T) {
-	residentEventsPlugin(t)
+	eventsPlugin(t)
 	code, out := residentCall(t, "resident", "GET", "/api/v1/me/plugin-pages", nil)
 	found := false
 	for _, x := range out["items"].([]any) {

@@ -34,7 +34,7 @@ func TestResidentPaysBillInSandbox(t *testing.T) {
 	b.run(chromedp.WaitVisible(css(`[data-test=my-room]`)))
 	b.waitText(`[data-test=my-room]`, "1栋")
 	b.shot("resident-home")
-	b.run(chromedp.Click(css(`[data-test=go-bills]`)), chromedp.WaitVisible(css(`[data-test=unpaid-bill]`)))
+	b.clickFor(`[data-test=go-bills]`, `[data-test=unpaid-bill]`)
 	n := b.count(`[data-test=unpaid-bill]`)
 	if n == 0 {
 		t.Fatal("no unpaid bills for the demo resident")
@@ -103,7 +103,7 @@ func TestResidentPaysBillInSandbox(t *testing.T) {
 			}
 		}
 	}
-	b.run(chromedp.Click(css(`[data-test=pay-back]`)), chromedp.WaitVisible(css(`[data-test=all-paid]`)))
+	b.clickFor(`[data-test=pay-back]`, `[data-test=all-paid]`)
 	b.shot("resident-nothing-to-pay")
 }
 
@@ -113,8 +113,8 @@ func TestResidentPaysBillInSandbox(t *testing.T) {
 func TestResidentRepairWithPhotoAndRating(t *testing.T) {
 	b := newBrowser(t, 375, 667, true)
 	b.signIn("resident")
-	b.run(chromedp.Click(css(`[data-test=go-repairs]`)), chromedp.WaitVisible(css(`[data-test=repair-new]`)))
-	b.run(chromedp.Click(css(`[data-test=repair-new]`)), chromedp.WaitVisible(css(`textarea[name=description]`)))
+	b.clickFor(`[data-test=go-repairs]`, `[data-test=repair-new]`)
+	b.clickFor(`[data-test=repair-new]`, `textarea[name=description]`)
 
 	photo := filepath.Join(t.TempDir(), "leak.png")
 	residentPNG(t, photo)
@@ -210,10 +210,10 @@ func TestResidentReadsAnnouncementAndAnswersSurvey(t *testing.T) {
 	b.signIn("resident")
 	// Publishing the survey told the resident: the home's badge counts it.
 	b.run(chromedp.WaitVisible(css(`[data-test=go-notices] .van-badge`)))
-	b.run(chromedp.Click(css(`[data-test=go-notices]`)), chromedp.WaitVisible(css(`[data-test=announcement]`)))
+	b.clickFor(`[data-test=go-notices]`, `[data-test=announcement]`)
 	b.waitText(`[data-test=announcements]`, "停水通知")
 	b.shot("resident-notices")
-	b.run(chromedp.Click(css(`[data-test=announcement]`)), chromedp.WaitVisible(css(`[data-test=announcement-detail]`)))
+	b.clickFor(`[data-test=announcement]`, `[data-test=announcement-detail]`)
 	b.waitText(`[data-test=announcement-detail]`, "水箱")
 	annID := strings.TrimPrefix(b.location(), "/h5/notices/")
 	b.shot("resident-announcement")
@@ -231,7 +231,7 @@ func TestResidentReadsAnnouncementAndAnswersSurvey(t *testing.T) {
 
 	// The inbox: unread first; "all read" clears the count.
 	b.run(chromedp.Navigate(server.base+"/h5/notices"), chromedp.WaitVisible(css(`[data-test=notice-tabs]`)))
-	b.run(chromedp.Click(css(`[data-test=notice-tabs] .van-tab:nth-child(2)`)), chromedp.WaitVisible(css(`[data-test=inbox-item]`)))
+	b.clickFor(`[data-test=notice-tabs] .van-tab:nth-child(2)`, `[data-test=inbox-item]`)
 	b.shot("resident-inbox")
 	b.run(chromedp.Click(css(`[data-test=read-all]`)))
 	deadline = time.Now().Add(20 * time.Second)
@@ -277,20 +277,20 @@ func TestResidentReadsAnnouncementAndAnswersSurvey(t *testing.T) {
 // signs up for the demo's craft afternoon and sees the check-in QR code (the
 // plugin's image and its token), then cancels.
 func TestResidentSignsUpForEvent(t *testing.T) {
-	residentEventsPlugin(t)
+	eventsPlugin(t)
 	b := newBrowser(t, 375, 667, true)
 	b.signIn("resident")
-	b.run(chromedp.Click(css(`[data-test=go-events]`)), chromedp.WaitVisible(css(`[data-test=event]`)))
+	b.clickFor(`[data-test=go-events]`, `[data-test=event]`)
 	b.waitText(`[data-test=events]`, "灯笼")
 	b.shot("resident-events")
 	b.run(chromedp.Navigate(server.base+"/h5/events/demo-activity-kids-craft"), chromedp.WaitVisible(css(`[data-test=event-title]`)))
 	// The demo may have signed this resident up already: start from none.
 	if b.count(`[data-test=event-cancel]`) > 0 {
-		b.run(chromedp.Click(css(`[data-test=event-cancel]`)), chromedp.WaitVisible(css(`[data-test=event-signup]`)))
+		b.clickFor(`[data-test=event-cancel]`, `[data-test=event-signup]`)
 	}
 	b.run(chromedp.WaitVisible(css(`[data-test=event-signup]`)))
 	b.shot("resident-event")
-	b.run(chromedp.Click(css(`[data-test=event-signup]`)), chromedp.WaitVisible(css(`[data-test=checkin-qr]`)))
+	b.clickFor(`[data-test=event-signup]`, `[data-test=checkin-qr]`)
 	b.waitText(`[data-test=my-signup]`, "报名成功")
 	runValue(b, chromedp.Poll[bool](`document.querySelector('[data-test=checkin-qr]').naturalWidth > 0`))
 	token := runValue(b, chromedp.Evaluate[string](`document.querySelector('[data-test=checkin-token]').innerText`))
@@ -309,7 +309,7 @@ func TestResidentSignsUpForEvent(t *testing.T) {
 	if code != 200 || !found {
 		t.Fatalf("my sign-ups: %d %v", code, signups)
 	}
-	b.run(chromedp.Click(css(`[data-test=event-cancel]`)), chromedp.WaitVisible(css(`[data-test=event-signup]`)))
+	b.clickFor(`[data-test=event-cancel]`, `[data-test=event-signup]`)
 	b.waitText(`[data-test=event-notice]`, "已取消报名")
 	if b.count(`[data-test=checkin-qr]`) != 0 {
 		t.Fatal("the QR code stays after cancelling")
@@ -375,16 +375,17 @@ func residentPNG(t *testing.T, path string) {
 	}
 }
 
-var residentPluginOnce sync.Once
+var eventsPluginOnce sync.Once
 
-// residentEventsPlugin makes sure the events plugin runs for the demo tenant:
-// the test server has no plugin folder, so build the binary, register it as
-// the operator and enable it as the admin with the demo manifest's config (as
-// a first `wuye serve` next to bin/plugins would have done).
-func residentEventsPlugin(t *testing.T) {
+// eventsPlugin makes sure the events plugin runs for the demo tenant, for
+// every test that needs it: the test server has no plugin folder, so build
+// the binary, register it as the operator and enable it as the admin with
+// the demo manifest's config (as a first `wuye serve` next to bin/plugins
+// would have done), then wait for its process to answer.
+func eventsPlugin(t *testing.T) {
 	t.Helper()
 	var failure string
-	residentPluginOnce.Do(func() {
+	eventsPluginOnce.Do(func() {
 		if code, out := residentCall(t, "admin", "GET", "/api/v1/tenant/plugins/events", nil); code == 200 && out["enabled"] == true {
 			return
 		}
@@ -406,7 +407,9 @@ func residentEventsPlugin(t *testing.T) {
 		code, out := residentCall(t, "admin", "POST", "/api/v1/tenant/plugins/events/enable", map[string]any{"config": residentDemoPluginConfig(t, "events")})
 		if code != 200 && code != 201 && code != 409 {
 			failure = fmt.Sprintf("enable events: %d %v", code, out)
+			return
 		}
+		failure = adminPluginWarm(t, "events", "/ui/activities.js")
 	})
 	if failure != "" {
 		t.Fatal(failure)
@@ -471,7 +474,7 @@ func TestResidentRepairFieldErrorAndWithdraw(t *testing.T) {
 	b.run(chromedp.WaitVisible(css(`[data-test=repair-cancel]`)))
 	b.waitText(`[data-test=repair-detail]`, what)
 	id := strings.TrimPrefix(b.location(), "/h5/repairs/")
-	b.run(chromedp.Click(css(`[data-test=repair-cancel]`)), chromedp.WaitVisible(css(`[data-test=repair-note] textarea`)))
+	b.clickFor(`[data-test=repair-cancel]`, `[data-test=repair-note] textarea`)
 	b.run(chromedp.SendKeys(css(`[data-test=repair-note] textarea`), "灯已经自己好了"), chromedp.Click(css(`.van-dialog__confirm`)))
 	b.waitText(`[data-test=repair-status]`, "已取消")
 	b.shot("resident-repair-withdrawn")
@@ -480,7 +483,7 @@ func TestResidentRepairFieldErrorAndWithdraw(t *testing.T) {
 	}
 	// In English: the same order, its state and timeline.
 	b.run(chromedp.Navigate(server.base+"/h5/me"), chromedp.WaitVisible(css(`[data-test=lang-switch]`)))
-	b.run(chromedp.Click(css(`[data-test=lang-switch]`)))
+	b.switchLang(`[data-test=lang-switch]`)
 	b.waitText(`[data-test=tabbar]`, "Me")
 	b.run(chromedp.Navigate(server.base+"/h5/repairs/"+id), chromedp.WaitVisible(css(`[data-test=repair-detail]`)))
 	b.waitText(`[data-test=repair-status]`, "Cancelled")
