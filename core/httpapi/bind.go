@@ -50,10 +50,12 @@ func BindJSON(c *gin.Context, dst any) error {
 			return ErrUnknownField.WithDetails([]apperr.FieldError{{Field: name, Code: "unknown_field",
 				EN: name + " is not a field of this request", ZH: name + " 不是此请求的字段"}})
 		}
-		if fe := idFieldErrors(body, dst); len(fe) > 0 {
-			// The rest of the body was decoded: report its own field errors
-			// with the IDs', so a form shows every mistake at once.
-			if v, ok := dst.(Validator); ok {
+		if fe, rest := idFieldErrors(body, dst); len(fe) > 0 {
+			// Decode the rest without the bad IDs and report its own field
+			// errors with theirs, so a form shows every mistake at once.
+			rdec := json.NewDecoder(bytes.NewReader(rest))
+			rdec.DisallowUnknownFields()
+			if v, ok := dst.(Validator); ok && rest != nil && rdec.Decode(dst) == nil {
 				for _, e := range v.Validate() {
 					if !slices.ContainsFunc(fe, func(x apperr.FieldError) bool { return x.Field == e.Field }) {
 						fe = append(fe, e)

@@ -140,6 +140,17 @@ func TestBindJSONNamesBadIDs(t *testing.T) {
 	if e, _ := apperr.As(err); e.Code != "invalid_input" {
 		t.Fatalf("code %s", e.Code)
 	}
+	// The fields after a bad ID are read too: no spurious "name is required".
+	var again idProbe
+	if got := fieldCodes(t, BindJSON(probeCtx("/x", `{"community_id":"abc","name":"泵"}`), &again)); len(got) != 1 || got["community_id"] != "invalid_id" {
+		t.Fatalf("field errors %v, want only community_id", got)
+	}
+	// A long list of bad ids answers a bounded list of errors.
+	var many idProbe
+	body := `{"rooms":[` + strings.Repeat(`"x",`, 5000) + `"x"]}`
+	if e, _ := apperr.As(BindJSON(probeCtx("/x", body), &many)); e == nil || len(e.Details.([]apperr.FieldError)) > 20 {
+		t.Fatalf("many bad ids: %v", e)
+	}
 	// A body that is not JSON at all is still bad JSON.
 	if e, _ := apperr.As(BindJSON(probeCtx("/x", `{"community_id":`), &dst)); e == nil || e.Code != apperr.BadJSON.Code {
 		t.Fatalf("truncated body: %v", e)
