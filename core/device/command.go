@@ -120,9 +120,9 @@ func (s *Service) Command(ctx context.Context, tenantID uuid.UUID, in *wuyepb.Co
 
 // call runs fn on the driver within timeout, mapping errors. The timeout is
 // the device's to answer in: it starts once the driver process runs, so a
-// driver started cold (first command, or after an idle stop) does not eat
-// the barrier's ack window. The start has its own bound (the supervisor's
-// StartTimeout) and the caller's context still bounds the whole call.
+// driver started cold (the first command after start-up, or after a crash)
+// does not eat the barrier's ack window. The start has its own bound (the
+// supervisor's StartTimeout) and the caller's context still bounds the call.
 func (s *Service) call(ctx context.Context, tenantID uuid.UUID, driverName string, timeout time.Duration, fn func(ctx context.Context, c wuyepb.DriverClient) error) error {
 	if s.opt.Runner == nil {
 		return ErrDriverDown
