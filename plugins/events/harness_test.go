@@ -260,6 +260,26 @@ func TestActivityStateMachineBookingAndPublishing(t *testing.T) {
 	if len(mine.Items) != 2 { // the community-wide one and the elderly one
 		t.Errorf("zhang sees %d activities", len(mine.Items))
 	}
+	// Residents may not list venues: each activity names its own.
+	var where struct {
+		Items []struct {
+			VenueID   string `json:"venue_id"`
+			VenueName string `json:"venue_name"`
+		}
+	}
+	e.DoJSON("GET", "/my/activities", nil, e.Resident(testkit.ResidentZhang), &where)
+	named := 0
+	for _, it := range where.Items {
+		if it.VenueID != "" && it.VenueName == "" {
+			t.Errorf("activity at venue %s without its name", it.VenueID)
+		}
+		if it.VenueName != "" {
+			named++
+		}
+	}
+	if named == 0 {
+		t.Errorf("no activity names its venue: %+v", where.Items)
+	}
 
 	// Cancelling frees the venue and tells those signed up.
 	e.DoJSON("POST", "/activities/"+a.ID+"/open-signup", nil, nil, nil)

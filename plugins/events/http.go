@@ -655,8 +655,10 @@ func (a *app) myActivities(ctx context.Context, r *plugin.Request) (*plugin.Resp
 	}
 	type item struct {
 		activityView
+		VenueName string    `json:"venue_name,omitempty"` // residents may not list venues: where it is, by name
 		MySignups []*Signup `json:"my_signups"`
 	}
+	venues := map[string]string{}
 	var residents []*wuyepb.Resident
 	for _, rid := range r.Caller.ResidentIDs {
 		res, err := a.host().Resident(ctx, rid)
@@ -676,6 +678,18 @@ func (a *app) myActivities(ctx context.Context, r *plugin.Request) (*plugin.Resp
 		}
 		act.ID, act.Version = rec.ID, rec.Version
 		it := item{activityView: a.view(&act), MySignups: []*Signup{}}
+		if id := act.VenueID; id != "" {
+			if _, ok := venues[id]; !ok {
+				if v, err := a.getVenue(ctx, id); err == nil {
+					venues[id] = v.Name
+				} else if !plugin.IsNotFound(err) {
+					return nil, err
+				} else {
+					venues[id] = ""
+				}
+			}
+			it.VenueName = venues[id]
+		}
 		eligible := false
 		for _, res := range residents {
 			rid := res.Id

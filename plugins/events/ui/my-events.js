@@ -22,7 +22,7 @@ export default async function mount(el, ctx) {
       const title = document.createElement('h3');
       title.textContent = a.title;
       const info = document.createElement('p');
-      info.textContent = `${(a.start || '').replace('T', ' ').slice(0, 16)} · ${a.location || ''} · ${t.fee}: ${a.fee_fen ? fen(a.fee_fen) : t.free}`;
+      info.textContent = [(a.start || '').replace('T', ' ').slice(0, 16), a.venue_name || a.location, `${t.fee}: ${a.fee_fen ? fen(a.fee_fen) : t.free}`].filter(Boolean).join(' · ');
       card.append(title, info);
       const mine = (a.my_signups || []).find((s) => s.status !== 'cancelled');
       if (mine) {

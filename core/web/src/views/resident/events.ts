@@ -19,6 +19,8 @@ export interface Activity {
   title: string
   description: string
   location?: string
+  /** the venue's name, when the activity is held at one */
+  venue_name?: string
   start: string
   end: string
   signup_deadline: string

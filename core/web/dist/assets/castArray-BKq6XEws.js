@@ -1,0 +1,1 @@
+import{X as r}from"./el-button-CqaPWZsW.js";const n="update:modelValue",s="change",e="input";function u(){if(!arguments.length)return[];var a=arguments[0];return r(a)?a:[a]}export{s as C,e as I,n as U,u as c};

@@ -1,1 +1,0 @@
-import{X as r}from"./el-button-GHfcxwg2.js";const n="update:modelValue",s="change",e="input";function u(){if(!arguments.length)return[];var a=arguments[0];return r(a)?a:[a]}export{s as C,e as I,n as U,u as c};

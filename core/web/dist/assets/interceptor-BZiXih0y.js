@@ -1,1 +1,0 @@
-import{a5 as a,F as p}from"./index-8u0W7skY.js";function m(l,{args:t=[],done:i,canceled:s,error:o}){if(l){const f=l.apply(null,t);a(f)?f.then(r=>{r?i():s&&s()}).catch(o||p):f?i():s&&s()}else i()}export{m as c};

@@ -1,1 +1,0 @@
-import{P as o}from"./el-button-GHfcxwg2.js";const e=i=>o?window.requestAnimationFrame(i):setTimeout(i,16),r=i=>o?window.cancelAnimationFrame(i):clearTimeout(i);export{r as c,e as r};

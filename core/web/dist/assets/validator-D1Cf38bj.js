@@ -1,0 +1,1 @@
+import{y as i}from"./el-button-CqaPWZsW.js";const n=o=>["",...i].includes(o);export{n as i};
