@@ -65,6 +65,7 @@ func (d *dispatcher) wake(tenantID uuid.UUID, plugins []string) {
 	if d.ctx == nil || d.ctx.Err() != nil {
 		return
 	}
+	ctx := d.ctx // read under the lock: wait clears it
 	for _, p := range plugins {
 		k := tenantPlugin{tenantID, p}
 		c := d.consumers[k]
@@ -74,7 +75,7 @@ func (d *dispatcher) wake(tenantID uuid.UUID, plugins []string) {
 			d.wg.Add(1)
 			go func() {
 				defer d.wg.Done()
-				c.run(d.ctx)
+				c.run(ctx)
 			}()
 		}
 		select {
@@ -99,10 +100,15 @@ func (d *dispatcher) start(ctx context.Context) error {
 	return nil
 }
 
+// wait stops new consumers first, then waits for the running ones: a wake
+// racing with shutdown either added its consumer before (waited for) or
+// finds no context and starts none.
 func (d *dispatcher) wait() {
-	d.wg.Wait()
 	d.mu.Lock()
 	d.ctx = nil
+	d.mu.Unlock()
+	d.wg.Wait()
+	d.mu.Lock()
 	clear(d.consumers)
 	d.mu.Unlock()
 }
