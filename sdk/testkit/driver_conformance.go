@@ -120,7 +120,7 @@ func (c *driverConformance) call(t *testing.T, what string, f func(ctx context.C
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := f(ctx)
-	if status.Code(err) == codes.Unavailable && c.client.Exited() {
+	if status.Code(err) == codes.Unavailable && exitedSoon(c.client) {
 		t.Fatalf("%s: the driver process died\nstderr:\n%s", what, c.stderr.String())
 	}
 	return err
@@ -311,4 +311,15 @@ func (c *driverConformance) cancellation(t *testing.T) {
 		c.o.Stall(false)
 	}
 	c.alive(t, "cancelled commands")
+}
+
+// exitedSoon reports whether the process has exited, waiting a moment: a
+// call fails with Unavailable just before go-plugin notices the exit.
+func exitedSoon(p interface{ Exited() bool }) bool {
+	for deadline := time.Now().Add(2 * time.Second); !p.Exited(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
